@@ -1,0 +1,89 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FieldError is one problem found in an input file: where (file, row,
+// column), what (value) and why (reason). Row is 1-based and counts the
+// header as row 1, as a spreadsheet shows it; for GeoJSON it is the 1-based
+// feature number. Column is the header as written in the file.
+type FieldError struct {
+	File   string
+	Row    int
+	Column string
+	Value  string
+	Reason string
+}
+
+func (e FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Row > 0 {
+		fmt.Fprintf(&b, ":%d", e.Row)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, ": column %s", e.Column)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, ": value %q", truncate(e.Value, 80))
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// ValidationError holds every problem found in one input; nothing was
+// written when it is returned.
+type ValidationError struct {
+	Errors []FieldError
+	// Truncated counts errors beyond the ones kept (inputs with millions of
+	// bad rows keep the first MaxKeptErrors).
+	Truncated int
+}
+
+// MaxKeptErrors bounds the errors kept in a ValidationError.
+const MaxKeptErrors = 10000
+
+// Add records one error.
+func (v *ValidationError) Add(e FieldError) {
+	if len(v.Errors) >= MaxKeptErrors {
+		v.Truncated++
+		return
+	}
+	v.Errors = append(v.Errors, e)
+}
+
+// Len is the total number of errors found.
+func (v *ValidationError) Len() int { return len(v.Errors) + v.Truncated }
+
+// Err returns v when it holds errors, else nil.
+func (v *ValidationError) Err() error {
+	if v == nil || v.Len() == 0 {
+		return nil
+	}
+	return v
+}
+
+func (v *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d error(s); nothing was written", v.Len())
+	for i, e := range v.Errors {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n… and %d more", v.Len()-20)
+			break
+		}
+		b.WriteString("\n")
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
