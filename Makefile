@@ -1,0 +1,52 @@
+# gapmap — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+DATABASE_URL ?= postgres://postgres:gapmap@127.0.0.1:5432/gapmap?sslmode=disable
+export DATABASE_URL
+GO ?= go
+BIN := bin/gapmap
+DEMO_DIR ?= var/demo
+ADDR ?= :8080
+FUZZTIME ?= 10s
+
+.PHONY: all setup build test vet unit fuzz demo demo-data serve bench clean
+
+all: build
+
+## setup: install PostgreSQL + PostGIS + PROJ + GDAL if missing, start PostgreSQL, create the database
+setup:
+	@./scripts/setup.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gapmap
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+## fuzz: a short run of each fuzz target of the file readers
+fuzz:
+	@for f in $$($(GO) test -list '^Fuzz' ./data/format/ | grep '^Fuzz'); do \
+		echo "fuzz $$f ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) ./data/format/ || exit 1; \
+	done
+
+## test: everything CI runs, from a fresh Debian machine
+test: setup vet unit fuzz
+
+## demo: database up, sample province generated, imported, analysed, served on :8080
+demo: setup build
+	$(BIN) migrate
+	$(BIN) gen --seed 1 --out $(DEMO_DIR)
+	$(BIN) import --replace $(DEMO_DIR)
+	$(BIN) analyze
+	$(BIN) serve --addr $(ADDR)
+
+bench: setup build
+	$(BIN) bench import
+	$(BIN) bench coverage
+	$(BIN) bench allocation
+
+clean:
+	rm -rf bin var
