@@ -12,12 +12,19 @@ static void gapmap_inverse(double lat1, double lon1, double lat2, double lon2, d
 static void gapmap_direct(double lat1, double lon1, double azi1, double s12, double *lat2, double *lon2) {
 	geod_direct(&wgs84, lat1, lon1, azi1, s12, lat2, lon2, 0);
 }
+static double gapmap_ring_area(double *lats, double *lons, int n) {
+	double area = 0, perim = 0;
+	geod_polygonarea(&wgs84, lats, lons, n, &area, &perim);
+	return area;
+}
 */
 import "C"
 
 import (
 	"math"
 	"sync"
+
+	"github.com/paulmach/orb"
 )
 
 // The geodesic computations use Karney's algorithms as shipped in PROJ
@@ -77,4 +84,41 @@ func LocalScale(lat float64) (mPerDegLat, mPerDegLon float64) {
 	m := wgs84A * (1 - wgs84E2) / (w * w * w) // meridian radius
 	n := wgs84A / w                           // prime vertical radius
 	return m * math.Pi / 180, n * math.Cos(phi) * math.Pi / 180
+}
+
+// RingAreaM2 returns the area in square metres enclosed by a lon/lat ring on
+// the WGS84 ellipsoid (Karney's geodesic polygon area, as
+// ST_Area(geography)), whatever the ring's orientation.
+func RingAreaM2(r orb.Ring) float64 {
+	n := len(r)
+	if n > 1 && r[0] == r[n-1] {
+		n--
+	}
+	if n < 3 {
+		return 0
+	}
+	setup()
+	lats := make([]C.double, n)
+	lons := make([]C.double, n)
+	for i := 0; i < n; i++ {
+		lats[i], lons[i] = C.double(r[i][1]), C.double(r[i][0])
+	}
+	return math.Abs(float64(C.gapmap_ring_area(&lats[0], &lons[0], C.int(n))))
+}
+
+// AreaM2 returns the ellipsoidal area of a MultiPolygon in square metres:
+// outer rings less their holes.
+func AreaM2(mp orb.MultiPolygon) float64 {
+	total := 0.0
+	for _, p := range mp {
+		for i, r := range p {
+			a := RingAreaM2(r)
+			if i == 0 {
+				total += a
+			} else {
+				total -= a
+			}
+		}
+	}
+	return math.Max(total, 0)
 }

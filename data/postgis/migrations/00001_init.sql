@@ -42,7 +42,8 @@ CREATE TABLE households (
     h3                 bigint NOT NULL,
     geom               geometry(Point, 4326) NOT NULL
 );
-CREATE INDEX households_geom_idx ON households USING gist (geom);
+-- No GiST index on households on purpose: homes are personal data, never
+-- drawn or queried as points; spatial lookups go through the h3 bigint.
 CREATE INDEX households_h3_idx ON households (h3);
 CREATE INDEX households_area_idx ON households (area_code);
 
@@ -84,6 +85,7 @@ CREATE TABLE fiber_nodes (
     geom     geometry(Point, 4326) NOT NULL
 );
 CREATE INDEX fiber_nodes_geom_idx ON fiber_nodes USING gist (geom);
+CREATE INDEX fiber_nodes_h3_idx ON fiber_nodes (h3);
 
 CREATE TABLE fiber_routes (
     route_id text PRIMARY KEY CHECK (route_id <> ''),
@@ -100,7 +102,7 @@ CREATE TABLE donors (
 
 CREATE TABLE devices (
     device_id       text PRIMARY KEY CHECK (device_id <> ''),
-    donor_id        text REFERENCES donors (donor_id),
+    donor_id        text REFERENCES donors (donor_id) DEFERRABLE INITIALLY DEFERRED,
     type            text NOT NULL CHECK (type IN ('phone', 'tablet', 'laptop', 'desktop')),
     os              text NOT NULL DEFAULT '',
     os_version      text NOT NULL DEFAULT '',
@@ -131,4 +133,4 @@ CREATE TABLE sim_packages (
 );
 
 -- +goose Down
-DROP TABLE sim_packages, devices, donors, fiber_routes, fiber_nodes, sites, students, households, schools, areas;
+DROP TABLE IF EXISTS sim_packages, devices, donors, fiber_routes, fiber_nodes, sites, students, households, schools, areas;

@@ -1,0 +1,222 @@
+package allocation
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gapmap/gapmap/data"
+)
+
+// Connectivity is what the coverage run found at one home.
+type Connectivity struct {
+	Class       string   // fiber | 4g | 3g | 2g | none ("" = not classified)
+	Operators4G []string // operators whose 4G covers the home (any order, any case)
+}
+
+// Input is everything one allocation run reads, in memory.
+type Input struct {
+	Areas       []data.Area // the whole tree: every parent of every area used
+	Schools     []data.School
+	Students    []data.Student
+	Devices     []data.Device
+	SimPackages []data.SimPackage
+	// Connectivity per household id. A household missing here is
+	// "unknown" and treated as having no connectivity.
+	Connectivity map[string]Connectivity
+	// Served: student ids served in committed runs (never served again).
+	Served map[string]bool
+	// AllocatedDevices: device ids handed out in committed runs.
+	AllocatedDevices map[string]bool
+	// SimUsed: SIMs of each package (by id) handed out in committed runs.
+	SimUsed map[string]int
+}
+
+// Flags of an allocation.
+const (
+	FlagNone              = ""                   // device, and a SIM where the home needs one
+	FlagNeedsSim          = "needs_sim"          // 4G home, but no SIM of a covering operator in stock
+	FlagNeedsConnectivity = "needs_connectivity" // no 4G, no fiber: counted in build-out demand
+)
+
+// Reasons of an allocation: what the home's connectivity made of the bundle.
+const (
+	ReasonFiber       = "home has fiber: device only"
+	Reason4GSim       = "home has 4G: device and a SIM of an operator covering the home"
+	Reason4GNoStock   = "home has 4G, but no SIM of an operator covering it is in stock: device only"
+	Reason4GNoOp      = "home has 4G, but the coverage run named no operator: device only"
+	ReasonNoNetwork   = "home has no 4G and no fiber: device only, flagged for build-out"
+	ReasonNoCoverage  = "home has no coverage result: treated as no connectivity, flagged for build-out"
+	ReasonWaitNoStock = "no device left for this school this run"
+)
+
+// Allocation is one student's device (and SIM).
+type Allocation struct {
+	StudentID    string
+	SchoolID     string
+	AreaCode     string // the school's area
+	Priority     int
+	Connectivity string // fiber | 4g | 3g | 2g | none | unknown
+	DeviceID     string
+	DeviceType   string
+	SimPackageID string `json:",omitempty"`
+	SimOperator  string `json:",omitempty"`
+	Flag         string `json:",omitempty"`
+	Reason       string
+	// Rank is the student's place in the school's pool (1 = first),
+	// PoolSize the needs at the school, SchoolSeats the devices the school
+	// received: the student was served because Rank <= SchoolSeats.
+	Rank        int
+	PoolSize    int
+	SchoolSeats int
+	// TypeRank is the device type's place in the school level's preference
+	// (0 = first choice).
+	TypeRank int
+}
+
+// Explain is the allocation in one sentence.
+func (a Allocation) Explain() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "student %s (tier %d, home %s) is #%d of %d needs at school %s, which received %d device(s): %s %s",
+		a.StudentID, a.Priority, a.Connectivity, a.Rank, a.PoolSize, a.SchoolID, a.SchoolSeats, a.DeviceType, a.DeviceID)
+	if a.TypeRank > 0 {
+		fmt.Fprintf(&b, " (choice %d for the school level)", a.TypeRank+1)
+	}
+	if a.SimPackageID != "" {
+		fmt.Fprintf(&b, " and a %s SIM from package %s", a.SimOperator, a.SimPackageID)
+	}
+	b.WriteString("; ")
+	b.WriteString(a.Reason)
+	return b.String()
+}
+
+// Unserved is a need left waiting: no student is left out silently.
+type Unserved struct {
+	StudentID    string
+	SchoolID     string
+	AreaCode     string
+	Priority     int
+	Connectivity string
+	Rank         int // place in the school's pool
+	PoolSize     int
+	SchoolSeats  int
+	Reason       string
+}
+
+// UnitExplanation tells how one area or school got its devices from the
+// area above it.
+type UnitExplanation struct {
+	Parent string // area code that apportioned ("" = the whole input)
+	Kind   string // "area" or "school"
+	Seat          // Code is the area code or the school id
+}
+
+// AreaSummary counts one area's subtree (the area and everything below).
+type AreaSummary struct {
+	Code       string
+	Name       string `json:",omitempty"`
+	Level      string `json:",omitempty"`
+	ParentCode string `json:",omitempty"`
+	NeedsTier1 int
+	NeedsTier2 int
+	NeedsTier3 int
+	Needs      int // all tiers
+	Allocated  int // devices given (= seats of the subtree)
+	Unmet      int // Needs − Allocated
+	SimsGiven  int
+	NeedsSim   int // allocations flagged needs_sim
+	// NeedsConnectivity counts allocations flagged needs_connectivity;
+	// NoConnectivity counts every need (served or not) whose home has no 4G
+	// and no fiber: the build-out demand.
+	NeedsConnectivity int
+	NoConnectivity    int
+	// Stock: passing devices held in the subtree at the start.
+	// FromOwnStock of them were used inside the subtree, ReturnedToParent
+	// went up as surplus; FromParent devices came from outside.
+	Stock            int
+	FromOwnStock     int
+	FromParent       int
+	ReturnedToParent int
+	// SimStock: SIMs (passing packages, remaining) held in the subtree.
+	SimStock int
+}
+
+// DeviceCheck is the intake check of one device.
+type DeviceCheck struct {
+	DeviceID string
+	SpecResult
+}
+
+// SimCheck is the check of one SIM package.
+type SimCheck struct {
+	PackageID string
+	SimResult
+}
+
+// SimStock is one passing package after the run.
+type SimStock struct {
+	PackageID string
+	Operator  string // normalised (lower case)
+	AreaCode  string
+	Quantity  int
+	UsedEarly int // handed out in committed runs (Input.SimUsed)
+	Given     int // handed out in this run
+	Remaining int
+}
+
+// Conflict is a student id found more than once. The student is served at
+// most once: only the record at the smallest school id (then the smallest
+// priority, household, grade) is kept; fix the data and run again.
+type Conflict struct {
+	StudentID    string
+	SchoolIDs    []string // every school the id appears at, sorted (repeats kept)
+	KeptSchoolID string
+}
+
+// Result is one allocation run. Every list is sorted: identical input gives
+// identical output, whatever the order of the input slices.
+type Result struct {
+	// Allocations in area-tree order (preorder, children by code; an area's
+	// own schools before its children's), then school id, then rank.
+	Allocations []Allocation
+	// Unserved needs, in the same order.
+	Unserved []Unserved
+	// Areas: one summary per area, by code. Totals is the whole input.
+	Areas  []AreaSummary
+	Totals AreaSummary
+	// Units: how each area and school with needs got its seats, in tree
+	// order; within one parent, areas (by code) before schools (by id).
+	Units []UnitExplanation
+	// RejectedDevices failed the intake check (by id); DeviceWarnings passed
+	// with a warning. AlreadyAllocated counts devices skipped because
+	// Input.AllocatedDevices lists them.
+	RejectedDevices  []DeviceCheck
+	DeviceWarnings   []DeviceCheck
+	AlreadyAllocated int
+	// UnusedDevices passed but found no need (by id): every need was met.
+	UnusedDevices []string
+	RejectedSims  []SimCheck
+	SimStock      []SimStock
+	// Conflicts: student ids at more than one school (or listed twice).
+	Conflicts []Conflict
+	// AlreadyServed counts needs skipped because Input.Served lists them.
+	AlreadyServed int
+}
+
+// InputError lists every problem found in an input; nothing was allocated.
+type InputError struct {
+	Problems []string
+	More     int // problems beyond the ones kept
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "allocation input has %d problem(s); nothing was allocated. Fix them and run again:", len(e.Problems)+e.More)
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p)
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "\n  … and %d more", e.More)
+	}
+	return b.String()
+}

@@ -1,0 +1,229 @@
+package allocation
+
+import (
+	"strings"
+
+	"github.com/gapmap/gapmap/data"
+)
+
+// Statuses of a device after the intake check.
+const (
+	StatusOK        = "ok"        // meets the minimum specs: can be allocated
+	StatusRepair    = "repair"    // fails only rules a repair (or a second look) can fix
+	StatusLiquidate = "liquidate" // fails a rule no repair fixes: sell to fund new devices
+)
+
+// Reason codes of the intake check (seed 004, minimum specs). Each failed
+// rule gives one code.
+const (
+	ReasonUnknownType    = "unknown_device_type"       // repair: re-inspect and record phone|tablet|laptop|desktop
+	ReasonUnknownOS      = "unknown_os"                // repair: OS or version missing or unreadable; re-inspect
+	ReasonUnsupportedOS  = "unsupported_os"            // liquidate: a phone/tablet OS other than Android or iOS
+	ReasonOSBelowMin     = "os_version_below_min"      // liquidate: Android < 4.4 or iOS < 9
+	ReasonRAMBelow2GB    = "ram_below_2gb"             // liquidate
+	ReasonFreeStorage    = "free_storage_below_5gb"    // repair (liquidate when the whole storage is below 5 GB)
+	ReasonNoCharger      = "no_charger"                // repair
+	ReasonAVNotWorking   = "av_not_working"            // repair: speaker, mic or camera/webcam
+	ReasonCPUBelow1GHz   = "cpu_below_1ghz"            // liquidate
+	ReasonDiskBelow120GB = "disk_below_120gb"          // liquidate
+	ReasonScreen         = "screen_not_working"        // repair
+	ReasonKeyboard       = "keyboard_not_working"      // repair
+	ReasonNoMonitor      = "no_monitor_or_peripherals" // repair: desktop without monitor, mouse, keyboard, headset
+	ReasonNoWiFi         = "no_wifi_adapter"           // repair: desktop without a Wi-Fi adapter
+	WarningRAMBelow4GB   = "ram_below_4gb_recommended" // warning only (laptop, desktop)
+	ReasonSimGBPerDay    = "gb_per_day_below_min"      // SIM: less data per day than MinGBPerDay
+	ReasonSimMonths      = "months_below_min"          // SIM: shorter than MinMonths
+	ReasonSimQuantity    = "quantity_not_positive"     // SIM: the package holds no SIMs
+	ReasonSimNoOperator  = "no_operator"               // SIM: operator missing
+)
+
+// Minimum specs of seed 004.
+const (
+	minAndroidMajor = 4
+	minAndroidMinor = 4
+	minIOSMajor     = 9
+	minRAMGB        = 2.0
+	recRAMGB        = 4.0
+	minFreeGB       = 5.0
+	minCPUGHz       = 1.0
+	minDiskGB       = 120.0
+)
+
+// liquidating lists the reasons that no repair fixes.
+func liquidating(reason string) bool {
+	switch reason {
+	case ReasonUnsupportedOS, ReasonOSBelowMin, ReasonRAMBelow2GB, ReasonCPUBelow1GHz, ReasonDiskBelow120GB:
+		return true
+	}
+	return false
+}
+
+// SpecResult is the outcome of the intake check of one device.
+type SpecResult struct {
+	OK       bool     // passes: may be allocated
+	Status   string   // StatusOK, StatusRepair or StatusLiquidate
+	Reasons  []string // one code per failed rule, in rule order
+	Warnings []string // advisory codes (e.g. ram_below_4gb_recommended); never block
+	// Liquidate lists the reasons among Reasons that no repair fixes (empty
+	// when Status is repair).
+	Liquidate []string `json:",omitempty"`
+}
+
+// CheckDevice checks one donated device against the programme's minimum
+// specs (seed 004). Phones and tablets: Android ≥ 4.4 or iOS ≥ 9, RAM ≥ 2 GB,
+// free storage ≥ 5 GB, charger, working speaker/mic/camera. Laptops: CPU ≥
+// 1.0 GHz, RAM ≥ 2 GB (< 4 GB is a warning), disk ≥ 120 GB, charger, working
+// screen, keyboard and audio/webcam. Desktops: as laptops without the
+// charger (a desktop has a power supply), plus monitor and peripherals and,
+// unless s.DesktopWiFiRequired is false, a Wi-Fi adapter. A value of 0 means
+// "not recorded" and fails its rule: record it at intake.
+func CheckDevice(d data.Device, s Settings) SpecResult {
+	var reasons, warnings []string
+	fail := func(r string) { reasons = append(reasons, r) }
+	storageUnfixable := false
+	switch typeIndex(d.Type) {
+	case tPhone, tTablet:
+		checkMobileOS(d, fail)
+		if d.RAMGB < minRAMGB {
+			fail(ReasonRAMBelow2GB)
+		}
+		if d.FreeStorageGB < minFreeGB {
+			fail(ReasonFreeStorage)
+			storageUnfixable = d.StorageGB > 0 && d.StorageGB < minFreeGB
+		}
+		if !d.HasCharger {
+			fail(ReasonNoCharger)
+		}
+		if !d.AVOK {
+			fail(ReasonAVNotWorking)
+		}
+	case tLaptop, tDesktop:
+		desktop := typeIndex(d.Type) == tDesktop
+		if d.CPUGHz < minCPUGHz {
+			fail(ReasonCPUBelow1GHz)
+		}
+		if d.RAMGB < minRAMGB {
+			fail(ReasonRAMBelow2GB)
+		} else if d.RAMGB < recRAMGB {
+			warnings = append(warnings, WarningRAMBelow4GB)
+		}
+		if d.StorageGB < minDiskGB {
+			fail(ReasonDiskBelow120GB)
+		}
+		if !desktop && !d.HasCharger {
+			fail(ReasonNoCharger)
+		}
+		if !d.ScreenOK {
+			fail(ReasonScreen)
+		}
+		if !d.KeyboardOK {
+			fail(ReasonKeyboard)
+		}
+		if !d.AVOK {
+			fail(ReasonAVNotWorking)
+		}
+		if desktop {
+			if !d.HasMonitor {
+				fail(ReasonNoMonitor)
+			}
+			if s.DesktopWiFiRequired && !d.WiFi {
+				fail(ReasonNoWiFi)
+			}
+		}
+	default:
+		fail(ReasonUnknownType)
+	}
+	res := SpecResult{OK: len(reasons) == 0, Status: StatusOK, Reasons: reasons, Warnings: warnings}
+	if res.OK {
+		return res
+	}
+	res.Status = StatusRepair
+	for _, r := range reasons {
+		if liquidating(r) || (r == ReasonFreeStorage && storageUnfixable) {
+			res.Liquidate = append(res.Liquidate, r)
+			res.Status = StatusLiquidate
+		}
+	}
+	return res
+}
+
+// checkMobileOS applies the OS rule of phones and tablets. The version is
+// read from OSVersion, or from OS when OSVersion is empty ("Android 4.4").
+func checkMobileOS(d data.Device, fail func(string)) {
+	os := strings.ToLower(strings.TrimSpace(d.OS))
+	var minMaj, minMin int
+	switch {
+	case os == "":
+		fail(ReasonUnknownOS)
+		return
+	case strings.HasPrefix(os, "android"):
+		minMaj, minMin = minAndroidMajor, minAndroidMinor
+	case os == "ios" || strings.HasPrefix(os, "ios ") || strings.HasPrefix(os, "ipados") || strings.HasPrefix(os, "iphone os"):
+		minMaj, minMin = minIOSMajor, 0
+	default:
+		fail(ReasonUnsupportedOS)
+		return
+	}
+	v := d.OSVersion
+	if strings.TrimSpace(v) == "" {
+		v = os
+	}
+	maj, mnr, ok := parseVersion(v)
+	if !ok {
+		fail(ReasonUnknownOS)
+		return
+	}
+	if maj < minMaj || (maj == minMaj && mnr < minMin) {
+		fail(ReasonOSBelowMin)
+	}
+}
+
+// parseVersion reads the first "major[.minor]" number in v.
+func parseVersion(v string) (major, minor int, ok bool) {
+	i := strings.IndexAny(v, "0123456789")
+	if i < 0 {
+		return 0, 0, false
+	}
+	num := func() int {
+		n := 0
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			if n < 1e6 {
+				n = n*10 + int(v[i]-'0')
+			}
+			i++
+		}
+		return n
+	}
+	major = num()
+	if i+1 < len(v) && v[i] == '.' && v[i+1] >= '0' && v[i+1] <= '9' {
+		i++
+		minor = num()
+	}
+	return major, minor, true
+}
+
+// SimResult is the outcome of the check of one SIM package.
+type SimResult struct {
+	OK      bool
+	Reasons []string
+}
+
+// CheckSim checks a SIM-data package against the minimum (s.MinGBPerDay per
+// day for s.MinMonths months; seed 004: 2 GB/day for 3 months), a positive
+// quantity and a named operator.
+func CheckSim(p data.SimPackage, s Settings) SimResult {
+	var reasons []string
+	if normOperator(p.Operator) == "" {
+		reasons = append(reasons, ReasonSimNoOperator)
+	}
+	if p.GBPerDay < s.MinGBPerDay {
+		reasons = append(reasons, ReasonSimGBPerDay)
+	}
+	if p.Months < s.MinMonths {
+		reasons = append(reasons, ReasonSimMonths)
+	}
+	if p.Quantity <= 0 {
+		reasons = append(reasons, ReasonSimQuantity)
+	}
+	return SimResult{OK: len(reasons) == 0, Reasons: reasons}
+}

@@ -1,0 +1,113 @@
+package allocation
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/gapmap/gapmap/data"
+)
+
+func goodPhone() data.Device {
+	return data.Device{ID: "p", Type: data.DevicePhone, OS: "android", OSVersion: "4.4", RAMGB: 2, StorageGB: 16, FreeStorageGB: 5, HasCharger: true, AVOK: true}
+}
+
+func goodLaptop() data.Device {
+	return data.Device{ID: "l", Type: data.DeviceLaptop, OS: "windows", CPUGHz: 1.0, RAMGB: 4, StorageGB: 120, HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true}
+}
+
+func goodDesktop() data.Device {
+	d := goodLaptop()
+	d.ID, d.Type, d.HasCharger, d.HasMonitor, d.WiFi = "d", data.DeviceDesktop, false, true, true
+	return d
+}
+
+func TestCheckDevice(t *testing.T) {
+	s := DefaultSettings()
+	noWiFi := s
+	noWiFi.DesktopWiFiRequired = false
+	tests := []struct {
+		name     string
+		d        func() data.Device
+		s        Settings
+		status   string
+		reasons  []string
+		warnings []string
+	}{
+		{"phone at the minimum", goodPhone, s, StatusOK, nil, nil},
+		{"tablet iOS 9", func() data.Device {
+			d := goodPhone()
+			d.Type, d.OS, d.OSVersion = data.DeviceTablet, "iOS", "9.0"
+			return d
+		}, s, StatusOK, nil, nil},
+		{"android 4.3", func() data.Device { d := goodPhone(); d.OSVersion = "4.3.1"; return d }, s, StatusLiquidate, []string{ReasonOSBelowMin}, nil},
+		{"android 10 beats 4.4", func() data.Device { d := goodPhone(); d.OSVersion = "10"; return d }, s, StatusOK, nil, nil},
+		{"version in the OS field", func() data.Device { d := goodPhone(); d.OS, d.OSVersion = "Android 4.2", ""; return d }, s, StatusLiquidate, []string{ReasonOSBelowMin}, nil},
+		{"ios 8", func() data.Device { d := goodPhone(); d.OS, d.OSVersion = "ios", "8.4"; return d }, s, StatusLiquidate, []string{ReasonOSBelowMin}, nil},
+		{"no OS recorded", func() data.Device { d := goodPhone(); d.OS = ""; return d }, s, StatusRepair, []string{ReasonUnknownOS}, nil},
+		{"version unreadable", func() data.Device { d := goodPhone(); d.OSVersion = "KitKat"; d.OS = "android"; return d }, s, StatusRepair, []string{ReasonUnknownOS}, nil},
+		{"windows phone", func() data.Device { d := goodPhone(); d.OS = "windows phone"; return d }, s, StatusLiquidate, []string{ReasonUnsupportedOS}, nil},
+		{"phone RAM", func() data.Device { d := goodPhone(); d.RAMGB = 1.5; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB}, nil},
+		{"phone free storage", func() data.Device { d := goodPhone(); d.FreeStorageGB = 4.9; return d }, s, StatusRepair, []string{ReasonFreeStorage}, nil},
+		{"phone storage too small to free", func() data.Device { d := goodPhone(); d.StorageGB, d.FreeStorageGB = 4, 1; return d }, s, StatusLiquidate, []string{ReasonFreeStorage}, nil},
+		{"phone charger", func() data.Device { d := goodPhone(); d.HasCharger = false; return d }, s, StatusRepair, []string{ReasonNoCharger}, nil},
+		{"phone speaker/mic/camera", func() data.Device { d := goodPhone(); d.AVOK = false; return d }, s, StatusRepair, []string{ReasonAVNotWorking}, nil},
+		{"phone repair and liquidate", func() data.Device { d := goodPhone(); d.AVOK, d.RAMGB = false, 1; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB, ReasonAVNotWorking}, nil},
+		{"laptop at the minimum with 2 GB", func() data.Device { d := goodLaptop(); d.RAMGB = 2; return d }, s, StatusOK, nil, []string{WarningRAMBelow4GB}},
+		{"laptop 4 GB", goodLaptop, s, StatusOK, nil, nil},
+		{"laptop CPU", func() data.Device { d := goodLaptop(); d.CPUGHz = 0.9; return d }, s, StatusLiquidate, []string{ReasonCPUBelow1GHz}, nil},
+		{"laptop RAM", func() data.Device { d := goodLaptop(); d.RAMGB = 1; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB}, nil},
+		{"laptop disk", func() data.Device { d := goodLaptop(); d.StorageGB = 64; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB}, nil},
+		{"laptop charger", func() data.Device { d := goodLaptop(); d.HasCharger = false; return d }, s, StatusRepair, []string{ReasonNoCharger}, nil},
+		{"laptop screen", func() data.Device { d := goodLaptop(); d.ScreenOK = false; return d }, s, StatusRepair, []string{ReasonScreen}, nil},
+		{"laptop keyboard", func() data.Device { d := goodLaptop(); d.KeyboardOK = false; return d }, s, StatusRepair, []string{ReasonKeyboard}, nil},
+		{"laptop audio/webcam", func() data.Device { d := goodLaptop(); d.AVOK = false; return d }, s, StatusRepair, []string{ReasonAVNotWorking}, nil},
+		{"laptop everything", func() data.Device { return data.Device{Type: "Laptop", RAMGB: 3} }, s, StatusLiquidate,
+			[]string{ReasonCPUBelow1GHz, ReasonDiskBelow120GB, ReasonNoCharger, ReasonScreen, ReasonKeyboard, ReasonAVNotWorking}, []string{WarningRAMBelow4GB}},
+		{"desktop needs no charger", goodDesktop, s, StatusOK, nil, nil},
+		{"desktop monitor", func() data.Device { d := goodDesktop(); d.HasMonitor = false; return d }, s, StatusRepair, []string{ReasonNoMonitor}, nil},
+		{"desktop wifi", func() data.Device { d := goodDesktop(); d.WiFi = false; return d }, s, StatusRepair, []string{ReasonNoWiFi}, nil},
+		{"desktop wifi not required", func() data.Device { d := goodDesktop(); d.WiFi = false; return d }, noWiFi, StatusOK, nil, nil},
+		{"desktop disk and wifi", func() data.Device { d := goodDesktop(); d.WiFi, d.StorageGB = false, 100; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB, ReasonNoWiFi}, nil},
+		{"unknown type", func() data.Device { return data.Device{Type: "watch"} }, s, StatusRepair, []string{ReasonUnknownType}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckDevice(tc.d(), tc.s)
+			if got.Status != tc.status || got.OK != (tc.status == StatusOK) || !slices.Equal(got.Reasons, tc.reasons) || !slices.Equal(got.Warnings, tc.warnings) {
+				t.Fatalf("got %+v, want status %s reasons %v warnings %v", got, tc.status, tc.reasons, tc.warnings)
+			}
+		})
+	}
+}
+
+func TestCheckSim(t *testing.T) {
+	s := DefaultSettings()
+	ok := data.SimPackage{ID: "x", Operator: "Viettel", GBPerDay: 2, Months: 3, Quantity: 10}
+	if r := CheckSim(ok, s); !r.OK || len(r.Reasons) != 0 {
+		t.Fatalf("2 GB/day for 3 months passes: %+v", r)
+	}
+	bad := data.SimPackage{ID: "y", GBPerDay: 1.5, Months: 2}
+	want := []string{ReasonSimNoOperator, ReasonSimGBPerDay, ReasonSimMonths, ReasonSimQuantity}
+	if r := CheckSim(bad, s); r.OK || !slices.Equal(r.Reasons, want) {
+		t.Fatalf("got %+v, want %v", r, want)
+	}
+	s.MinGBPerDay = 4
+	if r := CheckSim(ok, s); r.OK || !slices.Equal(r.Reasons, []string{ReasonSimGBPerDay}) {
+		t.Fatalf("a 4 GB/day minimum: %+v", r)
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		maj, min int
+		ok       bool
+	}{
+		{"4.4.2", 4, 4, true}, {"10", 10, 0, true}, {"iOS 9.3.5", 9, 3, true}, {"v12.", 12, 0, true}, {"", 0, 0, false}, {"KitKat", 0, 0, false},
+	} {
+		maj, mn, ok := parseVersion(tc.in)
+		if maj != tc.maj || mn != tc.min || ok != tc.ok {
+			t.Errorf("parseVersion(%q) = %d, %d, %v", tc.in, maj, mn, ok)
+		}
+	}
+}

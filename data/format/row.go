@@ -1,0 +1,386 @@
+package format
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/gapmap/gapmap/data"
+)
+
+// rowCtx is the row being parsed, with helpers that parse a field and
+// report its problems. A helper that reports a problem sets bad; the row is
+// then not passed on.
+type rowCtx struct {
+	file   string
+	cols   []column
+	header []string // as written
+	idx    []int    // column → position, -1 absent
+	rec    []string
+	row    int
+	xlsx   bool
+	bad    bool
+	errs   *data.ValidationError
+	ids    *dupSet
+	intern map[string]string
+}
+
+func newRowCtx(t *table, cols []column, m *headerMatch) *rowCtx {
+	return &rowCtx{
+		file: t.file, cols: cols, header: m.header, idx: m.idx, xlsx: t.xlsx, errs: t.errs,
+		ids: newDupSet(), intern: make(map[string]string),
+	}
+}
+
+// checkWidth reports a row whose number of fields differs from the
+// header's. Blank trailing fields are tolerated, and in XLSX (where empty
+// trailing cells are not stored) so are short rows.
+func (r *rowCtx) checkWidth() bool {
+	n, h := len(r.rec), len(r.header)
+	if n == h || (n < h && r.xlsx) {
+		return true
+	}
+	if n > h && blank(r.rec[h:]) {
+		return true
+	}
+	unit := "fields"
+	if r.xlsx {
+		unit = "cells"
+	}
+	reason := fmt.Sprintf("this row has %d %s but the header has %d", n, unit, h)
+	if !r.xlsx {
+		reason += ": check for an unquoted separator inside a value (e.g. a decimal comma as in 21,5): put such values in double quotes, or save the file from Excel again"
+	} else {
+		reason += ": add a header for the extra cells or delete them"
+	}
+	r.bad = true
+	r.errs.Add(data.FieldError{File: r.file, Row: r.row, Value: strings.Join(r.rec, ","), Reason: reason})
+	return false
+}
+
+// has reports whether the file has column f.
+func (r *rowCtx) has(f int) bool { return r.idx[f] >= 0 }
+
+// val is the trimmed value of column f ("" when absent), with the Excel
+// formula escape undone.
+func (r *rowCtx) val(f int) string {
+	i := r.idx[f]
+	if i < 0 || i >= len(r.rec) {
+		return ""
+	}
+	s := r.rec[i]
+	if len(s) > 1 && s[0] == '\'' {
+		s = UnescapeCell(s)
+	}
+	return strings.TrimSpace(s)
+}
+
+// name is the column's header as written, or its canonical name.
+func (r *rowCtx) name(f int) string {
+	if i := r.idx[f]; i >= 0 {
+		return r.header[i]
+	}
+	return r.cols[f].name
+}
+
+func (r *rowCtx) fail(f int, value, reason string) {
+	r.bad = true
+	r.errs.Add(data.FieldError{File: r.file, Row: r.row, Column: r.name(f), Value: value, Reason: reason})
+}
+
+func (r *rowCtx) missing(f int) {
+	r.fail(f, "", fmt.Sprintf("missing %s: every row needs one", r.cols[f].name))
+}
+
+// text returns a text field; numbers stored by Excel with 17 digits are
+// shown as Excel shows them.
+func (r *rowCtx) text(f int, required bool) (string, bool) {
+	s := r.val(f)
+	if s == "" {
+		if required {
+			r.missing(f)
+			return "", false
+		}
+		return "", true
+	}
+	if r.xlsx {
+		s = excelNumberText(s)
+	}
+	if !validText(s) {
+		r.fail(f, s, "the text has invalid characters (not UTF-8, or a NUL byte): save the file as 'CSV UTF-8' or .xlsx")
+		return "", false
+	}
+	return s, true
+}
+
+// str returns an optional text field as its own copy.
+func (r *rowCtx) str(f int) string {
+	s, _ := r.text(f, false)
+	return strings.Clone(s)
+}
+
+// req returns a required text field as its own copy.
+func (r *rowCtx) req(f int) string {
+	s, _ := r.text(f, true)
+	return strings.Clone(s)
+}
+
+// code returns an optional, often repeated text field (area code, school
+// id), shared between rows.
+func (r *rowCtx) code(f int, required bool) string {
+	s, ok := r.text(f, required)
+	if !ok || s == "" {
+		return ""
+	}
+	if v, ok := r.intern[s]; ok {
+		return v
+	}
+	c := strings.Clone(s)
+	if len(r.intern) < 1<<16 {
+		r.intern[c] = c
+	}
+	return c
+}
+
+// id returns a required identifier and reports one seen earlier in the file.
+func (r *rowCtx) id(f int) string {
+	s, ok := r.text(f, true)
+	if !ok {
+		return ""
+	}
+	r.unique(f, s, s)
+	return strings.Clone(s)
+}
+
+// unique reports id when it was seen before in this file.
+func (r *rowCtx) unique(f int, value, id string) {
+	if first, dup := r.ids.add(id, r.row); dup {
+		r.fail(f, value, fmt.Sprintf("duplicate %s: first seen at row %d", r.cols[f].name, first))
+	}
+}
+
+// latLon parses a required coordinate pair inside Vietnam.
+func (r *rowCtx) latLon(fLat, fLon int) (lat, lon float64) {
+	ls, os := r.val(fLat), r.val(fLon)
+	lat, okLat := r.coord(fLat, ls, "latitude", "21.0285")
+	lon, okLon := r.coord(fLon, os, "longitude", "105.8542")
+	if !okLat || !okLon {
+		return 0, 0
+	}
+	latIn := lat >= minLat && lat <= maxLat
+	lonIn := lon >= minLon && lon <= maxLon
+	if latIn && lonIn {
+		return lat, lon
+	}
+	swapped := lon >= minLat && lon <= maxLat && lat >= minLon && lat <= maxLon
+	if !latIn {
+		r.fail(fLat, ls, "latitude "+fmtFloat(lat)+" is outside Vietnam (6.0–23.5)"+coordHint(lat, swapped))
+	}
+	if !lonIn {
+		r.fail(fLon, os, "longitude "+fmtFloat(lon)+" is outside Vietnam (102.0–118.0)"+coordHint(lon, swapped))
+	}
+	return 0, 0
+}
+
+func coordHint(v float64, swapped bool) string {
+	switch {
+	case swapped:
+		return ": latitude and longitude look swapped"
+	case v == 0:
+		return ": 0 means no location; fill in the coordinates"
+	case math.Abs(v) > 1000:
+		return ": this looks like projected metres (VN-2000?); convert to WGS 84 decimal degrees"
+	}
+	return ""
+}
+
+func (r *rowCtx) coord(f int, s, what, example string) (float64, bool) {
+	if s == "" {
+		r.missing(f)
+		return 0, false
+	}
+	v, ok := parseNum(s)
+	if !ok {
+		r.fail(f, s, what+" is not a number: write decimal degrees such as "+example+" (not degrees-minutes-seconds)")
+		return 0, false
+	}
+	return v, true
+}
+
+// unit scales a number written with a unit suffix.
+type unit int
+
+const (
+	noUnit unit = iota
+	unitGB
+	unitGHz
+	unitMHz
+	unitMetre
+)
+
+type unitSuffix struct {
+	suffix string
+	scale  float64
+}
+
+func unitSuffixes(u unit) []unitSuffix {
+	switch u {
+	case unitGB:
+		return []unitSuffix{{"gb/ngày", 1}, {"gb/day", 1}, {"gb", 1}, {"g", 1}, {"tb", 1024}, {"mb", 1.0 / 1024}}
+	case unitGHz:
+		return []unitSuffix{{"ghz", 1}, {"mhz", 1.0 / 1000}}
+	case unitMHz:
+		return []unitSuffix{{"mhz", 1}, {"ghz", 1000}}
+	case unitMetre:
+		return []unitSuffix{{"km", 1000}, {"m", 1}}
+	}
+	return nil
+}
+
+// unitScale removes a unit suffix ("128 GB", "2,4GHz") and returns the
+// number part with the factor to the column's unit.
+func unitScale(s string, u unit) (string, float64, bool) {
+	l := strings.ToLower(s)
+	for _, e := range unitSuffixes(u) {
+		if t, ok := strings.CutSuffix(l, e.suffix); ok {
+			return strings.TrimSpace(t), e.scale, true
+		}
+	}
+	return s, 1, false
+}
+
+// float parses an optional (or required) decimal field; def is returned
+// when it is empty. ok is false when a problem was reported.
+func (r *rowCtx) float(f int, def float64, required bool, u unit) (float64, bool) {
+	s := r.val(f)
+	if s == "" {
+		if required {
+			r.missing(f)
+			return 0, false
+		}
+		return def, true
+	}
+	if v, ok := parseNum(s); ok {
+		return v, true
+	}
+	if t, scale, ok := unitScale(s, u); ok {
+		if v, ok := parseNum(t); ok {
+			return v * scale, true
+		}
+	}
+	r.fail(f, s, r.cols[f].name+" is not a number: write digits such as 12.5 (a decimal comma, 12,5, is also accepted)")
+	return 0, false
+}
+
+// integer parses an optional (or required) whole-number field.
+func (r *rowCtx) integer(f int, def int, required bool) (int, bool) {
+	s := r.val(f)
+	if s == "" {
+		if required {
+			r.missing(f)
+			return 0, false
+		}
+		return def, true
+	}
+	if n, ok := parseInt(s); ok {
+		return n, true
+	}
+	if r.xlsx {
+		if n, ok := parseInt(excelNumberText(s)); ok {
+			return n, true
+		}
+	}
+	r.fail(f, s, r.cols[f].name+" must be a whole number written with digits only, such as 12 (no thousands separators)")
+	return 0, false
+}
+
+// outOfRange reports a number outside its allowed range.
+func (r *rowCtx) outOfRange(f int, rule string) {
+	r.fail(f, r.val(f), r.cols[f].name+" "+r.val(f)+" is out of range: it must be "+rule)
+}
+
+// choice parses an enumerated field; def is used when it is empty.
+func (r *rowCtx) choice(f int, e *enum, def string, required bool) string {
+	s := r.val(f)
+	if s == "" {
+		if required {
+			r.missing(f)
+		}
+		return def
+	}
+	v, ok := e.lookup(s)
+	if !ok {
+		r.fail(f, s, e.reason(s))
+	}
+	return v
+}
+
+// flag parses a yes/no field; def is used when it is empty or absent.
+func (r *rowCtx) flag(f int, def bool) bool {
+	s := r.val(f)
+	if s == "" {
+		return def
+	}
+	v, ok := parseBool(s)
+	if !ok {
+		r.fail(f, s, r.cols[f].name+" "+strconv.Quote(s)+" is not yes/no: write true or false (also 1/0, có/không, x or empty)")
+	}
+	return v
+}
+
+// dupSet remembers the 64-bit hash of every id seen in a file with the row
+// where it was first seen: 12 bytes an id, in an open-addressing table.
+// Two ids with the same hash would be reported as duplicates; with 27
+// million ids the chance of that is about 2 in 100 000.
+type dupSet struct {
+	seed maphash.Seed
+	keys []uint64 // 0 = empty
+	rows []int32
+	n    int
+}
+
+func newDupSet() *dupSet { return &dupSet{seed: maphash.MakeSeed()} }
+
+// add records id at row; it returns the first row and true when id was
+// already there.
+func (d *dupSet) add(id string, row int) (int, bool) {
+	if d.keys == nil {
+		d.keys, d.rows = make([]uint64, 1024), make([]int32, 1024)
+	}
+	h := maphash.String(d.seed, id)
+	if h == 0 {
+		h = 1
+	}
+	mask := uint64(len(d.keys) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch d.keys[i] {
+		case 0:
+			d.keys[i], d.rows[i] = h, int32(min(row, math.MaxInt32))
+			d.n++
+			if d.n*4 >= len(d.keys)*3 {
+				d.grow()
+			}
+			return 0, false
+		case h:
+			return int(d.rows[i]), true
+		}
+	}
+}
+
+func (d *dupSet) grow() {
+	keys, rows := d.keys, d.rows
+	d.keys, d.rows = make([]uint64, 2*len(keys)), make([]int32, 2*len(keys))
+	mask := uint64(len(d.keys) - 1)
+	for j, h := range keys {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for d.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		d.keys[i], d.rows[i] = h, rows[j]
+	}
+}

@@ -1,0 +1,263 @@
+package format
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// rowSource yields the records of a table file with their spreadsheet row
+// numbers (1-based, blank lines counted as Excel shows them). The record
+// slice may be reused by the next call.
+type rowSource interface {
+	next() (rec []string, row int, err error)
+	close() error
+}
+
+// errUser is a problem with a whole file, worded for the user.
+type errUser struct{ reason string }
+
+func (e *errUser) Error() string { return e.reason }
+
+func userErr(format string, args ...any) error { return &errUser{fmt.Sprintf(format, args...)} }
+
+// tableExt returns the table format of path: ".csv", ".csv.gz" or ".xlsx".
+func tableExt(path string) string {
+	base := strings.ToLower(filepath.Base(path))
+	switch {
+	case strings.HasSuffix(base, ".csv.gz"):
+		return ".csv.gz"
+	case strings.HasSuffix(base, ".csv"), strings.HasSuffix(base, ".txt"):
+		return ".csv"
+	case strings.HasSuffix(base, ".xlsx"), strings.HasSuffix(base, ".xlsm"):
+		return ".xlsx"
+	}
+	return filepath.Ext(base)
+}
+
+// openSource opens a CSV or XLSX table.
+func openSource(path string) (rowSource, bool, error) {
+	switch ext := tableExt(path); ext {
+	case ".csv", ".csv.gz":
+		s, err := openCSV(path, ext == ".csv.gz")
+		return s, false, err
+	case ".xlsx":
+		s, err := openXLSX(path)
+		return s, true, err
+	case ".xls":
+		return nil, false, userErr("old Excel 97-2003 files (.xls) are not read: open the file in Excel and save it as .xlsx or as 'CSV UTF-8'")
+	case ".geojson", ".json":
+		return nil, false, userErr("this is a GeoJSON file but a table is expected here: use .csv or .xlsx")
+	default:
+		return nil, false, userErr("unknown file type %q: use .csv (UTF-8) or .xlsx", ext)
+	}
+}
+
+func openErr(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return userErr("file not found")
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return userErr("cannot open the file: permission denied")
+	}
+	return userErr("cannot open the file: %v", err)
+}
+
+// csvSource reads CSV with encoding/csv.
+type csvSource struct {
+	f       *os.File
+	gz      *gzip.Reader
+	cr      *csv.Reader
+	row     int // spreadsheet row of the last record
+	prevEnd int // line on which the last record ended
+}
+
+// openCSV opens a CSV file. It skips a UTF-8 byte-order mark, decodes
+// UTF-16 (Excel's "Unicode text") and, when the start of the file is not
+// UTF-8, Windows-1258 (what Excel's plain "CSV" writes on a Vietnamese
+// Windows). The separator is the most frequent of , ; and tab on the first
+// line (Excel uses ; where the decimal separator is a comma).
+func openCSV(path string, gz bool) (*csvSource, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, openErr(err)
+	}
+	s := &csvSource{f: f}
+	var r io.Reader = f
+	if gz {
+		if s.gz, err = gzip.NewReader(bufio.NewReaderSize(f, 1<<16)); err != nil {
+			f.Close()
+			return nil, userErr("cannot read the gzip file: %v", err)
+		}
+		r = s.gz
+	}
+	const peek = 64 << 10
+	br := bufio.NewReaderSize(r, peek)
+	head, _ := br.Peek(peek)
+	switch {
+	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
+		_, _ = br.Discard(3)
+	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
+		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+		br = bufio.NewReaderSize(transform.NewReader(br, dec), peek)
+	case !utf8.Valid(completeRunes(head, len(head) == peek)):
+		dec := transform.Chain(charmap.Windows1258.NewDecoder(), norm.NFC)
+		br = bufio.NewReaderSize(transform.NewReader(br, dec), peek)
+	}
+	head, _ = br.Peek(peek)
+	cr := csv.NewReader(br)
+	cr.Comma = sniffDelimiter(head)
+	cr.LazyQuotes = true
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	s.cr = cr
+	return s, nil
+}
+
+// completeRunes drops an incomplete UTF-8 sequence cut at the end of a
+// truncated buffer.
+func completeRunes(b []byte, truncated bool) []byte {
+	if !truncated {
+		return b
+	}
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// sniffDelimiter picks the separator of the first line.
+func sniffDelimiter(head []byte) rune {
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	var comma, semi, tab int
+	quoted := false
+	for _, c := range head {
+		switch c {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				comma++
+			}
+		case ';':
+			if !quoted {
+				semi++
+			}
+		case '\t':
+			if !quoted {
+				tab++
+			}
+		}
+	}
+	switch {
+	case semi > comma && semi >= tab:
+		return ';'
+	case tab > comma && tab > semi:
+		return '\t'
+	}
+	return ','
+}
+
+func (s *csvSource) next() ([]string, int, error) {
+	rec, err := s.cr.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			s.row += pe.StartLine - s.prevEnd
+			s.prevEnd = pe.Line
+			return nil, s.row, err
+		}
+		return nil, s.row + 1, err
+	}
+	line, _ := s.cr.FieldPos(0)
+	last, _ := s.cr.FieldPos(len(rec) - 1)
+	s.row += line - s.prevEnd
+	s.prevEnd = last + strings.Count(rec[len(rec)-1], "\n")
+	return rec, s.row, nil
+}
+
+func (s *csvSource) close() error {
+	if s.gz != nil {
+		s.gz.Close()
+	}
+	return s.f.Close()
+}
+
+// xlsxSource streams the first sheet of a workbook with excelize's Rows
+// iterator. Cells are read raw (without number formats) so a coordinate
+// shown as "21.03" but stored as 21.0285 reads as 21.0285, and whole
+// numbers stored as numbers (ids like 1001) read as "1001".
+type xlsxSource struct {
+	f    *excelize.File
+	rows *excelize.Rows
+	row  int
+	opts excelize.Options
+}
+
+func openXLSX(path string) (*xlsxSource, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, openErr(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		if errors.Is(err, excelize.ErrWorkbookFileFormat) || strings.Contains(err.Error(), "zip") {
+			return nil, userErr("not a valid .xlsx workbook (%v): open it in Excel and save it again as .xlsx", err)
+		}
+		return nil, userErr("cannot open the workbook: %v", err)
+	}
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		f.Close()
+		return nil, userErr("the workbook has no sheet")
+	}
+	rows, err := f.Rows(sheets[0])
+	if err != nil {
+		f.Close()
+		return nil, userErr("cannot read sheet %q: %v", sheets[0], err)
+	}
+	return &xlsxSource{f: f, rows: rows, opts: excelize.Options{RawCellValue: true}}, nil
+}
+
+func (s *xlsxSource) next() ([]string, int, error) {
+	if !s.rows.Next() {
+		if err := s.rows.Error(); err != nil {
+			return nil, s.row + 1, err
+		}
+		return nil, s.row, io.EOF
+	}
+	s.row++
+	cols, err := s.rows.Columns(s.opts)
+	if err != nil {
+		return nil, s.row, err
+	}
+	return cols, s.row, nil
+}
+
+func (s *xlsxSource) close() error {
+	err := s.rows.Close()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

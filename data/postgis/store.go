@@ -1,0 +1,171 @@
+// Package postgis is gapmap's system of record: PostgreSQL with PostGIS,
+// reached through a pgx pool with the go-geom codec (pgx-geom) registered.
+// It runs the embedded migrations (goose), bulk-writes every kind with
+// binary COPY inside a caller's transaction, and streams tables back into
+// the in-memory domain types the engine works on.
+//
+// Geometry is SRID 4326 (lon/lat). Point rows also store their H3 cell at
+// the analysis resolution as a bigint, computed in Go (there is no h3-pg).
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	pgxgeom "github.com/twpayne/pgx-geom"
+)
+
+// DefaultURL is the database used when neither a URL nor DATABASE_URL is
+// given.
+const DefaultURL = "postgres://postgres:gapmap@127.0.0.1:5432/gapmap?sslmode=disable"
+
+// URL returns the database URL to use: explicit when not empty, else
+// getenv("DATABASE_URL"), else DefaultURL. getenv may be nil (os.Getenv).
+func URL(explicit string, getenv func(string) string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if u := getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+// Store is the PostGIS store. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url (see URL) and checks that it
+// answers. The go-geom codec is registered on every connection of the pool
+// once PostGIS is installed (Migrate installs it and refreshes the pool).
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL %q is not valid (expected postgres://user:password@host:port/dbname?sslmode=disable): %w", redact(url), err)
+	}
+	if cfg.MaxConns < 4 {
+		cfg.MaxConns = 4
+	}
+	cfg.AfterConnect = registerGeom
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", redact(url), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach the database at %s (is PostgreSQL running? run `make setup` or scripts/setup.sh, or set DATABASE_URL): %w", redact(url), err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// registerGeom registers the pgx-geom codec for geometry and geography when
+// PostGIS is installed in the database; before the first migration it is
+// not, and the connection works without the codec.
+func registerGeom(ctx context.Context, conn *pgx.Conn) error {
+	var ok bool
+	if err := conn.QueryRow(ctx, "SELECT to_regtype('geometry') IS NOT NULL AND to_regtype('geography') IS NOT NULL").Scan(&ok); err != nil {
+		return fmt.Errorf("check for PostGIS: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	if err := pgxgeom.Register(ctx, conn); err != nil {
+		return fmt.Errorf("register the PostGIS geometry codec: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection of the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Pool returns the underlying pool, for queries the store does not wrap.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Begin starts a transaction tuned for bulk writes: synchronous_commit is
+// off for it (a crash may lose the last commits but never corrupts data;
+// an import that was not acknowledged is simply run again).
+func (s *Store) Begin(ctx context.Context) (pgx.Tx, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin a transaction: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, fmt.Errorf("tune the transaction: %w", err)
+	}
+	return tx, nil
+}
+
+// Tables lists the tables of the store in dependency order (a table only
+// references tables before it).
+func Tables() []string {
+	return []string{"areas", "schools", "households", "students", "sites", "fiber_nodes", "fiber_routes", "donors", "devices", "sim_packages"}
+}
+
+// Counts returns the number of rows of every table (see Tables).
+func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
+	return counts(ctx, s.pool)
+}
+
+// CountsTx is Counts as seen inside tx.
+func CountsTx(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+	return counts(ctx, tx)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func counts(ctx context.Context, q querier) (map[string]int64, error) {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, t := range Tables() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(SELECT count(*) FROM %s)", pgx.Identifier{t}.Sanitize())
+	}
+	n := make([]int64, len(Tables()))
+	dst := make([]any, len(n))
+	for i := range n {
+		dst[i] = &n[i]
+	}
+	if err := q.QueryRow(ctx, b.String()).Scan(dst...); err != nil {
+		return nil, fmt.Errorf("count rows: %w%s", err, hintMigrate(err))
+	}
+	out := make(map[string]int64, len(n))
+	for i, t := range Tables() {
+		out[t] = n[i]
+	}
+	return out, nil
+}
+
+// hintMigrate tells the user to migrate when err is a missing table.
+func hintMigrate(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" {
+		return " (the schema is missing: run `gapmap migrate`)"
+	}
+	return ""
+}
+
+// redact hides the password of a database URL.
+func redact(url string) string {
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil || cfg.Password == "" {
+		return url
+	}
+	return strings.Replace(url, ":"+cfg.Password+"@", ":***@", 1)
+}
