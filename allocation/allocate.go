@@ -18,6 +18,7 @@ type need struct {
 	ops    uint64 // operators (SIM operator ids) whose 4G covers the home
 	tier   uint8
 	class  uint8
+	named  bool // the coverage run named at least one 4G operator
 }
 
 // simPkg is one passing SIM package.
@@ -267,6 +268,7 @@ func (e *engine) readStudents(pb *problems) error {
 			}
 			n.class = uint8(cl)
 			if cl == c4G {
+				n.named = len(c.Operators4G) > 0
 				for _, op := range c.Operators4G {
 					n.ops |= e.opBit(op)
 				}
@@ -650,7 +652,7 @@ func (e *engine) serveStudents() error {
 				d := got[k]
 				a := Allocation{
 					StudentID: stu.ID, SchoolID: school.ID, AreaCode: school.AreaCode, Priority: int(n.tier),
-					Connectivity: classNames[n.class], DeviceID: devs[d].ID, DeviceType: typeNames[e.devType[d]],
+					Connectivity: className(int(n.class)), DeviceID: devs[d].ID, DeviceType: typeName(int(e.devType[d])),
 					Rank: k + 1, PoolSize: len(pool), SchoolSeats: len(got), TypeRank: int(rank[e.devType[d]]),
 				}
 				switch n.class {
@@ -668,7 +670,7 @@ func (e *engine) serveStudents() error {
 			}
 			e.res.Unserved = append(e.res.Unserved, Unserved{
 				StudentID: stu.ID, SchoolID: school.ID, AreaCode: school.AreaCode, Priority: int(n.tier),
-				Connectivity: classNames[n.class], Rank: k + 1, PoolSize: len(pool), SchoolSeats: len(got),
+				Connectivity: className(int(n.class)), Rank: k + 1, PoolSize: len(pool), SchoolSeats: len(got),
 				Reason: ReasonWaitNoStock,
 			})
 		}
@@ -730,7 +732,7 @@ func (e *engine) giveSims() error {
 	for _, rc := range recs {
 		a := &allocs[rc.a]
 		n := &e.needs[rc.n]
-		if n.ops == 0 {
+		if !n.named {
 			a.Reason = Reason4GNoOp
 			continue
 		}

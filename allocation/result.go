@@ -15,7 +15,9 @@ type Connectivity struct {
 
 // Input is everything one allocation run reads, in memory.
 type Input struct {
-	Areas       []data.Area // the whole tree: every parent of every area used
+	// Areas: the tree valid on the run date, every parent of every area
+	// used included, each code once (ValidFrom/ValidTo are not read).
+	Areas       []data.Area
 	Schools     []data.School
 	Students    []data.Student
 	Devices     []data.Device

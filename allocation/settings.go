@@ -109,7 +109,20 @@ const (
 	numTypes
 )
 
-var typeNames = [numTypes]string{data.DeviceLaptop, data.DeviceTablet, data.DevicePhone, data.DeviceDesktop}
+// typeName is the name of a device type index.
+func typeName(t int) string {
+	switch t {
+	case tLaptop:
+		return data.DeviceLaptop
+	case tTablet:
+		return data.DeviceTablet
+	case tPhone:
+		return data.DevicePhone
+	case tDesktop:
+		return data.DeviceDesktop
+	}
+	return ""
+}
 
 func typeIndex(s string) int {
 	switch s {
@@ -146,7 +159,22 @@ const (
 	numClasses
 )
 
-var classNames = [numClasses]string{ClassFiber, Class4G, Class3G, Class2G, ClassNone, ClassUnknown}
+// className is the name of a connectivity class index.
+func className(c int) string {
+	switch c {
+	case cFiber:
+		return ClassFiber
+	case c4G:
+		return Class4G
+	case c3G:
+		return Class3G
+	case c2G:
+		return Class2G
+	case cNone:
+		return ClassNone
+	}
+	return ClassUnknown
+}
 
 // classIndex parses a connectivity class; "" is unknown, -1 is invalid.
 func classIndex(s string) int {
@@ -225,24 +253,24 @@ func (s Settings) resolve() (*rules, error) {
 		}
 	}
 	for _, c := range []int{cFiber, c4G, cNone} {
-		w, ok := s.ConnectivityWeights[classNames[c]]
+		w, ok := s.ConnectivityWeights[className(c)]
 		if !ok || !positive(w) {
-			bad = append(bad, fmt.Sprintf("ConnectivityWeights[%q] must be a number > 0 (got %v)", classNames[c], w))
+			bad = append(bad, fmt.Sprintf("ConnectivityWeights[%q] must be a number > 0 (got %v)", className(c), w))
 		}
 		r.classW[c] = w
 	}
 	for _, c := range []int{c3G, c2G} {
-		w, ok := s.ConnectivityWeights[classNames[c]]
+		w, ok := s.ConnectivityWeights[className(c)]
 		if !ok {
 			w = r.classW[cNone]
 		} else if !positive(w) {
-			bad = append(bad, fmt.Sprintf("ConnectivityWeights[%q] must be a number > 0 (got %v)", classNames[c], w))
+			bad = append(bad, fmt.Sprintf("ConnectivityWeights[%q] must be a number > 0 (got %v)", className(c), w))
 		}
 		r.classW[c] = w
 	}
 	r.classW[cUnknown] = r.classW[cNone]
 	for k := range s.ConnectivityWeights {
-		if c := classIndex(k); c < 0 || c == cUnknown || k != classNames[c] {
+		if c := classIndex(k); c < 0 || c == cUnknown || k != className(c) {
 			bad = append(bad, fmt.Sprintf("ConnectivityWeights has class %q: use fiber, 4g, 3g, 2g or none", k))
 		}
 	}

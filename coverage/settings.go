@@ -27,7 +27,7 @@ const (
 )
 
 // Environments lists the environments, densest first.
-var Environments = []string{EnvUrban, EnvSuburban, EnvRural, EnvMountain}
+func Environments() []string { return []string{EnvUrban, EnvSuburban, EnvRural, EnvMountain} }
 
 // EnvValues holds one number per environment.
 type EnvValues struct {
@@ -121,7 +121,19 @@ func DefaultRangeTable() []RangeRule {
 }
 
 // defaultBand is the band assumed for a sector with band 0.
-var defaultBand = map[string]int{"2G": 900, "3G": 2100, "4G": 1800, "5G": 3500}
+func defaultBand(tech string) int {
+	switch tech {
+	case "2G":
+		return 900
+	case "3G":
+		return 2100
+	case "4G":
+		return 1800
+	case "5G":
+		return 3500
+	}
+	return 0
+}
 
 // hataExponent is the frequency exponent of range at equal path loss in
 // COST-231 Hata with hb = 30 m: 33.9 / (44.9 − 6.55·log10 30).
@@ -268,7 +280,7 @@ func (s *Settings) Validate() error {
 		bad("range_table is empty: start from DefaultRangeTable()")
 	}
 	for _, r := range s.RangeTable {
-		for _, env := range Environments {
+		for _, env := range Environments() {
 			if v := r.RangeM.Get(env); !(v > 0 && v <= 100_000) {
 				bad("range_table %s %d MHz %s: range %g m must be in (0, 100000]", r.Technology, r.BandMHz, env, v)
 			}
@@ -282,7 +294,7 @@ func (s *Settings) Validate() error {
 		bad("environment thresholds must satisfy urban ≥ suburban ≥ rural ≥ 0 (households/km²), got %g, %g, %g", t.UrbanMin, t.SuburbanMin, t.RuralMin)
 	}
 	if !validEnv(s.DefaultEnvironment) {
-		bad("default_environment %q: use one of %s", s.DefaultEnvironment, strings.Join(Environments, ", "))
+		bad("default_environment %q: use one of %s", s.DefaultEnvironment, strings.Join(Environments(), ", "))
 	}
 	if !(s.FiberNodeM >= 0) || !(s.FiberRouteM >= 0) {
 		bad("fiber distances must be ≥ 0 m (node %g, route %g)", s.FiberNodeM, s.FiberRouteM)
@@ -298,7 +310,7 @@ func (s *Settings) Validate() error {
 	if !(s.SchoolWeightBase >= 0) || !(s.SchoolWeightPerStudent >= 0) {
 		bad("school weights must be ≥ 0")
 	}
-	for _, env := range Environments {
+	for _, env := range Environments() {
 		if !(s.SiteCostVND.Get(env) > 0) {
 			bad("site_cost_vnd.%s must be > 0", env)
 		}
@@ -325,7 +337,7 @@ func (s *Settings) Validate() error {
 }
 
 func validEnv(e string) bool {
-	for _, x := range Environments {
+	for _, x := range Environments() {
 		if e == x {
 			return true
 		}
@@ -361,13 +373,16 @@ func (m rangeModel) Range(tech string, band int, env string) float64 {
 		tech = "4G"
 	}
 	if len(rows) == 0 {
-		for _, rs := range m.byTech {
-			rows = rs
-			break
+		techs := make([]string, 0, len(m.byTech))
+		for t := range m.byTech {
+			techs = append(techs, t)
 		}
+		sort.Strings(techs)
+		tech = techs[0]
+		rows = m.byTech[tech]
 	}
 	if band <= 0 {
-		band = defaultBand[tech]
+		band = defaultBand(tech)
 		if band == 0 {
 			band = rows[0].BandMHz
 		}

@@ -65,11 +65,11 @@ func ApproxDist(lat1, lon1 float64, s1 Scale, lat2, lon2 float64, s2 Scale) floa
 // distance: the bound is monotone and generous enough to absorb the
 // difference).
 func ApproxDistErrM(d float64) float64 {
-	if d > MaxApproxM || math.IsNaN(d) {
+	if !(d <= MaxApproxM) { // also NaN
 		return math.Inf(1)
 	}
-	x := d / 100_000
-	return 1e-3 + d*(2e-6+3e-4*x*x)
+	// 3e-4·(d/100 km)² = 3e-14·d²
+	return 1e-3 + d*(2e-6+3e-14*d*d)
 }
 
 // ApproxAzimuth returns the approximate forward azimuth in degrees at point

@@ -218,3 +218,28 @@ func TestPolygonIndex(t *testing.T) {
 		t.Error("box crossing wrong")
 	}
 }
+
+func TestAncestor(t *testing.T) {
+	c, _ := CellOf(21.3, 106.2, 9)
+	for r := 0; r <= 9; r++ {
+		p, err := c.Parent(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Ancestor(r); got != p {
+			t.Fatalf("Ancestor(%d) = %v, want %v", r, got, p)
+		}
+	}
+}
+
+func TestDistanceEqualsInverse(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for k := 0; k < 20000; k++ {
+		lat1, lon1 := -80+160*r.Float64(), -180+360*r.Float64()
+		lat2, lon2 := Direct(lat1, lon1, 360*r.Float64(), 200000*r.Float64())
+		d, _ := Inverse(lat1, lon1, lat2, lon2)
+		if got := Distance(lat1, lon1, lat2, lon2); got != d {
+			t.Fatalf("Distance %.17g != Inverse %.17g", got, d)
+		}
+	}
+}

@@ -121,6 +121,18 @@ func SegmentClosest(lat, lon, lat1, lon1, lat2, lon2 float64) (clat, clon float6
 	return 180.0 * c.lat / math.Pi, 180.0 * c.lon / math.Pi
 }
 
+// SegmentClosestSphere is SegmentClosest plus the central angle (radians)
+// between the point and the closest point on the sphere. On WGS84 the
+// ellipsoidal distance divided by the mean radius times this angle lies in
+// [0.9944, 1.0057] (the meridian radius at the equator and the normal
+// radius at a pole over the mean radius), which lets a caller compare
+// candidate segments before computing any geodesic.
+func SegmentClosestSphere(lat, lon, lat1, lon1, lat2, lon2 float64) (clat, clon, angle float64) {
+	p := toGpt(lat, lon)
+	c := closestOnEdge(toGpt(lat1, lon1), toGpt(lat2, lon2), p)
+	return 180.0 * c.lat / math.Pi, 180.0 * c.lon / math.Pi, sphereDist(p, c)
+}
+
 // SegmentDistance returns the distance in metres from (lat, lon) to the
 // great-circle segment (lat1, lon1)–(lat2, lon2) with PostGIS geography
 // semantics (closest point on the sphere, then the ellipsoidal distance).

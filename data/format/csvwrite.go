@@ -55,11 +55,12 @@ func (c *CSV) Flush() error {
 // needsEscape reports whether Excel could run s as a formula (it starts
 // with = + - @ tab or CR and is not a plain number such as -5.2), or s
 // starts with the escape quote in front of such a value (so that escaping
-// can be undone without ambiguity).
+// can be undone without ambiguity). A leading LF is escaped too: a cell
+// starting with CR LF reads back starting with LF, and must still unescape.
 func needsEscape(s string) bool {
 	for len(s) > 0 {
 		switch s[0] {
-		case '=', '@', '\t', '\r':
+		case '=', '@', '\t', '\r', '\n':
 			return true
 		case '+', '-':
 			return !isPlainNumber(s)
@@ -75,7 +76,7 @@ func needsEscape(s string) bool {
 // EscapeCell makes a cell safe to open in Excel: a value that Excel would
 // run as a formula (starting with = + - @, tab or carriage return, and not a
 // plain number like -5.2 or +1) gets a leading apostrophe, which Excel
-// treats as "this is text". So that the escape can be undone exactly, a
+// treats as "this is text"; so does a value starting with a line feed. So that the escape can be undone exactly, a
 // value that already starts with apostrophes followed by such a character
 // gets one more. Other values are returned unchanged.
 //
@@ -91,7 +92,10 @@ func EscapeCell(s string) string {
 }
 
 // UnescapeCell undoes EscapeCell: UnescapeCell(EscapeCell(s)) == s for
-// every s. The readers apply it to every cell.
+// every s. The readers apply it to every cell. Written to CSV and read back
+// with encoding/csv, a cell comes back as UnescapeCell(read) ==
+// strings.ReplaceAll(s, "\r\n", "\n"): encoding/csv turns CR LF inside a
+// quoted cell into LF.
 func UnescapeCell(s string) string {
 	if len(s) > 1 && s[0] == '\'' && needsEscape(s[1:]) {
 		return s[1:]

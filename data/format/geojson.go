@@ -599,6 +599,7 @@ func ReadFiberRoutes(ctx context.Context, path string, errs *data.ValidationErro
 				f.fail("operator", "", `the feature has no operator: add an "operator" property`)
 			}
 			var lines []orb.LineString
+			multi := false
 			g, gok := f.geometry(raw.Geometry)
 			if gok {
 				switch g := g.(type) {
@@ -607,7 +608,7 @@ func ReadFiberRoutes(ctx context.Context, path string, errs *data.ValidationErro
 				case orb.LineString:
 					lines = []orb.LineString{g}
 				case orb.MultiLineString:
-					lines = g
+					lines, multi = g, true
 					if len(lines) == 0 {
 						f.fail("geometry", "", "the MultiLineString has no lines")
 					}
@@ -627,7 +628,7 @@ func ReadFiberRoutes(ctx context.Context, path string, errs *data.ValidationErro
 			routes := make([]data.FiberRoute, len(lines))
 			for k, l := range lines {
 				rid := id
-				if len(lines) > 1 || raw.multi() {
+				if multi {
 					rid = id + "#" + strconv.Itoa(k+1)
 				}
 				routes[k] = data.FiberRoute{ID: rid, Operator: op, Line: l}
@@ -648,15 +649,6 @@ func ReadFiberRoutes(ctx context.Context, path string, errs *data.ValidationErro
 			return nil
 		})
 	})
-}
-
-// multi reports whether the feature's geometry is a MultiLineString.
-func (r *rawFeature) multi() bool {
-	var g struct {
-		Type string `json:"type"`
-	}
-	_ = json.Unmarshal(r.Geometry, &g)
-	return g.Type == "MultiLineString"
 }
 
 // GeoJSON output.

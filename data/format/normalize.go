@@ -82,7 +82,8 @@ type enum struct {
 }
 
 // newEnum builds an enum; aliases maps each canonical value to its other
-// spellings. An exact (accented) spelling wins over a folded one.
+// spellings. An exact (accented) spelling wins over a folded one; a folded
+// spelling that could mean two values is not accepted.
 func newEnum(field string, values []string, aliases map[string][]string, hint string) *enum {
 	e := &enum{field: field, values: values, hint: hint, m: make(map[string]string)}
 	var folded [][2]string
@@ -98,9 +99,17 @@ func newEnum(field string, values []string, aliases map[string][]string, hint st
 			add(a, v)
 		}
 	}
+	byFold := make(map[string]string)
 	for _, f := range folded {
-		if _, ok := e.m[f[0]]; !ok {
-			e.m[f[0]] = f[1]
+		if prev, ok := byFold[f[0]]; ok && prev != f[1] {
+			byFold[f[0]] = "" // ambiguous without accents: not guessed
+			continue
+		}
+		byFold[f[0]] = f[1]
+	}
+	for k, v := range byFold {
+		if _, ok := e.m[k]; !ok && v != "" {
+			e.m[k] = v
 		}
 	}
 	e.allowed = strings.Join(values, ", ")

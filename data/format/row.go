@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -56,12 +57,15 @@ func (r *rowCtx) checkWidth() bool {
 		reason += ": add a header for the extra cells or delete them"
 	}
 	r.bad = true
-	r.errs.Add(data.FieldError{File: r.file, Row: r.row, Value: strings.Join(r.rec, ","), Reason: reason})
+	for _, f := range r.rec {
+		if strings.IndexByte(f, '\n') >= 0 {
+			reason += " (a value here spans several lines: is a closing double quote missing?)"
+			break
+		}
+	}
+	r.errs.Add(data.FieldError{File: r.file, Row: r.row, Value: clip(strings.Join(r.rec, ",")), Reason: reason})
 	return false
 }
-
-// has reports whether the file has column f.
-func (r *rowCtx) has(f int) bool { return r.idx[f] >= 0 }
 
 // val is the trimmed value of column f ("" when absent), with the Excel
 // formula escape undone.
@@ -87,7 +91,21 @@ func (r *rowCtx) name(f int) string {
 
 func (r *rowCtx) fail(f int, value, reason string) {
 	r.bad = true
-	r.errs.Add(data.FieldError{File: r.file, Row: r.row, Column: r.name(f), Value: value, Reason: reason})
+	r.errs.Add(data.FieldError{File: r.file, Row: r.row, Column: r.name(f), Value: clip(value), Reason: reason})
+}
+
+// clip bounds a value kept in an error: a broken quote can make one field
+// hold the rest of the file.
+func clip(s string) string {
+	const n = 200
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func (r *rowCtx) missing(f int) {
@@ -157,7 +175,11 @@ func (r *rowCtx) id(f int) string {
 // unique reports id when it was seen before in this file.
 func (r *rowCtx) unique(f int, value, id string) {
 	if first, dup := r.ids.add(id, r.row); dup {
-		r.fail(f, value, fmt.Sprintf("duplicate %s: first seen at row %d", r.cols[f].name, first))
+		what := r.cols[f].name
+		if id != value {
+			what += " (id " + id + ")"
+		}
+		r.fail(f, value, fmt.Sprintf("duplicate %s: first seen at row %d", what, first))
 	}
 }
 

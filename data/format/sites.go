@@ -36,14 +36,14 @@ func ReadSites(ctx context.Context, path string, errs *data.ValidationError, fn 
 			return t.readErr(row, err)
 		}
 		if err == nil {
-			if ocidHeader(first) {
-				cols := ocidColumns()
-				m := matchHeader(t.file, cols, first)
-				if len(m.missing) == 0 {
-					return eachRow(ctx, t, newRowCtx(t, cols, m), ocidParser(), fn)
-				}
-			}
 			t.push(first, row)
+			if ocidHeader(first) {
+				r, err := t.findHeader(ocidColumns())
+				if err != nil {
+					return err
+				}
+				return eachRow(ctx, t, r, ocidParser(), fn)
+			}
 			if ocidRow(first) {
 				cols := ocidColumns()
 				m := &headerMatch{header: columnNames(cols), idx: make([]int, len(cols))}
@@ -173,7 +173,7 @@ func ocidParser() func(r *rowCtx) data.Sector {
 			okMCC = false
 		}
 		net, okNet := r.integer(ocNet, 0, true)
-		if okNet {
+		if okNet && okMCC {
 			switch net {
 			case 1:
 				s.Operator = data.OpMobifone

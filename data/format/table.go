@@ -99,19 +99,7 @@ type headerMatch struct {
 
 // matchHeader maps header cells to columns by name or alias.
 func matchHeader(file string, cols []column, header []string) *headerMatch {
-	exact := make(map[string]int)
-	folded := make(map[string]int)
-	for i, c := range cols {
-		for _, n := range append([]string{c.name}, c.aliases...) {
-			k := normKey(n)
-			if _, ok := exact[k]; !ok {
-				exact[k] = i
-			}
-			if _, ok := folded[foldKey(k)]; !ok {
-				folded[foldKey(k)] = i
-			}
-		}
-	}
+	exact, folded := headerKeys(cols)
 	lookup := func(k string) int {
 		if i, ok := exact[k]; ok {
 			return i
@@ -158,6 +146,32 @@ func matchHeader(file string, cols []column, header []string) *headerMatch {
 		}
 	}
 	return m
+}
+
+// headerKeys indexes the names and aliases of cols by normKey and by
+// foldKey. A spelling without accents that could mean two columns ("bo nho
+// trong": bộ nhớ trong or bộ nhớ trống) is left out: the user must write the
+// accents.
+func headerKeys(cols []column) (exact, folded map[string]int) {
+	exact, folded = make(map[string]int), make(map[string]int)
+	ambiguous := make(map[string]bool)
+	for i, c := range cols {
+		for _, n := range append([]string{c.name}, c.aliases...) {
+			k := normKey(n)
+			if _, ok := exact[k]; !ok {
+				exact[k] = i
+			}
+			fk := foldKey(k)
+			if prev, ok := folded[fk]; ok && prev != i {
+				ambiguous[fk] = true
+			}
+			folded[fk] = i
+		}
+	}
+	for k := range ambiguous {
+		delete(folded, k)
+	}
+	return exact, folded
 }
 
 // findHeader reads rows until one holds every required column (searching

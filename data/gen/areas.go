@@ -2,6 +2,7 @@ package gen
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -13,7 +14,6 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -42,8 +42,17 @@ func loadAreaFile(path string) ([]data.Area, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read areas: %w", err)
 	}
-	fc, err := geojson.UnmarshalFeatureCollection(b)
-	if err != nil {
+	// Parsed with encoding/json: orb/geojson would pull in a MongoDB driver.
+	var fc struct {
+		Features []struct {
+			Geometry *struct {
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
 		return nil, fmt.Errorf("areas %s: not a GeoJSON FeatureCollection: %w", path, err)
 	}
 	if len(fc.Features) == 0 {
@@ -56,15 +65,27 @@ func loadAreaFile(path string) ([]data.Area, error) {
 		for k, v := range f.Properties {
 			ft.props[propKey(k)] = v
 		}
-		if f.Geometry != nil {
-			switch g := f.Geometry.(type) {
-			case orb.Polygon:
-				ft.geom = cleanGeom(orb.MultiPolygon{g})
-			case orb.MultiPolygon:
-				ft.geom = cleanGeom(g)
+		if f.Geometry != nil && f.Geometry.Type != "" {
+			var mp orb.MultiPolygon
+			switch f.Geometry.Type {
+			case "Polygon":
+				var c [][][]float64
+				if err := json.Unmarshal(f.Geometry.Coordinates, &c); err != nil {
+					return nil, fmt.Errorf("areas %s: feature %d: bad Polygon: %w", path, i+1, err)
+				}
+				mp = orb.MultiPolygon{toPolygon(c)}
+			case "MultiPolygon":
+				var c [][][][]float64
+				if err := json.Unmarshal(f.Geometry.Coordinates, &c); err != nil {
+					return nil, fmt.Errorf("areas %s: feature %d: bad MultiPolygon: %w", path, i+1, err)
+				}
+				for _, p := range c {
+					mp = append(mp, toPolygon(p))
+				}
 			default:
-				return nil, fmt.Errorf("areas %s: feature %d: geometry %s: areas must be Polygon or MultiPolygon", path, i+1, f.Geometry.GeoJSONType())
+				return nil, fmt.Errorf("areas %s: feature %d: geometry %s: areas must be Polygon or MultiPolygon", path, i+1, f.Geometry.Type)
 			}
+			ft.geom = cleanGeom(mp)
 		}
 		if _, ok := ft.props["level"]; ok {
 			normalised = true
@@ -80,23 +101,30 @@ func loadAreaFile(path string) ([]data.Area, error) {
 	return rawAreas(path, feats)
 }
 
+func toPolygon(c [][][]float64) orb.Polygon {
+	p := make(orb.Polygon, 0, len(c))
+	for _, r := range c {
+		ring := make(orb.Ring, 0, len(r))
+		for _, pt := range r {
+			if len(pt) >= 2 {
+				ring = append(ring, orb.Point{pt[0], pt[1]})
+			}
+		}
+		p = append(p, ring)
+	}
+	return p
+}
+
 type feature struct {
 	n     int // 1-based feature number
 	props map[string]any
 	geom  orb.MultiPolygon
 }
 
-// propKey folds a property name: lower case, letters and digits only, so
-// "gso_code_2025", "GSO Code 2025" and "gsoCode2025" match.
-func propKey(k string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(k) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// propKey folds a property name to ASCII letters and digits, so
+// "gso_code_2025", "GSO Code 2025", "Mã xã" and "ma_xa" match their
+// folded forms.
+func propKey(k string) string { return strings.ReplaceAll(slug(k), "-", "") }
 
 // str returns the first non-empty property among keys, as text (numbers
 // without a fraction print as integers).
@@ -143,18 +171,25 @@ func (f *feature) num(keys ...string) float64 {
 	return 0
 }
 
-// Property names understood in raw files (folded with propKey).
-var (
-	keysCommune      = []string{"commune", "communename", "tenxa", "xa", "phuongxa", "ward", "wardname", "name3", "name", "ten"}
-	keysDistrict     = []string{"district", "districtname", "quan", "huyen", "quanhuyen", "tenhuyen", "name2"}
-	keysProvince     = []string{"province", "provincename", "tinh", "tentinh", "name1"}
-	keysCode         = []string{"code", "ma", "maxa", "madvhc", "gsocode2025", "gsocode", "communecode", "wardcode", "level3id"}
-	keysDistrictCode = []string{"districtcode", "mahuyen", "level2id"}
-	keysProvinceCode = []string{"provincecode", "matinh", "level1id"}
-	keysPopulation   = []string{"pop2019", "population", "danso", "pop"}
-	keysHouseholds   = []string{"households2019", "households", "soho", "hh"}
-	keysEnvironment  = []string{"environment", "env"}
-)
+// propNames are the property names understood in raw files (folded with
+// propKey).
+type propNames struct {
+	commune, district, province, code, districtCode, provinceCode, population, households, environment []string
+}
+
+func rawPropNames() propNames {
+	return propNames{
+		commune:      []string{"commune", "communename", "tenxa", "xa", "phuongxa", "ward", "wardname", "name3", "name", "ten"},
+		district:     []string{"district", "districtname", "quan", "huyen", "quanhuyen", "tenhuyen", "name2"},
+		province:     []string{"province", "provincename", "tinh", "tentinh", "name1"},
+		code:         []string{"code", "ma", "maxa", "madvhc", "gsocode2025", "gsocode", "communecode", "wardcode", "level3id"},
+		districtCode: []string{"districtcode", "mahuyen", "level2id"},
+		provinceCode: []string{"provincecode", "matinh", "level1id"},
+		population:   []string{"pop2019", "population", "danso", "pop"},
+		households:   []string{"households2019", "households", "soho", "hh"},
+		environment:  []string{"environment", "env"},
+	}
+}
 
 func normalisedAreas(path string, feats []feature) ([]data.Area, error) {
 	areas := make([]data.Area, 0, len(feats))
@@ -201,6 +236,7 @@ func validEnv(s string) string {
 // type word "Xã", "Huyện"…, the full form, the parent-prefixed form and a
 // number, whichever is first free, in feature order).
 func rawAreas(path string, feats []feature) ([]data.Area, error) {
+	k := rawPropNames()
 	used := map[string]bool{}
 	claim := func(cands ...string) string {
 		for _, c := range cands {
@@ -221,7 +257,7 @@ func rawAreas(path string, feats []feature) ([]data.Area, error) {
 	// Commune code properties are used only where they are unique.
 	codeCount := map[string]int{}
 	for i := range feats {
-		if c := feats[i].str(keysCode...); c != "" {
+		if c := feats[i].str(k.code...); c != "" {
 			codeCount[c]++
 		}
 	}
@@ -246,16 +282,16 @@ func rawAreas(path string, feats []feature) ([]data.Area, error) {
 		if len(f.geom) == 0 {
 			continue // a raw file's feature without geometry carries nothing
 		}
-		provName := f.str(keysProvince...)
+		provName := f.str(k.province...)
 		var prov *parent
-		if provName != "" || f.str(keysProvinceCode...) != "" {
-			key := provName + "\x00" + f.str(keysProvinceCode...)
+		if provName != "" || f.str(k.provinceCode...) != "" {
+			key := provName + "\x00" + f.str(k.provinceCode...)
 			prov = provByKey[key]
 			if prov == nil {
 				if provName == "" {
-					provName = f.str(keysProvinceCode...)
+					provName = f.str(k.provinceCode...)
 				}
-				code := f.str(keysProvinceCode...)
+				code := f.str(k.provinceCode...)
 				if code != "" && used[code] {
 					code = ""
 				}
@@ -268,20 +304,20 @@ func rawAreas(path string, feats []feature) ([]data.Area, error) {
 				provinces = append(provinces, prov)
 			}
 		}
-		distName := f.str(keysDistrict...)
+		distName := f.str(k.district...)
 		var dist *parent
-		if distName != "" || f.str(keysDistrictCode...) != "" {
+		if distName != "" || f.str(k.districtCode...) != "" {
 			pk := ""
 			if prov != nil {
 				pk = prov.area.Code
 			}
-			key := pk + "\x00" + distName + "\x00" + f.str(keysDistrictCode...)
+			key := pk + "\x00" + distName + "\x00" + f.str(k.districtCode...)
 			dist = distByKey[key]
 			if dist == nil {
 				if distName == "" {
-					distName = f.str(keysDistrictCode...)
+					distName = f.str(k.districtCode...)
 				}
-				code := f.str(keysDistrictCode...)
+				code := f.str(k.districtCode...)
 				if code != "" && used[code] {
 					code = ""
 				}
@@ -303,8 +339,8 @@ func rawAreas(path string, feats []feature) ([]data.Area, error) {
 		if up == nil {
 			up = prov
 		}
-		name := f.str(keysCommune...)
-		code := f.str(keysCode...)
+		name := f.str(k.commune...)
+		code := f.str(k.code...)
 		if name == "" {
 			name = code
 		}
@@ -325,9 +361,9 @@ func rawAreas(path string, feats []feature) ([]data.Area, error) {
 			Code:        code,
 			Name:        name,
 			Level:       levelCommune,
-			Population:  int(math.Round(f.num(keysPopulation...))),
-			Households:  int(math.Round(f.num(keysHouseholds...))),
-			Environment: validEnv(f.str(keysEnvironment...)),
+			Population:  int(math.Round(f.num(k.population...))),
+			Households:  int(math.Round(f.num(k.households...))),
+			Environment: validEnv(f.str(k.environment...)),
 			Geom:        f.geom,
 		}
 		if up != nil {
@@ -348,9 +384,6 @@ func rawAreas(path string, feats []feature) ([]data.Area, error) {
 	}
 	return append(out, leaves...), nil
 }
-
-// typeWords are the administrative type prefixes dropped by shortSlug.
-var typeWords = []string{"thanh pho ", "thi xa ", "thi tran ", "tinh ", "huyen ", "quan ", "phuong ", "xa ", "tp. ", "tx. ", "tt. ", "tp ", "tx ", "tt "}
 
 // slug is an ASCII code made from a Vietnamese name: "Xã Biển Động" →
 // "xa-bien-dong".
@@ -379,6 +412,8 @@ func slug(s string) string {
 
 // shortSlug is slug without the leading type word ("bien-dong").
 func shortSlug(s string) string {
+	// The administrative type words, as slug writes them.
+	typeWords := []string{"thanh pho ", "thi xa ", "thi tran ", "tinh ", "huyen ", "quan ", "phuong ", "xa ", "tp ", "tx ", "tt "}
 	full := strings.ReplaceAll(slug(s), "-", " ") + " "
 	for _, w := range typeWords {
 		if strings.HasPrefix(full, w) && len(full) > len(w)+1 {

@@ -23,7 +23,7 @@ type envParams struct {
 	opShares      [4]float64
 	fiberMinHH    int     // smallest village with a fiber cabinet
 	fiberChance   float64 // chance of a cabinet per operator at such a village
-	villageFactor float64 // poverty multiplier of small villages
+	villageFactor float64 // poverty of small villages relative to large ones
 }
 
 // mobileOperators are the four operators with their usual order.
@@ -37,8 +37,8 @@ func paramsOf(env string) *envParams {
 		return &envParams{
 			popPerHH: 3.5, villageMean: 280, sigma: [2]float64{100, 350},
 			poor: [2]float64{0.02, 0.04}, near: [2]float64{0.02, 0.045},
-			kids:   [4]float64{0.45, 0.35, 0.17, 0.03},
-			device: [3]float64{0.72, 0.5, 0.4},
+			kids:      [4]float64{0.45, 0.35, 0.17, 0.03},
+			device:    [3]float64{0.72, 0.5, 0.4},
 			hhPerSite: 520, siteOffsetM: 250, has4G: 1, sector3: 1, has3G: 0.65, has2G: 0.7,
 			planned: 0.02, opShares: [4]float64{40, 25, 22, 13},
 			fiberMinHH: 1, fiberChance: 0.55, villageFactor: 1.2,
@@ -47,31 +47,31 @@ func paramsOf(env string) *envParams {
 		return &envParams{
 			popPerHH: 3.7, villageMean: 200, sigma: [2]float64{100, 450},
 			poor: [2]float64{0.03, 0.06}, near: [2]float64{0.03, 0.06},
-			kids:   [4]float64{0.42, 0.35, 0.19, 0.04},
-			device: [3]float64{0.6, 0.4, 0.3},
+			kids:      [4]float64{0.42, 0.35, 0.19, 0.04},
+			device:    [3]float64{0.6, 0.4, 0.3},
 			hhPerSite: 700, siteOffsetM: 400, has4G: 0.97, sector3: 0.9, has3G: 0.5, has2G: 0.8,
 			planned: 0.02, opShares: [4]float64{45, 25, 20, 10},
-			fiberMinHH: 80, fiberChance: 0.45, villageFactor: 1.3,
+			fiberMinHH: 80, fiberChance: 0.45, villageFactor: 1.5,
 		}
 	case envRural:
 		return &envParams{
 			popPerHH: 3.8, villageMean: 150, sigma: [2]float64{100, 500},
-			poor: [2]float64{0.05, 0.11}, near: [2]float64{0.05, 0.1},
-			kids:   [4]float64{0.38, 0.36, 0.21, 0.05},
-			device: [3]float64{0.5, 0.3, 0.22},
+			poor: [2]float64{0.04, 0.08}, near: [2]float64{0.04, 0.08},
+			kids:      [4]float64{0.38, 0.36, 0.21, 0.05},
+			device:    [3]float64{0.5, 0.3, 0.22},
 			hhPerSite: 950, siteOffsetM: 600, has4G: 0.88, sector3: 0.65, has3G: 0.35, has2G: 0.85,
 			planned: 0.03, opShares: [4]float64{50, 25, 18, 7},
-			fiberMinHH: 150, fiberChance: 0.3, villageFactor: 1.4,
+			fiberMinHH: 150, fiberChance: 0.3, villageFactor: 1.8,
 		}
 	default:
 		return &envParams{
 			popPerHH: 4.1, villageMean: 75, sigma: [2]float64{100, 600},
 			poor: [2]float64{0.15, 0.3}, near: [2]float64{0.1, 0.2},
-			kids:   [4]float64{0.33, 0.35, 0.24, 0.08},
-			device: [3]float64{0.35, 0.2, 0.15},
+			kids:      [4]float64{0.33, 0.35, 0.24, 0.08},
+			device:    [3]float64{0.35, 0.2, 0.15},
 			hhPerSite: 700, siteOffsetM: 800, has4G: 0.55, sector3: 0.4, has3G: 0.45, has2G: 0.95,
 			planned: 0.08, opShares: [4]float64{60, 25, 12, 3},
-			fiberMinHH: 130, fiberChance: 0.12, villageFactor: 1.4,
+			fiberMinHH: 130, fiberChance: 0.12, villageFactor: 2,
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/gapmap/gapmap/geo"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/twpayne/go-geom"
 )
 
 // SRID of every geometry in the store.
@@ -71,20 +70,6 @@ type FiberNodeRow struct {
 	Cell geo.Cell
 }
 
-// pointScratch is a reusable point geometry: COPY encodes each row before
-// asking for the next, so one value serves the whole stream.
-type pointScratch struct{ p *geom.Point }
-
-func newPointScratch() pointScratch {
-	return pointScratch{p: geom.NewPointFlat(geom.XY, make([]float64, 2)).SetSRID(SRID)}
-}
-
-func (s pointScratch) set(lat, lon float64) *geom.Point {
-	c := s.p.FlatCoords()
-	c[0], c[1] = lon, lat
-	return s.p
-}
-
 func cellOf(c geo.Cell, lat, lon float64) (int64, error) {
 	if c != 0 {
 		return int64(c), nil
@@ -117,9 +102,13 @@ func copyRows[T any](ctx context.Context, tx pgx.Tx, table string, cols []string
 
 // CopySchools writes schools with binary COPY inside tx.
 func CopySchools(ctx context.Context, tx pgx.Tx, next Source[SchoolRow]) (int64, error) {
-	pt := newPointScratch()
-	return copyRows(ctx, tx, "schools", []string{"school_id", "name", "level", "area_code", "students", "internet", "h3", "geom"}, next, func(r SchoolRow, v []any) error {
+	cols := []string{"school_id", "name", "level", "area_code", "students", "internet", "h3", "geom"}
+	return binaryCopy(ctx, tx, "schools", cols, next, func(w *copyWriter, r SchoolRow) error {
 		c, err := cellOf(r.Cell, r.Lat, r.Lon)
+		if err != nil {
+			return fmt.Errorf("school %s: %w", r.ID, err)
+		}
+		students, err := int32Of("students", r.Students)
 		if err != nil {
 			return fmt.Errorf("school %s: %w", r.ID, err)
 		}
@@ -127,15 +116,23 @@ func CopySchools(ctx context.Context, tx pgx.Tx, next Source[SchoolRow]) (int64,
 		if internet == "" {
 			internet = data.InternetNone
 		}
-		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] = r.ID, r.Name, r.Level, r.AreaCode, r.Students, internet, c, pt.set(r.Lat, r.Lon)
+		w.begin(len(cols))
+		w.text(r.ID)
+		w.text(r.Name)
+		w.text(r.Level)
+		w.text(r.AreaCode)
+		w.int4(students)
+		w.text(internet)
+		w.int8(c)
+		w.point(r.Lat, r.Lon)
 		return nil
 	})
 }
 
 // CopyHouseholds writes households with binary COPY inside tx.
 func CopyHouseholds(ctx context.Context, tx pgx.Tx, next Source[HouseholdRow]) (int64, error) {
-	pt := newPointScratch()
-	return copyRows(ctx, tx, "households", []string{"household_id", "area_code", "location_precision", "poverty", "members", "h3", "geom"}, next, func(r HouseholdRow, v []any) error {
+	cols := []string{"household_id", "area_code", "location_precision", "poverty", "members", "h3", "geom"}
+	return binaryCopy(ctx, tx, "households", cols, next, func(w *copyWriter, r HouseholdRow) error {
 		c, err := cellOf(r.Cell, r.Lat, r.Lon)
 		if err != nil {
 			return fmt.Errorf("household %s: %w", r.ID, err)
@@ -150,15 +147,41 @@ func CopyHouseholds(ctx context.Context, tx pgx.Tx, next Source[HouseholdRow]) (
 		if members == 0 {
 			members = 1
 		}
-		v[0], v[1], v[2], v[3], v[4], v[5], v[6] = r.ID, r.AreaCode, prec, pov, members, c, pt.set(r.Lat, r.Lon)
+		m, err := int32Of("members", members)
+		if err != nil {
+			return fmt.Errorf("household %s: %w", r.ID, err)
+		}
+		w.begin(len(cols))
+		w.text(r.ID)
+		w.text(r.AreaCode)
+		w.text(prec)
+		w.text(pov)
+		w.int4(m)
+		w.int8(c)
+		w.point(r.Lat, r.Lon)
 		return nil
 	})
 }
 
 // CopyStudents writes students with binary COPY inside tx.
 func CopyStudents(ctx context.Context, tx pgx.Tx, next Source[data.Student]) (int64, error) {
-	return copyRows(ctx, tx, "students", []string{"student_id", "household_id", "school_id", "grade", "priority", "has_device"}, next, func(r data.Student, v []any) error {
-		v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.HouseholdID, r.SchoolID, int16(r.Grade), int16(r.Priority), r.HasDevice
+	cols := []string{"student_id", "household_id", "school_id", "grade", "priority", "has_device"}
+	return binaryCopy(ctx, tx, "students", cols, next, func(w *copyWriter, r data.Student) error {
+		grade, err := int16Of("grade", r.Grade)
+		if err != nil {
+			return fmt.Errorf("student %s: %w", r.ID, err)
+		}
+		prio, err := int16Of("priority", r.Priority)
+		if err != nil {
+			return fmt.Errorf("student %s: %w", r.ID, err)
+		}
+		w.begin(len(cols))
+		w.text(r.ID)
+		w.text(r.HouseholdID)
+		w.text(r.SchoolID)
+		w.int2(grade)
+		w.int2(prio)
+		w.boolean(r.HasDevice)
 		return nil
 	})
 }
@@ -167,44 +190,64 @@ func CopyStudents(ctx context.Context, tx pgx.Tx, next Source[data.Student]) (in
 // COPY inside tx. An omni sector stores a NULL azimuth and a 360° beam; a
 // zero range stores NULL (the coverage model decides).
 func CopySectors(ctx context.Context, tx pgx.Tx, next Source[SectorRow]) (int64, error) {
-	pt := newPointScratch()
-	return copyRows(ctx, tx, "sites", []string{"sector_id", "site_id", "operator", "technology", "band_mhz", "antenna_height_m", "azimuth_deg", "beamwidth_deg", "range_m", "status", "h3", "geom"}, next, func(r SectorRow, v []any) error {
+	cols := []string{"sector_id", "site_id", "operator", "technology", "band_mhz", "antenna_height_m", "azimuth_deg", "beamwidth_deg", "range_m", "status", "h3", "geom"}
+	return binaryCopy(ctx, tx, "sites", cols, next, func(w *copyWriter, r SectorRow) error {
 		c, err := cellOf(r.Cell, r.Lat, r.Lon)
 		if err != nil {
 			return fmt.Errorf("sector %s: %w", r.ID, err)
 		}
-		var az, rng pgtype.Float8
-		beam := r.BeamwidthDeg
-		if r.AzimuthDeg != nil {
-			az = pgtype.Float8{Float64: *r.AzimuthDeg, Valid: true}
-		} else {
-			beam = 360
-		}
-		if beam <= 0 {
-			beam = 360
-		}
-		if r.RangeM > 0 {
-			rng = pgtype.Float8{Float64: r.RangeM, Valid: true}
+		band, err := int32Of("band_mhz", r.BandMHz)
+		if err != nil {
+			return fmt.Errorf("sector %s: %w", r.ID, err)
 		}
 		status := r.Status
 		if status == "" {
 			status = data.StatusActive
 		}
-		v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.SiteID, r.Operator, r.Technology, r.BandMHz, r.AntennaHeightM
-		v[6], v[7], v[8], v[9], v[10], v[11] = az, beam, rng, status, c, pt.set(r.Lat, r.Lon)
+		w.begin(len(cols))
+		w.text(r.ID)
+		w.text(r.SiteID)
+		w.text(r.Operator)
+		w.text(r.Technology)
+		w.int4(band)
+		w.float8(r.AntennaHeightM)
+		beam := r.BeamwidthDeg
+		if r.AzimuthDeg != nil {
+			w.float8(*r.AzimuthDeg)
+		} else {
+			w.null()
+			beam = 360
+		}
+		if beam <= 0 {
+			beam = 360
+		}
+		w.float8(beam)
+		if r.RangeM > 0 {
+			w.float8(r.RangeM)
+		} else {
+			w.null()
+		}
+		w.text(status)
+		w.int8(c)
+		w.point(r.Lat, r.Lon)
 		return nil
 	})
 }
 
 // CopyFiberNodes writes fiber access nodes with binary COPY inside tx.
 func CopyFiberNodes(ctx context.Context, tx pgx.Tx, next Source[FiberNodeRow]) (int64, error) {
-	pt := newPointScratch()
-	return copyRows(ctx, tx, "fiber_nodes", []string{"node_id", "operator", "kind", "h3", "geom"}, next, func(r FiberNodeRow, v []any) error {
+	cols := []string{"node_id", "operator", "kind", "h3", "geom"}
+	return binaryCopy(ctx, tx, "fiber_nodes", cols, next, func(w *copyWriter, r FiberNodeRow) error {
 		c, err := cellOf(r.Cell, r.Lat, r.Lon)
 		if err != nil {
 			return fmt.Errorf("fiber node %s: %w", r.ID, err)
 		}
-		v[0], v[1], v[2], v[3], v[4] = r.ID, r.Operator, r.Kind, c, pt.set(r.Lat, r.Lon)
+		w.begin(len(cols))
+		w.text(r.ID)
+		w.text(r.Operator)
+		w.text(r.Kind)
+		w.int8(c)
+		w.point(r.Lat, r.Lon)
 		return nil
 	})
 }

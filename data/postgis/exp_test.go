@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,9 +29,15 @@ func BenchmarkExpCopy(b *testing.B) {
 		if _, err := postgis.CopyAreas(ctx, tx, postgis.SliceSource([]data.Area{{Code: "A", Name: "A", Level: "province", Geom: square(105, 21, 1)}})); err != nil {
 			b.Fatal(err)
 		}
+		if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+			b.Fatal(err)
+		}
 		if os.Getenv("EXP_DROP") != "" {
-			if _, err := tx.Exec(ctx, os.Getenv("EXP_DROP")); err != nil {
-				b.Fatal(err)
+			for _, q := range strings.Split(os.Getenv("EXP_DROP"), ";") {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					tx.Rollback(ctx)
+					b.Fatal(err)
+				}
 			}
 		}
 		k := 0

@@ -1,12 +1,16 @@
 -- +goose Up
+-- Ids and codes are COLLATE "C": byte order, as Go sorts, and the fast
+-- comparison path (the database's default collation, e.g. C.UTF-8, goes
+-- through the C library for every comparison, which made primary keys and
+-- foreign keys several times slower to check and to build).
 CREATE EXTENSION IF NOT EXISTS postgis;
 
 -- Administrative areas at any depth; the hierarchy is data (parent_code), not code.
 CREATE TABLE areas (
-    code        text PRIMARY KEY CHECK (code <> ''),
+    code        text COLLATE "C" PRIMARY KEY CHECK (code <> ''),
     name        text NOT NULL CHECK (name <> ''),
     level       text NOT NULL CHECK (level <> ''),
-    parent_code text REFERENCES areas (code) DEFERRABLE INITIALLY DEFERRED,
+    parent_code text COLLATE "C" REFERENCES areas (code) DEFERRABLE INITIALLY DEFERRED,
     valid_from  date,
     valid_to    date,
     population  integer NOT NULL DEFAULT 0 CHECK (population >= 0),
@@ -20,10 +24,10 @@ CREATE INDEX areas_geom_idx ON areas USING gist (geom);
 CREATE INDEX areas_parent_idx ON areas (parent_code);
 
 CREATE TABLE schools (
-    school_id text PRIMARY KEY CHECK (school_id <> ''),
+    school_id text COLLATE "C" PRIMARY KEY CHECK (school_id <> ''),
     name      text NOT NULL CHECK (name <> ''),
     level     text NOT NULL CHECK (level IN ('primary', 'lower', 'upper', 'gdnn_gdtx', 'vocational', 'college', 'university')),
-    area_code text NOT NULL REFERENCES areas (code),
+    area_code text COLLATE "C" NOT NULL REFERENCES areas (code),
     students  integer NOT NULL DEFAULT 0 CHECK (students >= 0),
     internet  text NOT NULL DEFAULT 'none' CHECK (internet IN ('fiber', 'adsl', '4g', 'none')),
     h3        bigint NOT NULL,
@@ -34,8 +38,8 @@ CREATE INDEX schools_h3_idx ON schools (h3);
 CREATE INDEX schools_area_idx ON schools (area_code);
 
 CREATE TABLE households (
-    household_id       text PRIMARY KEY CHECK (household_id <> ''),
-    area_code          text NOT NULL REFERENCES areas (code),
+    household_id       text COLLATE "C" PRIMARY KEY CHECK (household_id <> ''),
+    area_code          text COLLATE "C" NOT NULL REFERENCES areas (code),
     location_precision text NOT NULL DEFAULT 'gps' CHECK (location_precision IN ('gps', 'village', 'commune')),
     poverty            text NOT NULL DEFAULT 'none' CHECK (poverty IN ('poor', 'near_poor', 'none')),
     members            integer NOT NULL DEFAULT 1 CHECK (members BETWEEN 1 AND 100),
@@ -45,12 +49,11 @@ CREATE TABLE households (
 -- No GiST index on households on purpose: homes are personal data, never
 -- drawn or queried as points; spatial lookups go through the h3 bigint.
 CREATE INDEX households_h3_idx ON households (h3);
-CREATE INDEX households_area_idx ON households (area_code);
 
 CREATE TABLE students (
-    student_id   text PRIMARY KEY CHECK (student_id <> ''),
-    household_id text NOT NULL REFERENCES households (household_id),
-    school_id    text NOT NULL REFERENCES schools (school_id),
+    student_id   text COLLATE "C" PRIMARY KEY CHECK (student_id <> ''),
+    household_id text COLLATE "C" NOT NULL REFERENCES households (household_id),
+    school_id    text COLLATE "C" NOT NULL REFERENCES schools (school_id),
     grade        smallint NOT NULL CHECK (grade BETWEEN 0 AND 20),
     priority     smallint NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 3),
     has_device   boolean NOT NULL DEFAULT false
@@ -60,8 +63,8 @@ CREATE INDEX students_school_idx ON students (school_id);
 
 -- One row per sector of a base station.
 CREATE TABLE sites (
-    sector_id        text PRIMARY KEY CHECK (sector_id <> ''),
-    site_id          text NOT NULL CHECK (site_id <> ''),
+    sector_id        text COLLATE "C" PRIMARY KEY CHECK (sector_id <> ''),
+    site_id          text COLLATE "C" NOT NULL CHECK (site_id <> ''),
     operator         text NOT NULL CHECK (operator IN ('viettel', 'vinaphone', 'mobifone', 'vietnamobile', 'gmobile')),
     technology       text NOT NULL CHECK (technology IN ('2G', '3G', '4G', '5G')),
     band_mhz         integer NOT NULL CHECK (band_mhz BETWEEN 1 AND 100000),
@@ -78,7 +81,7 @@ CREATE INDEX sites_site_idx ON sites (site_id);
 CREATE INDEX sites_h3_idx ON sites (h3);
 
 CREATE TABLE fiber_nodes (
-    node_id  text PRIMARY KEY CHECK (node_id <> ''),
+    node_id  text COLLATE "C" PRIMARY KEY CHECK (node_id <> ''),
     operator text NOT NULL CHECK (operator IN ('viettel', 'vinaphone', 'mobifone', 'vietnamobile', 'gmobile', 'fpt', 'vnpt', 'cmc', 'other')),
     kind     text NOT NULL DEFAULT '',
     h3       bigint NOT NULL,
@@ -88,21 +91,21 @@ CREATE INDEX fiber_nodes_geom_idx ON fiber_nodes USING gist (geom);
 CREATE INDEX fiber_nodes_h3_idx ON fiber_nodes (h3);
 
 CREATE TABLE fiber_routes (
-    route_id text PRIMARY KEY CHECK (route_id <> ''),
+    route_id text COLLATE "C" PRIMARY KEY CHECK (route_id <> ''),
     operator text NOT NULL CHECK (operator IN ('viettel', 'vinaphone', 'mobifone', 'vietnamobile', 'gmobile', 'fpt', 'vnpt', 'cmc', 'other')),
     geom     geometry(LineString, 4326) NOT NULL
 );
 CREATE INDEX fiber_routes_geom_idx ON fiber_routes USING gist (geom);
 
 CREATE TABLE donors (
-    donor_id text PRIMARY KEY CHECK (donor_id <> ''),
+    donor_id text COLLATE "C" PRIMARY KEY CHECK (donor_id <> ''),
     name     text NOT NULL UNIQUE CHECK (name <> ''),
     kind     text NOT NULL DEFAULT ''
 );
 
 CREATE TABLE devices (
-    device_id       text PRIMARY KEY CHECK (device_id <> ''),
-    donor_id        text REFERENCES donors (donor_id) DEFERRABLE INITIALLY DEFERRED,
+    device_id       text COLLATE "C" PRIMARY KEY CHECK (device_id <> ''),
+    donor_id        text COLLATE "C" REFERENCES donors (donor_id) DEFERRABLE INITIALLY DEFERRED,
     type            text NOT NULL CHECK (type IN ('phone', 'tablet', 'laptop', 'desktop')),
     os              text NOT NULL DEFAULT '',
     os_version      text NOT NULL DEFAULT '',
@@ -118,18 +121,18 @@ CREATE TABLE devices (
     wifi            boolean NOT NULL DEFAULT true,
     serial          text NOT NULL DEFAULT '',
     imei            text NOT NULL DEFAULT '',
-    area_code       text REFERENCES areas (code),
+    area_code       text COLLATE "C" REFERENCES areas (code),
     CHECK (free_storage_gb <= storage_gb OR storage_gb = 0)
 );
 CREATE INDEX devices_area_idx ON devices (area_code);
 
 CREATE TABLE sim_packages (
-    package_id text PRIMARY KEY CHECK (package_id <> ''),
+    package_id text COLLATE "C" PRIMARY KEY CHECK (package_id <> ''),
     operator   text NOT NULL CHECK (operator IN ('viettel', 'vinaphone', 'mobifone', 'vietnamobile', 'gmobile')),
     gb_per_day double precision NOT NULL CHECK (gb_per_day > 0),
     months     integer NOT NULL CHECK (months > 0 AND months <= 120),
     quantity   integer NOT NULL CHECK (quantity >= 0),
-    area_code  text REFERENCES areas (code)
+    area_code  text COLLATE "C" REFERENCES areas (code)
 );
 
 -- +goose Down

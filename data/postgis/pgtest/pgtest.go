@@ -50,7 +50,22 @@ func New(t testing.TB) *postgis.Store {
 	if err != nil {
 		t.Fatalf("pgtest: open the test database: %v", err)
 	}
-	t.Cleanup(s.Close) // runs before the drop registered by NewURL
+	// Runs before the drop registered by NewURL. Close waits for every
+	// connection to come back, which never happens when a test fails with
+	// a transaction open: give up after a while; the drop (WITH (FORCE))
+	// ends the server side anyway.
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		go func() {
+			s.Close()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Logf("pgtest: a connection to the test database was still in use at the end of the test (a transaction left open?); dropping the database anyway")
+		}
+	})
 	return s
 }
 
@@ -73,7 +88,8 @@ func NewURL(t testing.TB) string {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	name := Prefix + randomSuffix()
+	dropOrphans(ctx, conn)
+	name := fmt.Sprintf("%s%d_%s", Prefix, time.Now().Unix(), randomSuffix())
 	if err := clone(ctx, conn, base, name); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -95,6 +111,34 @@ func NewURL(t testing.TB) string {
 		t.Fatalf("pgtest: %v", err)
 	}
 	return u
+}
+
+// orphanAge is the age after which a test database is presumed left over by
+// a killed test run (names carry their creation time).
+const orphanAge = 6 * time.Hour
+
+// dropOrphans drops, best effort, the test databases of killed test runs:
+// older than orphanAge and with nobody connected.
+func dropOrphans(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'gapmap\_test\_%' AND datname <> $1`, TemplateName)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		var sec int64
+		var rest string
+		if _, err := fmt.Sscanf(strings.TrimPrefix(n, Prefix), "%d_%s", &sec, &rest); err != nil {
+			continue
+		}
+		if time.Since(time.Unix(sec, 0)) < orphanAge {
+			continue
+		}
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
+	}
 }
 
 // clone creates database name from the template, (re)building the template

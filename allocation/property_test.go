@@ -1,0 +1,536 @@
+package allocation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gapmap/gapmap/data"
+)
+
+// randomInput builds a small random instance: a forest of depth ≤ 4,
+// schools at any level, duplicate student ids, missing and mixed-case
+// connectivity, failing and area-held devices and SIMs, committed runs.
+func randomInput(rng *rand.Rand) Input {
+	var in Input
+	nAreas := 1 + rng.IntN(9)
+	for i := range nAreas {
+		a := data.Area{Code: fmt.Sprintf("A%d", i)}
+		if i > 0 && rng.IntN(5) > 0 {
+			a.ParentCode = fmt.Sprintf("A%d", rng.IntN(i))
+		}
+		in.Areas = append(in.Areas, a)
+	}
+	levels := data.SchoolLevels
+	nSchools := 1 + rng.IntN(7)
+	for i := range nSchools {
+		in.Schools = append(in.Schools, data.School{
+			ID: fmt.Sprintf("S%d", i), Level: levels[rng.IntN(len(levels))], AreaCode: fmt.Sprintf("A%d", rng.IntN(nAreas)),
+		})
+	}
+	ops := []string{"viettel", "Vinaphone", "mobifone"}
+	classes := []string{ClassFiber, Class4G, Class4G, "4G", Class3G, Class2G, ClassNone, ""}
+	in.Connectivity = map[string]Connectivity{}
+	nHomes := 1 + rng.IntN(12)
+	for h := range nHomes {
+		if rng.IntN(8) == 0 {
+			continue // no coverage result
+		}
+		c := Connectivity{Class: classes[rng.IntN(len(classes))]}
+		for _, op := range ops {
+			if rng.IntN(2) == 0 {
+				c.Operators4G = append(c.Operators4G, op)
+			}
+		}
+		in.Connectivity[fmt.Sprintf("H%d", h)] = c
+	}
+	nStudents := rng.IntN(40)
+	in.Served = map[string]bool{}
+	for i := range nStudents {
+		id := fmt.Sprintf("st%02d", i)
+		if i > 0 && rng.IntN(10) == 0 {
+			id = fmt.Sprintf("st%02d", rng.IntN(i)) // the same student listed again
+		}
+		s := data.Student{
+			ID: id, SchoolID: fmt.Sprintf("S%d", rng.IntN(nSchools)), Priority: rng.IntN(4),
+			HouseholdID: fmt.Sprintf("H%d", rng.IntN(nHomes)), HasDevice: rng.IntN(10) == 0, Grade: rng.IntN(3),
+		}
+		if rng.IntN(15) == 0 {
+			in.Served[id] = true
+		}
+		in.Students = append(in.Students, s)
+	}
+	in.AllocatedDevices = map[string]bool{}
+	for i := range rng.IntN(30) {
+		var d data.Device
+		switch rng.IntN(3) {
+		case 0:
+			d = goodPhone()
+		case 1:
+			d = goodLaptop()
+		default:
+			d = goodDesktop()
+		}
+		if rng.IntN(2) == 0 && d.Type == data.DevicePhone {
+			d.Type = data.DeviceTablet
+		}
+		d.ID = fmt.Sprintf("D%02d", i)
+		if rng.IntN(5) == 0 {
+			d.RAMGB = 1
+		}
+		if rng.IntN(8) == 0 {
+			d.AVOK = false
+		}
+		if rng.IntN(3) == 0 {
+			d.AreaCode = fmt.Sprintf("A%d", rng.IntN(nAreas))
+		}
+		if rng.IntN(12) == 0 {
+			in.AllocatedDevices[d.ID] = true
+		}
+		in.Devices = append(in.Devices, d)
+	}
+	in.SimUsed = map[string]int{}
+	for i := range rng.IntN(5) {
+		p := sim(fmt.Sprintf("P%d", i), ops[rng.IntN(len(ops))], "", rng.IntN(6))
+		if rng.IntN(2) == 0 {
+			p.AreaCode = fmt.Sprintf("A%d", rng.IntN(nAreas))
+		}
+		if rng.IntN(6) == 0 {
+			p.Months = 1
+		}
+		if rng.IntN(4) == 0 {
+			in.SimUsed[p.ID] = rng.IntN(3)
+		}
+		in.SimPackages = append(in.SimPackages, p)
+	}
+	return in
+}
+
+func randomSettings(rng *rand.Rand) Settings {
+	s := DefaultSettings()
+	if rng.IntN(2) == 0 {
+		s.Policy = PolicyNeedFirst
+	}
+	if rng.IntN(2) == 0 {
+		s.TierWeights = map[int]float64{1: 1 + rng.Float64()*4, 2: 1 + rng.Float64()*2, 3: 0.1 + rng.Float64()}
+		s.ConnectivityWeights = map[string]float64{ClassFiber: 1, Class4G: 1, ClassNone: 0.5 + rng.Float64()*2}
+	}
+	if rng.IntN(3) == 0 {
+		s.OperatorPreference = []string{"mobifone"}
+	}
+	return s
+}
+
+// ancestry answers "is area a inside the subtree of area top?" ("" is the
+// root of everything).
+type ancestry map[string]string
+
+func newAncestry(areas []data.Area) ancestry {
+	m := ancestry{}
+	for _, a := range areas {
+		m[a.Code] = a.ParentCode
+	}
+	return m
+}
+
+func (m ancestry) within(a, top string) bool {
+	for steps := 0; steps <= len(m)+1; steps++ {
+		if a == top {
+			return true
+		}
+		if a == "" {
+			return false
+		}
+		a = m[a]
+	}
+	return false
+}
+
+// expectedNeeds applies the need rules independently of the engine.
+func expectedNeeds(in Input) map[string]data.Student {
+	kept := map[string]data.Student{}
+	for _, s := range in.Students {
+		if k, ok := kept[s.ID]; !ok || compareRecords(&s, &k) < 0 {
+			kept[s.ID] = s
+		}
+	}
+	needs := map[string]data.Student{}
+	for id, s := range kept {
+		if s.Priority >= 1 && s.Priority <= 3 && !s.HasDevice && !in.Served[id] {
+			needs[id] = s
+		}
+	}
+	return needs
+}
+
+// checkInvariants checks every property of one run against its input.
+func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
+	t.Helper()
+	anc := newAncestry(in.Areas)
+	schools := map[string]data.School{}
+	for _, sc := range in.Schools {
+		schools[sc.ID] = sc
+	}
+	devices := map[string]data.Device{}
+	passing := 0
+	for _, d := range in.Devices {
+		devices[d.ID] = d
+		if !in.AllocatedDevices[d.ID] && CheckDevice(d, s).OK {
+			passing++
+		}
+	}
+	pkgs := map[string]data.SimPackage{}
+	for _, p := range in.SimPackages {
+		pkgs[p.ID] = p
+	}
+	needs := expectedNeeds(in)
+
+	// None left out, nobody twice: allocations and unserved are the needs.
+	seen := map[string]bool{}
+	for _, a := range res.Allocations {
+		if seen[a.StudentID] {
+			t.Fatalf("student %s listed twice", a.StudentID)
+		}
+		seen[a.StudentID] = true
+	}
+	for _, u := range res.Unserved {
+		if seen[u.StudentID] {
+			t.Fatalf("student %s both served and waiting (or waiting twice)", u.StudentID)
+		}
+		seen[u.StudentID] = true
+	}
+	if len(seen) != len(needs) {
+		t.Fatalf("%d students in the result, %d needs", len(seen), len(needs))
+	}
+	for id := range needs {
+		if !seen[id] {
+			t.Fatalf("need %s left out", id)
+		}
+	}
+	// Every need served when devices suffice; no device idle while a need
+	// waits (every passing device may reach any need once its area's needs
+	// are met).
+	if want := min(len(needs), passing); len(res.Allocations) != want {
+		t.Fatalf("served %d, want min(needs %d, passing devices %d)", len(res.Allocations), len(needs), passing)
+	}
+	if len(res.UnusedDevices) > 0 && len(res.Unserved) > 0 {
+		t.Fatalf("devices %v left while %d needs wait", res.UnusedDevices, len(res.Unserved))
+	}
+
+	// Devices: once, passing, not allocated before, legal for the area.
+	unmetIn := func(areaCode string) bool {
+		for _, u := range res.Unserved {
+			if anc.within(u.AreaCode, areaCode) {
+				return true
+			}
+		}
+		return false
+	}
+	used := map[string]bool{}
+	simGiven := map[string]int{}
+	for _, a := range res.Allocations {
+		st := needs[a.StudentID]
+		if a.SchoolID != st.SchoolID || a.Priority != st.Priority {
+			t.Fatalf("allocation %+v does not match the kept record %+v", a, st)
+		}
+		if used[a.DeviceID] {
+			t.Fatalf("device %s given twice", a.DeviceID)
+		}
+		used[a.DeviceID] = true
+		d, ok := devices[a.DeviceID]
+		if !ok || !CheckDevice(d, s).OK || in.AllocatedDevices[a.DeviceID] {
+			t.Fatalf("device %s must not be allocated", a.DeviceID)
+		}
+		if !anc.within(a.AreaCode, d.AreaCode) && unmetIn(d.AreaCode) {
+			t.Fatalf("device %s held by %s left its area while needs there wait", d.ID, d.AreaCode)
+		}
+		home, known := in.Connectivity[st.HouseholdID]
+		if a.SimPackageID != "" {
+			p := pkgs[a.SimPackageID]
+			simGiven[p.ID]++
+			if !CheckSim(p, s).OK {
+				t.Fatalf("failing SIM package %s given", p.ID)
+			}
+			if !known || classIndex(home.Class) != c4G || !slices.ContainsFunc(home.Operators4G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
+				t.Fatalf("SIM %s (%s) given to %s whose home is %+v", p.ID, p.Operator, a.StudentID, home)
+			}
+			if !anc.within(a.AreaCode, p.AreaCode) {
+				t.Fatalf("SIM %s held by %s given in %s", p.ID, p.AreaCode, a.AreaCode)
+			}
+		}
+		wantFlag := FlagNone
+		switch {
+		case !known || !ready(classIndex(home.Class)):
+			wantFlag = FlagNeedsConnectivity
+		case classIndex(home.Class) == c4G && a.SimPackageID == "":
+			wantFlag = FlagNeedsSim
+		}
+		if a.Flag != wantFlag {
+			t.Fatalf("allocation %+v: flag %q, want %q", a, a.Flag, wantFlag)
+		}
+	}
+	remaining := map[string]int{}
+	for _, p := range res.SimStock {
+		remaining[p.PackageID] = p.Remaining
+		start := max(0, pkgs[p.PackageID].Quantity-in.SimUsed[p.PackageID])
+		if p.Given != simGiven[p.PackageID] || p.Remaining != start-p.Given || p.Remaining < 0 {
+			t.Fatalf("SIM stock %+v (given in allocations %d)", p, simGiven[p.PackageID])
+		}
+	}
+	// No SIM left that a student still without one could have had.
+	for _, a := range res.Allocations {
+		if a.Flag != FlagNeedsSim {
+			continue
+		}
+		home := in.Connectivity[needs[a.StudentID].HouseholdID]
+		for _, p := range in.SimPackages {
+			if remaining[p.ID] > 0 && anc.within(a.AreaCode, p.AreaCode) &&
+				slices.ContainsFunc(home.Operators4G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
+				t.Fatalf("student %s has no SIM while package %s (%s) has %d left", a.StudentID, p.ID, p.Operator, remaining[p.ID])
+			}
+		}
+	}
+	for _, id := range res.UnusedDevices {
+		if used[id] || !CheckDevice(devices[id], s).OK {
+			t.Fatalf("unused device %s", id)
+		}
+	}
+
+	// Tier order: in each school, the served are exactly the first ranks,
+	// and no served student has a lower tier (higher number) than one left
+	// waiting.
+	type pool struct {
+		maxServedTier, minWaitingTier, served, size int
+	}
+	pools := map[string]*pool{}
+	get := func(id string) *pool {
+		if pools[id] == nil {
+			pools[id] = &pool{minWaitingTier: 99}
+		}
+		return pools[id]
+	}
+	for _, a := range res.Allocations {
+		p := get(a.SchoolID)
+		p.maxServedTier = max(p.maxServedTier, a.Priority)
+		p.served++
+		if a.Rank > a.SchoolSeats || a.SchoolSeats > a.PoolSize {
+			t.Fatalf("allocation rank %d of seats %d pool %d", a.Rank, a.SchoolSeats, a.PoolSize)
+		}
+	}
+	for _, u := range res.Unserved {
+		p := get(u.SchoolID)
+		p.minWaitingTier = min(p.minWaitingTier, u.Priority)
+		if u.Rank <= u.SchoolSeats {
+			t.Fatalf("waiting student %s has rank %d within the %d seats", u.StudentID, u.Rank, u.SchoolSeats)
+		}
+	}
+	for id, p := range pools {
+		if p.maxServedTier > p.minWaitingTier {
+			t.Fatalf("school %s served tier %d while tier %d waits", id, p.maxServedTier, p.minWaitingTier)
+		}
+	}
+
+	// Caps and summaries.
+	total := 0
+	for _, a := range res.Areas {
+		if a.Allocated > a.Needs || a.Unmet != a.Needs-a.Allocated || a.Allocated < 0 {
+			t.Fatalf("area %+v", a)
+		}
+		if a.FromOwnStock+a.ReturnedToParent != a.Stock || a.FromOwnStock+a.FromParent != a.Allocated || a.FromParent < 0 {
+			t.Fatalf("area stock flow %+v", a)
+		}
+		if a.ParentCode == "" {
+			total += a.Allocated
+		}
+	}
+	if total != res.Totals.Allocated || res.Totals.Allocated != len(res.Allocations) || res.Totals.Needs != len(needs) {
+		t.Fatalf("totals %+v, roots %d, allocations %d, needs %d", res.Totals, total, len(res.Allocations), len(needs))
+	}
+	for _, u := range res.Units {
+		if u.Seats > u.Cap && u.Seats != u.Held || u.Seats < u.Held {
+			t.Fatalf("unit %+v", u)
+		}
+	}
+	perSchool := map[string]int{}
+	for _, a := range res.Allocations {
+		perSchool[a.SchoolID]++
+	}
+	for _, u := range res.Units {
+		if u.Kind == "school" && perSchool[u.Code] != u.Seats {
+			t.Fatalf("school unit %+v but %d allocations", u, perSchool[u.Code])
+		}
+	}
+}
+
+func canonical(t *testing.T, res *Result) []byte {
+	t.Helper()
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// shuffled copies in with every slice (and every home's operator list) in
+// a random order.
+func shuffled(rng *rand.Rand, in Input) Input {
+	out := in
+	shuffle := func(n int, swap func(i, j int)) { rng.Shuffle(n, swap) }
+	out.Areas = slices.Clone(in.Areas)
+	shuffle(len(out.Areas), func(i, j int) { out.Areas[i], out.Areas[j] = out.Areas[j], out.Areas[i] })
+	out.Schools = slices.Clone(in.Schools)
+	shuffle(len(out.Schools), func(i, j int) { out.Schools[i], out.Schools[j] = out.Schools[j], out.Schools[i] })
+	out.Students = slices.Clone(in.Students)
+	shuffle(len(out.Students), func(i, j int) { out.Students[i], out.Students[j] = out.Students[j], out.Students[i] })
+	out.Devices = slices.Clone(in.Devices)
+	shuffle(len(out.Devices), func(i, j int) { out.Devices[i], out.Devices[j] = out.Devices[j], out.Devices[i] })
+	out.SimPackages = slices.Clone(in.SimPackages)
+	shuffle(len(out.SimPackages), func(i, j int) { out.SimPackages[i], out.SimPackages[j] = out.SimPackages[j], out.SimPackages[i] })
+	out.Connectivity = map[string]Connectivity{}
+	for k, c := range in.Connectivity {
+		ops := slices.Clone(c.Operators4G)
+		shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
+		out.Connectivity[k] = Connectivity{Class: c.Class, Operators4G: ops}
+	}
+	return out
+}
+
+func TestPropertiesRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2026, 4))
+	ctx := context.Background()
+	for iter := range 1500 {
+		in := randomInput(rng)
+		s := randomSettings(rng)
+		res, err := Allocate(ctx, in, s)
+		if err != nil {
+			t.Fatalf("iter %d: %v", iter, err)
+		}
+		t.Run(fmt.Sprint(iter), func(t *testing.T) {
+			checkInvariants(t, in, s, res)
+		})
+		if t.Failed() {
+			b, _ := json.MarshalIndent(in, "", " ")
+			t.Fatalf("input of iter %d:\n%s", iter, b)
+		}
+
+		// Determinism: the same input twice, and shuffled.
+		want := canonical(t, res)
+		again, err := Allocate(ctx, in, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(canonical(t, again), want) {
+			t.Fatalf("iter %d: two runs differ", iter)
+		}
+		sh, err := Allocate(ctx, shuffled(rng, in), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := canonical(t, sh); !bytes.Equal(got, want) {
+			t.Fatalf("iter %d: shuffled input changes the output:\n%s\n%s", iter, want, got)
+		}
+
+		// House monotonicity: more devices in the common pool never give
+		// any area or school fewer.
+		more := in
+		more.Devices = slices.Clone(in.Devices)
+		for k := range 1 + rng.IntN(4) {
+			d := goodLaptop()
+			d.ID = fmt.Sprintf("extra%d", k)
+			more.Devices = append(more.Devices, d)
+		}
+		resMore, err := Allocate(ctx, more, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareMonotone(t, iter, res, resMore, nil)
+
+		// A device added to an area's own stock never gives that area (or
+		// any area above it) fewer.
+		if len(in.Areas) > 0 {
+			holder := in.Areas[rng.IntN(len(in.Areas))].Code
+			local := in
+			local.Devices = slices.Clone(in.Devices)
+			d := goodLaptop()
+			d.ID, d.AreaCode = "extra-local", holder
+			local.Devices = append(local.Devices, d)
+			resLocal, err := Allocate(ctx, local, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			anc := newAncestry(in.Areas)
+			compareMonotone(t, iter, res, resLocal, func(code string) bool { return anc.within(holder, code) })
+			checkInvariants(t, local, s, resLocal)
+		}
+	}
+}
+
+// compareMonotone fails if an area (among those only selects, nil = all)
+// or, when only is nil, a school got fewer devices in after than in before.
+func compareMonotone(t *testing.T, iter int, before, after *Result, only func(code string) bool) {
+	t.Helper()
+	got := map[string]int{}
+	for _, a := range after.Areas {
+		got[a.Code] = a.Allocated
+	}
+	for _, a := range before.Areas {
+		if (only == nil || only(a.Code)) && got[a.Code] < a.Allocated {
+			t.Fatalf("iter %d: area %s got %d, then %d with more devices", iter, a.Code, a.Allocated, got[a.Code])
+		}
+	}
+	if only != nil {
+		return
+	}
+	count := func(res *Result) map[string]int {
+		m := map[string]int{}
+		for _, a := range res.Allocations {
+			m[a.SchoolID]++
+		}
+		return m
+	}
+	b, a := count(before), count(after)
+	for id, n := range b {
+		if a[id] < n {
+			t.Fatalf("iter %d: school %s got %d, then %d with more devices", iter, id, n, a[id])
+		}
+	}
+}
+
+// The generator at a small scale, through every invariant, and twice the
+// same for one seed.
+func TestGenerateBenchSmall(t *testing.T) {
+	in := GenerateBench(3, 30_000, 8_000, 22, 300)
+	s := DefaultSettings()
+	res := run(t, in, s)
+	checkInvariants(t, in, s, res)
+	if len(res.Allocations) == 0 || len(res.Unserved) == 0 || res.Totals.SimsGiven == 0 || len(res.RejectedDevices) == 0 {
+		t.Fatalf("the generator should make a scarce, mixed instance: %+v", res.Totals)
+	}
+	var returned int
+	for _, a := range res.Areas {
+		returned += a.ReturnedToParent
+	}
+	again := run(t, GenerateBench(3, 30_000, 8_000, 22, 300), s)
+	if !bytes.Equal(canonical(t, res), canonical(t, again)) {
+		t.Fatal("GenerateBench is not deterministic")
+	}
+	// Plenty of devices: everyone served, the rest unused, surplus moved.
+	rich := GenerateBench(4, 500, 4_000, 11, 40)
+	res = run(t, rich, s)
+	checkInvariants(t, rich, s, res)
+	if len(res.Unserved) != 0 || len(res.UnusedDevices) == 0 {
+		t.Fatalf("rich: unserved %d unused %d", len(res.Unserved), len(res.UnusedDevices))
+	}
+	returned = 0
+	for _, a := range res.Areas {
+		returned += a.ReturnedToParent
+	}
+	if returned == 0 {
+		t.Fatal("rich: some area stock should have returned up")
+	}
+}

@@ -1,0 +1,295 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/geo"
+)
+
+// Result is one coverage run: per entity, per cell, per gap area and per
+// administrative area. It keeps what a what-if or a plan needs to reuse.
+type Result struct {
+	// Settings are the parameters of the run (recorded in summary.json).
+	Settings Settings
+	// Operators are the mobile operators, sorted; bit o of a mask and
+	// index o of a per-operator slice refer to Operators[o].
+	Operators []string
+	// Sectors counts the sectors used (active, or planned when
+	// IncludePlanned, plus what-if additions).
+	Sectors int
+	// WhatIfSectors lists the ids of the sectors added by WhatIf calls.
+	WhatIfSectors []string
+	Stats  BuildStats
+
+	// Cells are the analysis cells holding schools or homes, sorted by id.
+	Cells []CellStats
+	// Rollups[k] are the cells at Settings.RollupResolutions[k].
+	Rollups [][]CellStats
+	// Gaps are the gap areas, ranked (Gaps[0] has rank 1).
+	Gaps []GapArea
+	// Areas are the totals per administrative area (entities count in
+	// their area and every ancestor), sorted by code; the area with code
+	// "" holds entities in no known area. Total is the whole run.
+	Areas []AreaSummary
+	Total AreaSummary
+	// Timings are the wall times of the phases of the run (not part of any
+	// output file: they differ between runs).
+	Timings []Timing
+
+	in       Input
+	extra    []data.Sector
+	m        *model
+	e        *entities
+	areas    *areaTable
+	env      *envCache
+	runs     []int
+	lookup   sync.Once
+	byID     map[string]int32
+	gapOfEnt []int32 // gap index (in Gaps) of each entity, -1 when none
+}
+
+// Analyze runs the coverage analysis on in with settings s.
+func Analyze(ctx context.Context, in Input, s Settings) (*Result, error) {
+	if in.Dataset == nil {
+		return nil, errors.New("coverage: no dataset given")
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return analyze(ctx, in, s, nil)
+}
+
+// Timing is the wall time of one phase of a run.
+type Timing struct {
+	Phase   string
+	Seconds float64
+}
+
+func (r *Result) timed(phase string, t0 time.Time) time.Time {
+	now := time.Now()
+	r.Timings = append(r.Timings, Timing{phase, now.Sub(t0).Seconds()})
+	return now
+}
+
+func analyze(ctx context.Context, in Input, s Settings, extra []data.Sector) (*Result, error) {
+	t0 := time.Now()
+	ds := in.Dataset
+	ops, opIdx, err := operatorsOf(in, extra)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Settings: s, Operators: ops, in: in, extra: extra}
+	for _, x := range extra {
+		r.WhatIfSectors = append(r.WhatIfSectors, x.ID)
+	}
+	r.areas = buildAreas(ds)
+	e, st, err := buildEntities(ctx, ds, r.areas, &s)
+	if err != nil {
+		return nil, err
+	}
+	r.e, r.Stats = e, st
+	t0 = r.timed("entities", t0)
+	hh := make([]int, len(r.areas.code))
+	for i := 0; i < e.n; i++ {
+		if e.kind[i] == kHousehold && e.area[i] >= 0 {
+			hh[e.area[i]]++
+		}
+	}
+	r.env = newEnvCache(ds, r.areas, hh, &s)
+	m, err := newModel(in, s, ops, opIdx, r.areas, r.env, extra)
+	if err != nil {
+		return nil, err
+	}
+	r.m = m
+	r.Sectors = len(m.sec.id)
+	t0 = r.timed("model", t0)
+	e.allocResults(len(ops))
+	if err := m.classifyAll(ctx, e, nil); err != nil {
+		return nil, err
+	}
+	t0 = r.timed("classify", t0)
+	r.runs = cellRuns(e)
+	r.Cells = make([]CellStats, len(r.runs)-1)
+	if err := m.buildCells(ctx, e, r.areas, r.runs, r.Cells, nil); err != nil {
+		return nil, err
+	}
+	t0 = r.timed("cells", t0)
+	if err := r.finish(ctx); err != nil {
+		return nil, err
+	}
+	r.timed("rollups, gaps, totals", t0)
+	return r, nil
+}
+
+// newModel builds the read-only model of a run.
+func newModel(in Input, s Settings, ops []string, opIdx map[string]int, areas *areaTable, env *envCache, extra []data.Sector) (*model, error) {
+	m := &model{s: s, ranges: newRangeModel(s.RangeTable), ops: ops, opIdx: opIdx, areas: areas}
+	edge, err := geo.EdgeLengthAvgM(s.Resolution)
+	if err != nil {
+		return nil, err
+	}
+	m.cellMargin = 2.5 * edge
+	secs, err := sectorsToUse(in.Dataset, extra, s.IncludePlanned)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.buildSectors(secs, env); err != nil {
+		return nil, err
+	}
+	if err := m.buildFiber(in.Dataset); err != nil {
+		return nil, err
+	}
+	if err := m.buildPolygons(in.Polygons); err != nil {
+		return nil, err
+	}
+	if err := m.buildMeasurements(in.Measurements); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// classifyAll classifies every entity (or those with only[i]) in parallel.
+func (m *model) classifyAll(ctx context.Context, e *entities, only []int32) error {
+	w := workers(&m.s)
+	scr := make(chan *scratch, w)
+	for i := 0; i < w; i++ {
+		scr <- &scratch{}
+	}
+	if only == nil {
+		return parallel(ctx, e.n, 1024, w, func(lo, hi int) {
+			sc := <-scr
+			m.classify(e, lo, hi, sc)
+			scr <- sc
+		})
+	}
+	return parallel(ctx, len(only), 256, w, func(lo, hi int) {
+		sc := <-scr
+		for _, i := range only[lo:hi] {
+			m.classifyPoint(e, int(i), sc)
+			e.class[i] = m.classOf(e, int(i))
+		}
+		scr <- sc
+	})
+}
+
+// finish derives roll-ups, gaps and area totals from the cells and
+// entities.
+func (r *Result) finish(ctx context.Context) error {
+	s := &r.Settings
+	r.Rollups = make([][]CellStats, len(s.RollupResolutions))
+	for k, res := range s.RollupResolutions {
+		r.Rollups[k] = rollup(r.e, r.areas, r.runs, r.Cells, res, len(r.Operators), s.ServedShare)
+	}
+	if err := r.buildGaps(ctx); err != nil {
+		return err
+	}
+	r.summarize()
+	return ctx.Err()
+}
+
+// NumEntities is the number of schools and households.
+func (r *Result) NumEntities() int { return r.e.n }
+
+// Entity is the result for one school or household.
+type Entity struct {
+	Kind     string // KindSchool or KindHousehold
+	ID       string
+	Lat, Lon float64
+	AreaCode string
+	Cell     geo.Cell
+	Class    string // ClassFiber, Class4G, Class3G, Class2G, ClassNone
+	// Operators4G cover the point with 4G/5G (Result.Operators order).
+	Operators4G []string
+	Operators3G []string
+	Operators2G []string
+	// Distances in metres (+Inf when there is none).
+	Nearest4GM          float64
+	Nearest4GSite       string
+	Nearest4GByOperator []float64 // Result.Operators order
+	NearestFiberM       float64   // min of node and route
+	FiberNodeM          float64
+	FiberRouteM         float64
+	// Students living here by tier, and tier 1–3 without a device
+	// (households); the school's students (schools).
+	Students       [4]int
+	NoDeviceT123   int
+	SchoolStudents int
+	// Gap is the id of the gap area the entity belongs to ("" if none).
+	Gap string
+}
+
+// Entity returns entity i (0 ≤ i < NumEntities), in canonical order:
+// by analysis cell, schools before households, then by position and id.
+func (r *Result) Entity(i int) Entity {
+	e := r.e
+	x := Entity{
+		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.cell[i],
+		Class: Classes()[e.class[i]], Nearest4GM: e.near4[i], FiberNodeM: e.node[i], FiberRouteM: e.route[i],
+		NearestFiberM: math.Min(e.node[i], e.route[i]),
+	}
+	if e.kind[i] == kSchool {
+		x.Kind, x.SchoolStudents = KindSchool, int(e.schoolSt[i])
+	} else {
+		for t := 0; t < 4; t++ {
+			x.Students[t] = int(e.stud[i][t])
+		}
+		x.NoDeviceT123 = int(e.noDev[i])
+	}
+	if a := e.area[i]; a >= 0 {
+		x.AreaCode = r.areas.code[a]
+	}
+	x.Operators4G = r.opNames(e.cov[g4][i])
+	x.Operators3G = r.opNames(e.cov[g3][i])
+	x.Operators2G = r.opNames(e.cov[g2][i])
+	if k := e.near4Site[i]; k >= 0 {
+		ref := r.m.allSite[k]
+		x.Nearest4GSite = r.m.sites[ref.op].id[ref.idx]
+	}
+	n := len(r.Operators)
+	x.Nearest4GByOperator = append([]float64(nil), e.nearOp[i*n:(i+1)*n]...)
+	if g := r.gapOfEnt[i]; g >= 0 {
+		x.Gap = r.Gaps[g].ID
+	}
+	return x
+}
+
+func (r *Result) opNames(mask uint32) []string {
+	var out []string
+	for o, name := range r.Operators {
+		if mask&(1<<o) != 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Lookup returns the index of the entity of kind with id.
+func (r *Result) Lookup(kind, id string) (int, bool) {
+	r.lookup.Do(func() {
+		r.byID = make(map[string]int32, r.e.n)
+		for i := 0; i < r.e.n; i++ {
+			k := "h:"
+			if r.e.kind[i] == kSchool {
+				k = "s:"
+			}
+			r.byID[k+entityID(r.in.Dataset, r.e, i)] = int32(i)
+		}
+	})
+	k := "h:"
+	if kind == KindSchool {
+		k = "s:"
+	}
+	i, ok := r.byID[k+id]
+	return int(i), ok
+}
+
+// String summarises the run in one line.
+func (r *Result) String() string {
+	return fmt.Sprintf("%d entities, %d sectors, %d cells, %d gap areas", r.e.n, r.Sectors, len(r.Cells), len(r.Gaps))
+}

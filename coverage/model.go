@@ -1,0 +1,789 @@
+package coverage
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/geo"
+	"github.com/paulmach/orb"
+)
+
+// Technology groups of the connectivity classes.
+const (
+	g4 = iota // 4G and 5G
+	g3
+	g2
+	nGroups
+)
+
+func techGroup(t string) int {
+	switch normTech(t) {
+	case data.Tech4G, data.Tech5G:
+		return g4
+	case data.Tech3G:
+		return g3
+	case data.Tech2G:
+		return g2
+	}
+	return -1
+}
+
+// maxOperators bounds the operators of one run (bit masks are uint32).
+const maxOperators = 32
+
+// areaTable holds every area known to the run: the dataset's areas sorted
+// by code, then codes that entities declare without an area row.
+type areaTable struct {
+	code   []string
+	name   []string
+	level  []string
+	parent []int32 // -1 for a root or an unknown parent
+	env    []string
+	index  map[string]int32
+	lookup *geo.AreaIndex // nil when no area has a geometry
+}
+
+func (t *areaTable) add(code string) int32 {
+	if i, ok := t.index[code]; ok {
+		return i
+	}
+	i := int32(len(t.code))
+	t.index[code] = i
+	t.code = append(t.code, code)
+	t.name = append(t.name, "")
+	t.level = append(t.level, "")
+	t.parent = append(t.parent, -1)
+	t.env = append(t.env, "")
+	return i
+}
+
+// sectorTable is the active sectors in flat arrays, sorted by sector ID.
+type sectorTable struct {
+	id, siteID []string
+	lat, lon   []float64
+	scale      []geo.Scale
+	rangeM     []float64
+	az         []float64 // NaN: omni
+	half       []float64 // half beamwidth in degrees
+	op         []uint8
+	group      []int8
+	env        []string
+	src        []data.Sector
+}
+
+// siteSet is the distinct 4G/5G site positions of one operator, sorted by
+// site ID then position; nearest-site searches run on it.
+type siteSet struct {
+	id       []string
+	lat, lon []float64
+	scale    []geo.Scale
+	grid     *geo.Grid
+}
+
+type fiberSet struct {
+	nodeLat, nodeLon []float64
+	nodeScale        []geo.Scale
+	nodeGrid         *geo.Grid
+	// route segments
+	segLat1, segLon1, segLat2, segLon2 []float64
+	segScale1, segScale2               []geo.Scale
+	segGrid                            *geo.Grid
+}
+
+// model is everything the per-point decisions need; it is read-only once
+// built and shared by the workers.
+type model struct {
+	s      Settings
+	ranges rangeModel
+	ops    []string
+	opIdx  map[string]int
+	areas  *areaTable
+
+	sec     sectorTable
+	covGrid *geo.Grid // range boxes of sectors, grown by cellMargin
+	maxR    float64
+	// cellMargin is how far a descendant centre of an analysis cell can be
+	// from the cell's centre, generously (2.5 average edge lengths): the
+	// bucket of a cell's centre then lists every sector that can reach
+	// any of its descendants' centres.
+	cellMargin float64
+
+	sites   []siteSet // per operator
+	allSite []siteRef // all 4G sites, operator by operator
+	siteOff []int32   // index in allSite of each operator's first site
+
+	fiber fiberSet
+
+	// Operator polygons: owner i covers ops polyOp[i] for group polyGroup[i].
+	polys     *geo.PolygonIndex
+	polyOp    []uint8
+	polyGroup []int8
+	// polyMask[g] has the bit of every operator whose group-g coverage
+	// comes from polygons.
+	polyMask [nGroups]uint32
+
+	// Field-measurement verdicts per analysis cell.
+	meas map[geo.Cell]*cellVerdict
+}
+
+type siteRef struct{ op, idx int32 }
+
+type cellVerdict struct {
+	yes, no [nGroups]uint32
+}
+
+// envCache memoises the environment of each area (density needs its
+// ellipsoidal area).
+type envCache struct {
+	mu   sync.Mutex
+	done []bool
+	env  []string
+	// households counted per area from the dataset (when the area has no
+	// census count)
+	households []int
+	geoms      []orb.MultiPolygon
+	census     []int
+	given      []string
+	thresholds EnvThresholds
+	def        string
+}
+
+func (c *envCache) get(ai int32) string {
+	if ai < 0 {
+		return c.def
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done[ai] {
+		return c.env[ai]
+	}
+	e := c.given[ai]
+	if e == "" {
+		hh := c.census[ai]
+		if hh <= 0 {
+			hh = c.households[ai]
+		}
+		km2 := geo.AreaM2(c.geoms[ai]) / 1e6
+		if km2 > 0 {
+			e = c.thresholds.Classify(float64(hh) / km2)
+		} else {
+			e = c.def
+		}
+	}
+	c.env[ai], c.done[ai] = e, true
+	return e
+}
+
+// buildAreas indexes the dataset's areas.
+func buildAreas(ds *data.Dataset) *areaTable {
+	t := &areaTable{index: map[string]int32{}}
+	order := make([]int, len(ds.Areas))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ds.Areas[order[a]].Code < ds.Areas[order[b]].Code })
+	for _, i := range order {
+		a := &ds.Areas[i]
+		if _, dup := t.index[a.Code]; dup {
+			continue
+		}
+		k := t.add(a.Code)
+		t.name[k], t.level[k] = a.Name, a.Level
+	}
+	for _, i := range order {
+		a := &ds.Areas[i]
+		if a.ParentCode != "" {
+			if p, ok := t.index[a.ParentCode]; ok && p != t.index[a.Code] {
+				t.parent[t.index[a.Code]] = p
+			}
+		}
+	}
+	hasGeom := false
+	for i := range ds.Areas {
+		if len(ds.Areas[i].Geom) > 0 {
+			hasGeom = true
+			break
+		}
+	}
+	if hasGeom {
+		t.lookup = geo.NewAreaIndex(ds.Areas)
+	}
+	return t
+}
+
+func newEnvCache(ds *data.Dataset, t *areaTable, hhPerArea []int, s *Settings) *envCache {
+	n := len(t.code)
+	c := &envCache{
+		done: make([]bool, n), env: make([]string, n), households: hhPerArea,
+		geoms: make([]orb.MultiPolygon, n), census: make([]int, n), given: make([]string, n),
+		thresholds: s.EnvThresholds, def: s.DefaultEnvironment,
+	}
+	for i := range ds.Areas {
+		a := &ds.Areas[i]
+		k, ok := t.index[a.Code]
+		if !ok || c.geoms[k] != nil || c.given[k] != "" {
+			continue
+		}
+		c.geoms[k] = a.Geom
+		c.census[k] = a.Households
+		if validEnv(strings.ToLower(a.Environment)) {
+			c.given[k] = strings.ToLower(a.Environment)
+		}
+	}
+	return c
+}
+
+// areaOf returns the area index for a point: the deepest area containing
+// it, -1 when none.
+func (t *areaTable) areaOf(lat, lon float64) int32 {
+	if t.lookup == nil {
+		return -1
+	}
+	code, ok := t.lookup.Lookup(lat, lon)
+	if !ok {
+		return -1
+	}
+	return t.index[code]
+}
+
+// operatorsOf collects the mobile operators of a run, sorted.
+func operatorsOf(in Input, extra []data.Sector) ([]string, map[string]int, error) {
+	set := map[string]bool{}
+	for i := range in.Dataset.Sectors {
+		set[normOperator(in.Dataset.Sectors[i].Operator)] = true
+	}
+	for i := range extra {
+		set[normOperator(extra[i].Operator)] = true
+	}
+	for _, p := range in.Polygons {
+		set[normOperator(p.Operator)] = true
+	}
+	for _, m := range in.Measurements {
+		set[m.Operator] = true
+	}
+	delete(set, "")
+	ops := make([]string, 0, len(set))
+	for o := range set {
+		ops = append(ops, o)
+	}
+	sort.Strings(ops)
+	if len(ops) > maxOperators {
+		return nil, nil, fmt.Errorf("%d mobile operators found; at most %d are supported: check the operator column of sites.csv for typos", len(ops), maxOperators)
+	}
+	idx := make(map[string]int, len(ops))
+	for i, o := range ops {
+		idx[o] = i
+	}
+	return ops, idx, nil
+}
+
+// sectorsToUse returns the sectors of the run sorted by ID: active ones,
+// planned ones too when settings say so, and the what-if additions whatever
+// their status.
+func sectorsToUse(ds *data.Dataset, extra []data.Sector, includePlanned bool) ([]data.Sector, error) {
+	var out []data.Sector
+	for i := range ds.Sectors {
+		s := ds.Sectors[i]
+		if s.Status == data.StatusPlanned && !includePlanned {
+			continue
+		}
+		out = append(out, s)
+	}
+	out = append(out, extra...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	for i := 1; i < len(out); i++ {
+		if out[i].ID == out[i-1].ID {
+			return nil, fmt.Errorf("sector id %q appears twice: sector ids must be unique (what-if sites need new ids)", out[i].ID)
+		}
+	}
+	return out, nil
+}
+
+// buildSectors fills the sector table, the coverage grid and the site sets.
+func (m *model) buildSectors(secs []data.Sector, env *envCache) error {
+	t := &m.sec
+	n := len(secs)
+	*t = sectorTable{
+		id: make([]string, n), siteID: make([]string, n), lat: make([]float64, n), lon: make([]float64, n),
+		scale: make([]geo.Scale, n), rangeM: make([]float64, n), az: make([]float64, n), half: make([]float64, n),
+		op: make([]uint8, n), group: make([]int8, n), env: make([]string, n), src: secs,
+	}
+	boxes := make([]geo.Box, n)
+	m.maxR = 0
+	var bad []string
+	for i := range secs {
+		s := &secs[i]
+		t.id[i], t.siteID[i] = s.ID, s.SiteID
+		if t.siteID[i] == "" {
+			t.siteID[i] = s.ID
+		}
+		t.lat[i], t.lon[i] = s.Lat, s.Lon
+		if !(s.Lat >= -90 && s.Lat <= 90 && s.Lon >= -180 && s.Lon <= 180) {
+			bad = append(bad, fmt.Sprintf("sector %s: position %g,%g is not a WGS84 lat/lon", s.ID, s.Lat, s.Lon))
+			continue
+		}
+		t.scale[i] = geo.ScaleAt(s.Lat)
+		t.op[i] = uint8(m.opIdx[normOperator(s.Operator)])
+		t.group[i] = int8(techGroup(s.Technology))
+		if t.group[i] < 0 {
+			bad = append(bad, fmt.Sprintf("sector %s: technology %q is not 2G, 3G, 4G or 5G", s.ID, s.Technology))
+			continue
+		}
+		t.env[i] = env.get(m.areas.areaOf(s.Lat, s.Lon))
+		if s.RangeM > 0 {
+			t.rangeM[i] = s.RangeM
+		} else {
+			t.rangeM[i] = m.ranges.Range(normTech(s.Technology), s.BandMHz, t.env[i])
+		}
+		t.az[i] = math.NaN()
+		if s.AzimuthDeg != nil && s.BeamwidthDeg > 0 && s.BeamwidthDeg < 360 {
+			t.az[i] = math.Mod(math.Mod(*s.AzimuthDeg, 360)+360, 360)
+			t.half[i] = s.BeamwidthDeg / 2
+		}
+		boxes[i] = geo.RadiusBox(s.Lat, s.Lon, t.rangeM[i]+m.cellMargin)
+		if t.rangeM[i] > m.maxR {
+			m.maxR = t.rangeM[i]
+		}
+	}
+	if len(bad) > 0 {
+		if len(bad) > 20 {
+			bad = append(bad[:20], fmt.Sprintf("… and %d more", len(bad)-20))
+		}
+		return fmt.Errorf("invalid sectors (fix them in sites.csv):\n  %s", strings.Join(bad, "\n  "))
+	}
+	// Bucket size ≈ the typical range: most points then test one bucket
+	// of a few sectors.
+	m.covGrid = geo.NewGrid(boxes, gridStep(medianRange(t.rangeM)))
+
+	// Sites per operator (4G/5G only).
+	type sp struct {
+		id       string
+		lat, lon float64
+	}
+	per := make([][]sp, len(m.ops))
+	for i := range secs {
+		if t.group[i] != g4 {
+			continue
+		}
+		per[t.op[i]] = append(per[t.op[i]], sp{t.siteID[i], t.lat[i], t.lon[i]})
+	}
+	m.sites = make([]siteSet, len(m.ops))
+	m.allSite = nil
+	m.siteOff = make([]int32, len(m.ops))
+	for o, list := range per {
+		m.siteOff[o] = int32(len(m.allSite))
+		sort.Slice(list, func(a, b int) bool {
+			if list[a].id != list[b].id {
+				return list[a].id < list[b].id
+			}
+			if list[a].lat != list[b].lat {
+				return list[a].lat < list[b].lat
+			}
+			return list[a].lon < list[b].lon
+		})
+		ss := &m.sites[o]
+		var pboxes []geo.Box
+		for k, p := range list {
+			if k > 0 && p == list[k-1] {
+				continue
+			}
+			ss.id = append(ss.id, p.id)
+			ss.lat = append(ss.lat, p.lat)
+			ss.lon = append(ss.lon, p.lon)
+			ss.scale = append(ss.scale, geo.ScaleAt(p.lat))
+			pboxes = append(pboxes, geo.PointBox(p.lat, p.lon))
+			m.allSite = append(m.allSite, siteRef{int32(o), int32(len(ss.id) - 1)})
+		}
+		ss.grid = geo.NewGrid(pboxes, pointGridStep(pboxes))
+	}
+	return nil
+}
+
+func medianRange(r []float64) float64 {
+	if len(r) == 0 {
+		return 5000
+	}
+	c := append([]float64(nil), r...)
+	sort.Float64s(c)
+	return c[len(c)/2]
+}
+
+// gridStep converts a distance in metres to a bucket size in degrees.
+func gridStep(m float64) float64 {
+	return math.Max(0.005, math.Min(1, m/111_000))
+}
+
+// pointGridStep picks a bucket size giving a few points per bucket.
+func pointGridStep(boxes []geo.Box) float64 {
+	if len(boxes) == 0 {
+		return 0.1
+	}
+	b := boxes[0]
+	for _, x := range boxes[1:] {
+		b.MinLat, b.MaxLat = math.Min(b.MinLat, x.MinLat), math.Max(b.MaxLat, x.MaxLat)
+		b.MinLon, b.MaxLon = math.Min(b.MinLon, x.MinLon), math.Max(b.MaxLon, x.MaxLon)
+	}
+	area := math.Max((b.MaxLat-b.MinLat)*(b.MaxLon-b.MinLon), 1e-6)
+	step := math.Sqrt(area / float64(len(boxes)) * 4)
+	return math.Max(0.002, math.Min(0.5, step))
+}
+
+func (m *model) buildFiber(ds *data.Dataset) error {
+	f := &m.fiber
+	nodes := append([]data.FiberNode(nil), ds.FiberNodes...)
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	var boxes []geo.Box
+	for _, n := range nodes {
+		if !(n.Lat >= -90 && n.Lat <= 90 && n.Lon >= -180 && n.Lon <= 180) {
+			return fmt.Errorf("fiber node %s: position %g,%g is not a WGS84 lat/lon", n.ID, n.Lat, n.Lon)
+		}
+		f.nodeLat = append(f.nodeLat, n.Lat)
+		f.nodeLon = append(f.nodeLon, n.Lon)
+		f.nodeScale = append(f.nodeScale, geo.ScaleAt(n.Lat))
+		boxes = append(boxes, geo.PointBox(n.Lat, n.Lon))
+	}
+	f.nodeGrid = geo.NewGrid(boxes, pointGridStep(boxes))
+	routes := append([]data.FiberRoute(nil), ds.FiberRoutes...)
+	sort.SliceStable(routes, func(i, j int) bool { return routes[i].ID < routes[j].ID })
+	boxes = boxes[:0]
+	for _, r := range routes {
+		for k := 0; k+1 < len(r.Line); k++ {
+			a, b := r.Line[k], r.Line[k+1]
+			f.segLat1 = append(f.segLat1, a[1])
+			f.segLon1 = append(f.segLon1, a[0])
+			f.segLat2 = append(f.segLat2, b[1])
+			f.segLon2 = append(f.segLon2, b[0])
+			f.segScale1 = append(f.segScale1, geo.ScaleAt(a[1]))
+			f.segScale2 = append(f.segScale2, geo.ScaleAt(b[1]))
+			boxes = append(boxes, geo.Box{
+				MinLat: math.Min(a[1], b[1]), MinLon: math.Min(a[0], b[0]),
+				MaxLat: math.Max(a[1], b[1]), MaxLon: math.Max(a[0], b[0]),
+			})
+		}
+		if len(r.Line) == 1 {
+			p := r.Line[0]
+			f.segLat1 = append(f.segLat1, p[1])
+			f.segLon1 = append(f.segLon1, p[0])
+			f.segLat2 = append(f.segLat2, p[1])
+			f.segLon2 = append(f.segLon2, p[0])
+			f.segScale1 = append(f.segScale1, geo.ScaleAt(p[1]))
+			f.segScale2 = append(f.segScale2, geo.ScaleAt(p[1]))
+			boxes = append(boxes, geo.PointBox(p[1], p[0]))
+		}
+	}
+	f.segGrid = geo.NewGrid(boxes, 0.02)
+	return nil
+}
+
+func (m *model) buildPolygons(polys []OperatorPolygon) error {
+	if len(polys) == 0 {
+		return nil
+	}
+	type pp struct {
+		op    int
+		group int
+		mp    orb.MultiPolygon
+	}
+	list := make([]pp, 0, len(polys))
+	for i, p := range polys {
+		g := techGroup(p.Technology)
+		if g < 0 {
+			return fmt.Errorf("coverage polygon %d of %s: technology %q is not 2G, 3G, 4G or 5G", i+1, p.Operator, p.Technology)
+		}
+		list = append(list, pp{m.opIdx[normOperator(p.Operator)], g, p.MultiPolygon})
+	}
+	// Deterministic order whatever the input order.
+	sort.SliceStable(list, func(i, j int) bool {
+		if list[i].op != list[j].op {
+			return list[i].op < list[j].op
+		}
+		return list[i].group < list[j].group
+	})
+	mps := make([]orb.MultiPolygon, len(list))
+	for i, p := range list {
+		mps[i] = p.mp
+		m.polyOp = append(m.polyOp, uint8(p.op))
+		m.polyGroup = append(m.polyGroup, int8(p.group))
+		m.polyMask[p.group] |= 1 << p.op
+	}
+	m.polys = geo.NewPolygonIndex(mps)
+	return nil
+}
+
+func (m *model) buildMeasurements(ms []Measurement) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	type key struct {
+		cell  geo.Cell
+		op    int
+		group int
+	}
+	type tally struct{ good, bad int }
+	t := map[key]*tally{}
+	for _, x := range ms {
+		g := techGroup(x.Technology)
+		if g < 0 {
+			continue
+		}
+		c, err := geo.CellOf(x.Lat, x.Lon, m.s.Resolution)
+		if err != nil {
+			return fmt.Errorf("measurement at %g,%g: %w", x.Lat, x.Lon, err)
+		}
+		k := key{c, m.opIdx[x.Operator], g}
+		v := t[k]
+		if v == nil {
+			v = &tally{}
+			t[k] = v
+		}
+		if x.RSRPDBm >= m.s.MeasurementRSRPDBm {
+			v.good++
+		} else {
+			v.bad++
+		}
+	}
+	m.meas = map[geo.Cell]*cellVerdict{}
+	for k, v := range t {
+		if v.good+v.bad < m.s.MeasurementMinCount || v.good == v.bad {
+			continue
+		}
+		cv := m.meas[k.cell]
+		if cv == nil {
+			cv = &cellVerdict{}
+			m.meas[k.cell] = cv
+		}
+		if v.good > v.bad {
+			cv.yes[k.group] |= 1 << k.op
+		} else {
+			cv.no[k.group] |= 1 << k.op
+		}
+	}
+	return nil
+}
+
+// Decisions --------------------------------------------------------------
+
+// tri is a decision that may need an exact look.
+type tri int8
+
+const (
+	no tri = iota
+	yes
+	maybe
+)
+
+// approxCovers decides whether sector k covers a point known within slack
+// metres, on the approximation; maybe when too close to the range or beam
+// edge to tell.
+func (m *model) approxCovers(k int, lat, lon float64, sc geo.Scale, slack float64) tri {
+	t := &m.sec
+	d := geo.ApproxDist(t.lat[k], t.lon[k], t.scale[k], lat, lon, sc)
+	e := geo.ApproxDistErrM(d) + slack
+	R := t.rangeM[k]
+	if d-e > R {
+		return no
+	}
+	res := yes
+	if d+e > R {
+		res = maybe
+	}
+	if az := t.az[k]; az == az { // directional
+		if d-e < 1 {
+			return maybe
+		}
+		a := geo.ApproxAzimuth(t.lat[k], t.lon[k], t.scale[k], lat, lon, sc)
+		ea := geo.ApproxAzimuthErrDeg(d-e) + slack/(d-e)*(180/math.Pi)*1.01
+		diff := geo.AngleDiff(a, az)
+		if diff-ea > t.half[k] {
+			return no
+		}
+		if diff+ea >= t.half[k] {
+			res = maybe
+		}
+	}
+	return res
+}
+
+// exactCovers is the exact test, with PostGIS semantics: geodesic
+// distance ≤ range and, for a directional sector, the geodesic azimuth from
+// the sector within ±beamwidth/2 of its azimuth (a point at the mast
+// itself is covered).
+func (m *model) exactCovers(k int, lat, lon float64) bool {
+	t := &m.sec
+	d, az := geo.Inverse(t.lat[k], t.lon[k], lat, lon)
+	if d > t.rangeM[k] {
+		return false
+	}
+	if a := t.az[k]; a == a && d > 0 {
+		return geo.AngleDiff(az, a) <= t.half[k]
+	}
+	return true
+}
+
+// nearestSite returns the exact distance to the nearest site of operator o
+// and its index, (+Inf, -1) when the operator has none.
+func (m *model) nearestSite(o int, lat, lon float64, sc geo.Scale, buf *[]cand) (float64, int32) {
+	ss := &m.sites[o]
+	if len(ss.id) == 0 {
+		return math.Inf(1), -1
+	}
+	best, lim := math.Inf(1), math.Inf(1)
+	c := (*buf)[:0]
+	ss.grid.Search(lat, lon, func(items []int32) float64 {
+		for _, it := range items {
+			d := geo.ApproxDist(lat, lon, sc, ss.lat[it], ss.lon[it], ss.scale[it])
+			if d <= lim {
+				c = append(c, cand{it, d})
+				if d < best {
+					best = d
+					lim = best + 2*geo.ApproxDistErrM(best) + 1e-6
+				}
+			}
+		}
+		return lim
+	})
+	bd, bi := math.Inf(1), int32(-1)
+	for _, x := range c {
+		if x.d > lim {
+			continue
+		}
+		d := geo.Distance(lat, lon, ss.lat[x.i], ss.lon[x.i])
+		if d < bd || (d == bd && x.i < bi) {
+			bd, bi = d, x.i
+		}
+	}
+	*buf = c
+	return bd, bi
+}
+
+type cand struct {
+	i int32
+	d float64
+}
+
+// nearestNode returns the exact distance to the nearest fiber node.
+func (m *model) nearestNode(lat, lon float64, sc geo.Scale, buf *[]cand) float64 {
+	f := &m.fiber
+	if len(f.nodeLat) == 0 {
+		return math.Inf(1)
+	}
+	best, lim := math.Inf(1), math.Inf(1)
+	c := (*buf)[:0]
+	f.nodeGrid.Search(lat, lon, func(items []int32) float64 {
+		for _, it := range items {
+			d := geo.ApproxDist(lat, lon, sc, f.nodeLat[it], f.nodeLon[it], f.nodeScale[it])
+			if d <= lim {
+				c = append(c, cand{it, d})
+				if d < best {
+					best = d
+					lim = best + 2*geo.ApproxDistErrM(best) + 1e-6
+				}
+			}
+		}
+		return lim
+	})
+	bd := math.Inf(1)
+	for _, x := range c {
+		if x.d > lim {
+			continue
+		}
+		if d := geo.Distance(lat, lon, f.nodeLat[x.i], f.nodeLon[x.i]); d < bd {
+			bd = d
+		}
+	}
+	*buf = c
+	return bd
+}
+
+type closest struct{ lat, lon, ang float64 }
+
+// nearestRoute returns the exact (PostGIS-semantics) distance to the
+// nearest fiber route segment. Candidates within the approximation's
+// bounds are compared on the sphere first; only those whose spherical
+// distance is within the sphere/ellipsoid ratio bound of the best, and
+// whose closest point is distinct, get a geodesic.
+func (m *model) nearestRoute(lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *[]closest) float64 {
+	f := &m.fiber
+	if len(f.segLat1) == 0 {
+		return math.Inf(1)
+	}
+	bestHi := math.Inf(1) // smallest upper bound (approx + its error)
+	c := (*buf)[:0]
+	f.segGrid.Search(lat, lon, func(items []int32) float64 {
+		for _, it := range items {
+			d, e := geo.ApproxSegmentDist(lat, lon, sc, f.segLat1[it], f.segLon1[it], f.segScale1[it], f.segLat2[it], f.segLon2[it], f.segScale2[it])
+			if d-e <= bestHi {
+				c = append(c, cand{it, d - e})
+				if d+e < bestHi {
+					bestHi = d + e
+				}
+			}
+		}
+		return bestHi + geo.ApproxDistErrM(bestHi) + 1e-6
+	})
+	// Keep the candidates that can still be nearest, once each (a
+	// segment is listed in every bucket its box overlaps).
+	k := 0
+	for _, x := range c {
+		if x.d <= bestHi {
+			c[k] = x
+			k++
+		}
+	}
+	c = c[:k]
+	sort.Slice(c, func(a, b int) bool { return c[a].i < c[b].i })
+	cl := (*cbuf)[:0]
+	minAng := math.Inf(1)
+	for j, x := range c {
+		if j > 0 && c[j-1].i == x.i {
+			continue
+		}
+		la, lo, ang := geo.SegmentClosestSphere(lat, lon, f.segLat1[x.i], f.segLon1[x.i], f.segLat2[x.i], f.segLon2[x.i])
+		cl = append(cl, closest{la, lo, ang})
+		if ang < minAng {
+			minAng = ang
+		}
+	}
+	bd := math.Inf(1)
+	lim := minAng*(1.0057/0.9944) + 1e-12
+	for k, x := range cl {
+		if x.ang > lim {
+			continue
+		}
+		dup := false
+		for _, y := range cl[:k] {
+			if y.ang <= lim && y.lat == x.lat && y.lon == x.lon {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		d := 0.0
+		if x.lat != lat || x.lon != lon {
+			d = geo.Distance(lat, lon, x.lat, x.lon)
+		}
+		if d < bd {
+			bd = d
+		}
+	}
+	*buf, *cbuf = c, cl
+	return bd
+}
+
+// polyCovers reports which operators' polygons of group g contain the
+// point.
+func (m *model) polyCovers(lat, lon float64) (mask [nGroups]uint32) {
+	if m.polys == nil {
+		return mask
+	}
+	m.polys.Each(lat, lon, func(owner int) {
+		mask[m.polyGroup[owner]] |= 1 << m.polyOp[owner]
+	})
+	return mask
+}

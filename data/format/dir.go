@@ -1,0 +1,153 @@
+package format
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gapmap/gapmap/data"
+)
+
+// fileExts are the file name endings read for a kind, in preference order.
+func fileExts(kind string) []string {
+	if kind == KindAreas || kind == KindFiberRoutes {
+		return []string{".geojson", ".json"}
+	}
+	return []string{".csv", ".xlsx", ".csv.gz"}
+}
+
+// ReadDir reads every known file present in dir — <kind>.csv, .xlsx or
+// .csv.gz for tables, <kind>.geojson or .json for areas and fiber_routes,
+// names compared without regard to case — into memory. Every problem of
+// every file is collected; the error is then a *data.ValidationError and
+// the dataset holds the valid records (so a caller can show both). It does
+// not check references between files: see CheckReferences.
+func ReadDir(ctx context.Context, dir string) (*data.Dataset, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading input directory: %w", err)
+	}
+	byName := make(map[string]string, len(entries))
+	for _, e := range entries {
+		if !e.IsDir() {
+			byName[strings.ToLower(e.Name())] = e.Name()
+		}
+	}
+	errs := &data.ValidationError{}
+	ds := &data.Dataset{}
+	found := 0
+	for _, kind := range Kinds() {
+		var files []string
+		for _, ext := range fileExts(kind) {
+			if name, ok := byName[kind+ext]; ok {
+				files = append(files, name)
+			}
+		}
+		if len(files) == 0 {
+			continue
+		}
+		found++
+		if len(files) > 1 {
+			errs.Add(data.FieldError{File: files[0], Reason: fmt.Sprintf("%s are both present: keep only one %s file", strings.Join(files, " and "), kind)})
+			continue
+		}
+		path := filepath.Join(dir, files[0])
+		var err error
+		switch kind {
+		case KindAreas:
+			err = ReadAreas(ctx, path, errs, func(_ int, a data.Area) error { ds.Areas = append(ds.Areas, a); return nil })
+		case KindSchools:
+			err = ReadSchools(ctx, path, errs, func(_ int, s data.School) error { ds.Schools = append(ds.Schools, s); return nil })
+		case KindHouseholds:
+			err = ReadHouseholds(ctx, path, errs, func(_ int, h data.Household) error { ds.Households = append(ds.Households, h); return nil })
+		case KindStudents:
+			err = ReadStudents(ctx, path, errs, func(_ int, s data.Student) error { ds.Students = append(ds.Students, s); return nil })
+		case KindSites:
+			err = ReadSites(ctx, path, errs, func(_ int, s data.Sector) error { ds.Sectors = append(ds.Sectors, s); return nil })
+		case KindFiberNodes:
+			err = ReadFiberNodes(ctx, path, errs, func(_ int, n data.FiberNode) error { ds.FiberNodes = append(ds.FiberNodes, n); return nil })
+		case KindFiberRoutes:
+			err = ReadFiberRoutes(ctx, path, errs, func(_ int, r data.FiberRoute) error { ds.FiberRoutes = append(ds.FiberRoutes, r); return nil })
+		case KindDevices:
+			err = ReadDevices(ctx, path, errs, func(_ int, d data.Device) error { ds.Devices = append(ds.Devices, d); return nil })
+		case KindSimPackages:
+			err = ReadSimPackages(ctx, path, errs, func(_ int, p data.SimPackage) error { ds.SimPackages = append(ds.SimPackages, p); return nil })
+		}
+		var ve *data.ValidationError
+		if err != nil && !(errors.As(err, &ve) && ve == errs) {
+			return ds, err // cancelled
+		}
+	}
+	if found == 0 {
+		var want []string
+		for _, k := range Kinds() {
+			want = append(want, k+fileExts(k)[0])
+		}
+		errs.Add(data.FieldError{File: filepath.Base(dir), Reason: "no input file found: expected one or more of " + strings.Join(want, ", ") + " (tables may also be .xlsx)"})
+	}
+	return ds, errs.Err()
+}
+
+// CheckReferences checks the references between the files of a dataset:
+// each student's household and school exist; each area's parent exists;
+// and, when areas are given, each non-empty area_code of schools,
+// households, devices and SIM packages names an area. It returns a
+// *data.ValidationError (FieldError.File is the kind, Row is 0: records in
+// memory have no row) or nil. The importer does the same against the
+// database.
+func CheckReferences(ds *data.Dataset) error {
+	errs := &data.ValidationError{}
+	set := func(n int, id func(int) string) map[string]struct{} {
+		m := make(map[string]struct{}, n)
+		for i := range n {
+			m[id(i)] = struct{}{}
+		}
+		return m
+	}
+	areas := set(len(ds.Areas), func(i int) string { return ds.Areas[i].Code })
+	if len(ds.Households) > 0 || len(ds.Schools) > 0 {
+		households := set(len(ds.Households), func(i int) string { return ds.Households[i].ID })
+		schools := set(len(ds.Schools), func(i int) string { return ds.Schools[i].ID })
+		for _, s := range ds.Students {
+			if _, ok := households[s.HouseholdID]; !ok && len(ds.Households) > 0 {
+				errs.Add(data.FieldError{File: KindStudents, Column: "household_id", Value: s.HouseholdID,
+					Reason: fmt.Sprintf("student %s: household %s is not in households", s.ID, s.HouseholdID)})
+			}
+			if _, ok := schools[s.SchoolID]; !ok && len(ds.Schools) > 0 {
+				errs.Add(data.FieldError{File: KindStudents, Column: "school_id", Value: s.SchoolID,
+					Reason: fmt.Sprintf("student %s: school %s is not in schools", s.ID, s.SchoolID)})
+			}
+		}
+	}
+	if len(ds.Areas) == 0 {
+		return errs.Err()
+	}
+	for _, a := range ds.Areas {
+		if _, ok := areas[a.ParentCode]; a.ParentCode != "" && !ok {
+			errs.Add(data.FieldError{File: KindAreas, Column: "parent_code", Value: a.ParentCode,
+				Reason: fmt.Sprintf("area %s: parent %s is not in areas", a.Code, a.ParentCode)})
+		}
+	}
+	check := func(kind, id, code string) {
+		if _, ok := areas[code]; code != "" && !ok {
+			errs.Add(data.FieldError{File: kind, Column: "area_code", Value: code,
+				Reason: fmt.Sprintf("%s: area %s is not in areas", id, code)})
+		}
+	}
+	for _, s := range ds.Schools {
+		check(KindSchools, s.ID, s.AreaCode)
+	}
+	for _, h := range ds.Households {
+		check(KindHouseholds, h.ID, h.AreaCode)
+	}
+	for _, d := range ds.Devices {
+		check(KindDevices, d.ID, d.AreaCode)
+	}
+	for _, p := range ds.SimPackages {
+		check(KindSimPackages, p.ID, p.AreaCode)
+	}
+	return errs.Err()
+}

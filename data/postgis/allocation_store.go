@@ -1,0 +1,586 @@
+package postgis
+
+// Allocation runs in the store. The invariants (one device and one SIM per
+// student, one student per device, SIM quantities, runs wholly present or
+// absent, nothing handed over is taken back, an append-only ledger) are
+// enforced by the database itself: see migrations/00003_allocation.sql.
+// This file reads what a run needs, commits a run in one transaction and
+// records handovers, returns and cancellations.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/data"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Statuses of an allocation run.
+const (
+	RunPreview   = "preview"   // computed and shown, nothing allocated
+	RunCommitted = "committed" // its allocations are in the store
+	RunFailed    = "failed"    // rolled back; nothing of it was written
+)
+
+// Benefits: a student receives at most one of each, across every run.
+const (
+	BenefitDevice = "device"
+	BenefitSim    = "sim"
+)
+
+// Statuses of a handover.
+const (
+	HandoverPending    = "pending"
+	HandoverHandedOver = "handed_over"
+	HandoverReturned   = "returned"
+)
+
+// AllocationRun is one run of the allocation engine as recorded.
+type AllocationRun struct {
+	ID          int64
+	CreatedAt   time.Time
+	Actor       string // who ran it (required)
+	Policy      string // ready-first | need-first
+	Settings    []byte // JSON of the engine settings
+	Status      string // RunPreview, RunCommitted or RunFailed
+	CoverageRun string // the coverage run whose connectivity was used
+	Devices     int    // device allocations planned
+	Sims        int    // SIM allocations planned
+	Summary     []byte // JSON: totals of the run
+	Error       string // why a failed run failed
+}
+
+// AllocationRow is one student's device (and SIM) in a run.
+type AllocationRow struct {
+	StudentID    string
+	SchoolID     string
+	AreaCode     string
+	Priority     int
+	Connectivity string
+	DeviceID     string
+	DeviceType   string
+	DeviceSerial string // copied to the handover record
+	DeviceIMEI   string
+	SimPackageID string // "" when no SIM
+	SimOperator  string
+	Flag         string
+	Reason       string
+}
+
+// Prior is what the committed runs hold: the engine must not serve these
+// students, use these devices or issue these SIMs again.
+type Prior struct {
+	Served  map[string]bool // students who received a device
+	Devices map[string]bool // devices allocated
+	SimUsed map[string]int  // SIMs issued per package id
+}
+
+// AllocationInput is what one allocation run reads, from one snapshot.
+type AllocationInput struct {
+	// Dataset holds the areas valid on the run date, the schools, students,
+	// devices and SIM packages (not households, sites or fiber).
+	Dataset     *data.Dataset
+	CoverageRun string
+	Prior       Prior
+}
+
+// NoCoverageError: the database has no coverage result to take the homes'
+// connectivity from.
+type NoCoverageError struct{ Cause error }
+
+func (e *NoCoverageError) Error() string {
+	msg := "the database has no coverage results (table coverage_entities is missing or has no household rows): run `gapmap analyze` first, then allocate again"
+	if e.Cause != nil {
+		msg += " (" + e.Cause.Error() + ")"
+	}
+	return msg
+}
+
+func (e *NoCoverageError) Unwrap() error { return e.Cause }
+
+// ConflictError: a concurrent commit allocated some of the same students,
+// devices or SIMs first. Nothing of this run was written.
+type ConflictError struct {
+	FailedRun int64 // the run recorded as failed (0 if it could not be recorded)
+	Cause     error
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("another allocation run committed first; nothing of this run was written (recorded as failed run %d); re-run gapmap allocate --commit: it will see the other run's allocations and serve only what is left (cause: %v)", e.FailedRun, e.Cause)
+}
+
+func (e *ConflictError) Unwrap() error { return e.Cause }
+
+// isConflict reports whether err is a concurrent commit getting there
+// first: a unique violation, SIM stock exhausted by another commit, or a
+// deadlock/serialization failure between two commits.
+func isConflict(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "23505", "40001", "40P01":
+		return true
+	case "23514":
+		return pe.ConstraintName == "sim_stock_not_exceeded"
+	}
+	return false
+}
+
+// missingTable explains a missing allocation table.
+func missingTable(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" {
+		return fmt.Errorf("%w (the allocation tables are missing: run `gapmap migrate`)", err)
+	}
+	return err
+}
+
+// ReadAllocationInput reads, from one consistent snapshot, what a run on
+// date on needs: the dataset (areas valid that day), the committed runs'
+// allocations, and the connectivity of every home from the latest coverage
+// run, passed to home (operators as written, any case). Without coverage
+// results it returns a *NoCoverageError.
+func ReadAllocationInput(ctx context.Context, pool *pgxpool.Pool, on time.Time, home func(householdID, class string, operators4G []string) error) (*AllocationInput, error) {
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("read the allocation input: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	in := &AllocationInput{Dataset: &data.Dataset{}}
+	if in.CoverageRun, err = readConnectivity(ctx, tx, home); err != nil {
+		return nil, err
+	}
+	if err := readAllocationDataset(ctx, tx, on, in.Dataset); err != nil {
+		return nil, err
+	}
+	if in.Prior, err = ReadPrior(ctx, tx); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// readConnectivity streams the households of the latest coverage run.
+func readConnectivity(ctx context.Context, q Querier, home func(id, class string, ops []string) error) (string, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT to_regclass('coverage_entities') IS NOT NULL`).Scan(&exists); err != nil {
+		return "", fmt.Errorf("look for coverage results: %w", err)
+	}
+	if !exists {
+		return "", &NoCoverageError{}
+	}
+	var run pgtype.Text
+	err := q.QueryRow(ctx, `SELECT run_id::text FROM coverage_entities WHERE entity_type = 'household' ORDER BY run_id DESC LIMIT 1`).Scan(&run)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !run.Valid) {
+		return "", &NoCoverageError{}
+	}
+	if err != nil {
+		return "", &NoCoverageError{Cause: err}
+	}
+	rows, err := q.Query(ctx, `SELECT entity_id, connectivity, coalesce(operators_4g::text, '') FROM coverage_entities
+		WHERE entity_type = 'household' AND run_id = (SELECT max(run_id) FROM coverage_entities WHERE entity_type = 'household')`)
+	if err != nil {
+		return "", fmt.Errorf("read the connectivity of coverage run %s: %w", run.String, err)
+	}
+	defer rows.Close()
+	var id, class, ops string
+	for rows.Next() {
+		if err := rows.Scan(&id, &class, &ops); err != nil {
+			return "", fmt.Errorf("read the connectivity of coverage run %s: %w", run.String, err)
+		}
+		if err := home(id, class, ParseOperators(ops)); err != nil {
+			return "", err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("read the connectivity of coverage run %s: %w", run.String, err)
+	}
+	return run.String, nil
+}
+
+// ParseOperators splits a list of operators written as a PostgreSQL array
+// ({viettel,mobifone}) or separated by ";" or ",". Empty names are dropped.
+func ParseOperators(s string) []string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	if s == "" {
+		return nil
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' })
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.Trim(strings.TrimSpace(p), `"`); p != "" && !strings.EqualFold(p, "NULL") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// readAllocationDataset reads the tables an allocation needs, without
+// geometries.
+func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *data.Dataset) error {
+	day := pgtype.Date{Time: time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
+	err := scanEach(ctx, q, "areas", `SELECT code, name, level, coalesce(parent_code, '') FROM areas
+		WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to > $1) ORDER BY code`,
+		[]any{day}, func(r pgx.Rows) error {
+			var a data.Area
+			if err := r.Scan(&a.Code, &a.Name, &a.Level, &a.ParentCode); err != nil {
+				return err
+			}
+			ds.Areas = append(ds.Areas, a)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	err = scanEach(ctx, q, "schools", `SELECT school_id, name, level, area_code, students, internet FROM schools ORDER BY school_id`,
+		nil, func(r pgx.Rows) error {
+			var s data.School
+			if err := r.Scan(&s.ID, &s.Name, &s.Level, &s.AreaCode, &s.Students, &s.Internet); err != nil {
+				return err
+			}
+			ds.Schools = append(ds.Schools, s)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	err = scanEach(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device FROM students ORDER BY student_id`,
+		nil, func(r pgx.Rows) error {
+			var s data.Student
+			var grade, prio int16
+			if err := r.Scan(&s.ID, &s.HouseholdID, &s.SchoolID, &grade, &prio, &s.HasDevice); err != nil {
+				return err
+			}
+			s.Grade, s.Priority = int(grade), int(prio)
+			ds.Students = append(ds.Students, s)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	err = scanEach(ctx, q, "devices", `SELECT d.device_id, coalesce(o.name, ''), d.type, d.os, d.os_version, d.cpu_ghz,
+		d.ram_gb, d.storage_gb, d.free_storage_gb, d.has_charger, d.av_ok, d.screen_ok, d.keyboard_ok,
+		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, '')
+		FROM devices d LEFT JOIN donors o ON o.donor_id = d.donor_id ORDER BY d.device_id`,
+		nil, func(r pgx.Rows) error {
+			var d data.Device
+			if err := r.Scan(&d.ID, &d.Donor, &d.Type, &d.OS, &d.OSVersion, &d.CPUGHz, &d.RAMGB, &d.StorageGB,
+				&d.FreeStorageGB, &d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi,
+				&d.Serial, &d.IMEI, &d.AreaCode); err != nil {
+				return err
+			}
+			ds.Devices = append(ds.Devices, d)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	return scanEach(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, '')
+		FROM sim_packages ORDER BY package_id`, nil, func(r pgx.Rows) error {
+		var p data.SimPackage
+		if err := r.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode); err != nil {
+			return err
+		}
+		ds.SimPackages = append(ds.SimPackages, p)
+		return nil
+	})
+}
+
+// scanEach runs query and calls scan for every row.
+func scanEach(ctx context.Context, q Querier, what, query string, args []any, scan func(pgx.Rows) error) error {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, missingTable(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", what, missingTable(err))
+	}
+	return nil
+}
+
+// ReadPrior reads what the committed runs hold. Inside a commit's
+// transaction it sees every run committed before the statement started.
+func ReadPrior(ctx context.Context, q Querier) (Prior, error) {
+	p := Prior{Served: map[string]bool{}, Devices: map[string]bool{}, SimUsed: map[string]int{}}
+	err := scanEach(ctx, q, "committed allocations", `SELECT student_id, device_id FROM allocations WHERE benefit = 'device'`,
+		nil, func(r pgx.Rows) error {
+			var s, d string
+			if err := r.Scan(&s, &d); err != nil {
+				return err
+			}
+			p.Served[s], p.Devices[d] = true, true
+			return nil
+		})
+	if err != nil {
+		return Prior{}, err
+	}
+	err = scanEach(ctx, q, "issued SIMs", `SELECT package_id, issued FROM sim_stock WHERE issued > 0`, nil, func(r pgx.Rows) error {
+		var id string
+		var n int
+		if err := r.Scan(&id, &n); err != nil {
+			return err
+		}
+		p.SimUsed[id] = n
+		return nil
+	})
+	if err != nil {
+		return Prior{}, err
+	}
+	return p, nil
+}
+
+// AllocationPlan is what a run allocates.
+type AllocationPlan struct {
+	Rows    []AllocationRow
+	Summary []byte // JSON stored with the run; nil for {}
+}
+
+// PlanFunc computes a run from what the committed runs hold. CommitAllocation
+// calls it once, inside its transaction.
+type PlanFunc func(ctx context.Context, prior Prior) (AllocationPlan, error)
+
+// CommitAllocation commits one run in one transaction: it reads what the
+// committed runs hold (Prior), asks plan for the allocations, and writes
+// the run (status committed), its allocations and pending handovers. The
+// database guarantees that no student gets two devices or two SIMs, no
+// device two students and no package more SIMs than its quantity, across
+// every committed run: when a concurrent commit got there first the whole
+// transaction rolls back, the run is recorded as failed, and the error is
+// a *ConflictError; run again to serve what is left. Other failures are
+// recorded as failed runs too. run.Actor and run.Policy are required; the
+// returned run has its id, date and counts.
+func CommitAllocation(ctx context.Context, pool *pgxpool.Pool, run AllocationRun, plan PlanFunc) (AllocationRun, error) {
+	run.Status = RunCommitted
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return run, fmt.Errorf("commit the allocation: %w", err)
+	}
+	committed, err := commitTx(ctx, tx, &run, plan)
+	if err == nil {
+		if err = tx.Commit(ctx); err == nil {
+			return committed, nil
+		}
+	}
+	_ = tx.Rollback(context.WithoutCancel(ctx))
+	return run, recordFailure(ctx, pool, run, err)
+}
+
+// commitTx does the work of CommitAllocation inside tx.
+func commitTx(ctx context.Context, tx pgx.Tx, run *AllocationRun, plan PlanFunc) (AllocationRun, error) {
+	if _, err := tx.Exec(ctx, `SELECT set_config('gapmap.actor', $1, true)`, run.Actor); err != nil {
+		return *run, fmt.Errorf("commit the allocation: %w", err)
+	}
+	prior, err := ReadPrior(ctx, tx)
+	if err != nil {
+		return *run, err
+	}
+	p, err := plan(ctx, prior)
+	if err != nil {
+		return *run, err
+	}
+	rows := slices.Clone(p.Rows)
+	slices.SortFunc(rows, func(a, b AllocationRow) int { return cmp.Compare(a.StudentID, b.StudentID) })
+	run.Devices, run.Sims, run.Summary = len(rows), 0, p.Summary
+	for i := range rows {
+		if rows[i].StudentID == "" || rows[i].DeviceID == "" {
+			return *run, fmt.Errorf("commit the allocation: row %d has no student or no device; every allocation gives a device", i+1)
+		}
+		if rows[i].SimPackageID != "" {
+			run.Sims++
+		}
+	}
+	out, err := RecordAllocationRun(ctx, tx, *run)
+	if err != nil {
+		return *run, err
+	}
+	if err := copyAllocations(ctx, tx, out.ID, rows, run.Sims); err != nil {
+		return *run, err
+	}
+	if err := copyHandovers(ctx, tx, out.ID, rows); err != nil {
+		return *run, err
+	}
+	return out, nil
+}
+
+// recordFailure records a run that did not commit and returns the error to
+// give the caller.
+func recordFailure(ctx context.Context, pool *pgxpool.Pool, run AllocationRun, cause error) error {
+	run.Status = RunFailed
+	run.Error = cause.Error()
+	if isConflict(cause) {
+		run.Error = "another allocation run committed first: " + cause.Error()
+	}
+	// Record even when ctx was cancelled, but do not hang on it.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	failed, rerr := RecordAllocationRun(rctx, pool, run)
+	if isConflict(cause) {
+		return &ConflictError{FailedRun: failed.ID, Cause: cause}
+	}
+	if rerr != nil {
+		return fmt.Errorf("%w (nothing was allocated; recording the failed run also failed: %v)", cause, rerr)
+	}
+	return fmt.Errorf("%w (nothing was allocated; recorded as failed run %d)", cause, failed.ID)
+}
+
+// RecordAllocationRun inserts a run (any status) and returns it with its
+// id and date. Previews and failed runs are recorded with it; committed
+// runs only by CommitAllocation, with their rows.
+func RecordAllocationRun(ctx context.Context, q Querier, run AllocationRun) (AllocationRun, error) {
+	if strings.TrimSpace(run.Actor) == "" {
+		return run, errors.New("record the allocation run: the actor is empty; say who runs it (gapmap allocate --actor NAME)")
+	}
+	settings, summary := jsonOrEmpty(run.Settings), jsonOrEmpty(run.Summary)
+	err := q.QueryRow(ctx, `INSERT INTO allocation_runs (actor, policy, settings, status, coverage_run, devices, sims, summary, error)
+		VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9) RETURNING id, created_at`,
+		run.Actor, run.Policy, settings, run.Status, run.CoverageRun, run.Devices, run.Sims, summary, run.Error).Scan(&run.ID, &run.CreatedAt)
+	if err != nil {
+		return run, fmt.Errorf("record the allocation run: %w", missingTable(err))
+	}
+	return run, nil
+}
+
+func jsonOrEmpty(b []byte) string {
+	if len(b) == 0 {
+		return "{}"
+	}
+	return string(b)
+}
+
+// copyAllocations writes one row per benefit, in student order (so that
+// concurrent commits wait on each other in the same order).
+func copyAllocations(ctx context.Context, tx pgx.Tx, runID int64, rows []AllocationRow, sims int) error {
+	cols := []string{"run_id", "student_id", "benefit", "device_id", "device_type", "sim_package_id", "sim_operator",
+		"school_id", "area_code", "priority", "connectivity", "flag", "reason"}
+	vals := make([][]any, 0, len(rows)+sims)
+	for i := range rows {
+		r := &rows[i]
+		conn := r.Connectivity
+		if conn == "" {
+			conn = "unknown"
+		}
+		base := func(benefit string, dev, devType, pkg, op any) []any {
+			return []any{runID, r.StudentID, benefit, dev, devType, pkg, op, r.SchoolID, r.AreaCode, int16(r.Priority), conn, r.Flag, r.Reason}
+		}
+		vals = append(vals, base(BenefitDevice, r.DeviceID, r.DeviceType, nil, ""))
+		if r.SimPackageID != "" {
+			vals = append(vals, base(BenefitSim, nil, "", r.SimPackageID, r.SimOperator))
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"allocations"}, cols, pgx.CopyFromRows(vals)); err != nil {
+		return fmt.Errorf("write the allocations: %w", missingTable(err))
+	}
+	return nil
+}
+
+// copyHandovers writes a pending handover per student.
+func copyHandovers(ctx context.Context, tx pgx.Tx, runID int64, rows []AllocationRow) error {
+	cols := []string{"student_id", "run_id", "school_id", "device_id", "device_serial", "device_imei", "sim_package_id"}
+	vals := make([][]any, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		vals[i] = []any{r.StudentID, runID, r.SchoolID, r.DeviceID, r.DeviceSerial, r.DeviceIMEI, text(r.SimPackageID)}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"handovers"}, cols, pgx.CopyFromRows(vals)); err != nil {
+		return fmt.Errorf("write the handovers: %w", missingTable(err))
+	}
+	return nil
+}
+
+// withActor runs fn in a transaction whose ledger entries name actor and
+// reason.
+func withActor(ctx context.Context, pool *pgxpool.Pool, actor, reason string, fn func(pgx.Tx) error) error {
+	if strings.TrimSpace(actor) == "" {
+		return errors.New("the actor is empty: say who makes the change")
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('gapmap.actor', $1, true), set_config('gapmap.reason', $2, true)`, actor, reason); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// RecordHandover records that a student received the device (and the SIM,
+// whose ICCID is recorded when not empty) on day on. A handover is final:
+// afterwards only a return can be recorded.
+func RecordHandover(ctx context.Context, pool *pgxpool.Pool, actor, studentID, iccid string, on time.Time) error {
+	return withActor(ctx, pool, actor, "", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE handovers SET status = 'handed_over', handed_over_on = $2,
+			sim_iccid = CASE WHEN $3 <> '' THEN $3 ELSE sim_iccid END WHERE student_id = $1`,
+			studentID, pgtype.Date{Time: on, Valid: true}, iccid)
+		if err != nil {
+			return fmt.Errorf("record the handover to student %s: %w", studentID, missingTable(err))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("student %s has no allocation to hand over: check the id, or commit an allocation first", studentID)
+		}
+		return nil
+	})
+}
+
+// RecordReturn records that a student returned the device on day on.
+func RecordReturn(ctx context.Context, pool *pgxpool.Pool, actor, studentID, reason string, on time.Time) error {
+	return withActor(ctx, pool, actor, reason, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE handovers SET status = 'returned', returned_on = $2 WHERE student_id = $1`,
+			studentID, pgtype.Date{Time: on, Valid: true})
+		if err != nil {
+			return fmt.Errorf("record the return by student %s: %w", studentID, missingTable(err))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("student %s has no handover: check the id", studentID)
+		}
+		return nil
+	})
+}
+
+// CancelAllocation takes back a student's allocation that was not handed
+// over (device, SIM and pending handover): the student may be served
+// again and the device and SIM return to stock. The database refuses when
+// the device was handed over. It returns the rows removed.
+func CancelAllocation(ctx context.Context, pool *pgxpool.Pool, actor, studentID, reason string) (int, error) {
+	var n int64
+	err := withActor(ctx, pool, actor, reason, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM allocations WHERE student_id = $1`, studentID)
+		if err != nil {
+			return fmt.Errorf("cancel the allocation of student %s: %w", studentID, missingTable(err))
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// ListAllocationRuns returns every run, oldest first.
+func ListAllocationRuns(ctx context.Context, q Querier) ([]AllocationRun, error) {
+	var out []AllocationRun
+	err := scanEach(ctx, q, "allocation runs", `SELECT id, created_at, actor, policy, settings::text, status, coverage_run,
+		devices, sims, summary::text, error FROM allocation_runs ORDER BY id`, nil, func(r pgx.Rows) error {
+		var run AllocationRun
+		var settings, summary string
+		if err := r.Scan(&run.ID, &run.CreatedAt, &run.Actor, &run.Policy, &settings, &run.Status, &run.CoverageRun,
+			&run.Devices, &run.Sims, &summary, &run.Error); err != nil {
+			return err
+		}
+		run.Settings, run.Summary = []byte(settings), []byte(summary)
+		out = append(out, run)
+		return nil
+	})
+	return out, err
+}
