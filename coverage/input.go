@@ -3,6 +3,7 @@ package coverage
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -210,4 +211,99 @@ func parseTime(v string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("bad time %q", v)
+}
+
+// ParseOperatorPolygons reads operator coverage polygons from a GeoJSON
+// FeatureCollection of Polygon or MultiPolygon features with the
+// properties operator (nha_mang) and technology (cong_nghe). name labels
+// errors.
+func ParseOperatorPolygons(r io.Reader, name string) ([]OperatorPolygon, error) {
+	var fc struct {
+		Type     string `json:"type"`
+		Features []struct {
+			Properties map[string]any `json:"properties"`
+			Geometry   *struct {
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.NewDecoder(r).Decode(&fc); err != nil {
+		return nil, fmt.Errorf("%s is not GeoJSON: %w", name, err)
+	}
+	if fc.Type != "FeatureCollection" {
+		return nil, fmt.Errorf("%s: expected a GeoJSON FeatureCollection, got %q", name, fc.Type)
+	}
+	prop := func(p map[string]any, keys ...string) string {
+		for _, k := range keys {
+			for pk, v := range p {
+				if strings.EqualFold(pk, k) {
+					if s, ok := v.(string); ok {
+						return s
+					}
+				}
+			}
+		}
+		return ""
+	}
+	var verr data.ValidationError
+	var out []OperatorPolygon
+	for i, f := range fc.Features {
+		fail := func(col, v, why string) {
+			verr.Add(data.FieldError{File: name, Row: i + 1, Column: col, Value: v, Reason: why})
+		}
+		op := normOperator(prop(f.Properties, "operator", "nha_mang", "nhà mạng"))
+		tech := normTech(prop(f.Properties, "technology", "tech", "cong_nghe", "công nghệ"))
+		if op == "" {
+			fail("operator", "", "each feature needs an operator property (viettel, vinaphone, mobifone, …)")
+			continue
+		}
+		if techGroup(tech) < 0 {
+			fail("technology", tech, "technology must be 2G, 3G, 4G or 5G")
+			continue
+		}
+		if f.Geometry == nil {
+			fail("geometry", "", "the feature has no geometry")
+			continue
+		}
+		var mp orb.MultiPolygon
+		switch f.Geometry.Type {
+		case "Polygon":
+			var p [][][2]float64
+			if err := json.Unmarshal(f.Geometry.Coordinates, &p); err != nil {
+				fail("geometry", "", "bad Polygon coordinates: "+err.Error())
+				continue
+			}
+			mp = orb.MultiPolygon{polygonOf(p)}
+		case "MultiPolygon":
+			var ps [][][][2]float64
+			if err := json.Unmarshal(f.Geometry.Coordinates, &ps); err != nil {
+				fail("geometry", "", "bad MultiPolygon coordinates: "+err.Error())
+				continue
+			}
+			for _, p := range ps {
+				mp = append(mp, polygonOf(p))
+			}
+		default:
+			fail("geometry", f.Geometry.Type, "coverage areas must be Polygon or MultiPolygon")
+			continue
+		}
+		out = append(out, OperatorPolygon{Operator: op, Technology: tech, MultiPolygon: mp})
+	}
+	if err := verr.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func polygonOf(p [][][2]float64) orb.Polygon {
+	poly := make(orb.Polygon, 0, len(p))
+	for _, r := range p {
+		ring := make(orb.Ring, len(r))
+		for i, x := range r {
+			ring[i] = orb.Point(x)
+		}
+		poly = append(poly, ring)
+	}
+	return poly
 }

@@ -3,6 +3,8 @@ package coverage
 import (
 	"context"
 	"errors"
+	"math"
+	"time"
 	"sort"
 
 	"github.com/gapmap/gapmap/data"
@@ -10,28 +12,23 @@ import (
 )
 
 // WhatIf returns the run with sectors added (proposed or planned sites:
-// their status is ignored, they count as active). Only the affected part
-// is recomputed: the entities within reach of a new sector, those whose
-// nearest 4G site may now be a new one, and the cells the new sectors can
-// reach; the result is the same as Analyze on the dataset with the
-// sectors added (tests check it). Adding an operator the run does not know
-// changes every per-operator column, so that case recomputes everything.
+// their status is ignored, they count as active). Only what the new
+// sectors can change is recomputed: the coverage of the entities within
+// their reach, the nearest-site distance of an operator for the entities
+// whose current nearest site of that operator is farther than a new one
+// (for an operator the run did not know: every entity, one geodesic
+// each), and the cells the new sectors can reach. The result is the same
+// as Analyze on the dataset with the sectors added (tests check it byte
+// for byte).
 func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error) {
 	if len(add) == 0 {
 		return nil, errors.New("what-if: no sectors to add")
 	}
+	t0 := time.Now()
 	extra := append(append([]data.Sector(nil), r.extra...), add...)
 	ops, opIdx, err := operatorsOf(r.in, extra)
 	if err != nil {
 		return nil, err
-	}
-	if len(ops) != len(r.Operators) {
-		return analyze(ctx, r.in, r.Settings, extra)
-	}
-	for i := range ops {
-		if ops[i] != r.Operators[i] {
-			return analyze(ctx, r.in, r.Settings, extra)
-		}
 	}
 	s := r.Settings
 	m2, err := newModel(r.in, s, ops, opIdx, r.areas, r.env, extra)
@@ -39,22 +36,60 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 		return nil, err
 	}
 	old, e := r.m, r.e
-	// New entities: shared inputs, copied results.
+	nOld, nOps := len(r.Operators), len(ops)
+	// Operator indexes may move when the sectors bring a new operator.
+	opMap := make([]int, nOld)
+	var knownOps uint32
+	for o, name := range r.Operators {
+		opMap[o] = opIdx[name]
+		knownOps |= 1 << opMap[o]
+	}
+	remapMask := func(mk uint32) uint32 {
+		var out uint32
+		for o := 0; o < nOld; o++ {
+			if mk&(1<<o) != 0 {
+				out |= 1 << opMap[o]
+			}
+		}
+		return out
+	}
+	same := nOld == nOps
+	for o := range opMap {
+		same = same && opMap[o] == o
+	}
+	// New entities: shared inputs, copied (remapped) results.
 	e2 := *e
 	for g := range e.cov {
-		e2.cov[g] = append([]uint32(nil), e.cov[g]...)
+		e2.cov[g] = make([]uint32, e.n)
+		for i, mk := range e.cov[g] {
+			e2.cov[g][i] = mk
+			if !same {
+				e2.cov[g][i] = remapMask(mk)
+			}
+		}
 	}
 	e2.class = append([]uint8(nil), e.class...)
 	e2.near4 = append([]float64(nil), e.near4...)
-	e2.nearOp = append([]float64(nil), e.nearOp...)
-	e2.node = append([]float64(nil), e.node...)
-	e2.route = append([]float64(nil), e.route...)
+	e2.nearOp = make([]float64, e.n*nOps)
+	if same {
+		copy(e2.nearOp, e.nearOp)
+	} else {
+		for i := range e2.nearOp {
+			e2.nearOp[i] = math.Inf(1)
+		}
+		for i := 0; i < e.n; i++ {
+			for o := 0; o < nOld; o++ {
+				e2.nearOp[i*nOps+opMap[o]] = e.nearOp[i*nOld+o]
+			}
+		}
+	}
 	// Site indexes move: map old allSite indexes to new ones by identity.
 	remap := make([]int32, len(old.allSite))
 	for k, ref := range old.allSite {
 		ss := &old.sites[ref.op]
 		id, la, lo := ss.id[ref.idx], ss.lat[ref.idx], ss.lon[ref.idx]
-		ns := &m2.sites[ref.op]
+		no := opMap[ref.op]
+		ns := &m2.sites[no]
 		j := sort.Search(len(ns.id), func(j int) bool {
 			if ns.id[j] != id {
 				return ns.id[j] > id
@@ -64,91 +99,121 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 			}
 			return ns.lon[j] >= lo
 		})
-		remap[k] = m2.siteOff[ref.op] + int32(j)
+		remap[k] = m2.siteOff[no] + int32(j)
 	}
 	e2.near4Site = make([]int32, e.n)
 	for i, k := range e.near4Site {
+		e2.near4Site[i] = -1
 		if k >= 0 {
 			e2.near4Site[i] = remap[k]
-		} else {
-			e2.near4Site[i] = -1
 		}
 	}
 
-	// The new sectors, as indexes in m2.
+	// The new sectors, as indexes in m2, and the grid of their reach.
 	isNew := map[string]bool{}
 	for _, x := range add {
 		isNew[x.ID] = true
 	}
-	var newSec []int
+	var newSec, new4G []int
 	var boxes []geo.Box
 	for k, id := range m2.sec.id {
 		if isNew[id] {
 			newSec = append(newSec, k)
 			boxes = append(boxes, geo.RadiusBox(m2.sec.lat[k], m2.sec.lon[k], m2.sec.rangeM[k]+2*m2.cellMargin))
+			if m2.sec.group[k] == g4 {
+				new4G = append(new4G, k)
+			}
 		}
 	}
 	reach := geo.NewGrid(boxes, gridStep(medianRange(m2.sec.rangeM)))
-	nOps := len(ops)
-	affected := make([]bool, e.n)
+	covChanged := make([]bool, e.n)
 	w := workers(&s)
-	if err := parallel(ctx, e.n, 4096, w, func(lo, hi int) {
+	scr := make(chan *scratch, w)
+	for i := 0; i < w; i++ {
+		scr <- &scratch{}
+	}
+	if err := parallel(ctx, e.n, 2048, w, func(lo, hi int) {
+		sc := <-scr
+		defer func() { scr <- sc }()
 		for i := lo; i < hi; i++ {
 			lat, lon := e.lat[i], e.lon[i]
-			var sc geo.Scale
-			scaled := false
+			pos := geo.ScaleAt(lat)
 			for _, b := range reach.At(lat, lon) {
 				k := newSec[b]
-				if !scaled {
-					sc, scaled = geo.ScaleAt(lat), true
-				}
-				d := geo.ApproxDist(lat, lon, sc, m2.sec.lat[k], m2.sec.lon[k], m2.sec.scale[k])
+				d := geo.ApproxDist(lat, lon, pos, m2.sec.lat[k], m2.sec.lon[k], m2.sec.scale[k])
 				if d-geo.ApproxDistErrM(d) <= m2.sec.rangeM[k] {
-					affected[i] = true
+					covChanged[i] = true
 					break
 				}
 			}
-			if affected[i] {
-				continue
+			if covChanged[i] {
+				cov := m2.coverMasks(lat, lon, pos, e.cell[i])
+				for g := range cov {
+					e2.cov[g][i] = cov[g]
+				}
 			}
-			for _, k := range newSec {
-				if m2.sec.group[k] != g4 {
+			// Nearest sites of the operators that got new sites.
+			var redo uint32
+			for _, k := range new4G {
+				o := int(m2.sec.op[k])
+				if redo&(1<<o) != 0 {
 					continue
 				}
-				if !scaled {
-					sc, scaled = geo.ScaleAt(lat), true
+				if knownOps&(1<<o) == 0 {
+					redo |= 1 << o
+					continue
 				}
-				o := int(m2.sec.op[k])
-				d := geo.ApproxDist(lat, lon, sc, m2.sec.lat[k], m2.sec.lon[k], m2.sec.scale[k])
-				if d-geo.ApproxDistErrM(d) <= e.nearOp[i*nOps+o] {
-					affected[i] = true
-					break
+				d := geo.ApproxDist(lat, lon, pos, m2.sec.lat[k], m2.sec.lon[k], m2.sec.scale[k])
+				if d-geo.ApproxDistErrM(d) <= e2.nearOp[i*nOps+o] {
+					redo |= 1 << o
 				}
+			}
+			if redo != 0 {
+				// The overall nearest: the recomputed operators, and the
+				// old best when its operator was not recomputed (it was
+				// then the best of the others, ties to the lower index).
+				best, bestOp, bestSite := math.Inf(1), nOps, int32(-1)
+				if k := e2.near4Site[i]; k >= 0 {
+					if o := int(m2.allSite[k].op); redo&(1<<o) == 0 {
+						best, bestOp, bestSite = e2.near4[i], o, k
+					}
+				}
+				for o := 0; o < nOps; o++ {
+					if redo&(1<<o) == 0 {
+						continue
+					}
+					d, k := m2.nearestSite(o, lat, lon, pos, &sc.cands)
+					e2.nearOp[i*nOps+o] = d
+					if k >= 0 && (d < best || (d == best && o < bestOp)) {
+						best, bestOp, bestSite = d, o, m2.siteRefIndex(o, k)
+					}
+				}
+				e2.near4[i], e2.near4Site[i] = best, bestSite
+			}
+			if covChanged[i] {
+				e2.class[i] = m2.classOf(&e2, i)
 			}
 		}
 	}); err != nil {
 		return nil, err
 	}
-	var only []int32
-	for i, a := range affected {
-		if a {
-			only = append(only, int32(i))
-		}
-	}
-	if err := m2.classifyAll(ctx, &e2, only); err != nil {
-		return nil, err
-	}
-	// Cells: those with an affected entity or within reach of a new
-	// sector (their descendants' centres lie within 2 cell margins of any
-	// of their entities).
+	// Cells: copies (remapped), recomputed where an entity's coverage may
+	// have changed or a new sector can reach a descendant's centre (they
+	// lie within 2 cell margins of any entity of the cell).
 	cells := make([]CellStats, len(r.Cells))
 	redo := make([]bool, len(r.Cells))
 	for k := range r.Cells {
-		cells[k] = r.Cells[k]
-		cells[k].Share4G = append([]float64(nil), r.Cells[k].Share4G...)
+		c := &cells[k]
+		*c = r.Cells[k]
+		c.Share4G = make([]float64, nOps)
+		c.Served = 0
+		for o := 0; o < nOld; o++ {
+			c.Share4G[opMap[o]] = r.Cells[k].Share4G[o]
+		}
+		c.Served = remapMask(r.Cells[k].Served)
 		lo, hi := r.runs[k], r.runs[k+1]
 		for i := lo; i < hi && !redo[k]; i++ {
-			redo[k] = affected[i]
+			redo[k] = covChanged[i]
 		}
 		if redo[k] {
 			continue
@@ -174,9 +239,11 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 	for _, x := range extra {
 		r2.WhatIfSectors = append(r2.WhatIfSectors, x.ID)
 	}
+	t0 = r2.timed("what-if entities and cells", t0)
 	if err := r2.finish(ctx); err != nil {
 		return nil, err
 	}
+	r2.timed("rollups, gaps, totals", t0)
 	return r2, nil
 }
 

@@ -1,15 +1,304 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/format"
 )
 
-// TODO(gapmap): wired by the analyze work in progress.
+const analyzeSynopsis = `analyze --in DIR --out OUT [flags]     (offline, on files)
+       gapmap analyze [flags]                         (on the database)
+
+Decides for every school and every home of a student whether online learning
+is possible there: 4G (from which operators), fiber, 3G/2G only or nothing.
+Distances are exact ellipsoidal geodesics (WGS84, as PostGIS geography). It
+aggregates the answers into H3 cells (res 9, rolled up to 8…5), finds the gap
+areas (neighbouring cells with tier 1–3 students or schools that have neither
+4G nor fiber) and ranks them by weighted beneficiaries per billion VND of the
+cheaper of a new site or a fiber extension, every score component shown.
+
+Offline (--in DIR): reads the exchange files of DIR (as written by gapmap gen
+or prepared by hand: areas.geojson, schools.csv, households.csv, students.csv,
+sites.csv, fiber_nodes.csv, fiber_routes.geojson) and writes into OUT:
+  entities.csv   one row per school and household: connectivity, 4G operators,
+                 exact distances to the nearest 4G site (overall and per
+                 operator) and to fiber, 0.01 m precision
+  cells.csv      H3 cells (res 9 and the roll-ups): counts by tier, unconnected
+                 students, FCC-style served shares per operator, fiber share
+  gaps.geojson   ranked gap areas ("lõm sóng") with their score components
+  summary.json   the parameters of the run and the totals by area and class
+PERSONAL DATA: entities.csv holds household ids and positions. It is an
+internal file for the allocation engine (gapmap allocate --coverage OUT):
+never send it to operators or publish it (Decree 13/2023/NĐ-CP). cells.csv,
+gaps.geojson and summary.json hold aggregates only.
+
+Database (no --in): reads the dataset from DATABASE_URL and stores a coverage
+run (coverage_runs, coverage_entities, coverage_cells, gap_areas) that the
+API, the vector tiles, QGIS and gapmap allocate read; --out also writes the
+files.`
+
+// coverageFlags are the flags analyze, plan and bench coverage share.
+type coverageFlags struct {
+	in, settings, polygons, measurements string
+	includePlanned                       bool
+	workers                              int
+}
+
+func (c *coverageFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.in, "in", "", "offline: directory of exchange files (as written by gapmap gen)")
+	fs.StringVar(&c.settings, "settings", "", "JSON file of coverage settings (fields of coverage.Settings, e.g. {\"fiber_node_m\": 300}; missing fields keep their defaults)")
+	fs.StringVar(&c.polygons, "polygons", "", "GeoJSON of operator coverage polygons (properties operator, technology): they replace the model for that operator and technology")
+	fs.StringVar(&c.measurements, "measurements", "", "CSV of field measurements (lat,lon,operator,technology,rsrp_dbm,time): they confirm or refute cells")
+	fs.BoolVar(&c.includePlanned, "include-planned", false, "count sectors with status planned as active (what-if on the whole plan)")
+	fs.IntVar(&c.workers, "workers", 0, "goroutines (default: all cores); results do not depend on it")
+}
+
+// settings returns the defaults overlaid with --settings and the flags.
+func (c *coverageFlags) coverageSettings() (coverage.Settings, error) {
+	s := coverage.DefaultSettings()
+	if c.settings != "" {
+		b, err := os.ReadFile(c.settings)
+		if err != nil {
+			return s, fmt.Errorf("reading the settings file: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			return s, fmt.Errorf("%s: %w (fields are those of coverage.Settings as written in summary.json, e.g. \"fiber_node_m\")", c.settings, err)
+		}
+	}
+	if c.includePlanned {
+		s.IncludePlanned = true
+	}
+	s.Workers = c.workers
+	return s, s.Validate()
+}
+
+// extraInputs reads the optional polygons and measurements.
+func (c *coverageFlags) extraInputs(in *coverage.Input) error {
+	if c.polygons != "" {
+		f, err := os.Open(c.polygons)
+		if err != nil {
+			return fmt.Errorf("reading the coverage polygons: %w", err)
+		}
+		defer f.Close()
+		if in.Polygons, err = coverage.ParseOperatorPolygons(f, filepath.Base(c.polygons)); err != nil {
+			return err
+		}
+	}
+	if c.measurements != "" {
+		f, err := os.Open(c.measurements)
+		if err != nil {
+			return fmt.Errorf("reading the measurements: %w", err)
+		}
+		defer f.Close()
+		if in.Measurements, err = coverage.ParseMeasurements(f, filepath.Base(c.measurements)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readInput reads the dataset of --in (files) or of the database.
+func (c *coverageFlags) readInput(ctx context.Context, e *env) (coverage.Input, time.Duration, error) {
+	t0 := time.Now()
+	var in coverage.Input
+	var err error
+	if c.in != "" {
+		in.Dataset, err = format.ReadDir(ctx, c.in)
+		if err != nil {
+			var ve *data.ValidationError
+			if errors.As(err, &ve) {
+				return in, 0, fmt.Errorf("the input files of %s have problems; fix them and run again:\n%w", c.in, err)
+			}
+			return in, 0, err
+		}
+		if err := format.CheckReferences(in.Dataset); err != nil {
+			fmt.Fprintf(e.stderr, "warning: %v\n", firstLines(err.Error(), 6))
+		}
+	} else {
+		in.Dataset, err = readDatabaseDataset(ctx, e)
+		if err != nil {
+			return in, 0, err
+		}
+	}
+	if err := c.extraInputs(&in); err != nil {
+		return in, 0, err
+	}
+	return in, time.Since(t0), nil
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
 func cmdAnalyze(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "analyze", "analyze [flags]")
+	var cf coverageFlags
+	var out string
+	fs := newFlags(e, "analyze", analyzeSynopsis)
+	cf.register(fs)
+	fs.StringVar(&out, "out", "", "directory for entities.csv, cells.csv, gaps.geojson, summary.json (required with --in)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return errors.New("analyze is not available in this build")
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("analyze takes no arguments (got %q): use --in DIR --out OUT", fs.Args())}
+	}
+	if cf.in != "" && out == "" {
+		return usageError{"--out OUT is required with --in: the directory to write the results to"}
+	}
+	s, err := cf.coverageSettings()
+	if err != nil {
+		return err
+	}
+	in, readTime, err := cf.readInput(ctx, e)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "read %d schools, %d households, %d students, %d sectors in %.2fs\n",
+		len(in.Dataset.Schools), len(in.Dataset.Households), len(in.Dataset.Students), len(in.Dataset.Sectors), readTime.Seconds())
+	t0 := time.Now()
+	r, err := coverage.Analyze(ctx, in, s)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", time.Since(t0).Seconds(), timingsText(r.Timings))
+	if out != "" {
+		if err := writeCoverageFiles(r, out); err != nil {
+			return err
+		}
+	}
+	if cf.in == "" {
+		id, err := storeCoverageRun(ctx, e, r, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "coverage run %d stored\n", id)
+	}
+	printCoverageTotals(e.stdout, r)
+	if out != "" {
+		fmt.Fprintf(e.stdout, "files in %s (entities.csv is internal: personal data)\n", out)
+	}
+	return nil
+}
+
+func timingsText(ts []coverage.Timing) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("%s %.2fs", t.Phase, t.Seconds)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printCoverageTotals(w io.Writer, r *coverage.Result) {
+	t := r.Total
+	pct := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return 100 * float64(a) / float64(b)
+	}
+	hh := t.Households.Fiber + t.Households.G4 + t.Households.G3 + t.Households.G2 + t.Households.None
+	pr := t.PriorityStudents
+	prTotal := pr.Fiber + pr.G4 + pr.G3 + pr.G2 + pr.None
+	fmt.Fprintf(w, "%d homes: fiber %d, 4G %d, 3G only %d, 2G only %d, none %d (%.1f%% without 4G or fiber)\n",
+		hh, t.Households.Fiber, t.Households.G4, t.Households.G3, t.Households.G2, t.Households.None, pct(t.Households.Unconnected(), hh))
+	fmt.Fprintf(w, "%d tier 1–3 students, %d of them (%.1f%%) at homes without 4G or fiber\n", prTotal, pr.Unconnected(), pct(pr.Unconnected(), prTotal))
+	fmt.Fprintf(w, "%d schools without 4G or fiber; %d gap areas\n", t.Schools.Unconnected(), len(r.Gaps))
+	for k := 0; k < len(r.Gaps) && k < 5; k++ {
+		g := &r.Gaps[k]
+		fmt.Fprintf(w, "  #%d %s area %s: %d homes, %d tier 1–3 students, %d schools; %s %.0f M VND; score %.2f\n",
+			g.Rank, g.ID, g.AreaCode, g.Households, g.Students[1]+g.Students[2]+g.Students[3], g.Schools, g.Score.Option, g.Score.CostVND/1e6, g.Score.Score)
+	}
+}
+
+// writeCoverageFiles writes the four result files into dir, each through
+// a temporary file renamed into place.
+func writeCoverageFiles(r *coverage.Result, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the output directory: %w", err)
+	}
+	write := func(name string, fn func(io.Writer) error) error {
+		f, err := os.CreateTemp(dir, "."+name+".*")
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		if err := fn(f); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		if err := f.Close(); err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		if err := os.Chmod(f.Name(), 0o644); err != nil {
+			return err
+		}
+		return os.Rename(f.Name(), filepath.Join(dir, name))
+	}
+	err := write("entities.csv", func(w io.Writer) error {
+		c, err := format.NewCSV(w, r.EntityHeader())
+		if err != nil {
+			return err
+		}
+		var rec []string
+		for i := 0; i < r.NumEntities(); i++ {
+			rec = r.EntityRecord(i, rec)
+			if err := c.Write(rec); err != nil {
+				return err
+			}
+		}
+		return c.Flush()
+	})
+	if err != nil {
+		return err
+	}
+	err = write("cells.csv", func(w io.Writer) error {
+		c, err := format.NewCSV(w, r.CellHeader())
+		if err != nil {
+			return err
+		}
+		var rec []string
+		if err := r.EachCell(func(cs *coverage.CellStats) error {
+			rec = r.CellRecord(cs, rec)
+			return c.Write(rec)
+		}); err != nil {
+			return err
+		}
+		return c.Flush()
+	})
+	if err != nil {
+		return err
+	}
+	if err := write("gaps.geojson", r.WriteGapsGeoJSON); err != nil {
+		return err
+	}
+	return write("summary.json", r.WriteSummaryJSON)
+}
+
+// readDatabaseDataset reads the dataset from DATABASE_URL.
+func readDatabaseDataset(ctx context.Context, e *env) (*data.Dataset, error) {
+	return nil, errors.New("reading the database is not wired yet: use --in DIR")
+}
+
+// storeCoverageRun stores a run (and a plan when given) in the database.
+func storeCoverageRun(ctx context.Context, e *env, r *coverage.Result, p *coverage.Plan) (int64, error) {
+	return 0, errors.New("storing runs is not wired yet: use --in DIR --out OUT")
 }

@@ -1,15 +1,153 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/coverage"
 )
 
-// TODO(gapmap): wired by the plan work in progress.
+const planSynopsis = `plan --in DIR (--sites K | --budget VND) --out plan.geojson [flags]   (offline)
+       gapmap plan (--sites K | --budget VND) [--out plan.geojson] [flags]            (on the database)
+
+Chooses new 4G sites to cover the most weighted beneficiaries (tier 1–3
+students at home by tier weight, schools by size) that have neither 4G nor
+fiber: K sites, or as many as the budget in VND allows. Candidates are omni
+sites at the centres of the gap cells and their neighbours, with the range of
+the model table for their environment and the site cost of the settings.
+Lazy greedy (CELF): at least 1 − 1/e of the optimum for K sites. Each gap area
+also compares a new site with a fiber extension by cost per beneficiary.
+
+The plan (plan.geojson) holds one Point per new site, in build order, with its
+marginal and cumulative beneficiaries and costs, and one Point per gap area
+(its centroid) with the site-versus-fiber comparison: aggregates only, safe to
+share with operators. The plan is then applied as a what-if (only the affected
+homes recomputed) to report what would remain uncovered.
+
+Offline (--in DIR) reads the exchange files; without --in the dataset comes
+from DATABASE_URL and the run, with its plan, is stored (coverage_runs,
+plan_steps, …).`
+
 func cmdPlan(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "plan", "plan [flags]")
+	var cf coverageFlags
+	var out, budgetS string
+	var sites int
+	fs := newFlags(e, "plan", planSynopsis)
+	cf.register(fs)
+	fs.IntVar(&sites, "sites", 0, "number of new sites to choose")
+	fs.StringVar(&budgetS, "budget", "", "budget in VND (e.g. 20e9 or 20000000000): as many sites as it allows")
+	fs.StringVar(&out, "out", "", "plan GeoJSON file to write (required with --in)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return errors.New("plan is not available in this build")
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("plan takes no arguments (got %q)", fs.Args())}
+	}
+	var budget float64
+	if budgetS != "" {
+		b, err := strconv.ParseFloat(strings.ReplaceAll(strings.ReplaceAll(budgetS, "_", ""), ",", ""), 64)
+		if err != nil || !(b > 0) || math.IsInf(b, 0) {
+			return usageError{fmt.Sprintf("--budget %q: give a positive amount in VND, e.g. 20e9", budgetS)}
+		}
+		budget = b
+	}
+	if (sites > 0) == (budget > 0) {
+		return usageError{"give either --sites K (> 0) or --budget VND, not both"}
+	}
+	if cf.in != "" && out == "" {
+		return usageError{"--out plan.geojson is required with --in"}
+	}
+	s, err := cf.coverageSettings()
+	if err != nil {
+		return err
+	}
+	in, readTime, err := cf.readInput(ctx, e)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "read the dataset in %.2fs\n", readTime.Seconds())
+	t0 := time.Now()
+	r, err := coverage.Analyze(ctx, in, s)
+	if err != nil {
+		return err
+	}
+	t1 := time.Now()
+	p, err := r.Plan(ctx, coverage.PlanOptions{Sites: sites, BudgetVND: budget})
+	if err != nil {
+		return err
+	}
+	t2 := time.Now()
+	fmt.Fprintf(e.stderr, "analysed in %.2fs, planned in %.2fs (%d candidates)\n", t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds(), p.Candidates)
+	if out != "" {
+		if err := writePlanFile(out, p, r); err != nil {
+			return err
+		}
+	}
+	w := bufio.NewWriter(e.stdout)
+	defer w.Flush()
+	fmt.Fprintf(w, "%d gap areas, %.1f weighted beneficiaries without 4G or fiber; plan by %s:\n", len(r.Gaps), p.Demand, p.Method)
+	fmt.Fprintf(w, "%4s  %-15s  %-9s  %-8s  %8s  %10s  %8s  %10s  %12s  %12s\n", "rank", "h3", "area", "env", "range_m", "cost_MVND", "benef.", "cum.benef.", "cum.cost_MVND", "MVND/benef.")
+	for _, st := range p.Steps {
+		fmt.Fprintf(w, "%4d  %-15s  %-9s  %-8s  %8.0f  %10.0f  %8.1f  %10.1f  %12.0f  %12.1f\n", st.Rank, st.H3, st.AreaCode, st.Environment,
+			st.RangeM, st.CostVND/1e6, st.Weighted, st.CumulativeWeighted, st.CumulativeCostVND/1e6, st.CostPerBeneficiaryVND/1e6)
+	}
+	fiber := 0
+	for _, g := range p.Gaps {
+		if g.Recommended == "fiber" {
+			fiber++
+		}
+	}
+	fmt.Fprintf(w, "per gap area: %d cheaper by fiber extension, %d by new sites (cost per beneficiary)\n", fiber, len(p.Gaps)-fiber)
+	if len(p.Steps) > 0 {
+		t3 := time.Now()
+		after, err := r.WhatIf(ctx, p.Sectors())
+		if err != nil {
+			return err
+		}
+		before, left := r.WeightedUnconnected(), after.WeightedUnconnected()
+		fmt.Fprintf(w, "what-if (%.2fs, affected area only): building the %d sites leaves %.1f of %.1f weighted beneficiaries without 4G or fiber, %d gap areas\n",
+			time.Since(t3).Seconds(), len(p.Steps), left, before, len(after.Gaps))
+	}
+	if cf.in == "" {
+		id, err := storeCoverageRun(ctx, e, r, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "coverage run %d with its plan stored\n", id)
+	}
+	return nil
+}
+
+func writePlanFile(path string, p *coverage.Plan, r *coverage.Result) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the plan's directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	bw := bufio.NewWriter(f)
+	err = p.WriteGeoJSON(bw, r)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

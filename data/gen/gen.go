@@ -26,6 +26,7 @@ import (
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
+	"github.com/gapmap/gapmap/geo"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -253,7 +254,7 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 	}
 	st.Households, st.Students, st.PriorityStudents = hc.households, hc.students, hc.needs
 
-	setInternet(seed, schools, rg, nodes)
+	setInternet(seed, schools, nodes)
 	err = out.csv(FileSchools, format.SchoolHeader(), func(w *format.CSV) error {
 		for _, s := range schools {
 			if err := w.Write(format.SchoolRecord(s.School)); err != nil {
@@ -376,17 +377,27 @@ func numberNodes(rg *region) []nodeRef {
 
 // setInternet decides each school's reported internet from its distance to
 // the nearest fiber node: fiber near the network, 4G or nothing far away.
-func setInternet(seed int64, schools []*school, rg *region, nodes []nodeRef) {
-	grid := newPointGrid(0.02)
+func setInternet(seed int64, schools []*school, nodes []nodeRef) {
+	grid := newPointGrid(0.02) // ≈2 km: 1 cell covers 1.5 km, 3 cells 5 km
 	for i := range nodes {
 		grid.add(nodes[i].Lat, nodes[i].Lon, i)
 	}
 	for _, s := range schools {
 		r := newRand(seed, "internet", s.ID, 0)
+		mLat, mLon := geo.LocalScale(s.Lat)
+		within := func(m float64) func(int) bool {
+			return func(i int) bool {
+				dx, dy := (nodes[i].Lon-s.Lon)*mLon, (nodes[i].Lat-s.Lat)*mLat
+				return dx*dx+dy*dy <= m*m
+			}
+		}
 		d := math.Inf(1)
-		grid.near(s.Lat, s.Lon, 3, func(i int) {
-			d = math.Min(d, planarM(s.Lat, s.Lon, nodes[i].Lat, nodes[i].Lon))
-		})
+		switch {
+		case grid.any(s.Lat, s.Lon, 1, within(1500)):
+			d = 1500
+		case grid.any(s.Lat, s.Lon, 3, within(5000)):
+			d = 5000
+		}
 		kinds := []string{data.InternetFiber, data.InternetADSL, data.Internet4G, data.InternetNone}
 		var w []float64
 		switch {
@@ -420,16 +431,20 @@ func (g *pointGrid) add(lat, lon float64, i int) {
 	g.cells[k] = append(g.cells[k], i)
 }
 
-// near calls fn for the points within k cells of (lat, lon).
-func (g *pointGrid) near(lat, lon float64, k int, fn func(int)) {
+// any reports whether fn is true for a point within k cells of (lat, lon),
+// stopping at the first.
+func (g *pointGrid) any(lat, lon float64, k int, fn func(int) bool) bool {
 	c := g.key(lat, lon)
 	for dx := -k; dx <= k; dx++ {
 		for dy := -k; dy <= k; dy++ {
 			for _, i := range g.cells[[2]int{c[0] + dx, c[1] + dy}] {
-				fn(i)
+				if fn(i) {
+					return true
+				}
 			}
 		}
 	}
+	return false
 }
 
 // outputs writes files under temporary names and renames them into place

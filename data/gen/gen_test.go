@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ import (
 // realdata returns the directory of the shared real test data: env
 // GAPMAP_REALDATA, else ../shared/realdata next to the repository root (the
 // directory holding go.mod).
-func realdata(t *testing.T) string {
+func realdata(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("GAPMAP_REALDATA"); d != "" {
 		if _, err := os.Stat(d); err != nil {
@@ -505,4 +506,28 @@ func TestGenerateErrors(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a cancelled run left %d files", len(entries))
 	}
+}
+
+// BenchmarkGenerateBacGiang times Bắc Giang from the real communes; env
+// GAPMAP_GEN_SCALE sets the scale (default 1; 56 ≈ Vietnam's 26.9M
+// households).
+func BenchmarkGenerateBacGiang(b *testing.B) {
+	scale := 1.0
+	if s := os.Getenv("GAPMAP_GEN_SCALE"); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			b.Fatalf("GAPMAP_GEN_SCALE=%q: %v", s, err)
+		}
+		scale = v
+	}
+	path := filepath.Join(realdata(b), "bac_giang", "communes.geojson")
+	dir := b.TempDir()
+	var st Stats
+	for b.Loop() {
+		var err error
+		if st, err = Generate(context.Background(), Options{AreasPath: path, Seed: 1, Scale: scale, OutDir: dir}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(st.Households), "households")
 }

@@ -1,0 +1,280 @@
+package importer
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/format"
+	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/geo"
+	"github.com/jackc/pgx/v5"
+)
+
+// areaSet is the areas of the database as seen by the import's
+// transaction: codes and parents always, the point-in-polygon index when a
+// kind needs it.
+type areaSet struct {
+	parent  map[string]string
+	name    map[string]string
+	ix      *geo.AreaIndex // nil until loaded
+	hasGeom bool
+}
+
+// areaCodes returns the job's areas, loading codes (and, with geometry,
+// the index) on first use.
+func (j *job) areaCodes(withIndex bool) (*areaSet, error) {
+	if j.areas != nil && (!withIndex || j.areas.ix != nil) {
+		return j.areas, nil
+	}
+	a := &areaSet{parent: map[string]string{}, name: map[string]string{}}
+	if withIndex {
+		areas, err := postgis.ReadAreas(j.ctx, j.tx)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range areas {
+			a.parent[x.Code], a.name[x.Code] = x.ParentCode, x.Name
+			if len(x.Geom) > 0 {
+				a.hasGeom = true
+			}
+		}
+		a.ix = geo.NewAreaIndex(areas)
+	} else {
+		rows, err := j.tx.Query(j.ctx, `SELECT code, coalesce(parent_code, ''), name FROM areas`)
+		if err != nil {
+			return nil, fmt.Errorf("read the areas: %w", err)
+		}
+		for rows.Next() {
+			var c, p, n string
+			if err := rows.Scan(&c, &p, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read the areas: %w", err)
+			}
+			a.parent[c], a.name[c] = p, n
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read the areas: %w", err)
+		}
+	}
+	j.areas = a
+	return a, nil
+}
+
+// isAncestor reports whether anc is a strict ancestor of code.
+func (a *areaSet) isAncestor(anc, code string) bool {
+	c := a.parent[code]
+	for i := 0; c != "" && i < 256; i++ {
+		if c == anc {
+			return true
+		}
+		c = a.parent[c]
+	}
+	return false
+}
+
+func (a *areaSet) label(code string) string {
+	if n := a.name[code]; n != "" {
+		return code + " (" + n + ")"
+	}
+	return code
+}
+
+func latLonText(lat, lon float64) string { return fmt.Sprintf("%.4f,%.4f", lat, lon) }
+
+func coordValue(lat, lon float64) string {
+	return strconv.FormatFloat(lat, 'f', -1, 64) + "," + strconv.FormatFloat(lon, 'f', -1, 64)
+}
+
+// Column names the importer's own checks report.
+const (
+	colLatLon   = "lat/lon"
+	colAreaCode = "area_code"
+)
+
+// locate returns the area code to store for a point (see the package
+// documentation), reporting problems to p.
+func (p *prep) locate(row int, lat, lon float64, given string) (string, bool) {
+	a := p.areas
+	if given != "" {
+		if _, ok := a.parent[given]; !ok {
+			p.fail(row, colAreaCode, given, fmt.Sprintf("area_code %s is not a loaded area: import the areas first (or in the same directory) or fix the code", given))
+			return "", false
+		}
+		if !a.hasGeom {
+			return given, true
+		}
+		found, ok := a.ix.Lookup(lat, lon)
+		switch {
+		case !ok:
+			p.warn(row, colLatLon, coordValue(lat, lon), fmt.Sprintf("no loaded area contains %s; kept area_code %s", latLonText(lat, lon), given))
+			return given, true
+		case found == given || a.isAncestor(found, given):
+			return given, true
+		case a.isAncestor(given, found):
+			return found, true // a deeper area inside the given one
+		default:
+			p.warn(row, colAreaCode, given, fmt.Sprintf("the point %s lies in area %s, not in %s; kept %s (fix the code or the coordinates if the file is wrong)",
+				latLonText(lat, lon), a.label(found), a.label(given), given))
+			return given, true
+		}
+	}
+	if !a.hasGeom {
+		p.fail(row, colAreaCode, "", "missing area_code, and no loaded area has a boundary to find it from the coordinates: fill in area_code or import the areas' boundaries first")
+		return "", false
+	}
+	found, ok := a.ix.Lookup(lat, lon)
+	if !ok {
+		p.fail(row, colLatLon, coordValue(lat, lon), fmt.Sprintf("in no area: no loaded area contains %s — load the district/commune boundaries first or fix the coordinates", latLonText(lat, lon)))
+		return "", false
+	}
+	return found, true
+}
+
+// checkArea checks an optional area_code of a record without a location.
+func (p *prep) checkArea(row int, code string) bool {
+	if code == "" {
+		return true
+	}
+	if _, ok := p.areas.parent[code]; !ok {
+		p.fail(row, colAreaCode, code, fmt.Sprintf("area_code %s is not a loaded area: import the areas first (or in the same directory) or fix the code", code))
+		return false
+	}
+	return true
+}
+
+// importAreas imports an areas GeoJSON. Areas are few (thousands), so they
+// are held in memory and checked as a whole: duplicates against the
+// database, parents present in the file or the database, no cycles, valid
+// geometries (ST_IsValid, after they are written inside the savepoint).
+func (j *job) importAreas(path string, sum *Summary) error {
+	file := sum.File
+	ferrs := &data.ValidationError{}
+	type feat struct {
+		n int
+		a data.Area
+	}
+	var feats []feat
+	err := format.ReadAreas(j.ctx, path, ferrs, func(n int, a data.Area) error {
+		feats = append(feats, feat{n, a})
+		return nil
+	})
+	if err != nil && !isFileErr(err, ferrs) {
+		return err
+	}
+	sum.Rows = int64(len(feats))
+	have, err := j.areaCodes(false)
+	if err != nil {
+		return err
+	}
+	fail := func(n int, col, val, reason string) {
+		ferrs.Add(data.FieldError{File: file, Row: n, Column: col, Value: val, Reason: reason})
+	}
+	inFile := make(map[string]int, len(feats))
+	for _, f := range feats {
+		inFile[f.a.Code] = f.n
+	}
+	var keep []data.Area
+	byCode := map[string]int{}
+	for _, f := range feats {
+		a := f.a
+		if _, ok := have.parent[a.Code]; ok {
+			fail(f.n, "code", a.Code, fmt.Sprintf("area code %s already exists in the database: remove it from the file, or re-import with --replace", a.Code))
+			continue
+		}
+		if a.ParentCode != "" {
+			_, inDB := have.parent[a.ParentCode]
+			if _, ok := inFile[a.ParentCode]; !ok && !inDB {
+				fail(f.n, "parent_code", a.ParentCode, fmt.Sprintf("parent_code %s is neither in this file nor in the database: import the parent areas first or fix the code", a.ParentCode))
+			}
+		}
+		byCode[a.Code] = f.n
+		keep = append(keep, a)
+	}
+	// Cycles through the parent links, over the file and the database.
+	parentOf := make(map[string]string, len(feats))
+	for _, f := range feats {
+		parentOf[f.a.Code] = f.a.ParentCode
+	}
+	reported := map[string]bool{}
+	for _, f := range feats {
+		seen := map[string]int{}
+		var chain []string
+		c := f.a.Code
+		for c != "" && !reported[c] {
+			if at, ok := seen[c]; ok {
+				cycle := append(chain[at:], c)
+				for _, x := range cycle {
+					reported[x] = true
+				}
+				// Report on the area of the cycle that comes first in the file.
+				first, firstN := cycle[0], inFile[cycle[0]]
+				for _, x := range cycle {
+					if n, ok := inFile[x]; ok && (firstN == 0 || n < firstN) {
+						first, firstN = x, n
+					}
+				}
+				fail(firstN, "parent_code", parentOf[first], "the parent links form a cycle: "+strings.Join(cycle, " → ")+": an area cannot be its own ancestor")
+				break
+			}
+			seen[c] = len(chain)
+			chain = append(chain, c)
+			if p, ok := parentOf[c]; ok {
+				c = p
+			} else {
+				c = have.parent[c]
+			}
+		}
+	}
+
+	if _, err := j.tx.Exec(j.ctx, "SAVEPOINT gapmap_file"); err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
+	}
+	n, err := postgis.CopyAreas(j.ctx, j.tx, postgis.SliceSource(keep))
+	if err != nil {
+		if _, rerr := j.tx.Exec(j.ctx, "ROLLBACK TO SAVEPOINT gapmap_file"); rerr != nil {
+			return fmt.Errorf("import %s: %w", file, rerr)
+		}
+		if pe := asPgError(err); pe != nil {
+			ferrs.Add(data.FieldError{File: file, Reason: "the database rejected the areas: " + pgMessage(pe)})
+			j.addAll(ferrs)
+			return nil
+		}
+		return err
+	}
+	codes := make([]string, 0, len(keep))
+	for _, a := range keep {
+		codes = append(codes, a.Code)
+	}
+	rows, err := j.tx.Query(j.ctx, `SELECT code, ST_IsValidReason(geom) FROM areas
+		WHERE code = ANY($1::text[]) AND geom IS NOT NULL AND NOT ST_IsValid(geom)`, codes)
+	if err != nil {
+		return fmt.Errorf("check the area geometries: %w", err)
+	}
+	type invalid struct{ code, reason string }
+	bad, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (invalid, error) {
+		var v invalid
+		err := r.Scan(&v.code, &v.reason)
+		return v, err
+	})
+	if err != nil {
+		return fmt.Errorf("check the area geometries: %w", err)
+	}
+	sort.Slice(bad, func(a, b int) bool { return byCode[bad[a].code] < byCode[bad[b].code] })
+	for _, b := range bad {
+		fail(byCode[b.code], "geometry", "", "the boundary is not a valid polygon: "+b.reason+
+			": fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or ogr2ogr -makevalid) and import again")
+	}
+	if _, err := j.tx.Exec(j.ctx, "RELEASE SAVEPOINT gapmap_file"); err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
+	}
+	sum.Inserted = n
+	if j.opts.Progress != nil {
+		j.opts.Progress(n)
+	}
+	j.areas = nil // the index must see the new areas
+	j.addAll(ferrs)
+	return nil
+}

@@ -1,0 +1,590 @@
+package postgis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gapmap/gapmap/allocation"
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/data/postgis/pgtest"
+	"github.com/jackc/pgx/v5"
+)
+
+// allocFixture is an allocation input stored in a test database.
+type allocFixture struct {
+	in  allocation.Input // as generated: Served etc. empty
+	url string
+}
+
+// storeAllocationInput writes in (areas, schools, households made up from
+// the connectivity keys, students, devices, SIM packages) and its
+// connectivity as coverage run 1.
+func storeAllocationInput(ctx context.Context, t *testing.T, s *postgis.Store, in allocation.Input) {
+	t.Helper()
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	commune := ""
+	for _, a := range in.Areas {
+		if a.Level == "commune" || commune == "" {
+			commune = a.Code
+		}
+	}
+	schools := make([]postgis.SchoolRow, len(in.Schools))
+	for i, sc := range in.Schools {
+		sc.Lat, sc.Lon = 21.2+float64(i%50)/1000, 106.1+float64(i/50)/1000
+		schools[i] = postgis.SchoolRow{School: sc}
+	}
+	var hh []postgis.HouseholdRow
+	seen := map[string]bool{}
+	for _, st := range in.Students {
+		if !seen[st.HouseholdID] {
+			seen[st.HouseholdID] = true
+			hh = append(hh, postgis.HouseholdRow{Household: data.Household{ID: st.HouseholdID, Lat: 21.3, Lon: 106.2, AreaCode: commune, Members: 4}})
+		}
+	}
+	var donors []string
+	for _, d := range in.Devices {
+		donors = append(donors, d.Donor)
+	}
+	steps := []func() (int64, error){
+		func() (int64, error) { return postgis.CopyAreas(ctx, tx, postgis.SliceSource(in.Areas)) },
+		func() (int64, error) { return postgis.CopySchools(ctx, tx, postgis.SliceSource(schools)) },
+		func() (int64, error) { return postgis.CopyHouseholds(ctx, tx, postgis.SliceSource(hh)) },
+		func() (int64, error) { return postgis.CopyStudents(ctx, tx, postgis.SliceSource(in.Students)) },
+		func() (int64, error) { return postgis.EnsureDonors(ctx, tx, donors) },
+		func() (int64, error) { return postgis.CopyDevices(ctx, tx, postgis.SliceSource(in.Devices)) },
+		func() (int64, error) { return postgis.CopySimPackages(ctx, tx, postgis.SliceSource(in.SimPackages)) },
+	}
+	for i, st := range steps {
+		if _, err := st(); err != nil {
+			t.Fatalf("store the input, step %d: %v", i, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storeCoverage(ctx, t, s, 1, in.Connectivity)
+}
+
+// storeCoverage writes household connectivity as one coverage run. The
+// coverage engine's migration owns coverage_entities; when it is not there
+// the test creates the columns allocation reads.
+func storeCoverage(ctx context.Context, t *testing.T, s *postgis.Store, run int, conn map[string]allocation.Connectivity) {
+	t.Helper()
+	pool := s.Pool()
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS coverage_entities (run_id bigint NOT NULL, entity_type text NOT NULL,
+		entity_id text NOT NULL, connectivity text NOT NULL, operators_4g text[])`); err != nil {
+		t.Fatal(err)
+	}
+	var typ string
+	if err := pool.QueryRow(ctx, `SELECT data_type FROM information_schema.columns WHERE table_name = 'coverage_entities' AND column_name = 'operators_4g'`).Scan(&typ); err != nil {
+		t.Fatalf("coverage_entities has no operators_4g column: %v", err)
+	}
+	rows := make([][]any, 0, len(conn))
+	for id, c := range conn {
+		var ops any = c.Operators4G
+		if typ != "ARRAY" {
+			ops = strings.Join(c.Operators4G, ";")
+		}
+		rows = append(rows, []any{run, "household", id, c.Class, ops})
+	}
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"coverage_entities"}, []string{"run_id", "entity_type", "entity_id", "connectivity", "operators_4g"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatalf("store the coverage run (if coverage_entities comes from the coverage migration, adapt this helper to its columns): %v", err)
+	}
+}
+
+// view keeps, for the run of "officer" k, about 2/3 of the schools and
+// half the devices: overlapping pools.
+func view(in allocation.Input, k int) allocation.Input {
+	keep := func(id string, mod uint32) bool {
+		h := fnv.New32a()
+		fmt.Fprintf(h, "%d/%s", k, id)
+		return h.Sum32()%mod != 0
+	}
+	out := in
+	schools := map[string]bool{}
+	out.Schools = nil
+	for _, s := range in.Schools {
+		if keep(s.ID, 3) {
+			out.Schools = append(out.Schools, s)
+			schools[s.ID] = true
+		}
+	}
+	out.Students = nil
+	for _, s := range in.Students {
+		if schools[s.SchoolID] {
+			out.Students = append(out.Students, s)
+		}
+	}
+	out.Devices = nil
+	for _, d := range in.Devices {
+		if keep(d.ID, 2) {
+			out.Devices = append(out.Devices, d)
+		}
+	}
+	return out
+}
+
+// rowsOf turns an engine result into store rows.
+func rowsOf(res *allocation.Result) []postgis.AllocationRow {
+	rows := make([]postgis.AllocationRow, len(res.Allocations))
+	for i, a := range res.Allocations {
+		rows[i] = postgis.AllocationRow{StudentID: a.StudentID, SchoolID: a.SchoolID, AreaCode: a.AreaCode, Priority: a.Priority,
+			Connectivity: a.Connectivity, DeviceID: a.DeviceID, DeviceType: a.DeviceType, SimPackageID: a.SimPackageID,
+			SimOperator: a.SimOperator, Flag: a.Flag, Reason: a.Reason}
+	}
+	return rows
+}
+
+// commitView runs the full read-allocate-commit of officer k on its own
+// connection pool, as a separate process would.
+func commitView(ctx context.Context, url string, k int, policy string) (postgis.AllocationRun, int, error) {
+	s, err := postgis.Open(ctx, url)
+	if err != nil {
+		return postgis.AllocationRun{}, 0, err
+	}
+	defer s.Close()
+	conn := map[string]allocation.Connectivity{}
+	ai, err := postgis.ReadAllocationInput(ctx, s.Pool(), time.Now(), func(id, class string, ops []string) error {
+		conn[id] = allocation.Connectivity{Class: class, Operators4G: ops}
+		return nil
+	})
+	if err != nil {
+		return postgis.AllocationRun{}, 0, err
+	}
+	base := allocation.Input{Areas: ai.Dataset.Areas, Schools: ai.Dataset.Schools, Students: ai.Dataset.Students,
+		Devices: ai.Dataset.Devices, SimPackages: ai.Dataset.SimPackages, Connectivity: conn}
+	settings := allocation.DefaultSettings()
+	settings.Policy = policy
+	planned := 0
+	run, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: fmt.Sprintf("officer-%d", k), Policy: policy, CoverageRun: ai.CoverageRun},
+		func(ctx context.Context, prior postgis.Prior) (postgis.AllocationPlan, error) {
+			in := view(base, k)
+			in.Served, in.AllocatedDevices, in.SimUsed = prior.Served, prior.Devices, prior.SimUsed
+			res, err := allocation.Allocate(ctx, in, settings)
+			if err != nil {
+				return postgis.AllocationPlan{}, err
+			}
+			rows := rowsOf(res)
+			planned = len(rows)
+			return postgis.AllocationPlan{Rows: rows}, nil
+		})
+	return run, planned, err
+}
+
+func TestAllocationConcurrentCommits(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	s, err := postgis.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	in := allocation.GenerateBench(7, 500, 140, 2, 6)
+	storeAllocationInput(ctx, t, s, in)
+
+	const officers = 20
+	policy := func(k int) string {
+		if k%2 == 0 {
+			return allocation.PolicyReadyFirst
+		}
+		return allocation.PolicyNeedFirst
+	}
+	pending := make([]int, officers)
+	for k := range pending {
+		pending[k] = k
+	}
+	committed, conflicts := 0, 0
+	for round := 1; len(pending) > 0; round++ {
+		if round > officers+5 {
+			t.Fatalf("officers %v still failing after %d rounds", pending, round-1)
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		var failed []int
+		for _, k := range pending {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, _, err := commitView(ctx, url, k, policy(k))
+				mu.Lock()
+				defer mu.Unlock()
+				var ce *postgis.ConflictError
+				switch {
+				case err == nil:
+					committed++
+				case errors.As(err, &ce):
+					conflicts++
+					failed = append(failed, k)
+				default:
+					t.Errorf("officer %d: %v", k, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		slices.Sort(failed)
+		t.Logf("round %d: %d runs, %d failed on a conflict", round, len(pending), len(failed))
+		if len(failed) == len(pending) {
+			t.Fatalf("round %d: every commit failed; at least one must win", round)
+		}
+		pending = failed
+	}
+	t.Logf("%d committed runs, %d conflicts", committed, conflicts)
+	checkAllocationInvariants(ctx, t, s)
+
+	// Everything reachable is served: a new run of any officer finds nothing.
+	for k := range officers {
+		run, planned, err := commitView(ctx, url, k, policy(k))
+		if err != nil {
+			t.Fatalf("officer %d, final run: %v", k, err)
+		}
+		if planned != 0 || run.Devices != 0 {
+			t.Errorf("officer %d: a new run still allocates %d devices: the earlier runs left reachable needs", k, planned)
+		}
+	}
+	checkAllocationInvariants(ctx, t, s)
+}
+
+// checkAllocationInvariants checks, from the tables, what the constraints
+// promise.
+func checkAllocationInvariants(ctx context.Context, t *testing.T, s *postgis.Store) {
+	t.Helper()
+	pool := s.Pool()
+	var n int
+	queries := []struct{ what, sql string }{
+		{"students with two devices", `SELECT count(*) FROM (SELECT student_id FROM allocations WHERE benefit = 'device' GROUP BY 1 HAVING count(*) > 1) x`},
+		{"students with two SIMs", `SELECT count(*) FROM (SELECT student_id FROM allocations WHERE benefit = 'sim' GROUP BY 1 HAVING count(*) > 1) x`},
+		{"devices with two students", `SELECT count(*) FROM (SELECT device_id FROM allocations WHERE benefit = 'device' GROUP BY 1 HAVING count(*) > 1) x`},
+		{"SIMs without a device", `SELECT count(*) FROM allocations s WHERE benefit = 'sim' AND NOT EXISTS (SELECT 1 FROM allocations d WHERE d.student_id = s.student_id AND d.benefit = 'device')`},
+		{"packages over quantity", `SELECT count(*) FROM (SELECT a.sim_package_id FROM allocations a JOIN sim_packages p ON p.package_id = a.sim_package_id
+			GROUP BY a.sim_package_id, p.quantity HAVING count(*) > p.quantity) x`},
+		{"stock counters off", `SELECT count(*) FROM sim_stock s WHERE issued <> (SELECT count(*) FROM allocations a WHERE a.sim_package_id = s.package_id)`},
+		{"runs partly written", `SELECT count(*) FROM allocation_runs r WHERE (SELECT count(*) FROM allocations a WHERE a.run_id = r.id)
+			<> CASE WHEN r.status = 'committed' THEN r.devices + r.sims ELSE 0 END`},
+		{"runs with handovers missing", `SELECT count(*) FROM allocation_runs r WHERE (SELECT count(*) FROM handovers h WHERE h.run_id = r.id)
+			<> CASE WHEN r.status = 'committed' THEN r.devices ELSE 0 END`},
+		{"allocations missing from the ledger", `SELECT count(*) FROM allocations a WHERE NOT EXISTS (SELECT 1 FROM allocation_ledger l
+			WHERE l.action = 'allocate_' || a.benefit AND l.run_id = a.run_id AND l.student_id = a.student_id)`},
+		{"runs missing from the ledger", `SELECT count(*) FROM allocation_runs r WHERE NOT EXISTS (SELECT 1 FROM allocation_ledger l
+			WHERE l.action = 'run_' || r.status AND l.run_id = r.id)`},
+		{"students served who are not needs", `SELECT count(*) FROM allocations a JOIN students s USING (student_id) WHERE s.priority = 0 OR s.has_device`},
+	}
+	for _, q := range queries {
+		if err := pool.QueryRow(ctx, q.sql).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q.what, err)
+		}
+		if n != 0 {
+			t.Errorf("%s: %d", q.what, n)
+		}
+	}
+}
+
+// handCase is a small store with two schools and five needs.
+func handCase(ctx context.Context, t *testing.T) (*postgis.Store, allocation.Input) {
+	t.Helper()
+	s := pgtest.New(t)
+	in := allocation.Input{
+		Areas: []data.Area{{Code: "24", Name: "Bắc Giang", Level: "province"}, {Code: "213", Name: "TP Bắc Giang", Level: "district", ParentCode: "24"}},
+		Schools: []data.School{
+			{ID: "S1", Name: "TH Trần Phú", Level: data.LevelPrimary, AreaCode: "213"},
+			{ID: "S2", Name: "THCS Lê Lợi", Level: data.LevelLower, AreaCode: "213"},
+		},
+		Students: []data.Student{
+			{ID: "ST1", HouseholdID: "H1", SchoolID: "S1", Grade: 3, Priority: 1},
+			{ID: "ST2", HouseholdID: "H2", SchoolID: "S1", Grade: 4, Priority: 2},
+			{ID: "ST3", HouseholdID: "H3", SchoolID: "S2", Grade: 7, Priority: 1},
+			{ID: "ST4", HouseholdID: "H4", SchoolID: "S2", Grade: 8, Priority: 3},
+			{ID: "ST5", HouseholdID: "H5", SchoolID: "S2", Grade: 8, Priority: 1},
+		},
+		SimPackages: []data.SimPackage{{ID: "P1", Operator: data.OpViettel, GBPerDay: 4, Months: 3, Quantity: 2}},
+		Connectivity: map[string]allocation.Connectivity{
+			"H1": {Class: "4g", Operators4G: []string{"viettel"}}, "H2": {Class: "4g", Operators4G: []string{"viettel"}},
+			"H3": {Class: "4g", Operators4G: []string{"viettel"}}, "H4": {Class: "fiber"}, "H5": {Class: "none"},
+		},
+	}
+	for i := 1; i <= 4; i++ {
+		in.Devices = append(in.Devices, data.Device{ID: fmt.Sprintf("D%d", i), Donor: "Quỹ", Type: data.DeviceTablet, OS: "android", OSVersion: "10",
+			RAMGB: 3, StorageGB: 32, FreeStorageGB: 20, HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true, HasMonitor: true, WiFi: true,
+			Serial: fmt.Sprintf("SN%d", i)})
+	}
+	storeAllocationInput(ctx, t, s, in)
+	return s, in
+}
+
+// planAll plans with the engine on the whole input.
+func planAll(in allocation.Input, gate func()) postgis.PlanFunc {
+	return func(ctx context.Context, prior postgis.Prior) (postgis.AllocationPlan, error) {
+		in.Served, in.AllocatedDevices, in.SimUsed = prior.Served, prior.Devices, prior.SimUsed
+		res, err := allocation.Allocate(ctx, in, allocation.DefaultSettings())
+		if err != nil {
+			return postgis.AllocationPlan{}, err
+		}
+		if gate != nil {
+			gate()
+		}
+		rows := rowsOf(res)
+		for i := range rows {
+			rows[i].DeviceSerial = "SN" + strings.TrimPrefix(rows[i].DeviceID, "D")
+		}
+		return postgis.AllocationPlan{Rows: rows, Summary: []byte(`{"note":"test"}`)}, nil
+	}
+}
+
+func count(ctx context.Context, t *testing.T, s *postgis.Store, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.Pool().QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// TestAllocationCommitConflict: run A plans, run B commits the same
+// students meanwhile; A's insert then violates the unique constraints, A
+// rolls back whole and is recorded as failed; a re-run serves what is left.
+func TestAllocationCommitConflict(t *testing.T) {
+	ctx := context.Background()
+	s, in := handCase(ctx, t)
+	first := in
+	first.Devices = in.Devices[:2] // B holds D1, D2 only: A (all four) overlaps
+
+	planned := make(chan struct{})
+	release := make(chan struct{})
+	var runA postgis.AllocationRun
+	var errA error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runA, errA = postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+			planAll(in, func() { close(planned); <-release }))
+	}()
+	<-planned
+	runB, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "B", Policy: "ready-first"}, planAll(first, nil))
+	if err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	if runB.Devices != 2 {
+		t.Fatalf("B committed %d devices, want 2", runB.Devices)
+	}
+	close(release)
+	<-done
+	var ce *postgis.ConflictError
+	if !errors.As(errA, &ce) {
+		t.Fatalf("A: got %v, want a ConflictError", errA)
+	}
+	if !strings.Contains(errA.Error(), "another allocation run committed first") || !strings.Contains(errA.Error(), "re-run gapmap allocate --commit") {
+		t.Errorf("A's error does not tell what to do: %v", errA)
+	}
+	if n := count(ctx, t, s, `SELECT count(*) FROM allocations WHERE run_id = $1`, ce.FailedRun); n != 0 {
+		t.Errorf("failed run %d left %d rows", ce.FailedRun, n)
+	}
+	runs, err := postgis.ListAllocationRuns(ctx, s.Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[1].ID != ce.FailedRun || runs[1].Status != postgis.RunFailed || runs[1].Devices != 4 || runA.ID != 0 {
+		t.Errorf("runs %+v", runs)
+	}
+	// The re-run sees B's allocations and serves the rest.
+	again, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"}, planAll(in, nil))
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	if again.Devices != 2 || again.Status != postgis.RunCommitted {
+		t.Errorf("re-run allocated %d devices, want the 2 left", again.Devices)
+	}
+	if n := count(ctx, t, s, `SELECT count(*) FROM allocations WHERE benefit = 'device'`); n != 4 {
+		t.Errorf("%d devices allocated, want 4", n)
+	}
+	// P1 holds 2 SIMs for three 4G homes: never more.
+	if n := count(ctx, t, s, `SELECT issued FROM sim_stock WHERE package_id = 'P1'`); n != 2 {
+		t.Errorf("P1 issued %d SIMs, want 2", n)
+	}
+	checkAllocationInvariants(ctx, t, s)
+}
+
+// TestAllocationSimQuantity: the database refuses more SIMs than a package
+// holds, whatever the client plans, and nothing of the run is written.
+func TestAllocationSimQuantity(t *testing.T) {
+	ctx := context.Background()
+	s, _ := handCase(ctx, t)
+	rows := []postgis.AllocationRow{
+		{StudentID: "ST1", SchoolID: "S1", AreaCode: "213", Priority: 1, Connectivity: "4g", DeviceID: "D1", SimPackageID: "P1", SimOperator: "viettel"},
+		{StudentID: "ST2", SchoolID: "S1", AreaCode: "213", Priority: 2, Connectivity: "4g", DeviceID: "D2", SimPackageID: "P1", SimOperator: "viettel"},
+		{StudentID: "ST3", SchoolID: "S2", AreaCode: "213", Priority: 1, Connectivity: "4g", DeviceID: "D3", SimPackageID: "P1", SimOperator: "viettel"},
+	}
+	_, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+		func(context.Context, postgis.Prior) (postgis.AllocationPlan, error) { return postgis.AllocationPlan{Rows: rows}, nil })
+	if err == nil {
+		t.Fatal("3 SIMs from a package of 2 were committed")
+	}
+	if n := count(ctx, t, s, `SELECT count(*) FROM allocations`); n != 0 {
+		t.Errorf("%d rows written by a failed run", n)
+	}
+	if n := count(ctx, t, s, `SELECT count(*) FROM sim_stock WHERE issued > 0`); n != 0 {
+		t.Errorf("stock counted SIMs of a failed run")
+	}
+	// Two of them fit.
+	if _, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+		func(context.Context, postgis.Prior) (postgis.AllocationPlan, error) {
+			return postgis.AllocationPlan{Rows: rows[:2]}, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	// A student never gets a second device, even in a hand-made plan.
+	_, err = postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+		func(context.Context, postgis.Prior) (postgis.AllocationPlan, error) {
+			return postgis.AllocationPlan{Rows: []postgis.AllocationRow{{StudentID: "ST1", SchoolID: "S1", AreaCode: "213", Priority: 1, Connectivity: "4g", DeviceID: "D4"}}}, nil
+		})
+	if err == nil {
+		t.Fatal("a second device for ST1 was committed")
+	}
+	checkAllocationInvariants(ctx, t, s)
+}
+
+// TestAllocationHandoverRules: handovers are final, the ledger records
+// every change and cannot be edited, runs are history.
+func TestAllocationHandoverRules(t *testing.T) {
+	ctx := context.Background()
+	s, in := handCase(ctx, t)
+	pool := s.Pool()
+	run, err := postgis.CommitAllocation(ctx, pool, postgis.AllocationRun{Actor: "officer", Policy: "ready-first"}, planAll(in, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Devices != 4 || run.Sims != 2 {
+		t.Fatalf("run: %d devices, %d SIMs; want 4 and 2", run.Devices, run.Sims)
+	}
+	var withSim, noSim string
+	if err := pool.QueryRow(ctx, `SELECT min(student_id) FROM allocations WHERE benefit = 'sim'`).Scan(&withSim); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT min(student_id) FROM handovers WHERE sim_package_id IS NULL`).Scan(&noSim); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgis.RecordHandover(ctx, pool, "teacher", withSim, "8984048000000000001", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	refused := []struct{ what, sql string }{
+		{"delete a handed-over handover", `DELETE FROM handovers WHERE student_id = $1`},
+		{"reassign a handed-over device", `UPDATE handovers SET device_id = 'D9' WHERE student_id = $1`},
+		{"set a handover back to pending", `UPDATE handovers SET status = 'pending' WHERE student_id = $1`},
+		{"delete a handed-over allocation", `DELETE FROM allocations WHERE student_id = $1`},
+		{"edit an allocation", `UPDATE allocations SET device_id = 'D9' WHERE student_id = $1 AND benefit = 'device'`},
+		{"edit the ledger", `UPDATE allocation_ledger SET actor = 'x' WHERE student_id = $1`},
+		{"delete from the ledger", `DELETE FROM allocation_ledger WHERE student_id = $1`},
+		{"delete a run", `DELETE FROM allocation_runs WHERE $1 <> ''`},
+	}
+	for _, r := range refused {
+		if _, err := pool.Exec(ctx, r.sql, withSim); err == nil {
+			t.Errorf("%s: accepted", r.what)
+		}
+	}
+	if _, err := postgis.CancelAllocation(ctx, pool, "officer", withSim, "moved away"); err == nil || !strings.Contains(err.Error(), "never taken back") {
+		t.Errorf("cancel after handover: %v", err)
+	}
+	if err := postgis.RecordReturn(ctx, pool, "officer", noSim, "moved away", time.Now()); err == nil {
+		t.Errorf("a return before any handover was accepted")
+	}
+	// A pending allocation may be cancelled: device and SIM go back.
+	issued := count(ctx, t, s, `SELECT issued FROM sim_stock WHERE package_id = 'P1'`)
+	n, err := postgis.CancelAllocation(ctx, pool, "officer", noSim, "wrong school")
+	if err != nil || n == 0 {
+		t.Fatalf("cancel pending: %d rows, %v", n, err)
+	}
+	if got := count(ctx, t, s, `SELECT count(*) FROM handovers WHERE student_id = $1`, noSim); got != 0 {
+		t.Errorf("the pending handover of a cancelled allocation remains")
+	}
+	if got := count(ctx, t, s, `SELECT issued FROM sim_stock WHERE package_id = 'P1'`); n == 2 && got != issued-1 {
+		t.Errorf("cancelled SIM not returned to stock: %d → %d", issued, got)
+	}
+	// Handed over → returned is the one change allowed after a handover.
+	if err := postgis.RecordReturn(ctx, pool, "officer", withSim, "graduated", time.Now()); err != nil {
+		t.Fatalf("return: %v", err)
+	}
+	if err := postgis.RecordHandover(ctx, pool, "teacher", withSim, "", time.Now()); err == nil {
+		t.Errorf("a returned device was handed over again on the same record")
+	}
+	var actions []string
+	rows, err := pool.Query(ctx, `SELECT action || ':' || actor || ':' || coalesce(student_id, '') || ':' || reason FROM allocation_ledger
+		WHERE action NOT LIKE 'allocate_%' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			t.Fatal(err)
+		}
+		actions = append(actions, a)
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	want := []string{"run_committed:officer::4 device(s), 2 SIM(s), policy ready-first", "handover:teacher:" + withSim + ":",
+		"cancel_device:officer:" + noSim + ":wrong school", "return:officer:" + withSim + ":graduated"}
+	if n == 2 { // the cancelled student also had a SIM
+		want = slices.Insert(want, 3, "cancel_sim:officer:"+noSim+":wrong school")
+	}
+	if !slices.Equal(actions, want) {
+		t.Errorf("ledger:\n got %q\nwant %q", actions, want)
+	}
+	if got := count(ctx, t, s, `SELECT count(*) FROM allocation_ledger WHERE action LIKE 'allocate_%' AND actor = 'officer'`); got != 6 {
+		t.Errorf("%d allocate entries in the ledger, want 6", got)
+	}
+}
+
+func TestAllocationInputNeedsCoverage(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.New(t)
+	_, err := postgis.ReadAllocationInput(ctx, s.Pool(), time.Now(), func(string, string, []string) error { return nil })
+	var nc *postgis.NoCoverageError
+	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "gapmap analyze") {
+		t.Fatalf("no coverage run: got %v, want a NoCoverageError telling to run gapmap analyze", err)
+	}
+	// With a run, households come with their operators, from the latest run.
+	storeCoverage(ctx, t, s, 1, map[string]allocation.Connectivity{"H1": {Class: "none"}})
+	storeCoverage(ctx, t, s, 2, map[string]allocation.Connectivity{"H1": {Class: "4g", Operators4G: []string{"viettel", "mobifone"}}})
+	got := map[string]string{}
+	ai, err := postgis.ReadAllocationInput(ctx, s.Pool(), time.Now(), func(id, class string, ops []string) error {
+		got[id] = class + ":" + strings.Join(ops, ",")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ai.CoverageRun != "2" || len(got) != 1 || got["H1"] != "4g:viettel,mobifone" {
+		t.Errorf("coverage run %q, homes %v", ai.CoverageRun, got)
+	}
+}
+
+func TestParseOperators(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                          nil,
+		"{}":                        nil,
+		"{viettel,mobifone}":        {"viettel", "mobifone"},
+		"viettel;vinaphone":         {"viettel", "vinaphone"},
+		` {"viettel", "mobifone"} `: {"viettel", "mobifone"},
+	} {
+		if got := postgis.ParseOperators(in); !slices.Equal(got, want) {
+			t.Errorf("ParseOperators(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
