@@ -2,14 +2,29 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+
+	"github.com/gapmap/gapmap/data/postgis"
 )
 
-// TODO(gapmap): wired by the migrate work in progress.
+// cmdMigrate creates or upgrades the PostGIS schema (embedded migrations).
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "migrate", "migrate [flags]")
+	fs := newFlags(e, "migrate", "migrate\n\nCreates or upgrades the schema in DATABASE_URL; safe to run twice or concurrently.")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return errors.New("migrate is not available in this build")
+	st, err := postgis.Open(ctx, databaseURL(e))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	cur, latest, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "migrate: schema at version %d (latest %d)\n", cur, latest)
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -190,4 +191,8 @@ func list(errs []data.FieldError) string {
 		b.WriteString("  " + e.Error() + "\n")
 	}
 	return b.String()
+}
+
+func orbGeoJSON(b []byte) (*geojson.FeatureCollection, error) {
+	return geojson.UnmarshalFeatureCollection(b)
 }
