@@ -259,6 +259,9 @@ func (r *Result) Entity(i int) Entity {
 	return x
 }
 
+// OperatorNames returns the operators of a mask (Result.Operators order).
+func (r *Result) OperatorNames(mask uint32) []string { return r.opNames(mask) }
+
 func (r *Result) opNames(mask uint32) []string {
 	var out []string
 	for o, name := range r.Operators {

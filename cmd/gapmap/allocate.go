@@ -353,7 +353,7 @@ func parseCoverageEntities(ctx context.Context, name string, r io.Reader) (map[s
 			bad = append(bad, fmt.Sprintf("%s:%d: household %s appears twice", name, row, id))
 			continue
 		}
-		out[id] = allocation.Connectivity{Class: class, Operators4G: postgis.ParseOperators(cell(3))}
+		out[id] = allocation.Connectivity{Class: class, Operators4G: splitOperators(cell(3))}
 		if len(bad) >= 20 {
 			break
 		}
@@ -365,6 +365,17 @@ func parseCoverageEntities(ctx context.Context, name string, r io.Reader) (map[s
 		return nil, fmt.Errorf("%s has no household rows: pass the entities.csv of a gapmap analyze run that included households.csv", name)
 	}
 	return out, nil
+}
+
+// splitOperators splits entities.csv's operators_4g ("viettel;mobifone").
+func splitOperators(s string) []string {
+	var out []string
+	for _, op := range strings.Split(s, ";") {
+		if op = strings.TrimSpace(op); op != "" {
+			out = append(out, op)
+		}
+	}
+	return out
 }
 
 // allocateDatabase runs on the store: a preview by default, a commit with
@@ -388,7 +399,8 @@ func allocateDatabase(ctx context.Context, e *env, o allocateOpts, s allocation.
 		return fmt.Errorf("encode the settings: %w", err)
 	}
 	run := postgis.AllocationRun{Actor: o.actor, Policy: s.Policy, Settings: settingsJSON, CoverageRun: ai.CoverageRun}
-	info := allocRunInfo{Actor: o.actor, Date: o.date, Settings: s, Coverage: "coverage run " + ai.CoverageRun}
+	info := allocRunInfo{Actor: o.actor, Date: o.date, Settings: s,
+		Coverage: fmt.Sprintf("coverage run %d of %s", ai.CoverageRun, ai.CoverageRunAt.Local().Format("2006-01-02 15:04"))}
 	var res *allocation.Result
 	plan := func(ctx context.Context, prior postgis.Prior) (postgis.AllocationPlan, error) {
 		in := allocation.Input{

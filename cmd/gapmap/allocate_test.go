@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/format"
+	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/data/postgis/pgtest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -301,5 +305,135 @@ func TestParseCoverageEntities(t *testing.T) {
 		if _, err := parseCoverageEntities(ctx, "e.csv", strings.NewReader(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+// allocStoreDataset writes a dataset read from files into the store.
+func allocStoreDataset(ctx context.Context, t *testing.T, s *postgis.Store, ds *data.Dataset) {
+	t.Helper()
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	schools := make([]postgis.SchoolRow, len(ds.Schools))
+	for i, v := range ds.Schools {
+		schools[i] = postgis.SchoolRow{School: v}
+	}
+	hh := make([]postgis.HouseholdRow, len(ds.Households))
+	for i, v := range ds.Households {
+		hh[i] = postgis.HouseholdRow{Household: v}
+	}
+	var donors []string
+	for _, d := range ds.Devices {
+		donors = append(donors, d.Donor)
+	}
+	steps := []func() (int64, error){
+		func() (int64, error) { return postgis.CopyAreas(ctx, tx, postgis.SliceSource(ds.Areas)) },
+		func() (int64, error) { return postgis.CopySchools(ctx, tx, postgis.SliceSource(schools)) },
+		func() (int64, error) { return postgis.CopyHouseholds(ctx, tx, postgis.SliceSource(hh)) },
+		func() (int64, error) { return postgis.CopyStudents(ctx, tx, postgis.SliceSource(ds.Students)) },
+		func() (int64, error) { return postgis.EnsureDonors(ctx, tx, donors) },
+		func() (int64, error) { return postgis.CopyDevices(ctx, tx, postgis.SliceSource(ds.Devices)) },
+		func() (int64, error) { return postgis.CopySimPackages(ctx, tx, postgis.SliceSource(ds.SimPackages)) },
+	}
+	for i, st := range steps {
+		if _, err := st(); err != nil {
+			t.Fatalf("store the dataset, step %d: %v", i, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAllocateDatabase: the same province on PostGIS, preview then commit.
+func TestAllocateDatabase(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	in, cov := allocProvince(t, root)
+	url := pgtest.NewURL(t)
+	s, err := postgis.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ds, err := format.ReadDir(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocStoreDataset(ctx, t, s, ds)
+	e, stdout, _ := allocTestEnv(map[string]string{"DATABASE_URL": url, "USER": "tester"})
+
+	err = run(ctx, []string{"allocate", "--out", filepath.Join(root, "preview")}, e)
+	if err == nil || !strings.Contains(err.Error(), "run `gapmap analyze` first") {
+		t.Fatalf("without a coverage run: %v", err)
+	}
+
+	// The coverage run, from the same entities.csv.
+	conn, err := readCoverageEntities(ctx, filepath.Join(cov, "entities.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runID int64
+	if err := s.Pool().QueryRow(ctx, `INSERT INTO coverage_runs (parameters) VALUES ('{}') RETURNING id`).Scan(&runID); err != nil {
+		t.Fatal(err)
+	}
+	for id, c := range conn {
+		if _, err := s.Pool().Exec(ctx, `INSERT INTO coverage_entities (run_id, entity_type, entity_id, h3, connectivity, operators_4g, geom)
+			VALUES ($1, 'household', $2, 0, $3, $4, ST_SetSRID(ST_MakePoint(106.05, 21.25), 4326))`, runID, id, c.Class, append([]string{}, c.Operators4G...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(sql string) int {
+		var n int
+		if err := s.Pool().QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// Preview: files, a preview run, no allocation.
+	if err := run(ctx, []string{"allocate", "--out", filepath.Join(root, "preview")}, e); err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "preview only") || !strings.Contains(stdout.String(), "allocated: 3 devices, 1 SIMs") {
+		t.Errorf("preview output: %s", stdout)
+	}
+	if n := count(`SELECT count(*) FROM allocations`); n != 0 {
+		t.Errorf("a preview wrote %d allocations", n)
+	}
+	if n := count(`SELECT count(*) FROM allocation_runs WHERE status = 'preview' AND devices = 3 AND sims = 1 AND actor = 'tester'`); n != 1 {
+		t.Errorf("preview runs recorded: %d", n)
+	}
+
+	// Commit: the run, its rows and handovers, and the files.
+	stdout.Reset()
+	out := filepath.Join(root, "committed")
+	if err := run(ctx, []string{"allocate", "--commit", "--out", out}, e); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	if n := count(`SELECT count(*) FROM allocations WHERE benefit = 'device'`); n != 3 {
+		t.Errorf("%d device allocations committed, want 3", n)
+	}
+	if n := count(`SELECT count(*) FROM handovers WHERE status = 'pending' AND (device_serial <> '' OR device_imei <> '')`); n != 3 {
+		t.Errorf("%d pending handovers with serial/IMEI, want 3", n)
+	}
+	recs := allocReadCSV(t, filepath.Join(out, "allocations.csv"))
+	if len(recs) != 4 {
+		t.Errorf("allocations.csv has %d rows, want 3", len(recs)-1)
+	}
+	checkHandoverXLSX(t, filepath.Join(out, "handover", "S1.xlsx"), "Tiểu học Trần Phú", []string{"ST6", "ST1"})
+
+	// Committed again: every device is used, nothing more is allocated.
+	stdout.Reset()
+	if err := run(ctx, []string{"allocate", "--commit"}, e); err != nil {
+		t.Fatalf("second commit: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "allocated: 0 devices") || !strings.Contains(stdout.String(), "already served before: 3") {
+		t.Errorf("second commit: %s", stdout)
+	}
+	if n := count(`SELECT count(*) FROM allocations WHERE benefit = 'device'`); n != 3 {
+		t.Errorf("%d device allocations after the second commit, want 3", n)
 	}
 }

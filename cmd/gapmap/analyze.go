@@ -16,6 +16,7 @@ import (
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
+	"github.com/gapmap/gapmap/data/postgis"
 )
 
 const analyzeSynopsis = `analyze --in DIR --out OUT [flags]     (offline, on files)
@@ -295,10 +296,134 @@ func writeCoverageFiles(r *coverage.Result, dir string) error {
 
 // readDatabaseDataset reads the dataset from DATABASE_URL.
 func readDatabaseDataset(ctx context.Context, e *env) (*data.Dataset, error) {
-	return nil, errors.New("reading the database is not wired yet: use --in DIR")
+	st, err := postgis.Open(ctx, databaseURL(e))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ds, err := st.ReadDataset(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the dataset from the database: %w", err)
+	}
+	if len(ds.Households) == 0 && len(ds.Schools) == 0 {
+		return nil, errors.New("the database holds no schools or households: run gapmap import first, or use --in DIR")
+	}
+	return ds, nil
 }
 
-// storeCoverageRun stores a run (and a plan when given) in the database.
+// storeCoverageRun stores a run (and its plan when given) in the database.
 func storeCoverageRun(ctx context.Context, e *env, r *coverage.Result, p *coverage.Plan) (int64, error) {
-	return 0, errors.New("storing runs is not wired yet: use --in DIR --out OUT")
+	st, err := postgis.Open(ctx, databaseURL(e))
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	params, err := json.Marshal(r.Settings)
+	if err != nil {
+		return 0, err
+	}
+	sum := r.Summary(0)
+	sum.Settings = coverage.Settings{}
+	summary, err := json.Marshal(struct {
+		Counts coverage.SummaryCounts `json:"counts"`
+		Stats  coverage.BuildStats    `json:"input_problems"`
+		Total  coverage.AreaSummary   `json:"total"`
+		Areas  []coverage.AreaSummary `json:"areas"`
+	}{sum.Counts, sum.Stats, sum.Total, sum.Areas})
+	if err != nil {
+		return 0, err
+	}
+	run := postgis.CoverageRun{
+		Parameters: params, Operators: r.Operators, WhatIf: r.WhatIfSectors,
+		Entities: r.NumEntities(), Cells: len(r.Cells), GapAreas: len(r.Gaps), Summary: summary,
+	}
+	var steps []postgis.PlanStepRow
+	if p != nil {
+		if run.Plan, err = json.Marshal(struct {
+			Options    coverage.PlanOptions `json:"options"`
+			Method     string               `json:"method"`
+			Candidates int                  `json:"candidates"`
+			Demand     float64              `json:"demand_weighted"`
+			Gaps       []coverage.GapOption `json:"gaps"`
+		}{p.Options, p.Method, p.Candidates, p.Demand, jsonSafeGapOptions(p.Gaps)}); err != nil {
+			return 0, err
+		}
+		for _, s := range p.Steps {
+			steps = append(steps, postgis.PlanStepRow{
+				Rank: s.Rank, Cell: s.Cell, SectorID: s.Sector.ID, AreaCode: s.AreaCode, Environment: s.Environment,
+				Lat: s.Lat, Lon: s.Lon, RangeM: s.RangeM, CostVND: s.CostVND, MarginalWeighted: s.Weighted,
+				MarginalHouseholds: s.Households, MarginalStudentsT1: s.Students[1], MarginalStudentsT2: s.Students[2],
+				MarginalStudentsT3: s.Students[3], MarginalSchools: s.Schools, CumulativeWeighted: s.CumulativeWeighted,
+				CumulativeCostVND: s.CumulativeCostVND, CostPerBeneficiaryVND: s.CostPerBeneficiaryVND, GapIDs: s.Gaps,
+			})
+		}
+	}
+	i := 0
+	entities := func() (postgis.CoverageEntityRow, bool, error) {
+		if i >= r.NumEntities() {
+			return postgis.CoverageEntityRow{}, false, ctx.Err()
+		}
+		x := r.Entity(i)
+		i++
+		return postgis.CoverageEntityRow{
+			EntityType: x.Kind, EntityID: x.ID, AreaCode: x.AreaCode, Cell: x.Cell, Lat: x.Lat, Lon: x.Lon,
+			Connectivity: x.Class, Operators4G: x.Operators4G, Operators3G: x.Operators3G, Operators2G: x.Operators2G,
+			Nearest4GM: x.Nearest4GM, Nearest4GSite: x.Nearest4GSite, Nearest4GByOperator: x.Nearest4GByOperator,
+			NearestFiberM: x.NearestFiberM, Students: x.Students[0] + x.Students[1] + x.Students[2] + x.Students[3],
+			StudentsT1: x.Students[1], StudentsT2: x.Students[2], StudentsT3: x.Students[3],
+			NoDeviceT123: x.NoDeviceT123, SchoolStudents: x.SchoolStudents, GapID: x.Gap,
+		}, true, nil
+	}
+	ch := make(chan postgis.CoverageCellRow, 1024)
+	go func() {
+		defer close(ch)
+		_ = r.EachCell(func(c *coverage.CellStats) error {
+			row := postgis.CoverageCellRow{
+				Cell: c.Cell, Res: c.Res, AreaCode: c.AreaCode, Households: c.Households, Schools: c.Schools,
+				SchoolStudents: c.SchoolStudents, Students: c.Students, NoDeviceT123: c.NoDeviceT123,
+				HouseholdsByClass: c.HouseholdsByClass, UnconnectedHouseholds: c.UnconnectedHouseholds,
+				UnconnectedStudents: c.UnconnectedStudents, UnconnectedSchools: c.UnconnectedSchools,
+				Share4GAny: c.Share4GAny, ShareFiber: c.ShareFiber, Share4G: c.Share4G,
+				ServedOperators: r.OperatorNames(c.Served), Gap: c.Gap, GapCells: c.GapCells, GapID: c.GapID, Cells: c.Cells,
+			}
+			select {
+			case ch <- row:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	gaps := make([]postgis.GapAreaRow, 0, len(r.Gaps))
+	for k := range r.Gaps {
+		g := &r.Gaps[k]
+		comp, err := json.Marshal(r.GapProperties(g))
+		if err != nil {
+			return 0, err
+		}
+		gaps = append(gaps, postgis.GapAreaRow{
+			GapID: g.ID, AreaCode: g.AreaCode, Environment: g.Environment, Rank: g.Rank, Cells: len(g.Cells),
+			Households: g.Households, Students: g.Students, NoDeviceT123: g.NoDeviceT123, Schools: g.Schools,
+			SchoolStudents: g.SchoolStudents, Nearest4GM: g.Nearest4GM, Nearest4GSite: g.Nearest4GSite,
+			NearestFiberM: g.NearestFiberM, WeightedBeneficiaries: g.Score.WeightedBeneficiaries, Option: g.Score.Option,
+			CostVND: g.Score.CostVND, Score: g.Score.Score, Components: comp, CentroidLat: g.CentroidLat,
+			CentroidLon: g.CentroidLon, Outline: g.Outline,
+		})
+	}
+	id, err := postgis.StoreCoverageRun(ctx, st.Pool(), run, entities, postgis.ChanSource(ctx, ch), gaps, steps)
+	for range ch { // drain when the copy stopped early
+	}
+	return id, err
+}
+
+// jsonSafeGapOptions replaces the NaN of an unavailable fiber option (JSON
+// has no NaN) by -1.
+func jsonSafeGapOptions(gs []coverage.GapOption) []coverage.GapOption {
+	out := append([]coverage.GapOption(nil), gs...)
+	for i := range out {
+		if out[i].FiberCostVND != out[i].FiberCostVND {
+			out[i].FiberCostVND, out[i].FiberCostPerBeneficiaryVND = -1, -1
+		}
+	}
+	return out
 }

@@ -194,7 +194,7 @@ func parseBool(s string) (v, ok bool) {
 	switch s {
 	case "true", "1", "TRUE", "x", "X":
 		return true, true
-	case "false", "0", "FALSE", "":
+	case "false", "0", "FALSE", "", "-":
 		return false, true
 	}
 	switch foldKey(normKey(s)) {

@@ -145,14 +145,27 @@ func completeRunes(b []byte, truncated bool) []byte {
 	return b
 }
 
-// sniffDelimiter picks the separator of the first line.
+// sniffDelimiter picks the separator of the first line that has one, so a
+// title line without separators above the header does not decide.
 func sniffDelimiter(head []byte) rune {
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		if d, ok := lineDelimiter(line); ok {
+			return d
+		}
 	}
+	return ','
+}
+
+func lineDelimiter(line []byte) (rune, bool) {
 	var comma, semi, tab int
 	quoted := false
-	for _, c := range head {
+	for _, c := range line {
 		switch c {
 		case '"':
 			quoted = !quoted
@@ -171,12 +184,14 @@ func sniffDelimiter(head []byte) rune {
 		}
 	}
 	switch {
+	case comma+semi+tab == 0:
+		return 0, false
 	case semi > comma && semi >= tab:
-		return ';'
+		return ';', true
 	case tab > comma && tab > semi:
-		return '\t'
+		return '\t', true
 	}
-	return ','
+	return ',', true
 }
 
 func (s *csvSource) next() ([]string, int, error) {

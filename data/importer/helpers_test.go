@@ -3,7 +3,9 @@ package importer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,7 +16,6 @@ import (
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -193,6 +194,58 @@ func list(errs []data.FieldError) string {
 	return b.String()
 }
 
-func orbGeoJSON(b []byte) (*geojson.FeatureCollection, error) {
-	return geojson.UnmarshalFeatureCollection(b)
+// feature is a GeoJSON feature with a (Multi)Polygon geometry.
+type feature struct {
+	Properties map[string]any
+	Geometry   orb.MultiPolygon
+}
+
+// readPolygons reads the (Multi)Polygon features of a GeoJSON file.
+func readPolygons(b []byte) ([]feature, error) {
+	var fc struct {
+		Features []struct {
+			Properties map[string]any `json:"properties"`
+			Geometry   struct {
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		return nil, err
+	}
+	poly := func(p [][][]float64) orb.Polygon {
+		out := make(orb.Polygon, len(p))
+		for i, r := range p {
+			out[i] = make(orb.Ring, len(r))
+			for k, pt := range r {
+				out[i][k] = orb.Point{pt[0], pt[1]}
+			}
+		}
+		return out
+	}
+	var out []feature
+	for _, f := range fc.Features {
+		var mp orb.MultiPolygon
+		switch f.Geometry.Type {
+		case "Polygon":
+			var c [][][]float64
+			if err := json.Unmarshal(f.Geometry.Coordinates, &c); err != nil {
+				return nil, err
+			}
+			mp = orb.MultiPolygon{poly(c)}
+		case "MultiPolygon":
+			var c [][][][]float64
+			if err := json.Unmarshal(f.Geometry.Coordinates, &c); err != nil {
+				return nil, err
+			}
+			for _, p := range c {
+				mp = append(mp, poly(p))
+			}
+		default:
+			return nil, fmt.Errorf("geometry type %q", f.Geometry.Type)
+		}
+		out = append(out, feature{Properties: f.Properties, Geometry: mp})
+	}
+	return out, nil
 }

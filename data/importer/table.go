@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -289,6 +290,7 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 		}
 	}
 	sum.Bulk = bl != nil
+	tstart := time.Now()
 	ferrs := &data.ValidationError{}
 	var copied int64
 	nread, _, dbErr := pipeline(j.ctx, sp.read, path, ferrs,
@@ -299,11 +301,15 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 			copied = n
 			return err
 		})
+	if dbErr == nil && sp.after != nil {
+		dbErr = sp.after(p)
+	}
+	tcopy := time.Now()
 	if dbErr == nil && bl != nil {
 		dbErr = bl.Finish(j.ctx)
 	}
-	if dbErr == nil && sp.after != nil {
-		dbErr = sp.after(p)
+	if os.Getenv("GAPMAP_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "DEBUG copy done at %s, finish %s\n", time.Since(tstart), time.Since(tcopy))
 	}
 	sum.Rows = nread
 	if dbErr != nil {

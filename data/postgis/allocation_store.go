@@ -51,7 +51,7 @@ type AllocationRun struct {
 	Policy      string // ready-first | need-first
 	Settings    []byte // JSON of the engine settings
 	Status      string // RunPreview, RunCommitted or RunFailed
-	CoverageRun string // the coverage run whose connectivity was used
+	CoverageRun int64  // coverage_runs.id whose connectivity was used (0: none)
 	Devices     int    // device allocations planned
 	Sims        int    // SIM allocations planned
 	Summary     []byte // JSON: totals of the run
@@ -87,9 +87,12 @@ type Prior struct {
 type AllocationInput struct {
 	// Dataset holds the areas valid on the run date, the schools, students,
 	// devices and SIM packages (not households, sites or fiber).
-	Dataset     *data.Dataset
-	CoverageRun string
-	Prior       Prior
+	Dataset *data.Dataset
+	// CoverageRun is the coverage run (coverage_runs.id) whose household
+	// connectivity was read, CoverageRunAt its date.
+	CoverageRun   int64
+	CoverageRunAt time.Time
+	Prior         Prior
 }
 
 // NoCoverageError: the database has no coverage result to take the homes'
@@ -97,7 +100,7 @@ type AllocationInput struct {
 type NoCoverageError struct{ Cause error }
 
 func (e *NoCoverageError) Error() string {
-	msg := "the database has no coverage results (table coverage_entities is missing or has no household rows): run `gapmap analyze` first, then allocate again"
+	msg := "the database has no coverage results (no coverage run with households, what-if runs aside): run `gapmap analyze` first, then allocate again"
 	if e.Cause != nil {
 		msg += " (" + e.Cause.Error() + ")"
 	}
@@ -148,8 +151,8 @@ func missingTable(err error) error {
 // ReadAllocationInput reads, from one consistent snapshot, what a run on
 // date on needs: the dataset (areas valid that day), the committed runs'
 // allocations, and the connectivity of every home from the latest coverage
-// run, passed to home (operators as written, any case). Without coverage
-// results it returns a *NoCoverageError.
+// run that is not a what-if, passed to home. Without coverage results it
+// returns a *NoCoverageError.
 func ReadAllocationInput(ctx context.Context, pool *pgxpool.Pool, on time.Time, home func(householdID, class string, operators4G []string) error) (*AllocationInput, error) {
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -157,7 +160,7 @@ func ReadAllocationInput(ctx context.Context, pool *pgxpool.Pool, on time.Time, 
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	in := &AllocationInput{Dataset: &data.Dataset{}}
-	if in.CoverageRun, err = readConnectivity(ctx, tx, home); err != nil {
+	if in.CoverageRun, in.CoverageRunAt, err = readConnectivity(ctx, tx, home); err != nil {
 		return nil, err
 	}
 	if err := readAllocationDataset(ctx, tx, on, in.Dataset); err != nil {
@@ -169,60 +172,40 @@ func ReadAllocationInput(ctx context.Context, pool *pgxpool.Pool, on time.Time, 
 	return in, nil
 }
 
-// readConnectivity streams the households of the latest coverage run.
-func readConnectivity(ctx context.Context, q Querier, home func(id, class string, ops []string) error) (string, error) {
+// readConnectivity streams the households of the latest coverage run
+// that has households and is not a what-if (a what-if run counts sectors
+// that are not built yet). It returns the run's id and date.
+func readConnectivity(ctx context.Context, q Querier, home func(id, class string, ops []string) error) (int64, time.Time, error) {
 	var exists bool
-	if err := q.QueryRow(ctx, `SELECT to_regclass('coverage_entities') IS NOT NULL`).Scan(&exists); err != nil {
-		return "", fmt.Errorf("look for coverage results: %w", err)
+	if err := q.QueryRow(ctx, `SELECT to_regclass('coverage_runs') IS NOT NULL AND to_regclass('coverage_entities') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, time.Time{}, fmt.Errorf("look for coverage results: %w", err)
 	}
 	if !exists {
-		return "", &NoCoverageError{}
+		return 0, time.Time{}, &NoCoverageError{Cause: errors.New("the coverage tables are missing: run `gapmap migrate`")}
 	}
-	var run pgtype.Text
-	err := q.QueryRow(ctx, `SELECT run_id::text FROM coverage_entities WHERE entity_type = 'household' ORDER BY run_id DESC LIMIT 1`).Scan(&run)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !run.Valid) {
-		return "", &NoCoverageError{}
+	var run int64
+	var at time.Time
+	err := q.QueryRow(ctx, `SELECT r.id, r.created_at FROM coverage_runs r
+		WHERE cardinality(r.what_if) = 0
+		  AND EXISTS (SELECT 1 FROM coverage_entities e WHERE e.run_id = r.id AND e.entity_type = 'household')
+		ORDER BY r.id DESC LIMIT 1`).Scan(&run, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, time.Time{}, &NoCoverageError{}
 	}
 	if err != nil {
-		return "", &NoCoverageError{Cause: err}
+		return 0, time.Time{}, &NoCoverageError{Cause: err}
 	}
-	rows, err := q.Query(ctx, `SELECT entity_id, connectivity, coalesce(operators_4g::text, '') FROM coverage_entities
-		WHERE entity_type = 'household' AND run_id = (SELECT max(run_id) FROM coverage_entities WHERE entity_type = 'household')`)
-	if err != nil {
-		return "", fmt.Errorf("read the connectivity of coverage run %s: %w", run.String, err)
-	}
-	defer rows.Close()
-	var id, class, ops string
-	for rows.Next() {
-		if err := rows.Scan(&id, &class, &ops); err != nil {
-			return "", fmt.Errorf("read the connectivity of coverage run %s: %w", run.String, err)
-		}
-		if err := home(id, class, ParseOperators(ops)); err != nil {
-			return "", err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("read the connectivity of coverage run %s: %w", run.String, err)
-	}
-	return run.String, nil
-}
-
-// ParseOperators splits a list of operators written as a PostgreSQL array
-// ({viettel,mobifone}) or separated by ";" or ",". Empty names are dropped.
-func ParseOperators(s string) []string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
-	if s == "" {
-		return nil
-	}
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' })
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.Trim(strings.TrimSpace(p), `"`); p != "" && !strings.EqualFold(p, "NULL") {
-			out = append(out, p)
-		}
-	}
-	return out
+	var id, class string
+	var ops []string
+	err = scanEach(ctx, q, fmt.Sprintf("the connectivity of coverage run %d", run),
+		`SELECT entity_id, connectivity, operators_4g FROM coverage_entities WHERE run_id = $1 AND entity_type = 'household'`,
+		[]any{run}, func(r pgx.Rows) error {
+			if err := r.Scan(&id, &class, &ops); err != nil {
+				return err
+			}
+			return home(id, class, ops)
+		})
+	return run, at, err
 }
 
 // readAllocationDataset reads the tables an allocation needs, without
@@ -449,7 +432,7 @@ func RecordAllocationRun(ctx context.Context, q Querier, run AllocationRun) (All
 	settings, summary := jsonOrEmpty(run.Settings), jsonOrEmpty(run.Summary)
 	err := q.QueryRow(ctx, `INSERT INTO allocation_runs (actor, policy, settings, status, coverage_run, devices, sims, summary, error)
 		VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9) RETURNING id, created_at`,
-		run.Actor, run.Policy, settings, run.Status, run.CoverageRun, run.Devices, run.Sims, summary, run.Error).Scan(&run.ID, &run.CreatedAt)
+		run.Actor, run.Policy, settings, run.Status, pgtype.Int8{Int64: run.CoverageRun, Valid: run.CoverageRun > 0}, run.Devices, run.Sims, summary, run.Error).Scan(&run.ID, &run.CreatedAt)
 	if err != nil {
 		return run, fmt.Errorf("record the allocation run: %w", missingTable(err))
 	}
@@ -574,10 +557,12 @@ func ListAllocationRuns(ctx context.Context, q Querier) ([]AllocationRun, error)
 		devices, sims, summary::text, error FROM allocation_runs ORDER BY id`, nil, func(r pgx.Rows) error {
 		var run AllocationRun
 		var settings, summary string
-		if err := r.Scan(&run.ID, &run.CreatedAt, &run.Actor, &run.Policy, &settings, &run.Status, &run.CoverageRun,
+		var cov pgtype.Int8
+		if err := r.Scan(&run.ID, &run.CreatedAt, &run.Actor, &run.Policy, &settings, &run.Status, &cov,
 			&run.Devices, &run.Sims, &summary, &run.Error); err != nil {
 			return err
 		}
+		run.CoverageRun = cov.Int64
 		run.Settings, run.Summary = []byte(settings), []byte(summary)
 		out = append(out, run)
 		return nil

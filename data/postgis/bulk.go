@@ -107,6 +107,11 @@ func PrepareBulkLoad(ctx context.Context, tx pgx.Tx, table string) (*BulkLoad, e
 	if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL DEFERRED"); err != nil {
 		return nil, fmt.Errorf("bulk load of %s: %w", table, err)
 	}
+	// Sort the index keys in memory when they are re-created (the default
+	// 64 MB spills a million keys to disk).
+	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
+		return nil, fmt.Errorf("bulk load of %s: %w", table, err)
+	}
 	if _, err := tx.Exec(ctx, "LOCK TABLE "+pgx.Identifier{table}.Sanitize()+" IN ACCESS EXCLUSIVE MODE"); err != nil {
 		return nil, fmt.Errorf("bulk load of %s: lock the table: %w", table, err)
 	}

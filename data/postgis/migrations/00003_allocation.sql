@@ -26,7 +26,7 @@ CREATE TABLE allocation_runs (
     policy       text NOT NULL CHECK (policy IN ('ready-first', 'need-first')),
     settings     jsonb NOT NULL DEFAULT '{}',
     status       text NOT NULL CHECK (status IN ('preview', 'committed', 'failed')),
-    coverage_run text NOT NULL DEFAULT '',
+    coverage_run bigint,                                           -- coverage_runs.id whose connectivity was used
     devices      integer NOT NULL DEFAULT 0 CHECK (devices >= 0), -- device allocations planned
     sims         integer NOT NULL DEFAULT 0 CHECK (sims >= 0),    -- SIM allocations planned
     summary      jsonb NOT NULL DEFAULT '{}',
