@@ -500,6 +500,7 @@ func TestAllocationHandoverRules(t *testing.T) {
 		{"edit the ledger", `UPDATE allocation_ledger SET actor = 'x' WHERE student_id = $1`},
 		{"delete from the ledger", `DELETE FROM allocation_ledger WHERE student_id = $1`},
 		{"delete a run", `DELETE FROM allocation_runs WHERE $1 <> ''`},
+		{"truncate the allocations", `TRUNCATE allocations, handovers WHERE $1 <> ''`},
 	}
 	for _, r := range refused {
 		if _, err := pool.Exec(ctx, r.sql, withSim); err == nil {

@@ -276,8 +276,25 @@ $$;
 CREATE TRIGGER allocation_ledger_guard BEFORE UPDATE OR DELETE ON allocation_ledger
     FOR EACH ROW EXECUTE FUNCTION allocation_ledger_guard();
 
+-- TRUNCATE skips row triggers: refuse it on the tables that hold history.
+-- +goose StatementBegin
+CREATE FUNCTION allocation_truncate_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% holds the allocation history and is never truncated; cancel pending allocations one by one instead', TG_TABLE_NAME;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER allocation_runs_truncate BEFORE TRUNCATE ON allocation_runs
+    FOR EACH STATEMENT EXECUTE FUNCTION allocation_truncate_guard();
+CREATE TRIGGER allocations_truncate BEFORE TRUNCATE ON allocations
+    FOR EACH STATEMENT EXECUTE FUNCTION allocation_truncate_guard();
+CREATE TRIGGER handovers_truncate BEFORE TRUNCATE ON handovers
+    FOR EACH STATEMENT EXECUTE FUNCTION allocation_truncate_guard();
+CREATE TRIGGER allocation_ledger_truncate BEFORE TRUNCATE ON allocation_ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION allocation_truncate_guard();
+
 -- +goose Down
 DROP TABLE IF EXISTS allocation_ledger, handovers, sim_stock, allocations, allocation_runs;
-DROP FUNCTION IF EXISTS allocation_ledger_guard(), handovers_ledger(), handovers_guard(), allocations_deleted(),
+DROP FUNCTION IF EXISTS allocation_truncate_guard(), allocation_ledger_guard(), handovers_ledger(), handovers_guard(), allocations_deleted(),
     allocations_guard(), allocations_inserted(), allocation_runs_ledger(), allocation_runs_guard(),
     gapmap_reason(), gapmap_actor();
