@@ -296,3 +296,30 @@ func (r *Result) Lookup(kind, id string) (int, bool) {
 func (r *Result) String() string {
 	return fmt.Sprintf("%d entities, %d sectors, %d cells, %d gap areas", r.e.n, r.Sectors, len(r.Cells), len(r.Gaps))
 }
+
+// EffectiveSector is a sector as the run used it: its range after the
+// model (range_m, else the table for its environment) and its beam.
+type EffectiveSector struct {
+	ID, SiteID, Operator, Technology string
+	Lat, Lon                         float64
+	Environment                      string
+	RangeM                           float64
+	AzimuthDeg                       float64 // NaN: omni
+	BeamwidthDeg                     float64
+}
+
+// EffectiveSectors lists the sectors of the run, sorted by id.
+func (r *Result) EffectiveSectors() []EffectiveSector {
+	t := &r.m.sec
+	out := make([]EffectiveSector, len(t.id))
+	for k := range t.id {
+		out[k] = EffectiveSector{
+			ID: t.id[k], SiteID: t.siteID[k], Operator: r.Operators[t.op[k]], Technology: normTech(t.src[k].Technology),
+			Lat: t.lat[k], Lon: t.lon[k], Environment: t.env[k], RangeM: t.rangeM[k], AzimuthDeg: t.az[k], BeamwidthDeg: 2 * t.half[k],
+		}
+		if t.az[k] != t.az[k] {
+			out[k].BeamwidthDeg = 360
+		}
+	}
+	return out
+}

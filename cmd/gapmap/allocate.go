@@ -210,7 +210,11 @@ func (r allocRunInfo) label() string {
 func allocateOffline(ctx context.Context, e *env, o allocateOpts, s allocation.Settings) error {
 	ds, err := format.ReadDir(ctx, o.in)
 	if err != nil {
-		return fmt.Errorf("read %s: %w\nfix the files and run again", o.in, err)
+		var ve *data.ValidationError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("read %s: %w\nfix the files and run again", o.in, err)
+		}
+		return fmt.Errorf("read %s: %w", o.in, err)
 	}
 	if len(ds.Students) == 0 {
 		return fmt.Errorf("%s has no students: allocate needs students.csv (and schools.csv, areas.geojson, devices.csv, sim_packages.csv)", o.in)

@@ -202,6 +202,15 @@ func TestAllocateOffline(t *testing.T) {
 
 	checkHandoverXLSX(t, filepath.Join(out, "handover", "S1.xlsx"), "Tiểu học Trần Phú", []string{"ST6", "ST1"})
 
+	// Without coverage on purpose: devices only, every home unknown.
+	stdout.Reset()
+	if err := run(ctx, []string{"allocate", "--in", in, "--no-coverage", "--out", filepath.Join(root, "nocov")}, e); err != nil {
+		t.Fatalf("--no-coverage: %v", err)
+	}
+	if s := stdout.String(); !strings.Contains(s, "allocated: 3 devices, 0 SIMs") || !strings.Contains(s, "3 needs_connectivity") {
+		t.Errorf("--no-coverage summary: %s", s)
+	}
+
 	// A second run replaces the directory whole.
 	if err := run(ctx, []string{"allocate", "--in", in, "--coverage", cov, "--out", out, "--policy", "need-first"}, e); err != nil {
 		t.Fatalf("second run: %v", err)

@@ -82,6 +82,8 @@ type Options struct {
 	// the current file, every few thousand rows and at the end of a file.
 	// Calls come from the import's goroutines, one at a time.
 	Progress func(rowsDone int64)
+	// OnFile, when set, is called as each file starts (kind, base name).
+	OnFile func(kind, file string)
 
 	bulk bulkPolicy // tests force one path or the other
 }
@@ -375,6 +377,9 @@ func (j *job) importFile(kind, path string) (Summary, error) {
 	sum := Summary{Kind: kind, File: filepath.Base(path), DryRun: j.opts.DryRun}
 	first := len(j.errs.Errors)
 	defer func() { sortByRow(j.errs.Errors[first:]) }()
+	if j.opts.OnFile != nil {
+		j.opts.OnFile(kind, sum.File)
+	}
 	if _, err := os.Stat(path); err != nil {
 		reason := "cannot open the file: " + err.Error()
 		if errors.Is(err, os.ErrNotExist) {

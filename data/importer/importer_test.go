@@ -583,3 +583,26 @@ func TestConcurrentImports(t *testing.T) {
 		t.Errorf("%d households", n)
 	}
 }
+
+// TestUnexplainedRejection: a database rule the importer does not know
+// (here a CHECK added by the test) is reported on the row COPY names.
+func TestUnexplainedRejection(t *testing.T) {
+	for _, bulk := range []bulkPolicy{bulkNever, bulkAlways} {
+		t.Run(fmt.Sprint(bulk == bulkAlways), func(t *testing.T) {
+			s := pgtest.New(t)
+			mustImport(t, s, format.KindAreas, areasFile(t, t.TempDir(), testAreas()), Options{})
+			if _, err := s.Pool().Exec(context.Background(), `ALTER TABLE households ADD CONSTRAINT small_homes CHECK (members < 6)`); err != nil {
+				t.Fatal(err)
+			}
+			path := csvFile(t, t.TempDir(), "households.csv", format.HouseholdHeader(),
+				[]string{"H1", "21.05", "105.05", "", "gps", "none", "3"},
+				[]string{"H2", "bad", "105.05", "", "gps", "none", "3"},
+				[]string{"H3", "21.05", "105.05", "", "gps", "none", "7"})
+			errs := importFails(t, s, format.KindHouseholds, path, Options{bulk: bulk})
+			if len(errs) != 2 || errs[0].Row != 3 || errs[1].Row != 4 ||
+				!strings.HasPrefix(errs[1].Reason, `the database rejected this row: new row for relation "households" violates check constraint "small_homes"`) {
+				t.Errorf("errors:\n%s", list(errs))
+			}
+		})
+	}
+}

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -58,6 +56,7 @@ type prep struct {
 	warns      []data.FieldError
 	warnsTrunc int
 	donors     map[string]bool
+	donorOrder []string // donor names in file order
 }
 
 func (p *prep) fail(row int, col, val, reason string) {
@@ -188,6 +187,7 @@ func deviceSpec() *tableSpec[data.Device, data.Device] {
 			}
 			if d.Donor != "" && !p.donors[d.Donor] {
 				p.donors[d.Donor] = true
+				p.donorOrder = append(p.donorOrder, d.Donor)
 			}
 			return d, true
 		},
@@ -196,12 +196,9 @@ func deviceSpec() *tableSpec[data.Device, data.Device] {
 		},
 		key: func(d data.Device) (string, [2]string) { return d.ID, [2]string{} },
 		after: func(p *prep) error {
-			names := make([]string, 0, len(p.donors))
-			for n := range p.donors {
-				names = append(names, n)
-			}
-			slices.Sort(names) // the first spelling of a donor is stable
-			_, err := postgis.EnsureDonors(p.j.ctx, p.j.tx, names)
+			// A donor written several ways is stored under its first
+			// spelling in the file.
+			_, err := postgis.EnsureDonors(p.j.ctx, p.j.tx, p.donorOrder)
 			return err
 		},
 	}
@@ -259,6 +256,13 @@ func asPgError(err error) *pgconn.PgError {
 	return nil
 }
 
+// dataError reports whether pe is about the data (SQLSTATE classes 22,
+// data exception, and 23, integrity constraint violation) rather than the
+// server (disk full, connection lost…).
+func dataError(pe *pgconn.PgError) bool {
+	return strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")
+}
+
 func (j *job) exec(sql string) error {
 	if _, err := j.tx.Exec(j.ctx, sql); err != nil {
 		return fmt.Errorf("%s: %w", sql, err)
@@ -290,7 +294,6 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 		}
 	}
 	sum.Bulk = bl != nil
-	tstart := time.Now()
 	ferrs := &data.ValidationError{}
 	var copied int64
 	nread, _, dbErr := pipeline(j.ctx, sp.read, path, ferrs,
@@ -304,17 +307,13 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 	if dbErr == nil && sp.after != nil {
 		dbErr = sp.after(p)
 	}
-	tcopy := time.Now()
 	if dbErr == nil && bl != nil {
 		dbErr = bl.Finish(j.ctx)
-	}
-	if os.Getenv("GAPMAP_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "DEBUG copy done at %s, finish %s\n", time.Since(tstart), time.Since(tcopy))
 	}
 	sum.Rows = nread
 	if dbErr != nil {
 		pe := asPgError(dbErr)
-		if pe == nil || j.ctx.Err() != nil {
+		if pe == nil || j.ctx.Err() != nil || !dataError(pe) {
 			return dbErr
 		}
 		// The database rejected a row: find every such row.
@@ -437,9 +436,11 @@ func diagnose[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R], 
 		return err
 	}
 	// References to missing rows.
+	var skipped []string
 	for i, rc := range sp.refChecks {
 		if j.failed[rc.table] {
-			continue // its file failed: every reference would be reported
+			skipped = append(skipped, rc.kind) // its file failed: every reference would be reported
+			continue
 		}
 		ref := "ref" + strconv.Itoa(i)
 		q := fmt.Sprintf(`SELECT s.row, s.%[1]s FROM gapmap_import_stage s WHERE s.%[1]s IS NOT NULL
@@ -450,6 +451,9 @@ func diagnose[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R], 
 		}); err != nil {
 			return err
 		}
+	}
+	if len(found) == 0 && len(skipped) > 0 {
+		add(0, "", "", fmt.Sprintf("not checked against the %s, whose file has errors: fix them and import again", strings.Join(skipped, " and ")))
 	}
 	if len(found) == 0 {
 		// Nothing explains the fast path's error: report it as it is.

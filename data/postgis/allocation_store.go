@@ -193,7 +193,7 @@ func readConnectivity(ctx context.Context, q Querier, home func(id, class string
 		return 0, time.Time{}, &NoCoverageError{}
 	}
 	if err != nil {
-		return 0, time.Time{}, &NoCoverageError{Cause: err}
+		return 0, time.Time{}, fmt.Errorf("find the latest coverage run: %w", err)
 	}
 	var id, class string
 	var ops []string

@@ -47,7 +47,10 @@ CREATE TABLE households (
     geom               geometry(Point, 4326) NOT NULL
 );
 -- No GiST index on households on purpose: homes are personal data, never
--- drawn or queried as points; spatial lookups go through the h3 bigint.
+-- drawn or queried as points; spatial lookups go through the h3 bigint. No
+-- index on area_code either: the engine reads every home, per-area figures
+-- are aggregates (a scan), and each index costs ~0.5 s per million rows
+-- imported.
 CREATE INDEX households_h3_idx ON households (h3);
 
 CREATE TABLE students (
