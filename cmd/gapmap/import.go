@@ -3,13 +3,110 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/importer"
+	"github.com/gapmap/gapmap/data/postgis"
 )
 
-// TODO(gapmap): wired by the import work in progress.
+// cmdImport imports one file of a kind, or every known file of a directory,
+// all or nothing.
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "import", "import [flags]")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags(e, "import", "import KIND FILE [--dry-run] [--replace]\n       gapmap import DIR [--dry-run] [--replace]\n\n"+
+		"KIND is one of "+strings.Join(importer.Kinds(), ", ")+".\n"+
+		"Tables are CSV (UTF-8 with or without BOM, ; or tab separated too) or XLSX; areas and fiber routes\n"+
+		"are GeoJSON. Vietnamese headers are accepted (e.g. Mã học sinh, Vĩ độ, Kinh độ).\n"+
+		"Every problem is reported as FILE:ROW: column COLUMN: value \"V\": REASON, and a file with any\n"+
+		"problem writes nothing. A directory is imported in dependency order in one transaction.")
+	dryRun := fs.Bool("dry-run", false, "check everything, database checks included, and write nothing")
+	replace := fs.Bool("replace", false, "delete the existing rows of the kind (for a directory: all data tables) first, in the same transaction")
+	if err := fs.Parse(reorderFlags(args, "dry-run", "replace")); err != nil {
 		return err
 	}
-	return errors.New("import is not available in this build")
+	rest := fs.Args()
+	if len(rest) != 1 && len(rest) != 2 {
+		fs.Usage()
+		return usageError{"import needs KIND FILE or DIR"}
+	}
+	st, err := postgis.Open(ctx, databaseURL(e))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	p := newProgress(e)
+	stage := "import"
+	opts := importer.Options{
+		DryRun:   *dryRun,
+		Replace:  *replace,
+		Progress: func(n int64) { p.update(stage, n, 0) },
+		OnFile:   func(kind, file string) { p.done(); stage = "import " + kind + " (" + file + ")" },
+	}
+	var sums []importer.Summary
+	if len(rest) == 1 {
+		fi, statErr := os.Stat(rest[0])
+		if statErr != nil || !fi.IsDir() {
+			return usageError{fmt.Sprintf("%s is not a directory: use gapmap import KIND FILE for one file", rest[0])}
+		}
+		sums, err = importer.ImportDir(ctx, st, rest[0], opts)
+	} else {
+		var s importer.Summary
+		s, err = importer.Import(ctx, st, rest[0], rest[1], opts)
+		if err == nil || s.Kind != "" {
+			sums = append(sums, s)
+		}
+	}
+	p.done()
+	for _, s := range sums {
+		for _, w := range s.Warnings {
+			fmt.Fprintln(e.stderr, "warning:", w.Error())
+		}
+		if s.WarningsTruncated > 0 {
+			fmt.Fprintf(e.stderr, "warning: … and %d more warnings\n", s.WarningsTruncated)
+		}
+	}
+	var ve *data.ValidationError
+	if errors.As(err, &ve) {
+		for _, fe := range ve.Errors {
+			fmt.Fprintln(e.stderr, fe.Error())
+		}
+		if ve.Truncated > 0 {
+			fmt.Fprintf(e.stderr, "… and %d more errors\n", ve.Truncated)
+		}
+		return fmt.Errorf("import failed with %d error(s); nothing was written: fix the rows above and run it again", ve.Len())
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range sums {
+		fmt.Fprintln(e.stdout, s.String())
+	}
+	return nil
+}
+
+// reorderFlags moves the named boolean flags to the front so that they may
+// follow the positional arguments (gapmap import schools f.csv --dry-run).
+func reorderFlags(args []string, names ...string) []string {
+	var flags, pos []string
+	isFlag := func(a string) bool {
+		for _, n := range names {
+			if a == "-"+n || a == "--"+n || strings.HasPrefix(a, "-"+n+"=") || strings.HasPrefix(a, "--"+n+"=") {
+				return true
+			}
+		}
+		return a == "-h" || a == "--help" || a == "-help"
+	}
+	for _, a := range args {
+		if isFlag(a) {
+			flags = append(flags, a)
+		} else {
+			pos = append(pos, a)
+		}
+	}
+	return append(flags, pos...)
 }

@@ -148,7 +148,8 @@ func (p *prep) checkArea(row int, code string) bool {
 // importAreas imports an areas GeoJSON. Areas are few (thousands), so they
 // are held in memory and checked as a whole: duplicates against the
 // database, parents present in the file or the database, no cycles, valid
-// geometries (ST_IsValid, after they are written inside the savepoint).
+// geometries (ST_IsValid, after they are written inside the savepoint;
+// repaired with a warning when possible).
 func (j *job) importAreas(path string, sum *Summary) error {
 	file := sum.File
 	ferrs := &data.ValidationError{}
@@ -248,15 +249,33 @@ func (j *job) importAreas(path string, sum *Summary) error {
 	for _, a := range keep {
 		codes = append(codes, a.Code)
 	}
-	rows, err := j.tx.Query(j.ctx, `SELECT code, ST_IsValidReason(geom) FROM areas
-		WHERE code = ANY($1::text[]) AND geom IS NOT NULL AND NOT ST_IsValid(geom)`, codes)
+	// Invalid boundaries are repaired when that gives a polygon: each part
+	// made valid (ST_MakeValid), then the parts merged (a district written
+	// as the overlapping polygons of its communes is common), keeping only
+	// polygons. The repair is stored and reported as a warning with the
+	// area before and after; a boundary that repairs to nothing is an error.
+	rows, err := j.tx.Query(j.ctx, `
+		WITH r AS (
+			SELECT b.code, ST_IsValidReason(b.geom) AS reason, ST_Area(b.geom::geography) / 1e6 AS before_km2,
+			       (SELECT ST_Multi(ST_CollectionExtract(ST_Union(ST_MakeValid(d.geom)), 3)) FROM ST_Dump(b.geom) d) AS g
+			FROM areas b
+			WHERE b.code = ANY($1::text[]) AND b.geom IS NOT NULL AND NOT ST_IsValid(b.geom)
+		), u AS (
+			UPDATE areas a SET geom = r.g FROM r WHERE a.code = r.code AND NOT ST_IsEmpty(r.g) RETURNING a.code
+		)
+		SELECT code, reason, before_km2, CASE WHEN ST_IsEmpty(g) THEN 0 ELSE ST_Area(g::geography) / 1e6 END, NOT ST_IsEmpty(g)
+		FROM r`, codes)
 	if err != nil {
 		return fmt.Errorf("check the area geometries: %w", err)
 	}
-	type invalid struct{ code, reason string }
+	type invalid struct {
+		code, reason  string
+		before, after float64
+		repaired      bool
+	}
 	bad, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (invalid, error) {
 		var v invalid
-		err := r.Scan(&v.code, &v.reason)
+		err := r.Scan(&v.code, &v.reason, &v.before, &v.after, &v.repaired)
 		return v, err
 	})
 	if err != nil {
@@ -264,8 +283,18 @@ func (j *job) importAreas(path string, sum *Summary) error {
 	}
 	sort.Slice(bad, func(a, b int) bool { return byCode[bad[a].code] < byCode[bad[b].code] })
 	for _, b := range bad {
-		fail(byCode[b.code], "geometry", "", "the boundary is not a valid polygon: "+b.reason+
-			": fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or ogr2ogr -makevalid) and import again")
+		if !b.repaired {
+			fail(byCode[b.code], "geometry", "", "the boundary is not a valid polygon and cannot be repaired ("+b.reason+
+				"): fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or ogr2ogr -makevalid) and import again")
+			continue
+		}
+		if len(sum.Warnings) >= maxWarnings {
+			sum.WarningsTruncated++
+			continue
+		}
+		sum.Warnings = append(sum.Warnings, data.FieldError{File: file, Row: byCode[b.code], Column: "geometry", Value: b.code,
+			Reason: fmt.Sprintf("the boundary of %s was not valid (%s): stored it repaired (each part made valid, the parts merged), %.2f km² → %.2f km²; check it, or fix the source (QGIS: Fix Geometries) and import again",
+				b.code, b.reason, b.before, b.after)})
 	}
 	if _, err := j.tx.Exec(j.ctx, "RELEASE SAVEPOINT gapmap_file"); err != nil {
 		return fmt.Errorf("import %s: %w", file, err)

@@ -154,3 +154,37 @@ func BenchmarkImportHouseholds1M(b *testing.B) {
 	b.ReportMetric(rates[len(rates)/2], "median-rows/s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }
+
+// BenchmarkImportHouseholdsKeysInPlace imports 200k households into a
+// table that already has rows: no bulk load, every key and foreign key
+// checked row by row as COPY writes it (the path of incremental imports).
+func BenchmarkImportHouseholdsKeysInPlace(b *testing.B) {
+	const n = 200_000
+	path := benchHouseholds(b, n)
+	dir := b.TempDir()
+	areas := areasFile(b, dir, testAreas())
+	seed := csvFile(b, dir, "households.csv", format.HouseholdHeader(), []string{"seed", "21.05", "105.05", "", "gps", "none", "1"})
+	ctx := context.Background()
+	var total time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s := pgtest.New(b)
+		mustImport(b, s, format.KindAreas, areas, Options{})
+		mustImport(b, s, format.KindHouseholds, seed, Options{})
+		b.StartTimer()
+		start := time.Now()
+		sum, err := Import(ctx, s, format.KindHouseholds, path, Options{})
+		total += time.Since(start)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Inserted != n || sum.Bulk {
+			b.Fatalf("summary %+v", sum)
+		}
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n*b.N)/total.Seconds(), "rows/s")
+}

@@ -8,7 +8,10 @@
 //   - ids that already exist in the database;
 //   - references: a student's household and school, an area_code of a
 //     school, household, device or SIM package, an area's parent;
-//   - areas: no cycles in the parent links, valid geometry (ST_IsValid);
+//   - areas: no cycles in the parent links, valid geometry (ST_IsValid; an
+//     invalid boundary is repaired — each part ST_MakeValid, the parts
+//     merged — and a warning gives the area before and after; one that
+//     repairs to nothing is an error);
 //   - points: schools and households get their area by point-in-polygon
 //     against the areas in the database (the deepest area containing the
 //     point), and their H3 cell at the analysis resolution.
@@ -97,8 +100,9 @@ const (
 )
 
 // bulkMinBytes is the file size from which an empty table is bulk-loaded
-// (≈ 40 000 households in CSV; below it the DDL costs more than it saves).
-const bulkMinBytes = 2 << 20
+// (≈ 5 000 households or students in CSV; below it the few milliseconds of
+// DDL cost more than they save).
+const bulkMinBytes = 256 << 10
 
 // Summary describes one imported file.
 type Summary struct {
@@ -110,7 +114,7 @@ type Summary struct {
 	Inserted int64
 	Duration time.Duration
 	// Warnings are problems that did not stop the import (e.g. a point
-	// outside the area its area_code names). At most maxWarnings are kept;
+	// outside the area its area_code names). At most 1000 are kept;
 	// WarningsTruncated counts the others.
 	Warnings          []data.FieldError
 	WarningsTruncated int
@@ -123,22 +127,24 @@ type Summary struct {
 // maxWarnings bounds the warnings kept per file.
 const maxWarnings = 1000
 
-// String is the one-line summary the CLI prints.
+// String is the one-line summary the CLI prints, e.g.
+// "households.csv: imported 480,000 households in 1.9s (252,631 rows/s)".
 func (s Summary) String() string {
-	rate := ""
-	if s.Duration > 0 && s.Rows > 0 {
-		rate = fmt.Sprintf(", %s rows/s", humanInt(int64(float64(s.Rows)/s.Duration.Seconds())))
-	}
-	verb := "imported"
+	var b strings.Builder
+	b.WriteString(s.File + ": ")
 	if s.DryRun {
-		verb = "dry run: would import"
+		fmt.Fprintf(&b, "dry run: %s %s valid, nothing written", humanInt(s.Inserted), s.Kind)
+	} else {
+		fmt.Fprintf(&b, "imported %s %s", humanInt(s.Inserted), s.Kind)
 	}
-	w := ""
+	fmt.Fprintf(&b, " in %s", s.Duration.Round(time.Millisecond))
+	if s.Duration > 0 && s.Rows > 0 {
+		fmt.Fprintf(&b, " (%s rows/s)", humanInt(int64(float64(s.Rows)/s.Duration.Seconds())))
+	}
 	if n := len(s.Warnings) + s.WarningsTruncated; n > 0 {
-		w = fmt.Sprintf(", %d warning(s)", n)
+		fmt.Fprintf(&b, ", %d warning(s)", n)
 	}
-	return fmt.Sprintf("%s: %s %s %s rows in %s%s%s", s.File, verb, humanInt(s.Inserted), s.Kind,
-		s.Duration.Round(time.Millisecond), rate, w)
+	return b.String()
 }
 
 func humanInt(n int64) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -190,7 +191,7 @@ func TestImportEveryKind(t *testing.T) {
 			// H4 (row 5) gives C1 but lies in C2.
 			checkErrors(t, hh.Warnings, hh.File, want{Row: 5, Column: "area_code", Value: "C1",
 				Reason: "the point 21.0500,105.1500 lies in area C2 (Xã Hai), not in C1 (Xã Một); kept C1 (fix the code or the coordinates if the file is wrong)"})
-			if !strings.Contains(hh.String(), "imported 4 households rows") {
+			if !strings.Contains(hh.String(), hh.File+": imported 4 households in ") || !strings.HasSuffix(hh.String(), ", 1 warning(s)") {
 				t.Errorf("summary line %q", hh.String())
 			}
 		})
@@ -207,7 +208,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if !sum.DryRun || sum.Inserted != 4 || last != 4 {
 		t.Errorf("dry run summary %+v, last progress %d", sum, last)
 	}
-	if !strings.Contains(sum.String(), "dry run: would import 4 households") {
+	if !strings.Contains(sum.String(), "households.csv: dry run: 4 households valid, nothing written") {
 		t.Errorf("summary line %q", sum.String())
 	}
 	if after := counts(t, s); !reflect.DeepEqual(before, after) {
@@ -430,13 +431,13 @@ func TestAreaErrors(t *testing.T) {
 	s := pgtest.New(t)
 	dir := t.TempDir()
 	mustImport(t, s, format.KindAreas, areasFile(t, dir, testAreas()), Options{})
-	bowtie := orb.MultiPolygon{{{{105.5, 21.5}, {105.6, 21.6}, {105.6, 21.5}, {105.5, 21.6}, {105.5, 21.5}}}}
+	flat := orb.MultiPolygon{{{{105.5, 21.5}, {105.6, 21.6}, {105.5, 21.5}, {105.5, 21.5}}}}
 	bad := []data.Area{
 		{Code: "C1", Name: "Xã Một lần nữa", Level: "commune", ParentCode: "D1"},                                 // 1: exists in the database
 		{Code: "X1", Name: "Xã Mồ côi", Level: "commune", ParentCode: "D404"},                                    // 2: unknown parent
 		{Code: "A", Name: "Vòng A", Level: "district", ParentCode: "B"},                                          // 3: cycle A → B → A
 		{Code: "B", Name: "Vòng B", Level: "district", ParentCode: "A"},                                          // 4
-		{Code: "BT", Name: "Nơ", Level: "commune", ParentCode: "D2", Geom: bowtie},                               // 5: self-intersection
+		{Code: "FL", Name: "Dẹt", Level: "commune", ParentCode: "D2", Geom: flat},                                // 5: a line, not a polygon
 		{Code: "OK", Name: "Xã Tốt", Level: "commune", ParentCode: "D2", Geom: square(105.2, 21.0, 105.3, 21.1)}, // 6: fine
 	}
 	errs := importFails(t, s, format.KindAreas, areasFile(t, dir, bad), Options{})
@@ -444,8 +445,47 @@ func TestAreaErrors(t *testing.T) {
 		want{Row: 1, Column: "code", Value: "C1", Reason: "area code C1 already exists in the database: remove it from the file, or re-import with --replace"},
 		want{Row: 2, Column: "parent_code", Value: "D404", Reason: "parent_code D404 is neither in this file nor in the database: import the parent areas first or fix the code"},
 		want{Row: 3, Column: "parent_code", Value: "B", Reason: "the parent links form a cycle: A → B → A: an area cannot be its own ancestor"},
-		want{Row: 5, Column: "geometry", Reason: "the boundary is not a valid polygon: Self-intersection[105.55 21.55]: fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or ogr2ogr -makevalid) and import again"},
+		want{Row: 5, Column: "geometry", Reason: "the boundary is not a valid polygon and cannot be repaired (Too few points in geometry component[105.5 21.5]): fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or ogr2ogr -makevalid) and import again"},
 	)
+}
+
+// TestAreaRepair: invalid boundaries that can be made valid are stored
+// repaired, with a warning.
+func TestAreaRepair(t *testing.T) {
+	s := pgtest.New(t)
+	dir := t.TempDir()
+	bowtie := orb.MultiPolygon{{{{105.0, 21.0}, {105.2, 21.2}, {105.2, 21.0}, {105.0, 21.2}, {105.0, 21.0}}}}
+	// A district written as the overlapping squares of its communes.
+	overlapping := append(square(105.2, 21.0, 105.3, 21.1), square(105.25, 21.0, 105.4, 21.1)...)
+	areas := []data.Area{
+		{Code: "BT", Name: "Nơ", Level: "district", Geom: bowtie},
+		{Code: "OV", Name: "Chồng", Level: "district", Geom: overlapping},
+	}
+	sum := mustImport(t, s, format.KindAreas, areasFile(t, dir, areas), Options{})
+	if len(sum.Warnings) != 2 || sum.Warnings[0].Row != 1 || sum.Warnings[1].Row != 2 ||
+		!strings.HasPrefix(sum.Warnings[0].Reason, "the boundary of BT was not valid (Self-intersection[105.1 21.1]): stored it repaired") ||
+		!strings.HasPrefix(sum.Warnings[1].Reason, "the boundary of OV was not valid (Self-intersection") {
+		t.Fatalf("warnings:\n%s", list(sum.Warnings))
+	}
+	var valid bool
+	var km2 float64
+	if err := s.Pool().QueryRow(context.Background(), `SELECT bool_and(ST_IsValid(geom)), sum(ST_Area(geom::geography)) / 1e6 FROM areas WHERE code = 'OV'`).Scan(&valid, &km2); err != nil {
+		t.Fatal(err)
+	}
+	// 0.2° × 0.1° at 21°N ≈ 20.8 km × 11.1 km.
+	if !valid || km2 < 225 || km2 > 240 {
+		t.Errorf("repaired OV: valid %v, %.1f km²", valid, km2)
+	}
+	// Points inside the repaired areas are found.
+	hh := csvFile(t, dir, "households.csv", format.HouseholdHeader(), []string{"H1", "21.05", "105.35", "", "gps", "none", "2"})
+	mustImport(t, s, format.KindHouseholds, hh, Options{})
+	ds, err := s.ReadDataset(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Households[0].AreaCode != "OV" {
+		t.Errorf("household in %q, want OV", ds.Households[0].AreaCode)
+	}
 }
 
 func TestOpenCelliD(t *testing.T) {
@@ -604,5 +644,47 @@ func TestUnexplainedRejection(t *testing.T) {
 				t.Errorf("errors:\n%s", list(errs))
 			}
 		})
+	}
+}
+
+func TestCancel(t *testing.T) {
+	s := pgtest.New(t)
+	dir := t.TempDir()
+	mustImport(t, s, format.KindAreas, areasFile(t, dir, testAreas()), Options{})
+	var rows [][]string
+	for i := 0; i < 50_000; i++ {
+		rows = append(rows, []string{"H" + strconv.Itoa(i), "21.05", "105.05", "", "gps", "none", "3"})
+	}
+	path := csvFile(t, dir, "households.csv", format.HouseholdHeader(), rows...)
+	for _, bulk := range []bulkPolicy{bulkNever, bulkAlways} {
+		ctx, cancel := context.WithCancel(context.Background())
+		before := counts(t, s)
+		_, err := Import(ctx, s, format.KindHouseholds, path, Options{bulk: bulk, Progress: func(n int64) {
+			if n >= progressEvery {
+				cancel()
+			}
+		}})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("bulk %v: got %v, want context.Canceled", bulk == bulkAlways, err)
+		}
+		if after := counts(t, s); !reflect.DeepEqual(before, after) {
+			t.Errorf("a cancelled import changed the database: %v → %v", before, after)
+		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	var b strings.Builder
+	p := NewProgress(&b)
+	p.OnFile(format.KindHouseholds, "households.csv")
+	p.Report(1234567)
+	p.Done()
+	if got := b.String(); !strings.Contains(got, "households.csv: 1,234,567 rows") || !strings.HasSuffix(got, "\r\033[K") {
+		t.Errorf("progress output %q", got)
+	}
+	sum := Summary{Kind: "households", File: "households.csv", Rows: 1000000, Inserted: 1000000, Duration: 2500 * time.Millisecond}
+	if got, want := sum.String(), "households.csv: imported 1,000,000 households in 2.5s (400,000 rows/s)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
 	}
 }

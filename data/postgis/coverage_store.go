@@ -154,10 +154,16 @@ func StoreCoverageRun(ctx context.Context, pool *pgxpool.Pool, run CoverageRun, 
 	if run.Plan != nil {
 		plan = string(run.Plan)
 	}
+	jsonOr := func(b []byte) string {
+		if len(b) == 0 {
+			return "{}"
+		}
+		return string(b)
+	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (parameters, operators, what_if, entities, cells, gap_areas, summary, plan)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		string(run.Parameters), strs(run.Operators), strs(run.WhatIf), run.Entities, run.Cells, run.GapAreas, string(run.Summary), plan).Scan(&id)
+		jsonOr(run.Parameters), strs(run.Operators), strs(run.WhatIf), run.Entities, run.Cells, run.GapAreas, jsonOr(run.Summary), plan).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store the coverage run: %w%s", err, hintMigrate(err))
 	}
@@ -222,7 +228,7 @@ func StoreCoverageRun(ctx context.Context, pool *pgxpool.Pool, run CoverageRun, 
 			id, g.GapID, g.Rank, g.AreaCode, g.Environment, g.Cells, g.Households,
 			g.Students[0], g.Students[1], g.Students[2], g.Students[3], g.NoDeviceT123, g.Schools, g.SchoolStudents,
 			nullFloat(g.Nearest4GM), text(g.Nearest4GSite), nullFloat(g.NearestFiberM), g.WeightedBeneficiaries, g.Option, g.CostVND, g.Score,
-			string(g.Components), pointGeom(g.CentroidLat, g.CentroidLon), multiPolygon(g.Outline))
+			jsonOr(g.Components), pointGeom(g.CentroidLat, g.CentroidLon), multiPolygon(g.Outline))
 		if err != nil {
 			return 0, fmt.Errorf("store gap area %s: %w%s", g.GapID, err, hintMigrate(err))
 		}
