@@ -523,6 +523,10 @@ type region struct {
 	index    *geo.AreaIndex
 	rootName string // the single root's name, "" when several
 	capital  *commune
+	// derivedGeom marks parents whose polygons were made here from their
+	// children's (overlapping parts, not a valid boundary): they are written
+	// without a geometry and the importer derives the union.
+	derivedGeom map[string]bool
 }
 
 // group is a district: the parent of leaves, or a root leaf on its own.
@@ -578,10 +582,12 @@ func buildRegion(in []data.Area, seed int64, scale float64) (*region, error) {
 		return cmp.Compare(in[a].Code, in[b].Code)
 	})
 	areas := slices.Clone(in)
+	r0derived := make(map[string]bool)
 	for _, i := range order {
 		if len(areas[i].Geom) > 0 || len(children[areas[i].Code]) == 0 {
 			continue
 		}
+		r0derived[areas[i].Code] = true
 		kids := slices.Clone(children[areas[i].Code])
 		slices.SortFunc(kids, func(a, b int) int { return cmp.Compare(areas[a].Code, areas[b].Code) })
 		for _, k := range kids {
@@ -671,6 +677,7 @@ func buildRegion(in []data.Area, seed int64, scale float64) (*region, error) {
 		return cmp.Compare(a.Code, b.Code)
 	})
 	r.areas = areas
+	r.derivedGeom = r0derived
 	var roots []string
 	for i := range areas {
 		if areas[i].ParentCode == "" && len(children[areas[i].Code]) > 0 {
@@ -771,4 +778,17 @@ func envOfName(name string, km2 float64) string {
 	default:
 		return envRural
 	}
+}
+
+// outputAreas are the areas as written to areas.geojson: parents whose
+// polygons were assembled from their children carry no geometry (the
+// importer derives a valid union).
+func (r *region) outputAreas() []data.Area {
+	out := slices.Clone(r.areas)
+	for i := range out {
+		if r.derivedGeom[out[i].Code] {
+			out[i].Geom = nil
+		}
+	}
+	return out
 }

@@ -178,7 +178,7 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 	out := &outputs{dir: opts.OutDir}
 	defer out.abort()
 
-	if err := out.write(FileAreas, func(w io.Writer) error { return format.WriteAreasGeoJSON(w, rg.areas) }); err != nil {
+	if err := out.write(FileAreas, func(w io.Writer) error { return format.WriteAreasGeoJSON(w, rg.outputAreas()) }); err != nil {
 		return st, err
 	}
 	seen := ""

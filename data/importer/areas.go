@@ -296,6 +296,9 @@ func (j *job) importAreas(path string, sum *Summary) error {
 			Reason: fmt.Sprintf("the boundary of %s was not valid (%s): stored it repaired (each part made valid, the parts merged), %.2f km² → %.2f km²; check it, or fix the source (QGIS: Fix Geometries) and import again",
 				b.code, b.reason, b.before, b.after)})
 	}
+	if err := j.deriveParentGeometries(codes); err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
+	}
 	if _, err := j.tx.Exec(j.ctx, "RELEASE SAVEPOINT gapmap_file"); err != nil {
 		return fmt.Errorf("import %s: %w", file, err)
 	}
@@ -306,4 +309,27 @@ func (j *job) importAreas(path string, sum *Summary) error {
 	j.areas = nil // the index must see the new areas
 	j.addAll(ferrs)
 	return nil
+}
+
+// deriveParentGeometries gives each imported area that has no geometry but
+// has children with one the union of its children's boundaries, deepest
+// first, so a file may carry polygons at the leaves only (communes) and
+// still locate points at the district and province levels. Gaps between
+// the children (the Bắc Giang commune hole) stay gaps.
+func (j *job) deriveParentGeometries(codes []string) error {
+	for {
+		tag, err := j.tx.Exec(j.ctx, `
+			UPDATE areas p
+			SET geom = (SELECT ST_Multi(ST_CollectionExtract(ST_Union(c.geom), 3)) FROM areas c WHERE c.parent_code = p.code AND c.geom IS NOT NULL)
+			WHERE p.code = ANY($1::text[]) AND p.geom IS NULL
+			  AND EXISTS (SELECT 1 FROM areas c WHERE c.parent_code = p.code AND c.geom IS NOT NULL)
+			  AND NOT EXISTS (SELECT 1 FROM areas c WHERE c.parent_code = p.code AND c.geom IS NULL
+			                  AND EXISTS (SELECT 1 FROM areas g WHERE g.parent_code = c.code))`, codes)
+		if err != nil {
+			return fmt.Errorf("derive parent boundaries from their children: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+	}
 }
