@@ -193,7 +193,6 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-
 func targetVerdict(ok bool) string {
 	if ok {
 		return "ok"
