@@ -41,6 +41,7 @@ demo: setup build
 	$(BIN) gen --seed 1 --out $(DEMO_DIR)
 	$(BIN) import --replace $(DEMO_DIR)
 	$(BIN) analyze
+	$(BIN) allocate --out $(DEMO_DIR)/allocation
 	$(BIN) serve --addr $(ADDR)
 
 bench: setup build

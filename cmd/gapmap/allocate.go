@@ -508,7 +508,7 @@ func printAllocationSummary(w io.Writer, res *allocation.Result, info allocRunIn
 	fmt.Fprintf(w, "  needs:     %d (tier 1: %d, tier 2: %d, tier 3: %d); already served before: %d\n", t.Needs, t.NeedsTier1, t.NeedsTier2, t.NeedsTier3, res.AlreadyServed)
 	fmt.Fprintf(w, "  allocated: %d devices, %d SIMs; unmet: %d\n", len(res.Allocations), sims, t.Unmet)
 	fmt.Fprintf(w, "  flagged:   %d needs_connectivity (no 4G, no fiber: build-out), %d needs_sim (no SIM of a covering operator in stock)\n", t.NeedsConnectivity, t.NeedsSim)
-	fmt.Fprintf(w, "  devices:   %d rejected at intake, %d unused (every need met), %d allocated before\n", len(res.RejectedDevices), len(res.UnusedDevices), res.AlreadyAllocated)
+	fmt.Fprintf(w, "  devices:   %d rejected at intake, %d left in stock (only once every reachable need is met), %d allocated before\n", len(res.RejectedDevices), len(res.UnusedDevices), res.AlreadyAllocated)
 	if len(res.Conflicts) > 0 {
 		fmt.Fprintf(w, "  conflicts: %d student ids listed more than once: see conflicts.csv and fix the lists\n", len(res.Conflicts))
 	}
