@@ -25,7 +25,7 @@ type Result struct {
 	Sectors int
 	// WhatIfSectors lists the ids of the sectors added by WhatIf calls.
 	WhatIfSectors []string
-	Stats  BuildStats
+	Stats         BuildStats
 
 	// Cells are the analysis cells holding schools or homes, sorted by id.
 	Cells []CellStats
@@ -234,7 +234,7 @@ func (r *Result) Entity(i int) Entity {
 		NearestFiberM: math.Min(e.node[i], e.route[i]),
 	}
 	if e.kind[i] == kSchool {
-		x.Kind, x.SchoolStudents = KindSchool, int(e.schoolSt[i])
+		x.Kind, x.SchoolStudents = KindSchool, int(e.schoolStudents(i))
 	} else {
 		for t := 0; t < 4; t++ {
 			x.Students[t] = int(e.stud[i][t])

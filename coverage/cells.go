@@ -71,7 +71,7 @@ func (m *model) aggregate(e *entities, areas *areaTable, lo, hi int, c *CellStat
 		conn := e.connected(i)
 		if e.kind[i] == kSchool {
 			c.Schools++
-			c.SchoolStudents += int(e.schoolSt[i])
+			c.SchoolStudents += int(e.schoolStudents(i))
 			if !conn {
 				c.UnconnectedSchools++
 				c.Gap = true
@@ -301,17 +301,17 @@ func (m *model) shares(cell geo.Cell, sc *scratch, c *CellStats) error {
 			mask[j] |= pm
 		}
 		if fiberPartial {
+			// Definite answers first; exact distances only for the
+			// ambiguous candidates, and only when nothing was definite.
+			amb := sc.amb[:0]
 			for _, it := range nodeC {
-				if fib[j] {
-					break
-				}
 				d := geo.ApproxDist(clat, clon, cs, f.nodeLat[it], f.nodeLon[it], f.nodeScale[it])
 				e := geo.ApproxDistErrM(d) + cc.ErrM
 				if d+e <= m.s.FiberNodeM {
 					fib[j] = true
+					break
 				} else if d-e <= m.s.FiberNodeM {
-					la, lo := exactPos()
-					fib[j] = geo.Distance(la, lo, f.nodeLat[it], f.nodeLon[it]) <= m.s.FiberNodeM
+					amb = append(amb, -1-it)
 				}
 			}
 			for _, it := range segC {
@@ -323,10 +323,24 @@ func (m *model) shares(cell geo.Cell, sc *scratch, c *CellStats) error {
 				if d+e <= m.s.FiberRouteM {
 					fib[j] = true
 				} else if d-e <= m.s.FiberRouteM {
-					la, lo := exactPos()
-					fib[j] = geo.SegmentDistance(la, lo, f.segLat1[it], f.segLon1[it], f.segLat2[it], f.segLon2[it]) <= m.s.FiberRouteM
+					amb = append(amb, f.segParent[it])
 				}
 			}
+			for _, a := range amb {
+				if fib[j] {
+					break
+				}
+				la, lo := exactPos()
+				if a < 0 {
+					it := -1 - a
+					fib[j] = geo.Distance(la, lo, f.nodeLat[it], f.nodeLon[it]) <= m.s.FiberNodeM
+					continue
+				}
+				q := geo.NewSegQuery(la, lo)
+				cla, clo, _ := f.seg[a].ClosestSphere(&q)
+				fib[j] = (cla == la && clo == lo) || geo.Distance(la, lo, cla, clo) <= m.s.FiberRouteM
+			}
+			sc.amb = amb
 		}
 	}
 	var cnt [maxOperators]int

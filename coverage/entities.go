@@ -3,6 +3,7 @@ package coverage
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"runtime"
 	"sort"
@@ -61,7 +62,7 @@ type entities struct {
 	area     []int32
 	stud     [][4]uint16 // students living here by tier (households)
 	noDev    []uint16    // tier 1–3 students living here without a device
-	schoolSt []int32     // students of a school (reported, else counted)
+	schoolSt []int32     // students of each school, by school input index (reported, else counted)
 	flags    []uint8
 
 	// Results.
@@ -83,6 +84,9 @@ func (e *entities) isDemand(i int) bool {
 }
 
 func (e *entities) connected(i int) bool { return e.class[i] <= c4G }
+
+// students of school entity i.
+func (e *entities) schoolStudents(i int) int32 { return e.schoolSt[e.src[i]] }
 
 // entityID returns the id of entity i.
 func entityID(ds *data.Dataset, e *entities, i int) string {
@@ -142,20 +146,21 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 	if n > math.MaxInt32 {
 		return nil, st, fmt.Errorf("%d schools and households exceed the engine's limit of %d: partition the run by province", n, math.MaxInt32)
 	}
-	pos := func(i int) (float64, float64) {
-		if i < ns {
-			return ds.Schools[i].Lat, ds.Schools[i].Lon
-		}
-		return ds.Households[i-ns].Lat, ds.Households[i-ns].Lon
-	}
-	// Cells, in parallel.
+	// Positions (flat, input order) and cells, in parallel.
+	pLat, pLon := make([]float64, n), make([]float64, n)
 	cells := make([]uint64, n)
 	var badMu sync.Mutex
 	var bad []string
 	w := workers(s)
 	err := parallel(ctx, n, 8192, w, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			lat, lon := pos(i)
+			var lat, lon float64
+			if i < ns {
+				lat, lon = ds.Schools[i].Lat, ds.Schools[i].Lon
+			} else {
+				lat, lon = ds.Households[i-ns].Lat, ds.Households[i-ns].Lon
+			}
+			pLat[i], pLon[i] = lat, lon
 			c, err := geo.CellOf(lat, lon, s.Resolution)
 			if err != nil || !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
 				badMu.Lock()
@@ -180,79 +185,103 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 		}
 		return nil, st, fmt.Errorf("entities with invalid positions (fix the lat/lon columns):\n  %s", strings.Join(bad, "\n  "))
 	}
-	// Order by (cell, kind, id).
+	// Order by (cell, kind, lat, lon, id): radix on the cell, then each
+	// cell's run sorted in parallel.
 	perm := radixSortByKey(cells)
-	for lo := 0; lo < n; {
-		hi := lo + 1
-		for hi < n && cells[perm[hi]] == cells[perm[lo]] {
-			hi++
+	var runStarts []int
+	for i := 0; i < n; i++ {
+		if i == 0 || cells[perm[i]] != cells[perm[i-1]] {
+			runStarts = append(runStarts, i)
 		}
-		if hi-lo > 1 {
-			run := perm[lo:hi]
-			sort.Slice(run, func(a, b int) bool {
-				ia, ib := int(run[a]), int(run[b])
-				ka, kb := ia >= ns, ib >= ns
-				if ka != kb {
-					return !ka
-				}
-				la, oa := pos(ia)
-				lb, ob := pos(ib)
-				if la != lb {
-					return la < lb
-				}
-				if oa != ob {
-					return oa < ob
-				}
-				return idOf(ds, ia) < idOf(ds, ib)
-			})
-		}
-		lo = hi
 	}
-	// Duplicate ids would make outputs ambiguous (same-id rows at
-	// different places are caught when households are joined below).
-	for i := 1; i < n; i++ {
-		a, b := int(perm[i-1]), int(perm[i])
-		if cells[a] == cells[b] && (a >= ns) == (b >= ns) && idOf(ds, a) == idOf(ds, b) {
-			return nil, st, fmt.Errorf("duplicate id %q: school and household ids must be unique", idOf(ds, a))
+	runStarts = append(runStarts, n)
+	less := func(ia, ib int) bool {
+		ka, kb := ia >= ns, ib >= ns
+		if ka != kb {
+			return !ka
+		}
+		if pLat[ia] != pLat[ib] {
+			return pLat[ia] < pLat[ib]
+		}
+		if pLon[ia] != pLon[ib] {
+			return pLon[ia] < pLon[ib]
+		}
+		return idOf(ds, ia) < idOf(ds, ib)
+	}
+	if err := parallel(ctx, len(runStarts)-1, 1024, w, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			if run := perm[runStarts[k]:runStarts[k+1]]; len(run) > 1 {
+				sort.Slice(run, func(a, b int) bool { return less(int(run[a]), int(run[b])) })
+			}
+		}
+	}); err != nil {
+		return nil, st, err
+	}
+	// Duplicate ids would make outputs ambiguous (households are checked
+	// when students are joined below).
+	seenSchool := make(map[string]bool, ns)
+	for i := 0; i < ns; i++ {
+		if id := ds.Schools[i].ID; seenSchool[id] {
+			return nil, st, fmt.Errorf("duplicate school id %q: school ids must be unique", id)
+		} else {
+			seenSchool[id] = true
 		}
 	}
 	e := &entities{
 		n: n, kind: make([]uint8, n), src: make([]int32, n), lat: make([]float64, n), lon: make([]float64, n),
 		cell: make([]geo.Cell, n), area: make([]int32, n), stud: make([][4]uint16, n), noDev: make([]uint16, n),
-		schoolSt: make([]int32, n), flags: make([]uint8, n),
+		schoolSt: make([]int32, ns), flags: make([]uint8, n),
 	}
-	for i, p := range perm {
-		j := int(p)
-		e.cell[i] = geo.Cell(cells[j])
-		e.lat[i], e.lon[i] = pos(j)
-		if j < ns {
-			e.kind[i], e.src[i] = kSchool, int32(j)
-			sc := &ds.Schools[j]
-			e.schoolSt[i] = int32(max(0, sc.Students))
-			if s.SchoolReportedFiber && strings.EqualFold(strings.TrimSpace(sc.Internet), data.InternetFiber) {
-				e.flags[i] |= flagReportedFiber
+	inv := make([]int32, n) // input index → entity index
+	// Areas from the declared codes (the map is only read here; unknown
+	// codes are added below, in entity order).
+	const unknownCode = -2
+	if err := parallel(ctx, n, 8192, w, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			j := int(perm[i])
+			inv[j] = int32(i)
+			e.cell[i] = geo.Cell(cells[j])
+			e.lat[i], e.lon[i] = pLat[j], pLon[j]
+			code := ""
+			if j < ns {
+				e.kind[i], e.src[i] = kSchool, int32(j)
+				sc := &ds.Schools[j]
+				code = sc.AreaCode
+				e.schoolSt[j] = int32(max(0, sc.Students))
+				if s.SchoolReportedFiber && strings.EqualFold(strings.TrimSpace(sc.Internet), data.InternetFiber) {
+					e.flags[i] |= flagReportedFiber
+				}
+			} else {
+				e.kind[i], e.src[i] = kHousehold, int32(j-ns)
+				code = ds.Households[j-ns].AreaCode
 			}
-		} else {
-			e.kind[i], e.src[i] = kHousehold, int32(j-ns)
+			switch a, ok := areas.index[code]; {
+			case code == "":
+				e.area[i] = -1
+			case ok:
+				e.area[i] = a
+			default:
+				e.area[i] = unknownCode
+			}
 		}
+	}); err != nil {
+		return nil, st, err
 	}
-	cells = nil
-	// Areas: the declared code, else the deepest area containing the point.
+	cells, pLat, pLon, perm = nil, nil, nil, nil
 	var missing []int
 	for i := 0; i < n; i++ {
-		code := ""
-		if e.kind[i] == kSchool {
-			code = ds.Schools[e.src[i]].AreaCode
-		} else {
-			code = ds.Households[e.src[i]].AreaCode
-		}
-		if code == "" {
+		switch e.area[i] {
+		case -1:
 			missing = append(missing, i)
-			e.area[i] = -1
-			continue
+		case unknownCode:
+			code := ds.Households[e.src[i]].AreaCode
+			if e.kind[i] == kSchool {
+				code = ds.Schools[e.src[i]].AreaCode
+			}
+			e.area[i] = areas.add(code)
 		}
-		e.area[i] = areas.add(code)
 	}
+	// No code: the deepest area containing the point.
 	if len(missing) > 0 {
 		_ = parallel(ctx, len(missing), 1024, w, func(lo, hi int) {
 			for _, i := range missing[lo:hi] {
@@ -265,45 +294,91 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 			}
 		}
 	}
-	// Students: join to their home.
-	hh := make(map[string]int32, nh)
-	for i := 0; i < n; i++ {
-		if e.kind[i] == kHousehold {
-			id := ds.Households[e.src[i]].ID
-			if _, dup := hh[id]; dup {
-				return nil, st, fmt.Errorf("duplicate household id %q: household ids must be unique", id)
+	// Students: join to their home. Lists are usually grouped by
+	// household in household order: a cursor on the household list finds
+	// most homes without hashing; the others go through a hash table.
+	hhID := func(j int32) string { return ds.Households[j].ID }
+	tab, dup := newIDTable(ctx, nh, hhID, w)
+	if dup != "" {
+		return nil, st, fmt.Errorf("duplicate household id %q: household ids must be unique", dup)
+	}
+	home := make([]int32, len(ds.Students))
+	if err := parallel(ctx, len(ds.Students), 8192, w, func(lo, hi int) {
+		cursor := int32(-1)
+		for k := lo; k < hi; k++ {
+			id := ds.Students[k].HouseholdID
+			j := int32(-1)
+			switch {
+			case cursor >= 0 && ds.Households[cursor].ID == id:
+				j = cursor
+			case cursor+1 < int32(nh) && cursor >= 0 && ds.Households[cursor+1].ID == id:
+				j = cursor + 1
+			default:
+				j = tab.find(id, hhID)
 			}
-			hh[id] = int32(i)
+			home[k] = -1
+			if j >= 0 {
+				cursor = j
+				home[k] = inv[ns+int(j)]
+			}
+		}
+	}); err != nil {
+		return nil, st, err
+	}
+	inv = nil
+	// Tally per home, each worker owning a range of homes.
+	var orphans atomic.Int64
+	shard := (n + w - 1) / w
+	if err := parallel(ctx, w, 1, w, func(lo, hi int) {
+		for g := lo; g < hi; g++ {
+			from, to := int32(g*shard), int32(min(n, (g+1)*shard))
+			for k := range ds.Students {
+				h := home[k]
+				if h < 0 {
+					if g == 0 {
+						orphans.Add(1)
+					}
+					continue
+				}
+				if h < from || h >= to {
+					continue
+				}
+				stu := &ds.Students[k]
+				t := stu.Priority
+				if t < 0 || t > 3 {
+					t = 0
+				}
+				if e.stud[h][t] < math.MaxUint16 {
+					e.stud[h][t]++
+				}
+				if t > 0 && !stu.HasDevice && e.noDev[h] < math.MaxUint16 {
+					e.noDev[h]++
+				}
+			}
+		}
+	}); err != nil {
+		return nil, st, err
+	}
+	st.StudentsWithoutHome = int(orphans.Load())
+	// Schools without a reported count get the students listing them.
+	countSchools := false
+	for i := range ds.Schools {
+		if ds.Schools[i].Students <= 0 {
+			countSchools = true
+			break
 		}
 	}
-	var schoolCount map[string]int32
-	for i := range ds.Students {
-		stu := &ds.Students[i]
-		h, ok := hh[stu.HouseholdID]
-		if !ok {
-			st.StudentsWithoutHome++
-		} else {
-			t := stu.Priority
-			if t < 0 || t > 3 {
-				t = 0
-			}
-			if e.stud[h][t] < math.MaxUint16 {
-				e.stud[h][t]++
-			}
-			if t > 0 && !stu.HasDevice && e.noDev[h] < math.MaxUint16 {
-				e.noDev[h]++
+	if countSchools {
+		schoolCount := map[string]int32{}
+		for k := range ds.Students {
+			if id := ds.Students[k].SchoolID; id != "" {
+				schoolCount[id]++
 			}
 		}
-		if stu.SchoolID != "" {
-			if schoolCount == nil {
-				schoolCount = map[string]int32{}
+		for i := 0; i < n; i++ {
+			if e.kind[i] == kSchool && e.schoolSt[e.src[i]] == 0 {
+				e.schoolSt[e.src[i]] = schoolCount[ds.Schools[e.src[i]].ID]
 			}
-			schoolCount[stu.SchoolID]++
-		}
-	}
-	for i := 0; i < n; i++ {
-		if e.kind[i] == kSchool && e.schoolSt[i] == 0 {
-			e.schoolSt[i] = schoolCount[ds.Schools[e.src[i]].ID]
 		}
 	}
 	return e, st, ctx.Err()
@@ -377,28 +452,80 @@ type scratch struct {
 	cands     []cand
 	closest   []closest
 	areaCount []int32
-	cc    geo.ChildCenters
-	mask  []uint32
-	fib   []bool
+	cc        geo.ChildCenters
+	mask      []uint32
+	fib       []bool
+	amb       []int32
+	run       runCands
 }
 
 // classify computes the results of entities [lo, hi).
 func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 	nOps := len(m.ops)
-	for i := lo; i < hi; i++ {
-		if i > lo && e.lat[i] == e.lat[i-1] && e.lon[i] == e.lon[i-1] {
-			// Same position (village-precision homes): same answers.
-			for g := range e.cov {
-				e.cov[g][i] = e.cov[g][i-1]
-			}
-			e.near4[i], e.near4Site[i] = e.near4[i-1], e.near4Site[i-1]
-			copy(e.nearOp[i*nOps:(i+1)*nOps], e.nearOp[(i-1)*nOps:i*nOps])
-			e.node[i], e.route[i] = e.node[i-1], e.route[i-1]
-		} else {
-			m.classifyPoint(e, i, sc)
+	for i := lo; i < hi; {
+		// One cell's run: candidates found once for all its entities.
+		j := i + 1
+		for j < hi && e.cell[j] == e.cell[i] {
+			j++
 		}
-		e.class[i] = m.classOf(e, i)
+		run := j-i > 1 && m.prepareRun(e, i, j, &sc.run)
+		for k := i; k < j; k++ {
+			switch {
+			case k > i && e.lat[k] == e.lat[k-1] && e.lon[k] == e.lon[k-1]:
+				// Same position (village-precision homes): same answers.
+				for g := range e.cov {
+					e.cov[g][k] = e.cov[g][k-1]
+				}
+				e.near4[k], e.near4Site[k] = e.near4[k-1], e.near4Site[k-1]
+				copy(e.nearOp[k*nOps:(k+1)*nOps], e.nearOp[(k-1)*nOps:k*nOps])
+				e.node[k], e.route[k] = e.node[k-1], e.route[k-1]
+			case run:
+				m.classifyInRun(e, k, sc)
+			default:
+				m.classifyPoint(e, k, sc)
+			}
+			e.class[k] = m.classOf(e, k)
+		}
+		i = j
 	}
+}
+
+// classifyInRun is classifyPoint using the run's candidates (same results).
+func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
+	rc := &sc.run
+	lat, lon := e.lat[i], e.lon[i]
+	s := geo.ScaleAt(lat)
+	cov := rc.full
+	for _, k := range rc.secs {
+		g, bit := m.sec.group[k], uint32(1)<<m.sec.op[k]
+		if cov[g]&bit != 0 {
+			continue
+		}
+		switch m.approxCovers(int(k), lat, lon, s, 0) {
+		case yes:
+			cov[g] |= bit
+		case maybe:
+			if m.exactCovers(int(k), lat, lon) {
+				cov[g] |= bit
+			}
+		}
+	}
+	cov = m.overrides(cov, lat, lon, e.cell[i])
+	for g := range cov {
+		e.cov[g][i] = cov[g]
+	}
+	nOps := len(m.ops)
+	best, bestSite := math.Inf(1), int32(-1)
+	for o := 0; o < nOps; o++ {
+		d, k := m.nearestSiteIn(o, rc.sites[o], lat, lon, s, &sc.cands)
+		e.nearOp[i*nOps+o] = d
+		if k >= 0 && d < best {
+			best, bestSite = d, m.siteRefIndex(o, k)
+		}
+	}
+	e.near4[i], e.near4Site[i] = best, bestSite
+	e.node[i] = m.nearestNodeIn(rc.nodes, lat, lon, s, &sc.cands)
+	e.route[i] = m.nearestRouteIn(rc.pieces, lat, lon, s, &sc.cands, &sc.closest)
 }
 
 func (m *model) classOf(e *entities, i int) uint8 {
@@ -432,6 +559,11 @@ func (m *model) coverMasks(lat, lon float64, sc geo.Scale, cell geo.Cell) [nGrou
 			}
 		}
 	}
+	return m.overrides(cov, lat, lon, cell)
+}
+
+// overrides applies operator polygons and field measurements.
+func (m *model) overrides(cov [nGroups]uint32, lat, lon float64, cell geo.Cell) [nGroups]uint32 {
 	if m.polys != nil {
 		pm := m.polyCovers(lat, lon)
 		for g := range cov {
@@ -470,3 +602,58 @@ func (m *model) classifyPoint(e *entities, i int, sc *scratch) {
 // siteRefIndex maps (operator, site index) to the index in allSite (sites
 // are laid out operator by operator).
 func (m *model) siteRefIndex(o int, k int32) int32 { return m.siteOff[o] + k }
+
+// idTable is an open-addressing hash table from ids to item numbers
+// (0..n-1); each slot packs a 32-bit fingerprint of the id and the item,
+// and keys are compared in full on a fingerprint match, so it is exact.
+type idTable struct {
+	mask  uint64
+	slots []uint64 // fingerprint<<32 | item+1; 0: empty
+	seed  maphash.Seed
+}
+
+// newIDTable indexes items 0..n-1 by id(item); it returns a duplicated
+// id, if any.
+func newIDTable(ctx context.Context, n int, id func(int32) string, w int) (*idTable, string) {
+	size := uint64(16)
+	for size < uint64(n)*2 {
+		size <<= 1
+	}
+	t := &idTable{mask: size - 1, slots: make([]uint64, size), seed: maphash.MakeSeed()}
+	hashes := make([]uint64, n)
+	_ = parallel(ctx, n, 8192, w, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			hashes[k] = maphash.String(t.seed, id(int32(k)))
+		}
+	})
+	for k := 0; k < n; k++ {
+		h := hashes[k]
+		fp := h >> 32
+		i := h & t.mask
+		for t.slots[i] != 0 {
+			if t.slots[i]>>32 == fp && id(int32(t.slots[i]&0xFFFFFFFF)-1) == id(int32(k)) {
+				return nil, id(int32(k))
+			}
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = fp<<32 | uint64(k+1)
+	}
+	return t, ""
+}
+
+// find returns the item with id key, -1 when none.
+func (t *idTable) find(key string, id func(int32) string) int32 {
+	h := maphash.String(t.seed, key)
+	fp := h >> 32
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		v := t.slots[i]
+		if v == 0 {
+			return -1
+		}
+		if v>>32 == fp {
+			if it := int32(v&0xFFFFFFFF) - 1; id(it) == key {
+				return it
+			}
+		}
+	}
+}

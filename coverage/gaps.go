@@ -77,7 +77,7 @@ type Score struct {
 // weight is the weighted beneficiary value of entity i.
 func (m *model) weight(e *entities, i int) float64 {
 	if e.kind[i] == kSchool {
-		return m.s.SchoolWeightBase + m.s.SchoolWeightPerStudent*float64(e.schoolSt[i])
+		return m.s.SchoolWeightBase + m.s.SchoolWeightPerStudent*float64(e.schoolStudents(i))
 	}
 	w := 0.0
 	for t := 0; t < 4; t++ {
@@ -183,7 +183,7 @@ func (r *Result) buildGaps(ctx context.Context) error {
 				r.gapOfEnt[i] = int32(g)
 				if e.kind[i] == kSchool {
 					ga.Schools++
-					ga.SchoolStudents += int(e.schoolSt[i])
+					ga.SchoolStudents += int(e.schoolStudents(i))
 					ga.Score.SchoolWeighted += m.weight(e, i)
 					demand[e.area[i]]++
 				} else {

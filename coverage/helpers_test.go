@@ -8,7 +8,6 @@ import (
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
-	"github.com/gapmap/gapmap/geo"
 )
 
 // outputs renders every output file of a run.
@@ -109,5 +108,3 @@ func entityByID(t *testing.T, r *Result, kind, id string) Entity {
 }
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
-
-var _ = geo.Distance

@@ -67,6 +67,7 @@ type sectorTable struct {
 	lat, lon   []float64
 	scale      []geo.Scale
 	rangeM     []float64
+	outer2     []float64 // (range + approximation bound + 1 m)²: beyond, surely not covered
 	az         []float64 // NaN: omni
 	half       []float64 // half beamwidth in degrees
 	op         []uint8
@@ -91,7 +92,14 @@ type fiberSet struct {
 	// route segments
 	segLat1, segLon1, segLat2, segLon2 []float64
 	segScale1, segScale2               []geo.Scale
-	segGrid                            *geo.Grid
+	// Route edges prepared for exact closest points; the seg* arrays
+	// above are their pieces (≤ pieceM) for the approximation, segParent
+	// the edge of each piece.
+	seg       []geo.Segment
+	segParent []int32
+	segBox    []geo.Box
+	segMLon   []float64 // metres per degree of longitude at the piece's highest |lat|, less 0.1%
+	segGrid   *geo.Grid
 }
 
 // model is everything the per-point decisions need; it is read-only once
@@ -309,7 +317,7 @@ func (m *model) buildSectors(secs []data.Sector, env *envCache) error {
 	n := len(secs)
 	*t = sectorTable{
 		id: make([]string, n), siteID: make([]string, n), lat: make([]float64, n), lon: make([]float64, n),
-		scale: make([]geo.Scale, n), rangeM: make([]float64, n), az: make([]float64, n), half: make([]float64, n),
+		scale: make([]geo.Scale, n), rangeM: make([]float64, n), outer2: make([]float64, n), az: make([]float64, n), half: make([]float64, n),
 		op: make([]uint8, n), group: make([]int8, n), env: make([]string, n), src: secs,
 	}
 	boxes := make([]geo.Box, n)
@@ -344,6 +352,8 @@ func (m *model) buildSectors(secs []data.Sector, env *envCache) error {
 			t.az[i] = math.Mod(math.Mod(*s.AzimuthDeg, 360)+360, 360)
 			t.half[i] = s.BeamwidthDeg / 2
 		}
+		o := t.rangeM[i] + geo.ApproxDistErrM(t.rangeM[i]+2) + 1
+		t.outer2[i] = o * o
 		boxes[i] = geo.RadiusBox(s.Lat, s.Lon, t.rangeM[i]+m.cellMargin)
 		if t.rangeM[i] > m.maxR {
 			m.maxR = t.rangeM[i]
@@ -357,7 +367,7 @@ func (m *model) buildSectors(secs []data.Sector, env *envCache) error {
 	}
 	// Bucket size ≈ the typical range: most points then test one bucket
 	// of a few sectors.
-	m.covGrid = geo.NewGrid(boxes, gridStep(medianRange(t.rangeM)))
+	m.covGrid = geo.NewGrid(boxes, gridStep(medianRange(t.rangeM)/2))
 
 	// Sites per operator (4G/5G only).
 	type sp struct {
@@ -449,35 +459,47 @@ func (m *model) buildFiber(ds *data.Dataset) error {
 	f.nodeGrid = geo.NewGrid(boxes, pointGridStep(boxes))
 	routes := append([]data.FiberRoute(nil), ds.FiberRoutes...)
 	sort.SliceStable(routes, func(i, j int) bool { return routes[i].ID < routes[j].ID })
-	boxes = boxes[:0]
-	for _, r := range routes {
-		for k := 0; k+1 < len(r.Line); k++ {
-			a, b := r.Line[k], r.Line[k+1]
-			f.segLat1 = append(f.segLat1, a[1])
-			f.segLon1 = append(f.segLon1, a[0])
-			f.segLat2 = append(f.segLat2, b[1])
-			f.segLon2 = append(f.segLon2, b[0])
-			f.segScale1 = append(f.segScale1, geo.ScaleAt(a[1]))
-			f.segScale2 = append(f.segScale2, geo.ScaleAt(b[1]))
-			boxes = append(boxes, geo.Box{
-				MinLat: math.Min(a[1], b[1]), MinLon: math.Min(a[0], b[0]),
-				MaxLat: math.Max(a[1], b[1]), MaxLon: math.Max(a[0], b[0]),
-			})
+	addSeg := func(a, b orb.Point) {
+		f.seg = append(f.seg, geo.NewSegment(a[1], a[0], b[1], b[0]))
+		parent := int32(len(f.seg) - 1)
+		// Pieces of at most pieceM on the edge's great circle keep the
+		// approximation tight (its error grows with the square of the
+		// length); exact distances use the whole edge.
+		l := geo.ApproxDist(a[1], a[0], geo.ScaleAt(a[1]), b[1], b[0], geo.ScaleAt(b[1]))
+		n := int(math.Ceil(l / pieceM))
+		pts := [][2]float64{{a[1], a[0]}, {b[1], b[0]}}
+		if n > 1 {
+			pts = geo.SplitGreatCircle(a[1], a[0], b[1], b[0], n)
 		}
-		if len(r.Line) == 1 {
-			p := r.Line[0]
-			f.segLat1 = append(f.segLat1, p[1])
-			f.segLon1 = append(f.segLon1, p[0])
-			f.segLat2 = append(f.segLat2, p[1])
-			f.segLon2 = append(f.segLon2, p[0])
-			f.segScale1 = append(f.segScale1, geo.ScaleAt(p[1]))
-			f.segScale2 = append(f.segScale2, geo.ScaleAt(p[1]))
-			boxes = append(boxes, geo.PointBox(p[1], p[0]))
+		for k := 0; k+1 < len(pts); k++ {
+			p, q := pts[k], pts[k+1]
+			f.segLat1 = append(f.segLat1, p[0])
+			f.segLon1 = append(f.segLon1, p[1])
+			f.segLat2 = append(f.segLat2, q[0])
+			f.segLon2 = append(f.segLon2, q[1])
+			f.segScale1 = append(f.segScale1, geo.ScaleAt(p[0]))
+			f.segScale2 = append(f.segScale2, geo.ScaleAt(q[0]))
+			f.segParent = append(f.segParent, parent)
+			box := geo.Box{MinLat: math.Min(p[0], q[0]), MinLon: math.Min(p[1], q[1]), MaxLat: math.Max(p[0], q[0]), MaxLon: math.Max(p[1], q[1])}
+			f.segBox = append(f.segBox, box)
+			_, ml := geo.LocalScale(math.Min(89.9, math.Max(math.Abs(p[0]), math.Abs(q[0]))))
+			f.segMLon = append(f.segMLon, ml*0.999)
 		}
 	}
-	f.segGrid = geo.NewGrid(boxes, 0.02)
+	for _, r := range routes {
+		for k := 0; k+1 < len(r.Line); k++ {
+			addSeg(r.Line[k], r.Line[k+1])
+		}
+		if len(r.Line) == 1 {
+			addSeg(r.Line[0], r.Line[0])
+		}
+	}
+	f.segGrid = geo.NewGrid(f.segBox, 0.02)
 	return nil
 }
+
+// pieceM is the longest piece of a fiber route edge in the approximation.
+const pieceM = 1000
 
 func (m *model) buildPolygons(polys []OperatorPolygon) error {
 	if len(polys) == 0 {
@@ -581,7 +603,11 @@ const (
 // edge to tell.
 func (m *model) approxCovers(k int, lat, lon float64, sc geo.Scale, slack float64) tri {
 	t := &m.sec
-	d := geo.ApproxDist(t.lat[k], t.lon[k], t.scale[k], lat, lon, sc)
+	dx, dy := geo.ApproxOffset(t.lat[k], t.lon[k], t.scale[k], lat, lon, sc)
+	if d2 := dx*dx + dy*dy; d2 > t.outer2[k] && slack <= 1 {
+		return no // beyond range + error bound + 1 m: no sqrt needed
+	}
+	d := math.Sqrt(dx*dx + dy*dy)
 	e := geo.ApproxDistErrM(d) + slack
 	R := t.rangeM[k]
 	if d-e > R {
@@ -631,32 +657,58 @@ func (m *model) nearestSite(o int, lat, lon float64, sc geo.Scale, buf *[]cand) 
 	if len(ss.id) == 0 {
 		return math.Inf(1), -1
 	}
-	best, lim := math.Inf(1), math.Inf(1)
 	c := (*buf)[:0]
+	best, lim := math.Inf(1), math.Inf(1)
 	ss.grid.Search(lat, lon, func(items []int32) float64 {
-		for _, it := range items {
-			d := geo.ApproxDist(lat, lon, sc, ss.lat[it], ss.lon[it], ss.scale[it])
-			if d <= lim {
-				c = append(c, cand{it, d})
-				if d < best {
-					best = d
-					lim = best + 2*geo.ApproxDistErrM(best) + 1e-6
-				}
-			}
-		}
+		c, best, lim = scanPoints(c, items, lat, lon, sc, ss.lat, ss.lon, ss.scale, best, lim)
 		return lim
 	})
+	*buf = c
+	return exactNearest(c, lim, lat, lon, ss.lat, ss.lon)
+}
+
+// nearestSiteIn is nearestSite over a candidate list known to hold the
+// nearest site (see runCands).
+func (m *model) nearestSiteIn(o int, items []int32, lat, lon float64, sc geo.Scale, buf *[]cand) (float64, int32) {
+	ss := &m.sites[o]
+	if len(items) == 0 {
+		return math.Inf(1), -1
+	}
+	c, _, lim := scanPoints((*buf)[:0], items, lat, lon, sc, ss.lat, ss.lon, ss.scale, math.Inf(1), math.Inf(1))
+	*buf = c
+	return exactNearest(c, lim, lat, lon, ss.lat, ss.lon)
+}
+
+// scanPoints appends the items whose approximate distance may be the
+// least, updating the best approximate distance and the limit (best plus
+// twice the approximation bound) beyond which an item cannot be nearest.
+func scanPoints(c []cand, items []int32, lat, lon float64, sc geo.Scale, plat, plon []float64, pscale []geo.Scale, best, lim float64) ([]cand, float64, float64) {
+	for _, it := range items {
+		d := geo.ApproxDist(lat, lon, sc, plat[it], plon[it], pscale[it])
+		if d <= lim {
+			c = append(c, cand{it, d})
+			if d < best {
+				best = d
+				lim = best + 2*geo.ApproxDistErrM(best) + 1e-6
+			}
+		}
+	}
+	return c, best, lim
+}
+
+// exactNearest computes the geodesic to every candidate within lim and
+// returns the least (ties to the smaller index).
+func exactNearest(c []cand, lim, lat, lon float64, plat, plon []float64) (float64, int32) {
 	bd, bi := math.Inf(1), int32(-1)
 	for _, x := range c {
 		if x.d > lim {
 			continue
 		}
-		d := geo.Distance(lat, lon, ss.lat[x.i], ss.lon[x.i])
+		d := geo.Distance(lat, lon, plat[x.i], plon[x.i])
 		if d < bd || (d == bd && x.i < bi) {
 			bd, bi = d, x.i
 		}
 	}
-	*buf = c
 	return bd, bi
 }
 
@@ -671,66 +723,108 @@ func (m *model) nearestNode(lat, lon float64, sc geo.Scale, buf *[]cand) float64
 	if len(f.nodeLat) == 0 {
 		return math.Inf(1)
 	}
-	best, lim := math.Inf(1), math.Inf(1)
 	c := (*buf)[:0]
+	best, lim := math.Inf(1), math.Inf(1)
 	f.nodeGrid.Search(lat, lon, func(items []int32) float64 {
-		for _, it := range items {
-			d := geo.ApproxDist(lat, lon, sc, f.nodeLat[it], f.nodeLon[it], f.nodeScale[it])
-			if d <= lim {
-				c = append(c, cand{it, d})
-				if d < best {
-					best = d
-					lim = best + 2*geo.ApproxDistErrM(best) + 1e-6
-				}
-			}
-		}
+		c, best, lim = scanPoints(c, items, lat, lon, sc, f.nodeLat, f.nodeLon, f.nodeScale, best, lim)
 		return lim
 	})
-	bd := math.Inf(1)
-	for _, x := range c {
-		if x.d > lim {
-			continue
-		}
-		if d := geo.Distance(lat, lon, f.nodeLat[x.i], f.nodeLon[x.i]); d < bd {
-			bd = d
-		}
-	}
 	*buf = c
-	return bd
+	d, _ := exactNearest(c, lim, lat, lon, f.nodeLat, f.nodeLon)
+	return d
+}
+
+// nearestNodeIn is nearestNode over a candidate list.
+func (m *model) nearestNodeIn(items []int32, lat, lon float64, sc geo.Scale, buf *[]cand) float64 {
+	f := &m.fiber
+	if len(items) == 0 {
+		return math.Inf(1)
+	}
+	c, _, lim := scanPoints((*buf)[:0], items, lat, lon, sc, f.nodeLat, f.nodeLon, f.nodeScale, math.Inf(1), math.Inf(1))
+	*buf = c
+	d, _ := exactNearest(c, lim, lat, lon, f.nodeLat, f.nodeLon)
+	return d
 }
 
 type closest struct{ lat, lon, ang float64 }
 
 // nearestRoute returns the exact (PostGIS-semantics) distance to the
-// nearest fiber route segment. Candidates within the approximation's
-// bounds are compared on the sphere first; only those whose spherical
-// distance is within the sphere/ellipsoid ratio bound of the best, and
-// whose closest point is distinct, get a geodesic.
+// nearest fiber route edge. Pieces within the approximation's bounds are
+// compared on the sphere first; only edges whose spherical distance is
+// within the sphere/ellipsoid ratio bound of the best, and whose closest
+// point is distinct, get a geodesic.
 func (m *model) nearestRoute(lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *[]closest) float64 {
 	f := &m.fiber
 	if len(f.segLat1) == 0 {
 		return math.Inf(1)
 	}
-	bestHi := math.Inf(1) // smallest upper bound (approx + its error)
 	c := (*buf)[:0]
+	bestHi := math.Inf(1) // smallest upper bound (approx + its error)
 	f.segGrid.Search(lat, lon, func(items []int32) float64 {
-		for _, it := range items {
-			d, e := geo.ApproxSegmentDist(lat, lon, sc, f.segLat1[it], f.segLon1[it], f.segScale1[it], f.segLat2[it], f.segLon2[it], f.segScale2[it])
-			if d-e <= bestHi {
-				c = append(c, cand{it, d - e})
-				if d+e < bestHi {
-					bestHi = d + e
-				}
-			}
-		}
+		c, bestHi = m.scanPieces(c, items, lat, lon, sc, bestHi)
 		return bestHi + geo.ApproxDistErrM(bestHi) + 1e-6
 	})
-	// Keep the candidates that can still be nearest, once each (a
-	// segment is listed in every bucket its box overlaps).
+	*buf = c
+	return m.exactRoute(c, bestHi, lat, lon, cbuf)
+}
+
+// nearestRouteIn is nearestRoute over a candidate list of pieces.
+func (m *model) nearestRouteIn(items []int32, lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *[]closest) float64 {
+	if len(items) == 0 {
+		return math.Inf(1)
+	}
+	c, bestHi := m.scanPieces((*buf)[:0], items, lat, lon, sc, math.Inf(1))
+	*buf = c
+	return m.exactRoute(c, bestHi, lat, lon, cbuf)
+}
+
+// scanPieces appends the route pieces that may be nearest (approximate
+// lower bound ≤ the least upper bound so far).
+func (m *model) scanPieces(c []cand, items []int32, lat, lon float64, sc geo.Scale, bestHi float64) ([]cand, float64) {
+	f := &m.fiber
+	mlon := sc.MLon * 0.999
+	const mlat = 110_574 * 0.999
+	for _, it := range items {
+		// A lower bound from the piece's box first (cheap).
+		b := &f.segBox[it]
+		dy, dx := 0.0, 0.0
+		if lat < b.MinLat {
+			dy = (b.MinLat - lat) * mlat
+		} else if lat > b.MaxLat {
+			dy = (lat - b.MaxLat) * mlat
+		}
+		ml := mlon
+		if f.segMLon[it] < ml {
+			ml = f.segMLon[it]
+		}
+		if lon < b.MinLon {
+			dx = (b.MinLon - lon) * ml
+		} else if lon > b.MaxLon {
+			dx = (lon - b.MaxLon) * ml
+		}
+		if dx*dx+dy*dy > bestHi*bestHi {
+			continue
+		}
+		d, e := geo.ApproxSegmentDist(lat, lon, sc, f.segLat1[it], f.segLon1[it], f.segScale1[it], f.segLat2[it], f.segLon2[it], f.segScale2[it])
+		if d-e <= bestHi {
+			c = append(c, cand{it, d - e})
+			if d+e < bestHi {
+				bestHi = d + e
+			}
+		}
+	}
+	return c, bestHi
+}
+
+// exactRoute finishes a route search: the edges of the candidate pieces
+// that can still be nearest, once each, compared on the sphere, then
+// geodesics for the few that matter.
+func (m *model) exactRoute(c []cand, bestHi, lat, lon float64, cbuf *[]closest) float64 {
+	f := &m.fiber
 	k := 0
 	for _, x := range c {
 		if x.d <= bestHi {
-			c[k] = x
+			c[k] = cand{f.segParent[x.i], x.d}
 			k++
 		}
 	}
@@ -738,11 +832,12 @@ func (m *model) nearestRoute(lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *
 	sort.Slice(c, func(a, b int) bool { return c[a].i < c[b].i })
 	cl := (*cbuf)[:0]
 	minAng := math.Inf(1)
+	q := geo.NewSegQuery(lat, lon)
 	for j, x := range c {
 		if j > 0 && c[j-1].i == x.i {
 			continue
 		}
-		la, lo, ang := geo.SegmentClosestSphere(lat, lon, f.segLat1[x.i], f.segLon1[x.i], f.segLat2[x.i], f.segLon2[x.i])
+		la, lo, ang := f.seg[x.i].ClosestSphere(&q)
 		cl = append(cl, closest{la, lo, ang})
 		if ang < minAng {
 			minAng = ang
@@ -772,8 +867,138 @@ func (m *model) nearestRoute(lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *
 			bd = d
 		}
 	}
-	*buf, *cbuf = c, cl
+	*cbuf = cl
 	return bd
+}
+
+// runCands are the candidates for a run of entities lying within radius
+// rho of a centre (the entities of one analysis cell): every site, node
+// and route piece that can be nearest to one of them, every sector that
+// can cover some of them, and the operators whose sectors cover them all.
+type runCands struct {
+	lat, lon, rho float64
+	sc            geo.Scale
+	sites         [][]int32 // per operator
+	nodes, pieces []int32
+	secs          []int32
+	full          [nGroups]uint32
+}
+
+// prepareRun fills rc for the entities [lo, hi) (one cell, so within the
+// coverage grid's margin of their centre); false when they spread too far
+// for the shortcut.
+func (m *model) prepareRun(e *entities, lo, hi int, rc *runCands) bool {
+	minLat, maxLat, minLon, maxLon := e.lat[lo], e.lat[lo], e.lon[lo], e.lon[lo]
+	for i := lo + 1; i < hi; i++ {
+		minLat, maxLat = min(minLat, e.lat[i]), max(maxLat, e.lat[i])
+		minLon, maxLon = min(minLon, e.lon[i]), max(maxLon, e.lon[i])
+	}
+	rc.lat, rc.lon = (minLat+maxLat)/2, (minLon+maxLon)/2
+	rc.sc = geo.ScaleAt(rc.lat)
+	rho := 0.0
+	for i := lo; i < hi; i++ {
+		rho = max(rho, geo.ApproxDist(rc.lat, rc.lon, rc.sc, e.lat[i], e.lon[i], geo.ScaleAt(e.lat[i])))
+	}
+	rc.rho = rho*1.001 + 0.01
+	if rc.rho > m.cellMargin {
+		return false
+	}
+	// Sectors: the centre's bucket lists every sector that reaches within
+	// cellMargin of the centre.
+	rc.secs = rc.secs[:0]
+	rc.full = [nGroups]uint32{}
+	for _, k := range m.covGrid.At(rc.lat, rc.lon) {
+		g, bit := m.sec.group[k], uint32(1)<<m.sec.op[k]
+		if rc.full[g]&bit != 0 || m.polyMask[g]&bit != 0 {
+			continue
+		}
+		switch m.discCovers(int(k), rc.lat, rc.lon, rc.sc, rc.rho) {
+		case yes:
+			rc.full[g] |= bit
+		case maybe:
+			rc.secs = append(rc.secs, k)
+		}
+	}
+	// Nearest-point candidates: d(centre) − rho − err ≤ least d(centre) + rho + err.
+	if len(rc.sites) < len(m.ops) {
+		rc.sites = make([][]int32, len(m.ops))
+	}
+	for o := range m.ops {
+		ss := &m.sites[o]
+		rc.sites[o] = rc.sites[o][:0]
+		if len(ss.id) > 0 {
+			rc.sites[o] = runPoints(rc.sites[o], ss.grid, rc, ss.lat, ss.lon, ss.scale)
+		}
+	}
+	f := &m.fiber
+	rc.nodes = rc.nodes[:0]
+	if len(f.nodeLat) > 0 {
+		rc.nodes = runPoints(rc.nodes, f.nodeGrid, rc, f.nodeLat, f.nodeLon, f.nodeScale)
+	}
+	rc.pieces = rc.pieces[:0]
+	if len(f.segLat1) > 0 {
+		upper := math.Inf(1)
+		type pc struct {
+			i  int32
+			lo float64
+		}
+		var tmp []pc
+		// The distance to an edge (closest point on the sphere, geodesic
+		// on the ellipsoid) moves by at most ~1.006× the move of the
+		// point: widen rho by 1% and 10 cm.
+		rho := rc.rho*1.01 + 0.1
+		f.segGrid.Search(rc.lat, rc.lon, func(items []int32) float64 {
+			for _, it := range items {
+				d, e := geo.ApproxSegmentDist(rc.lat, rc.lon, rc.sc, f.segLat1[it], f.segLon1[it], f.segScale1[it], f.segLat2[it], f.segLon2[it], f.segScale2[it])
+				// The error bound at the run's points is at most that at
+				// the centre plus the growth of ApproxDistErrM over rho.
+				e = e*1.01 + geo.ApproxDistErrM(d+rho) - geo.ApproxDistErrM(math.Max(0, d-rho)) + 0.01
+				if d-e-rho <= upper {
+					tmp = append(tmp, pc{it, d - e - rho})
+					if d+e+rho < upper {
+						upper = d + e + rho
+					}
+				}
+			}
+			return upper + rho + geo.ApproxDistErrM(upper+rho) + 1e-6
+		})
+		for _, x := range tmp {
+			if x.lo <= upper {
+				rc.pieces = append(rc.pieces, x.i)
+			}
+		}
+	}
+	return true
+}
+
+// runPoints lists the points of grid g that can be nearest to a point of
+// the run's disc.
+func runPoints(out []int32, g *geo.Grid, rc *runCands, plat, plon []float64, pscale []geo.Scale) []int32 {
+	upper := math.Inf(1)
+	start := len(out)
+	var ds []float64
+	g.Search(rc.lat, rc.lon, func(items []int32) float64 {
+		for _, it := range items {
+			d := geo.ApproxDist(rc.lat, rc.lon, rc.sc, plat[it], plon[it], pscale[it])
+			e := geo.ApproxDistErrM(d + rc.rho)
+			if d-e-rc.rho <= upper {
+				out = append(out, it)
+				ds = append(ds, d-e-rc.rho)
+				if d+e+rc.rho < upper {
+					upper = d + e + rc.rho
+				}
+			}
+		}
+		return upper + rc.rho + geo.ApproxDistErrM(upper+rc.rho) + 1e-6
+	})
+	k := start
+	for j, it := range out[start:] {
+		if ds[j] <= upper {
+			out[k] = it
+			k++
+		}
+	}
+	return out[:k]
 }
 
 // polyCovers reports which operators' polygons of group g contain the

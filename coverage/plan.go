@@ -377,7 +377,7 @@ func (h *celfHeap) Less(i, j int) bool {
 	return a.k < b.k
 }
 func (h *celfHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *celfHeap) Push(x any)   { h.items = append(h.items, x.(celfItem)) }
+func (h *celfHeap) Push(x any)    { h.items = append(h.items, x.(celfItem)) }
 func (h *celfHeap) Pop() any {
 	n := len(h.items)
 	it := h.items[n-1]

@@ -38,9 +38,11 @@ func bruteEntity(r *Result, i int) (cov [nGroups]uint32, near []float64, node, r
 	for k := range m.fiber.nodeLat {
 		node = math.Min(node, geo.Distance(lat, lon, m.fiber.nodeLat[k], m.fiber.nodeLon[k]))
 	}
-	f := &m.fiber
-	for k := range f.segLat1 {
-		route = math.Min(route, geo.SegmentDistance(lat, lon, f.segLat1[k], f.segLon1[k], f.segLat2[k], f.segLon2[k]))
+	for _, rt := range r.in.Dataset.FiberRoutes {
+		for k := 0; k+1 < len(rt.Line); k++ {
+			a, b := rt.Line[k], rt.Line[k+1]
+			route = math.Min(route, geo.SegmentDistance(lat, lon, a[1], a[0], b[1], b[0]))
+		}
 	}
 	return
 }
@@ -65,7 +67,7 @@ func TestExactAgainstBruteForce(t *testing.T) {
 			if node != r.e.node[i] {
 				t.Fatalf("seed %d entity %d: node %.9f, brute force %.9f", seed, i, r.e.node[i], node)
 			}
-			if math.Abs(route-r.e.route[i]) > 1e-9 {
+			if route != r.e.route[i] {
 				t.Fatalf("seed %d entity %d: route %.9f, brute force %.9f", seed, i, r.e.route[i], route)
 			}
 		}
@@ -111,10 +113,12 @@ func TestSharesAgainstBruteForce(t *testing.T) {
 					fib = true
 				}
 			}
-			f := &m.fiber
-			for x := range f.segLat1 {
-				if geo.SegmentDistance(la, lo, f.segLat1[x], f.segLon1[x], f.segLat2[x], f.segLon2[x]) <= r.Settings.FiberRouteM {
-					fib = true
+			for _, rt := range r.in.Dataset.FiberRoutes {
+				for x := 0; x+1 < len(rt.Line); x++ {
+					a, b := rt.Line[x], rt.Line[x+1]
+					if geo.SegmentDistance(la, lo, a[1], a[0], b[1], b[0]) <= r.Settings.FiberRouteM {
+						fib = true
+					}
 				}
 			}
 			if fib {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
-	"time"
 	"sort"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"

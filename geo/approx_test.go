@@ -243,3 +243,24 @@ func TestDistanceEqualsInverse(t *testing.T) {
 		}
 	}
 }
+
+// Prepared segments give bit-identical answers.
+func TestPreparedSegment(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	for k := 0; k < 20000; k++ {
+		lat := 8 + 16*r.Float64()
+		lon := 102 + 8*r.Float64()
+		lat1, lon1 := Direct(lat, lon, 360*r.Float64(), 20000*r.Float64())
+		lat2, lon2 := Direct(lat1, lon1, 360*r.Float64(), 10000*r.Float64())
+		if k%50 == 0 {
+			lat2, lon2 = lat1, lon1
+		}
+		a, b, c := SegmentClosestSphere(lat, lon, lat1, lon1, lat2, lon2)
+		g := NewSegment(lat1, lon1, lat2, lon2)
+		q := NewSegQuery(lat, lon)
+		x, y, z := g.ClosestSphere(&q)
+		if a != x || b != y || c != z {
+			t.Fatalf("prepared %v %v %v, direct %v %v %v", x, y, z, a, b, c)
+		}
+	}
+}

@@ -168,6 +168,126 @@ func ApproxSegmentDist(lat, lon float64, s Scale, lat1, lon1 float64, s1 Scale, 
 	// point on a sphere, not on the ellipsoid (the foot moves by up to
 	// ~0.3% of d, which changes the distance by up to ~1e-5·d); the bound
 	// below is several times both, plus the error of the ends' offsets.
-	far := math.Max(math.Sqrt(ax*ax+ay*ay), math.Sqrt(bx*bx+by*by))
+	far := max(math.Sqrt(ax*ax+ay*ay), math.Sqrt(bx*bx+by*by))
 	return d, ApproxDistErrM(far) + l2/(2*6_300_000) + 5e-5*d + 0.01
+}
+
+// Segment is a great-circle segment prepared for many closest-point
+// queries: the same computation as SegmentClosestSphere with the
+// per-segment parts (end points on the unit sphere, normal, bisector)
+// computed once, so results are bit-identical.
+type Segment struct {
+	s, e     gpt
+	vs, ve   vec3
+	n        vec3 // normalised crossLL(s, e)
+	c        vec3 // normalised bisector of vs, ve
+	sc       float64
+	degen    bool // zero length
+	antipode bool
+	sinS     float64
+	cosS     float64
+	sinE     float64
+	cosE     float64
+}
+
+// NewSegment prepares the segment (lat1, lon1)–(lat2, lon2).
+func NewSegment(lat1, lon1, lat2, lon2 float64) Segment {
+	g := Segment{s: toGpt(lat1, lon1), e: toGpt(lat2, lon2)}
+	g.degen = g.s == g.e
+	g.vs, g.ve = g.s.cart(), g.e.cart()
+	g.n = crossLL(g.s, g.e)
+	g.n.normalize()
+	g.antipode = g.vs.x == -g.ve.x && g.vs.y == -g.ve.y && g.vs.z == -g.ve.z
+	g.c = vec3{g.vs.x + g.ve.x, g.vs.y + g.ve.y, g.vs.z + g.ve.z}
+	g.c.normalize()
+	g.sc = g.vs.dot(g.c)
+	g.sinS, g.cosS = math.Sincos(g.s.lat)
+	g.sinE, g.cosE = math.Sincos(g.e.lat)
+	return g
+}
+
+// SegQuery is a query point prepared for Segment.ClosestSphere.
+type SegQuery struct {
+	p          gpt
+	v          vec3
+	sinP, cosP float64
+}
+
+// NewSegQuery prepares (lat, lon).
+func NewSegQuery(lat, lon float64) SegQuery {
+	q := SegQuery{p: toGpt(lat, lon)}
+	q.v = q.p.cart()
+	q.sinP, q.cosP = math.Sincos(q.p.lat)
+	return q
+}
+
+// sphereDistPre is sphereDist(s, e) with the sines and cosines of the
+// latitudes given.
+func sphereDistPre(s, e gpt, sinLatS, cosLatS, sinLatE, cosLatE float64) float64 {
+	dlon := e.lon - s.lon
+	sinDlon, cosDlon := math.Sincos(dlon)
+	a1 := cosLatE * sinDlon
+	a2 := cosLatS*sinLatE - sinLatS*cosLatE*cosDlon
+	a := math.Sqrt(a1*a1 + a2*a2)
+	b := sinLatS*sinLatE + cosLatS*cosLatE*cosDlon
+	return math.Atan2(a, b)
+}
+
+// ClosestSphere is SegmentClosestSphere for a prepared segment and point.
+func (g *Segment) ClosestSphere(q *SegQuery) (clat, clon, angle float64) {
+	var best gpt
+	var bestD float64
+	if g.degen {
+		best, bestD = g.s, sphereDistPre(q.p, g.s, q.sinP, q.cosP, g.sinS, g.cosS)
+	} else {
+		d := q.v.dot(g.n)
+		k := vec3{q.v.x - g.n.x*d, q.v.y - g.n.y*d, q.v.z - g.n.z*d}
+		k.normalize()
+		gk := gpt{math.Asin(k.z), math.Atan2(k.y, k.x)}
+		best, bestD = gk, math.Inf(1)
+		if g.inConePre(gk) && math.Abs(g.n.dot(gk.cart())) <= 1e-12 {
+			bestD = sphereDist(q.p, gk)
+		}
+		if d := sphereDistPre(q.p, g.s, q.sinP, q.cosP, g.sinS, g.cosS); d < bestD {
+			best, bestD = g.s, d
+		}
+		if d := sphereDistPre(q.p, g.e, q.sinP, q.cosP, g.sinE, g.cosE); d < bestD {
+			best, bestD = g.e, d
+		}
+	}
+	return 180.0 * best.lat / math.Pi, 180.0 * best.lon / math.Pi, bestD
+}
+
+func (g *Segment) inConePre(p gpt) bool {
+	if g.antipode {
+		return true
+	}
+	pc := p.cart().dot(g.c)
+	return pc > g.sc || math.Abs(pc-g.sc) < 2e-16
+}
+
+// SplitGreatCircle returns n+1 points (lat, lon in degrees) dividing the
+// great-circle edge (lat1, lon1)–(lat2, lon2) into n equal arcs on the
+// sphere PostGIS geography edges live on; the first and last are the ends
+// themselves. Sub-arcs lie on the edge's great circle, so the closest point
+// of the edge is the closest of its sub-arcs' (up to rounding).
+func SplitGreatCircle(lat1, lon1, lat2, lon2 float64, n int) [][2]float64 {
+	out := make([][2]float64, 0, n+1)
+	out = append(out, [2]float64{lat1, lon1})
+	a, b := toGpt(lat1, lon1).cart(), toGpt(lat2, lon2).cart()
+	omega := math.Acos(math.Max(-1, math.Min(1, a.dot(b))))
+	so := math.Sin(omega)
+	for k := 1; k < n; k++ {
+		t := float64(k) / float64(n)
+		var p vec3
+		if so < 1e-15 {
+			p = vec3{a.x + t*(b.x-a.x), a.y + t*(b.y-a.y), a.z + t*(b.z-a.z)}
+		} else {
+			wa, wb := math.Sin((1-t)*omega)/so, math.Sin(t*omega)/so
+			p = vec3{wa*a.x + wb*b.x, wa*a.y + wb*b.y, wa*a.z + wb*b.z}
+		}
+		p.normalize()
+		out = append(out, [2]float64{180 * math.Asin(p.z) / math.Pi, 180 * math.Atan2(p.y, p.x) / math.Pi})
+	}
+	return append(out, [2]float64{lat2, lon2})
 }

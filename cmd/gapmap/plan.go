@@ -68,6 +68,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	limitMemory(e.getenv)
 	in, readTime, err := cf.readInput(ctx, e)
 	if err != nil {
 		return err
