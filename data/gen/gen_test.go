@@ -18,40 +18,12 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/geo"
+	realdatadir "github.com/gapmap/gapmap/internal/realdata"
 	"github.com/paulmach/orb"
 )
 
-// realdata returns the directory of the shared real test data: env
-// GAPMAP_REALDATA, else ../shared/realdata next to the repository root (the
-// directory holding go.mod).
-func realdata(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("GAPMAP_REALDATA"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Fatalf("GAPMAP_REALDATA=%s: %v", d, err)
-		}
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory; set GAPMAP_REALDATA to the real test data directory")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "realdata")
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("real test data not found at %s (expected ../shared/realdata next to the repository); set GAPMAP_REALDATA: %v", d, err)
-	}
-	return d
-}
+// realdata returns the directory of the shared real test data.
+func realdata(t testing.TB) string { return realdatadir.Dir(t) }
 
 func bacGiang(t *testing.T) string {
 	return filepath.Join(realdata(t), "bac_giang", "communes.geojson")

@@ -18,6 +18,7 @@ import (
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
+	realdatadir "github.com/gapmap/gapmap/internal/realdata"
 	"github.com/paulmach/orb"
 )
 
@@ -355,33 +356,8 @@ func TestXLSXVietnameseHeaderErrors(t *testing.T) {
 	checkErrors(t, errs, "ho_gia_dinh.xlsx", want{Row: 3, Column: "Vĩ độ", Value: "abc", Reason: "latitude is not a number", Partial: true})
 }
 
-// realdata returns the shared real-data directory: $GAPMAP_REALDATA, else
-// ../shared/realdata from the repository root (the directory of go.mod).
-func realdata(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("GAPMAP_REALDATA"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (go.mod) above the test directory: set GAPMAP_REALDATA to the realdata directory")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "realdata")
-	if _, err := os.Stat(filepath.Join(d, "bac_giang", "communes.geojson")); err != nil {
-		t.Fatalf("the real data is missing (%v): put it at %s or set GAPMAP_REALDATA to its directory", err, d)
-	}
-	return d
-}
+// realdata returns the shared real-data directory.
+func realdata(t testing.TB) string { return realdatadir.Dir(t) }
 
 // bacGiangCommunes converts the real Bắc Giang communes to an areas file
 // (codes BG001…, no parent: only communes are loaded).
