@@ -430,12 +430,12 @@ func resetPeakRSS() {
 // (analyze, plan, bench coverage) unless GOMEMLIMIT is set: the GC then
 // collects harder instead of letting the heap grow to twice the live data
 // (a national dataset is ~5.5 GB live before the engine starts). The limit
-// is 12 GiB or three quarters of the machine's memory, the smaller.
+// is 11 GiB or three quarters of the machine's memory, the smaller.
 func limitMemory(getenv func(string) string) {
 	if getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := int64(12 << 30)
+	limit := int64(11 << 30)
 	if total := procMeminfoBytes("MemTotal"); total > 0 && total*3/4 < limit {
 		limit = total * 3 / 4
 	}
