@@ -126,6 +126,15 @@ func strs(s []string) []string {
 	return s
 }
 
+// floats never sends NULL for an empty array (a run without sectors has
+// no operators).
+func floats(f []float64) []float64 {
+	if f == nil {
+		return []float64{}
+	}
+	return f
+}
+
 func pointGeom(lat, lon float64) *geom.Point {
 	return geom.NewPointFlat(geom.XY, []float64{lon, lat}).SetSRID(SRID)
 }
@@ -210,7 +219,7 @@ func StoreCoverageRun(ctx context.Context, pool *pgxpool.Pool, run CoverageRun, 
 			int32(c.Students[0]), int32(c.Students[1]), int32(c.Students[2]), int32(c.Students[3]), int32(c.NoDeviceT123),
 			int32(c.HouseholdsByClass[0]), int32(c.HouseholdsByClass[1]), int32(c.HouseholdsByClass[2]), int32(c.HouseholdsByClass[3]), int32(c.HouseholdsByClass[4]),
 			int32(c.UnconnectedHouseholds), int32(c.UnconnectedStudents[0]), int32(c.UnconnectedStudents[1]), int32(c.UnconnectedStudents[2]), int32(c.UnconnectedStudents[3]),
-			int32(c.UnconnectedSchools), c.Share4GAny, c.ShareFiber, c.Share4G, strs(c.ServedOperators), c.Gap, int32(c.GapCells), text(c.GapID), int32(c.Cells),
+			int32(c.UnconnectedSchools), c.Share4GAny, c.ShareFiber, floats(c.Share4G), strs(c.ServedOperators), c.Gap, int32(c.GapCells), text(c.GapID), int32(c.Cells),
 			polygonGeom(ring),
 		}, nil
 	}))
