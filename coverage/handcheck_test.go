@@ -3,9 +3,9 @@ package coverage
 import (
 	"context"
 	"encoding/json"
+	"github.com/gapmap/gapmap/internal/realdata"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,16 +124,12 @@ func TestFiberDistances(t *testing.T) {
 }
 
 // realCommunes reads the real Bắc Giang communes (test data beside the
-// repository), skipping when absent.
+// repository; the test fails when it is missing).
 func realCommunes(t *testing.T) []data.Area {
 	t.Helper()
-	path := os.Getenv("GAPMAP_REALDATA")
-	if path == "" {
-		path = filepath.Join("..", "..", "shared", "realdata")
-	}
-	b, err := os.ReadFile(filepath.Join(path, "bac_giang", "communes.geojson"))
+	b, err := os.ReadFile(realdata.Path(t, "bac_giang", "communes.geojson"))
 	if err != nil {
-		t.Skipf("real communes not found (%v): set GAPMAP_REALDATA to shared/realdata", err)
+		t.Fatal(err)
 	}
 	var fc struct {
 		Features []struct {
