@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -105,24 +102,8 @@ func benchAllocation(ctx context.Context, e *env, args []string) error {
 
 // allocPeakRSS reads the process's peak resident set size (VmHWM) in bytes.
 func allocPeakRSS() (int64, bool) {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				return 0, false
-			}
-			kb, err := strconv.ParseInt(f[0], 10, 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb << 10, true
-		}
-	}
-	return 0, false
+	kb, ok := procStatusKB("VmHWM")
+	return kb << 10, ok
 }
 
 func allocSeconds(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }

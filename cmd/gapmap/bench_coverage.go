@@ -405,20 +405,8 @@ func tileAreas(src, dst string, n int) error {
 
 // procStatusMB reads a kB field of /proc/self/status in MB (0 when absent).
 func procStatusMB(field string) float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			f := strings.Fields(strings.TrimPrefix(line, field+":"))
-			if len(f) > 0 {
-				kb, _ := strconv.ParseFloat(f[0], 64)
-				return kb / 1024
-			}
-		}
-	}
-	return 0
+	kb, _ := procStatusKB(field)
+	return float64(kb) / 1024
 }
 
 // resetPeakRSS resets VmHWM to the current RSS (Linux ≥ 4.0).

@@ -650,15 +650,7 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func TestProgressLine(t *testing.T) {
-	var b strings.Builder
-	p := NewProgress(&b)
-	p.OnFile(format.KindHouseholds, "households.csv")
-	p.Report(1234567)
-	p.Done()
-	if got := b.String(); !strings.Contains(got, "households.csv: 1,234,567 rows") || !strings.HasSuffix(got, "\r\033[K") {
-		t.Errorf("progress output %q", got)
-	}
+func TestSummaryLine(t *testing.T) {
 	sum := Summary{Kind: "households", File: "households.csv", Rows: 1000000, Inserted: 1000000, Duration: 2500 * time.Millisecond}
 	if got, want := sum.String(), "households.csv: imported 1,000,000 households in 2.5s (400,000 rows/s)"; got != want {
 		t.Errorf("summary %q, want %q", got, want)
