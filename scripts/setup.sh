@@ -56,5 +56,5 @@ if [ "$(psql "$admin_url" -qAtc "select 1 from pg_database where datname='$db'")
   log "creating database $db"
   psql "$admin_url" -qc "CREATE DATABASE \"$db\"" >/dev/null
 fi
-psql "$DATABASE_URL" -qc 'CREATE EXTENSION IF NOT EXISTS postgis' >/dev/null
+PGOPTIONS='-c client_min_messages=warning' psql "$DATABASE_URL" -qc 'CREATE EXTENSION IF NOT EXISTS postgis' >/dev/null
 log "PostgreSQL $pgver with PostGIS $(psql "$DATABASE_URL" -qAtc 'select postgis_lib_version()') ready at $db"
