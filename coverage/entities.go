@@ -283,11 +283,13 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 	}
 	// No code: the deepest area containing the point.
 	if len(missing) > 0 {
-		_ = parallel(ctx, len(missing), 1024, w, func(lo, hi int) {
+		if err := parallel(ctx, len(missing), 1024, w, func(lo, hi int) {
 			for _, i := range missing[lo:hi] {
 				e.area[i] = areas.areaOf(e.lat[i], e.lon[i])
 			}
-		})
+		}); err != nil {
+			return nil, st, err
+		}
 		for _, i := range missing {
 			if e.area[i] < 0 {
 				st.EntitiesWithoutArea++
@@ -298,7 +300,10 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 	// household in household order: a cursor on the household list finds
 	// most homes without hashing; the others go through a hash table.
 	hhID := func(j int32) string { return ds.Households[j].ID }
-	tab, dup := newIDTable(ctx, nh, hhID, w)
+	tab, dup, err := newIDTable(ctx, nh, hhID, w)
+	if err != nil {
+		return nil, st, err
+	}
 	if dup != "" {
 		return nil, st, fmt.Errorf("duplicate household id %q: household ids must be unique", dup)
 	}
@@ -599,6 +604,22 @@ func (m *model) classifyPoint(e *entities, i int, sc *scratch) {
 	e.route[i] = m.nearestRoute(lat, lon, s, &sc.cands, &sc.closest)
 }
 
+// nearestFromPoint returns the exact distance from a point to the nearest
+// 4G site of any operator (and that site, -1 when none) and to fiber (node
+// or route), as classifyPoint measures them for an entity.
+func (m *model) nearestFromPoint(lat, lon float64, sc *scratch) (near4 float64, site int32, fiber float64) {
+	s := geo.ScaleAt(lat)
+	near4, site = math.Inf(1), -1
+	for o := range m.ops {
+		d, k := m.nearestSite(o, lat, lon, s, &sc.cands)
+		if k >= 0 && d < near4 {
+			near4, site = d, m.siteRefIndex(o, k)
+		}
+	}
+	fiber = math.Min(m.nearestNode(lat, lon, s, &sc.cands), m.nearestRoute(lat, lon, s, &sc.cands, &sc.closest))
+	return near4, site, fiber
+}
+
 // siteRefIndex maps (operator, site index) to the index in allSite (sites
 // are laid out operator by operator).
 func (m *model) siteRefIndex(o int, k int32) int32 { return m.siteOff[o] + k }
@@ -614,31 +635,33 @@ type idTable struct {
 
 // newIDTable indexes items 0..n-1 by id(item); it returns a duplicated
 // id, if any.
-func newIDTable(ctx context.Context, n int, id func(int32) string, w int) (*idTable, string) {
+func newIDTable(ctx context.Context, n int, id func(int32) string, w int) (*idTable, string, error) {
 	size := uint64(16)
 	for size < uint64(n)*2 {
 		size <<= 1
 	}
 	t := &idTable{mask: size - 1, slots: make([]uint64, size), seed: maphash.MakeSeed()}
 	hashes := make([]uint64, n)
-	_ = parallel(ctx, n, 8192, w, func(lo, hi int) {
+	if err := parallel(ctx, n, 8192, w, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			hashes[k] = maphash.String(t.seed, id(int32(k)))
 		}
-	})
+	}); err != nil {
+		return nil, "", err
+	}
 	for k := 0; k < n; k++ {
 		h := hashes[k]
 		fp := h >> 32
 		i := h & t.mask
 		for t.slots[i] != 0 {
 			if t.slots[i]>>32 == fp && id(int32(t.slots[i]&0xFFFFFFFF)-1) == id(int32(k)) {
-				return nil, id(int32(k))
+				return nil, id(int32(k)), nil
 			}
 			i = (i + 1) & t.mask
 		}
 		t.slots[i] = fp<<32 | uint64(k+1)
 	}
-	return t, ""
+	return t, "", nil
 }
 
 // find returns the item with id key, -1 when none.

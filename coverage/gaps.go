@@ -153,6 +153,7 @@ func (r *Result) buildGaps(ctx context.Context) error {
 		groups[g] = append(groups[g], k)
 	}
 	s := &r.Settings
+	var sc scratch
 	gaps := make([]GapArea, len(groups))
 	for g, ks := range groups {
 		ga := &gaps[g]
@@ -195,12 +196,16 @@ func (r *Result) buildGaps(ctx context.Context) error {
 					ga.NoDeviceT123 += int(e.noDev[i])
 					demand[e.area[i]] += float64(e.stud[i][1] + e.stud[i][2] + e.stud[i][3])
 				}
-				if d := e.near4[i]; d < ga.Nearest4GM || (d == ga.Nearest4GM && e.near4Site[i] < bestSite) {
-					ga.Nearest4GM, bestSite = d, e.near4Site[i]
-				}
-				if d := math.Min(e.node[i], e.route[i]); d < ga.NearestFiberM {
-					ga.NearestFiberM = d
-				}
+			}
+			// Distances are measured from the cell centres (public points),
+			// never from the homes: a gap of one home must not reveal where
+			// that home is.
+			d4, site, df := m.nearestFromPoint(la, lo, &sc)
+			if d4 < ga.Nearest4GM || (d4 == ga.Nearest4GM && site < bestSite) {
+				ga.Nearest4GM, bestSite = d4, site
+			}
+			if df < ga.NearestFiberM {
+				ga.NearestFiberM = df
 			}
 		}
 		ga.CentroidLat, ga.CentroidLon = sumLat/float64(len(ks)), sumLon/float64(len(ks))

@@ -43,7 +43,10 @@ sites.csv, fiber_nodes.csv, fiber_routes.geojson) and writes into OUT:
 PERSONAL DATA: entities.csv holds household ids and positions. It is an
 internal file for the allocation engine (gapmap allocate --coverage OUT):
 never send it to operators or publish it (Decree 13/2023/NĐ-CP). cells.csv,
-gaps.geojson and summary.json hold aggregates only.
+gaps.geojson and summary.json hold counts per cell and gap area (no ids, no
+home positions; gap distances are measured from cell centres), for planners:
+a cell may hold a single home, so give operators and the public the output of
+gapmap export uncovered, which hides counts below 3.
 
 Database (no --in): reads the dataset from DATABASE_URL and stores a coverage
 run (coverage_runs, coverage_entities, coverage_cells, gap_areas) that the

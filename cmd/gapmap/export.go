@@ -456,6 +456,9 @@ func uncoveredFromFiles(ctx context.Context, f exportFlags) ([]export.Point, str
 			names[s.ID] = s
 			return nil
 		})
+		if err == nil {
+			err = verr.Err()
+		}
 		if err != nil {
 			return nil, "", fmt.Errorf("reading %s: %w", f.schools, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gapmap/gapmap/data"
@@ -49,8 +50,14 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	}
 	var sums []importer.Summary
 	if len(rest) == 1 {
+		if slices.Contains(importer.Kinds(), rest[0]) {
+			return usageError{fmt.Sprintf("import %s needs a FILE: gapmap import %s FILE", rest[0], rest[0])}
+		}
 		fi, statErr := os.Stat(rest[0])
-		if statErr != nil || !fi.IsDir() {
+		if statErr != nil {
+			return fmt.Errorf("import: %w", statErr)
+		}
+		if !fi.IsDir() {
 			return usageError{fmt.Sprintf("%s is not a directory: use gapmap import KIND FILE for one file", rest[0])}
 		}
 		sums, err = importer.ImportDir(ctx, st, rest[0], opts)

@@ -52,11 +52,12 @@ func main() {
 	defer stop()
 	e := &env{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: isTerminal(os.Stderr)}
 	if err := run(ctx, os.Args[1:], e); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "gapmap:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // --help asked for: the usage is printed, not an error
 		}
+		fmt.Fprintln(os.Stderr, "gapmap:", err)
 		var ue usageError
-		if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+		if errors.As(err, &ue) {
 			os.Exit(2)
 		}
 		os.Exit(1)

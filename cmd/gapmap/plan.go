@@ -27,8 +27,8 @@ also compares a new site with a fiber extension by cost per beneficiary.
 
 The plan (plan.geojson) holds one Point per new site, in build order, with its
 marginal and cumulative beneficiaries and costs, and one Point per gap area
-(its centroid) with the site-versus-fiber comparison: aggregates only, safe to
-share with operators. The plan is then applied as a what-if (only the affected
+(its centroid) with the site-versus-fiber comparison: counts only, no ids and
+no home positions. The plan is then applied as a what-if (only the affected
 homes recomputed) to report what would remain uncovered.
 
 Offline (--in DIR) reads the exchange files; without --in the dataset comes
