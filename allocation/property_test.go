@@ -26,7 +26,7 @@ func randomInput(rng *rand.Rand) Input {
 		}
 		in.Areas = append(in.Areas, a)
 	}
-	levels := data.SchoolLevels
+	levels := data.SchoolLevels()
 	nSchools := 1 + rng.IntN(7)
 	for i := range nSchools {
 		in.Schools = append(in.Schools, data.School{

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"sort"
@@ -74,6 +75,11 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) error {
 		}
 		rows = append(rows, homeRow{Table: n, VI: l[0], EN: l[1], Count: fmt.Sprintf("%d", c[n])})
 	}
+	var buf bytes.Buffer
+	if err := s.homePage.Execute(&buf, rows); err != nil {
+		return fmt.Errorf("render the home page: %w", err)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return s.homePage.Execute(w, rows)
+	_, err = buf.WriteTo(w)
+	return err
 }

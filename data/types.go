@@ -43,7 +43,9 @@ const (
 )
 
 // SchoolLevels lists the accepted school levels.
-var SchoolLevels = []string{LevelPrimary, LevelLower, LevelUpper, LevelGDNNGDTX, LevelVocational, LevelCollege, LevelUniversity}
+func SchoolLevels() []string {
+	return []string{LevelPrimary, LevelLower, LevelUpper, LevelGDNNGDTX, LevelVocational, LevelCollege, LevelUniversity}
+}
 
 // Internet access of a school as reported.
 const (

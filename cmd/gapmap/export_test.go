@@ -256,6 +256,9 @@ func TestExportUncoveredOffline(t *testing.T) {
 	in, out := exportFixture(t)
 	wantCells, wantSchools, smallCells, hhIDs := exportExpected(t, in, out)
 	t.Logf("%d gap cells (%d with 1–2 households), %d unconnected schools, %d households", wantCells, smallCells, wantSchools, len(hhIDs))
+	if smallCells == 0 || wantCells == 0 || wantSchools == 0 {
+		t.Fatalf("the fixture must hold gap cells, small cells and unconnected schools to test the export (%d, %d, %d)", wantCells, smallCells, wantSchools)
+	}
 	dir := t.TempDir()
 	parsers := map[string]func(*testing.T, []byte) exportParsed{
 		"csv": parseExportCSV, "xlsx": parseExportXLSX, "geojson": parseExportGeoJSON, "kml": parseExportKML,

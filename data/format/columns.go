@@ -291,7 +291,7 @@ func columnNames(cols []column) []string {
 // Enumerations. Each builder returns a fresh value (no package state).
 
 func levelEnum() *enum {
-	return newEnum("level", data.SchoolLevels, map[string][]string{
+	return newEnum("level", data.SchoolLevels(), map[string][]string{
 		data.LevelPrimary:    {"tiểu học", "trường tiểu học", "th", "primary school"},
 		data.LevelLower:      {"thcs", "trung học cơ sở", "trường thcs", "lower secondary"},
 		data.LevelUpper:      {"thpt", "trung học phổ thông", "trường thpt", "upper secondary"},

@@ -62,7 +62,7 @@ func roundTrip[T any](t *testing.T, kind string, header []string, record func(T)
 func TestRoundTripSchools(t *testing.T) {
 	var recs []data.School
 	for i, s := range trickyTexts {
-		recs = append(recs, data.School{ID: "S" + itoa(i) + s, Name: s, Level: data.SchoolLevels[i%len(data.SchoolLevels)],
+		recs = append(recs, data.School{ID: "S" + itoa(i) + s, Name: s, Level: data.SchoolLevels()[i%len(data.SchoolLevels())],
 			Lat: 21.028511234567891 + float64(i)/7, Lon: 105.85420000000001 - float64(i)/7, AreaCode: trickyTexts[(i+3)%len(trickyTexts)],
 			Students: i * 100, Internet: []string{"fiber", "adsl", "4g", "none"}[i%4]})
 	}
