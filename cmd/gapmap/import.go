@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -24,7 +25,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		"problem writes nothing. A directory is imported in dependency order in one transaction.")
 	dryRun := fs.Bool("dry-run", false, "check everything, database checks included, and write nothing")
 	replace := fs.Bool("replace", false, "delete the existing rows of the kind (for a directory: all data tables) first, in the same transaction")
-	if err := fs.Parse(reorderFlags(args, "dry-run", "replace")); err != nil {
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return err
 	}
 	rest := fs.Args()
@@ -96,23 +97,36 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// reorderFlags moves the named boolean flags to the front so that they may
-// follow the positional arguments (gapmap import schools f.csv --dry-run).
-func reorderFlags(args []string, names ...string) []string {
+// reorderFlags moves the flags of fs (with their values) in front of the
+// positional arguments, so that flags may follow them
+// (gapmap import schools f.csv --dry-run; gapmap handover HS1 --iccid X).
+func reorderFlags(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
-	isFlag := func(a string) bool {
-		for _, n := range names {
-			if a == "-"+n || a == "--"+n || strings.HasPrefix(a, "-"+n+"=") || strings.HasPrefix(a, "--"+n+"=") {
-				return true
-			}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
 		}
-		return a == "-h" || a == "--help" || a == "-help"
-	}
-	for _, a := range args {
-		if isFlag(a) {
-			flags = append(flags, a)
-		} else {
+		if !strings.HasPrefix(a, "-") || a == "-" {
 			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
 		}
 	}
 	return append(flags, pos...)

@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"analyze":  {"coverage analysis: who has 4G or fiber at home, gap cells and ranked gap areas", cmdAnalyze},
 		"plan":     {"build-out planner: choose new sites by count or budget", cmdPlan},
 		"allocate": {"allocate devices and SIM data to students", cmdAllocate},
+		"handover": {"record a handover, a return, or cancel an allocation not yet handed over", cmdHandover},
 		"export":   {"export uncovered points and reports (CSV, XLSX, GeoJSON, KML)", cmdExport},
 		"bench":    {"benchmarks: coverage, allocation, import", cmdBench},
 	}

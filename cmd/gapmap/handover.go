@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/data/postgis"
+)
+
+// cmdHandover records what happens to a committed allocation at the school:
+// the device (and SIM) handed over, a device returned, or an allocation
+// cancelled before hand-over. Every change goes to the ledger with its actor
+// and reason.
+func cmdHandover(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "handover", "handover STUDENT_ID [--iccid ICCID] [--date YYYY-MM-DD] [--actor NAME]\n"+
+		"       gapmap handover STUDENT_ID --return --reason TEXT [--date YYYY-MM-DD]\n"+
+		"       gapmap handover STUDENT_ID --cancel --reason TEXT\n\n"+
+		"Records, for a student of a committed allocation (gapmap allocate --commit), that the device and\n"+
+		"SIM were handed over (with the SIM's ICCID), that the device came back, or cancels an allocation\n"+
+		"that was not handed over yet (the device and SIM return to stock; the student can be served again).\n"+
+		"A handover is final: the database refuses to cancel or reassign it. Every change is in the ledger.")
+	iccid := fs.String("iccid", "", "ICCID of the SIM handed over (printed on the SIM card)")
+	date := fs.String("date", "", "day of the handover or return, YYYY-MM-DD (default: today)")
+	ret := fs.Bool("return", false, "record that the student returned the device")
+	cancel := fs.Bool("cancel", false, "cancel an allocation that was not handed over")
+	reason := fs.String("reason", "", "why (required with --return and --cancel; kept in the ledger)")
+	actor := fs.String("actor", "", "who records it (default $GAPMAP_ACTOR, else $USER)")
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usageError{"handover needs one STUDENT_ID"}
+	}
+	student := strings.TrimSpace(fs.Arg(0))
+	if *ret && *cancel {
+		return usageError{"choose one of --return and --cancel"}
+	}
+	if (*ret || *cancel) && strings.TrimSpace(*reason) == "" {
+		return usageError{"--return and --cancel need --reason TEXT (it is kept in the ledger)"}
+	}
+	if *cancel && (*iccid != "" || *date != "") {
+		return usageError{"--cancel takes no --iccid or --date"}
+	}
+	on := time.Now()
+	if *date != "" {
+		d, err := time.Parse("2006-01-02", *date)
+		if err != nil {
+			return usageError{fmt.Sprintf("--date %q: write the day as YYYY-MM-DD", *date)}
+		}
+		on = d
+	}
+	who := firstNonEmpty(*actor, e.getenv("GAPMAP_ACTOR"), e.getenv("USER"), "gapmap")
+	st, err := postgis.Open(ctx, databaseURL(e))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	switch {
+	case *cancel:
+		n, err := postgis.CancelAllocation(ctx, st.Pool(), who, student, *reason)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("student %s has no allocation to cancel: check the id", student)
+		}
+		fmt.Fprintf(e.stdout, "handover: cancelled the allocation of %s (%d row(s)); the device and SIM are back in stock\n", student, n)
+	case *ret:
+		if err := postgis.RecordReturn(ctx, st.Pool(), who, student, *reason, on); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "handover: %s returned the device on %s\n", student, on.Format("2006-01-02"))
+	default:
+		if err := postgis.RecordHandover(ctx, st.Pool(), who, student, strings.TrimSpace(*iccid), on); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "handover: %s received the device on %s\n", student, on.Format("2006-01-02"))
+	}
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
