@@ -115,6 +115,18 @@ func (c *coverageFlags) extraInputs(in *coverage.Input) error {
 	return nil
 }
 
+// load gives the settings and the input of an analyze or plan run, with the
+// memory limit for the big in-memory analysis set first.
+func (c *coverageFlags) load(ctx context.Context, e *env) (coverage.Settings, coverage.Input, time.Duration, error) {
+	s, err := c.coverageSettings()
+	if err != nil {
+		return s, coverage.Input{}, 0, err
+	}
+	limitMemory(e.getenv)
+	in, readTime, err := c.readInput(ctx, e)
+	return s, in, readTime, err
+}
+
 // readInput reads the dataset of --in (files) or of the database.
 func (c *coverageFlags) readInput(ctx context.Context, e *env) (coverage.Input, time.Duration, error) {
 	t0 := time.Now()
@@ -167,12 +179,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	if cf.in != "" && out == "" {
 		return usageError{"--out OUT is required with --in: the directory to write the results to"}
 	}
-	s, err := cf.coverageSettings()
-	if err != nil {
-		return err
-	}
-	limitMemory(e.getenv)
-	in, readTime, err := cf.readInput(ctx, e)
+	s, in, readTime, err := cf.load(ctx, e)
 	if err != nil {
 		return err
 	}

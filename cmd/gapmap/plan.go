@@ -64,12 +64,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if cf.in != "" && out == "" {
 		return usageError{"--out plan.geojson is required with --in"}
 	}
-	s, err := cf.coverageSettings()
-	if err != nil {
-		return err
-	}
-	limitMemory(e.getenv)
-	in, readTime, err := cf.readInput(ctx, e)
+	s, in, readTime, err := cf.load(ctx, e)
 	if err != nil {
 		return err
 	}
