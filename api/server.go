@@ -1,88 +1,120 @@
-// Package api serves gapmap over HTTP: health, a summary of the loaded data
-// and (as the product grows) the JSON API, vector tiles and exports. All
-// routes are in routes.go. Handlers return errors with a safe message for the
-// client and the cause for the log.
+// Package api serves gapmap over HTTP: the JSON API under /api/v1, vector
+// tiles, exports, accounts and roles, background jobs, health and metrics.
+// Every route is in routes.go. Handlers return errors: an *apiError carries
+// a status, a code and a message safe for the client; anything else is
+// logged with its cause and answered with a neutral 500.
 package api
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"time"
+
+	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Store is what the API needs from the system of record.
-type Store interface {
-	Ping(ctx context.Context) error
-	// Counts returns the number of rows per table.
-	Counts(ctx context.Context) (map[string]int64, error)
+// Config holds the service's settings (flags and environment in cmd).
+type Config struct {
+	// PrivacyK is the smallest number of households an exported or tiled
+	// cell may show; smaller cells are merged into their parent cell.
+	PrivacyK int
+	// SecureCookies marks the session cookie Secure (behind TLS).
+	SecureCookies bool
+	// SessionLifetime is how long a web session lasts.
+	SessionLifetime time.Duration
+	// LoginLimit is the number of login attempts allowed per client
+	// address and per user name in LoginWindow.
+	LoginLimit  int
+	LoginWindow time.Duration
+	// MaxUploadBytes bounds an uploaded file.
+	MaxUploadBytes int64
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		PrivacyK:        5,
+		SessionLifetime: 12 * time.Hour,
+		LoginLimit:      10,
+		LoginWindow:     time.Minute,
+		MaxUploadBytes:  512 << 20,
+	}
 }
 
 // Deps are the server's dependencies.
 type Deps struct {
-	Store   Store
+	Store   *postgis.Store
 	Logger  *slog.Logger
 	Version string
+	Config  Config
 }
 
-// NewServer returns the HTTP handler of gapmap.
-func NewServer(d Deps) http.Handler {
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	s := &server{deps: d, homePage: template.Must(template.New("home").Parse(homeHTML))}
-	return s.routes()
-}
-
-type server struct {
-	deps     Deps
+// Server is gapmap's HTTP handler. Close it to cancel its background jobs.
+type Server struct {
+	deps    Deps
+	handler http.Handler
+	jobs    *jobRunner
+	metrics *metrics
+	// homePage is the server-rendered start page.
 	homePage *template.Template
 }
 
-// httpError carries a status and a message safe to show to the client; the
-// wrapped cause goes to the log only.
-type httpError struct {
-	status int
-	msg    string
-	cause  error
-}
-
-func (e *httpError) Error() string {
-	if e.cause != nil {
-		return e.msg + ": " + e.cause.Error()
+// NewServer returns the HTTP handler of gapmap. Background jobs started
+// through it run under ctx: cancelling ctx (or calling Close) cancels them,
+// and they are recorded as cancelled.
+func NewServer(ctx context.Context, d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return e.msg
-}
-
-func (e *httpError) Unwrap() error { return e.cause }
-
-func errorf(status int, cause error, msg string) error {
-	return &httpError{status: status, msg: msg, cause: cause}
-}
-
-// handle adapts a handler that returns an error.
-func (s *server) handle(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		status, msg := http.StatusInternalServerError, "internal error"
-		var he *httpError
-		if errors.As(err, &he) {
-			status, msg = he.status, he.msg
-		}
-		s.deps.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
-		writeJSON(w, status, map[string]string{"error": msg})
+	if d.Config == (Config{}) {
+		d.Config = DefaultConfig()
 	}
+	s := &Server{deps: d}
+	s.metrics = newMetrics(d.Version)
+	s.homePage = template.Must(template.New("home").Parse(homeHTML))
+	s.jobs = newJobRunner(ctx, d.Store, d.Logger)
+	s.handler = s.routes()
+	return s
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close cancels the running background jobs and waits for them to record
+// their end, or for ctx.
+func (s *Server) Close(ctx context.Context) error { return s.jobs.shutdown(ctx) }
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+}
+
+func newMetrics(version string) *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gapmap_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gapmap_http_request_duration_seconds", Help: "HTTP request duration by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gapmap_http_in_flight_requests", Help: "Requests being served.",
+		}),
+	}
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "gapmap_build_info", Help: "The running build.", ConstLabels: prometheus.Labels{"version": version},
+	})
+	build.Set(1)
+	reg.MustRegister(m.requests, m.duration, m.inFlight, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -87,3 +88,39 @@ func (v *ValidationError) Error() string {
 	}
 	return b.String()
 }
+
+// ErrNotFound is matched (errors.Is) by every NotFoundError.
+var ErrNotFound = errors.New("not found")
+
+// NotFoundError says which record does not exist.
+type NotFoundError struct {
+	Kind string // e.g. "student", "coverage run", "user"
+	ID   string
+}
+
+func (e *NotFoundError) Error() string {
+	if e.ID == "" {
+		return e.Kind + " not found"
+	}
+	return fmt.Sprintf("%s %q not found", e.Kind, e.ID)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// ErrConflict is matched (errors.Is) by every ConflictError.
+var ErrConflict = errors.New("conflict")
+
+// ConflictError says why a change cannot be made in the current state (a
+// name taken, a job of the same kind running, a record in use).
+type ConflictError struct {
+	Reason string
+}
+
+func (e *ConflictError) Error() string { return e.Reason }
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// ErrForbidden is returned when the acting user may not do what is asked.
+var ErrForbidden = errors.New("forbidden")

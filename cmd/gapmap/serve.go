@@ -7,25 +7,69 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data/postgis"
 )
 
-// storeAdapter gives the API what it needs from the PostGIS store.
-type storeAdapter struct{ *postgis.Store }
-
-func (s storeAdapter) Ping(ctx context.Context) error { return s.Pool().Ping(ctx) }
+// serveConfig is what serve reads from flags and the environment.
+type serveConfig struct {
+	addr             string
+	statementTimeout time.Duration
+	shutdownTimeout  time.Duration
+	logFormat        string
+	logLevel         string
+	api              api.Config
+}
 
 // cmdServe runs the HTTP API and web app until interrupted.
 func cmdServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--addr :8080]\n\nMigrates the schema, then serves the API and web app on --addr until interrupted.")
-	addr := fs.String("addr", ":8080", "listen address")
+	fs := newFlags(e, "serve", "serve [--addr :8080] [flags]\n\n"+
+		"Migrates the schema, then serves the API, tiles and web app on --addr until SIGINT/SIGTERM.\n"+
+		"Each flag also reads an environment variable (GAPMAP_ADDR, GAPMAP_PRIVACY_K, …); a flag wins.")
+	c := serveConfig{api: api.DefaultConfig()}
+	envOr := func(name, def string) string {
+		if v := strings.TrimSpace(e.getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		if d, err := time.ParseDuration(envOr(name, "")); err == nil {
+			return d
+		}
+		return def
+	}
+	envInt := func(name string, def int) int {
+		if n, err := strconv.Atoi(envOr(name, "")); err == nil {
+			return n
+		}
+		return def
+	}
+	fs.StringVar(&c.addr, "addr", envOr("GAPMAP_ADDR", ":8080"), "listen address (GAPMAP_ADDR)")
+	fs.DurationVar(&c.statementTimeout, "statement-timeout", envDur("GAPMAP_STATEMENT_TIMEOUT", 60*time.Second), "longest database statement of a request (GAPMAP_STATEMENT_TIMEOUT)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDur("GAPMAP_SHUTDOWN_TIMEOUT", 30*time.Second), "how long requests in flight may finish after SIGTERM (GAPMAP_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.logFormat, "log-format", envOr("GAPMAP_LOG_FORMAT", "json"), "log format: json or text (GAPMAP_LOG_FORMAT)")
+	fs.StringVar(&c.logLevel, "log-level", envOr("GAPMAP_LOG_LEVEL", "info"), "log level: debug, info, warn, error (GAPMAP_LOG_LEVEL)")
+	fs.IntVar(&c.api.PrivacyK, "privacy-k", envInt("GAPMAP_PRIVACY_K", c.api.PrivacyK), "smallest household count an exported or tiled cell may show (GAPMAP_PRIVACY_K)")
+	fs.BoolVar(&c.api.SecureCookies, "secure-cookies", envOr("GAPMAP_SECURE_COOKIES", "") == "true", "mark session cookies Secure: set it behind TLS (GAPMAP_SECURE_COOKIES=true)")
+	fs.DurationVar(&c.api.SessionLifetime, "session-lifetime", envDur("GAPMAP_SESSION_LIFETIME", c.api.SessionLifetime), "web session lifetime (GAPMAP_SESSION_LIFETIME)")
+	fs.IntVar(&c.api.LoginLimit, "login-limit", envInt("GAPMAP_LOGIN_LIMIT", c.api.LoginLimit), "login attempts per minute per address and per user name (GAPMAP_LOGIN_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	st, err := postgis.Open(ctx, databaseURL(e))
+	if c.api.PrivacyK < 1 {
+		return usageError{"--privacy-k must be at least 1"}
+	}
+	logger, err := newLogger(e, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := postgis.Open(ctx, databaseURL(e), postgis.WithStatementTimeout(c.statementTimeout), postgis.WithMaxConns(16))
 	if err != nil {
 		return err
 	}
@@ -33,34 +77,96 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           api.NewServer(api.Deps{Store: storeAdapter{st}, Logger: logger, Version: "dev"}),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+	if n, err := st.AbandonJobs(ctx, "the server stopped while the job ran"); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Warn("jobs left running by a previous server marked cancelled", "jobs", n)
 	}
-	ln, err := net.Listen("tcp", *addr)
+
+	// Background jobs live until shutdown; requests get their own context.
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	handler := api.NewServer(jobsCtx, api.Deps{Store: st, Logger: logger, Version: buildVersion(), Config: c.api})
+	srv := &http.Server{
+		Addr:              c.addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads of large files
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another gapmap running? use --addr)", *addr, err)
+		return fmt.Errorf("listen on %s: %w (is another gapmap running? use --addr)", c.addr, err)
 	}
 	fmt.Fprintf(e.stdout, "serve: listening on http://%s\n", displayAddr(ln.Addr()))
+	logger.Info("serving", "addr", ln.Addr().String(), "version", buildVersion())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			return err
-		}
-		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
 	}
+	// SIGTERM: stop accepting, cancel background jobs (recorded as
+	// cancelled), let requests in flight finish.
+	logger.Info("shutting down", "timeout", c.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	stopJobs()
+	jerr := handler.Close(sctx)
+	serr := srv.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return errors.Join(jerr, serr)
+}
+
+func newLogger(e *env, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level %q: use debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format %q: use json or text", format)}
+}
+
+// buildVersion is the module version and VCS revision the binary was built
+// from.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" && (v == "" || v == "(devel)") {
+		return rev + dirty
+	}
+	if v == "" {
+		return "devel"
+	}
+	return v
 }
 
 func displayAddr(a net.Addr) string {

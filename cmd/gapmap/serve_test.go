@@ -18,7 +18,7 @@ func TestServeHealthAndSummary(t *testing.T) {
 	if _, err := st.Pool().Exec(ctx, `INSERT INTO areas (code, name, level) VALUES ('24', 'Bắc Giang', 'province')`); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.NewServer(api.Deps{Store: storeAdapter{st}}))
+	srv := httptest.NewServer(api.NewServer(ctx, api.Deps{Store: st}))
 	defer srv.Close()
 
 	get := func(path string) (int, string) {

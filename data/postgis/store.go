@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,10 +50,13 @@ type Store struct {
 // Open connects to the database at url (see URL) and checks that it
 // answers. The go-geom codec is registered on every connection of the pool
 // once PostGIS is installed (Migrate installs it and refreshes the pool).
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL %q is not valid (expected postgres://user:password@host:port/dbname?sslmode=disable): %w", redact(url), err)
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	if cfg.MaxConns < 4 {
 		cfg.MaxConns = 4
@@ -66,6 +71,28 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("cannot reach the database at %s (is PostgreSQL running? run `make setup` or scripts/setup.sh, or set DATABASE_URL): %w", redact(url), err)
 	}
 	return &Store{pool: pool}, nil
+}
+
+// Option tunes the connection pool.
+type Option func(*pgxpool.Config)
+
+// WithStatementTimeout makes the server cancel any statement that runs
+// longer than d (0: no limit).
+func WithStatementTimeout(d time.Duration) Option {
+	return func(c *pgxpool.Config) {
+		if d > 0 {
+			c.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(d.Milliseconds(), 10)
+		}
+	}
+}
+
+// WithMaxConns sets the pool size (at least 4).
+func WithMaxConns(n int32) Option {
+	return func(c *pgxpool.Config) {
+		if n > c.MaxConns {
+			c.MaxConns = n
+		}
+	}
 }
 
 // registerGeom registers the pgx-geom codec for geometry and geography when

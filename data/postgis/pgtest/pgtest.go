@@ -1,7 +1,7 @@
 // Package pgtest gives each test its own PostGIS database, cloned in
 // milliseconds from a migrated template.
 //
-// The template database gapmap_test_template is built once per machine
+// The template database (gapmap_test_tpl_ plus the migrations checksum) is built once per machine
 // state: with PostGIS and every migration applied, and its comment holding
 // the checksum of the migrations (postgis.MigrationsChecksum). When the
 // migrations change, the next test rebuilds it. Builders and cloners
@@ -30,8 +30,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TemplateName is the template database every test database is cloned from.
-const TemplateName = "gapmap_test_template"
+// TemplateName is the template database every test database is cloned
+// from: one per set of migrations, so checkouts with different migrations
+// (branches, worktrees) can run their tests at the same time.
+func TemplateName() string {
+	sum := postgis.MigrationsChecksum()
+	if len(sum) > 16 {
+		sum = sum[:16]
+	}
+	return "gapmap_test_tpl_" + sum
+}
 
 // Prefix starts the name of every per-test database.
 const Prefix = "gapmap_test_"
@@ -120,7 +128,7 @@ const orphanAge = 6 * time.Hour
 // dropOrphans drops, best effort, the test databases of killed test runs:
 // older than orphanAge and with nobody connected.
 func dropOrphans(ctx context.Context, admin *pgx.Conn) {
-	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'gapmap\_test\_%' AND datname <> $1`, TemplateName)
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'gapmap\_test\_%' AND datname NOT LIKE 'gapmap\_test\_tpl\_%'`)
 	if err != nil {
 		return
 	}
@@ -144,6 +152,7 @@ func dropOrphans(ctx context.Context, admin *pgx.Conn) {
 // clone creates database name from the template, (re)building the template
 // first when it is missing or stale.
 func clone(ctx context.Context, admin *pgx.Conn, base, name string) error {
+	tmplName := TemplateName()
 	want := "gapmap migrations " + postgis.MigrationsChecksum()
 	for attempt := 0; attempt < 3; attempt++ {
 		if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock_shared($1)", lockID); err != nil {
@@ -151,9 +160,9 @@ func clone(ctx context.Context, admin *pgx.Conn, base, name string) error {
 		}
 		ok, err := templateIsCurrent(ctx, admin, want)
 		if err == nil && ok {
-			_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{TemplateName}.Sanitize())
+			_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{tmplName}.Sanitize())
 			if err != nil {
-				err = fmt.Errorf("create the test database %s from %s: %w", name, TemplateName, err)
+				err = fmt.Errorf("create the test database %s from %s: %w", name, tmplName, err)
 			}
 		}
 		if _, uerr := admin.Exec(ctx, "SELECT pg_advisory_unlock_shared($1)", lockID); uerr != nil && err == nil {
@@ -169,12 +178,13 @@ func clone(ctx context.Context, admin *pgx.Conn, base, name string) error {
 			return err
 		}
 	}
-	return fmt.Errorf("the template database %s keeps changing under this test (another checkout with different migrations running tests at the same time?): retry", TemplateName)
+	return fmt.Errorf("the template database %s keeps changing under this test (another checkout with different migrations running tests at the same time?): retry", tmplName)
 }
 
 func templateIsCurrent(ctx context.Context, admin *pgx.Conn, want string) (bool, error) {
+	tmplName := TemplateName()
 	var comment *string
-	err := admin.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, TemplateName).Scan(&comment)
+	err := admin.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, tmplName).Scan(&comment)
 	if err == pgx.ErrNoRows {
 		return false, nil
 	}
@@ -187,6 +197,7 @@ func templateIsCurrent(ctx context.Context, admin *pgx.Conn, want string) (bool,
 // build (re)creates the template under the exclusive lock. The checksum
 // comment is written last, so a half-built template is never used.
 func build(ctx context.Context, admin *pgx.Conn, base, want string) (err error) {
+	tmplName := TemplateName()
 	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
 		return fmt.Errorf("wait for the template lock: %w", err)
 	}
@@ -198,14 +209,14 @@ func build(ctx context.Context, admin *pgx.Conn, base, want string) (err error) 
 	if ok, err := templateIsCurrent(ctx, admin, want); err != nil || ok {
 		return err // another process built it meanwhile
 	}
-	tmpl := pgx.Identifier{TemplateName}.Sanitize()
+	tmpl := pgx.Identifier{tmplName}.Sanitize()
 	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+tmpl+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop the stale template %s: %w", TemplateName, err)
+		return fmt.Errorf("drop the stale template %s: %w", tmplName, err)
 	}
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+tmpl); err != nil {
-		return fmt.Errorf("create the template %s: %w", TemplateName, err)
+		return fmt.Errorf("create the template %s: %w", tmplName, err)
 	}
-	u, err := withDatabase(base, TemplateName)
+	u, err := withDatabase(base, tmplName)
 	if err != nil {
 		return err
 	}
@@ -220,10 +231,10 @@ func build(ctx context.Context, admin *pgx.Conn, base, want string) (err error) 
 	}
 	s.Close()
 	if err != nil {
-		return fmt.Errorf("migrate the template %s: %w", TemplateName, err)
+		return fmt.Errorf("migrate the template %s: %w", tmplName, err)
 	}
 	if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+tmpl+" IS "+quoteLiteral(want)); err != nil {
-		return fmt.Errorf("mark the template %s: %w", TemplateName, err)
+		return fmt.Errorf("mark the template %s: %w", tmplName, err)
 	}
 	return nil
 }

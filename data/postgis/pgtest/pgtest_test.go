@@ -110,7 +110,7 @@ func TestTemplateRebuiltWhenStale(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	pgtest.New(t) // the template exists
-	if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+pgtest.TemplateName+" IS 'gapmap migrations stale'"); err != nil {
+	if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+pgtest.TemplateName()+" IS 'gapmap migrations stale'"); err != nil {
 		t.Fatal(err)
 	}
 	s := pgtest.New(t)
@@ -118,7 +118,7 @@ func TestTemplateRebuiltWhenStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	var comment string
-	if err := conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, pgtest.TemplateName).Scan(&comment); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, pgtest.TemplateName()).Scan(&comment); err != nil {
 		t.Fatal(err)
 	}
 	if want := "gapmap migrations " + postgis.MigrationsChecksum(); comment != want {

@@ -7,24 +7,6 @@ import (
 	"sort"
 )
 
-func (s *server) health(w http.ResponseWriter, r *http.Request) error {
-	if err := s.deps.Store.Ping(r.Context()); err != nil {
-		return errorf(http.StatusServiceUnavailable, err, "database unreachable")
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.deps.Version})
-	return nil
-}
-
-// summary gives row counts per table: no personal data.
-func (s *server) summary(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.deps.Store.Counts(r.Context())
-	if err != nil {
-		return errorf(http.StatusServiceUnavailable, err, "cannot read the database")
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tables": c})
-	return nil
-}
-
 // tableLabels names each table in Vietnamese first, English second.
 func tableLabels() map[string][2]string {
 	return map[string][2]string{
@@ -56,10 +38,10 @@ type homeRow struct {
 	Count         string
 }
 
-func (s *server) home(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.deps.Store.Counts(r.Context())
 	if err != nil {
-		return errorf(http.StatusServiceUnavailable, err, "cannot read the database")
+		return errUnavailable("cannot read the database", err)
 	}
 	names := make([]string, 0, len(c))
 	for n := range c {
