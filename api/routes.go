@@ -19,6 +19,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	r.Get("/api/summary", s.handle(s.summary))
+	r.Get("/api/openapi.json", s.handle(s.openapi))
 	r.Get("/", s.handle(s.home))
 
 	r.Route("/api/v1", func(r chi.Router) {

@@ -61,6 +61,9 @@ type Server struct {
 	metrics *metrics
 	// homePage is the server-rendered start page.
 	homePage *template.Template
+	// openapiDoc is /api/openapi.json, rendered at start.
+	openapiDoc []byte
+	openapiErr error
 }
 
 // NewServer returns the HTTP handler of gapmap. Background jobs started
@@ -77,6 +80,10 @@ func NewServer(ctx context.Context, d Deps) *Server {
 	s.metrics = newMetrics(d.Version)
 	s.homePage = template.Must(template.New("home").Parse(homeHTML))
 	s.jobs = newJobRunner(ctx, d.Store, d.Logger)
+	s.openapiDoc, s.openapiErr = openapiJSON(ctx, d.Version)
+	if s.openapiErr != nil {
+		d.Logger.Error("the OpenAPI document did not load", "err", s.openapiErr)
+	}
 	s.handler = s.routes()
 	return s
 }

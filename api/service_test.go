@@ -29,7 +29,7 @@ func newTestServer(t *testing.T) *testServer {
 	st := pgtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	a := NewServer(ctx, Deps{Store: st, Version: "test"})
-	hs := httptest.NewServer(a)
+	hs := httptest.NewServer(validating(t, a))
 	t.Cleanup(func() {
 		hs.Close()
 		cancel()
