@@ -61,6 +61,8 @@ type Server struct {
 	metrics *metrics
 	// homePage is the server-rendered start page.
 	homePage *template.Template
+	// sess holds web sessions, CSRF checks and the login limits.
+	sess *sessionAuth
 }
 
 // NewServer returns the HTTP handler of gapmap. Background jobs started
@@ -77,6 +79,7 @@ func NewServer(ctx context.Context, d Deps) *Server {
 	s.metrics = newMetrics(d.Version)
 	s.homePage = template.Must(template.New("home").Parse(homeHTML))
 	s.jobs = newJobRunner(ctx, d.Store, d.Logger)
+	s.sess = newSessionAuth(ctx, d)
 	s.handler = s.routes()
 	return s
 }
