@@ -23,9 +23,12 @@ func withPrincipal(ctx context.Context, u *data.User) context.Context {
 }
 
 // authenticate puts the user of a request in its context: from an API
-// token (Authorization: Bearer TOKEN) or from the web session. A request
-// with a bad token is refused; one with no credentials goes on
-// anonymously (requireUser refuses it where a user is needed).
+// token (Authorization: Bearer TOKEN) or from the web session cookie. A
+// request with a bad token is refused; one with no credentials (or an
+// expired session, or the session of a disabled user) goes on anonymously
+// (requireUser refuses it where a user is needed). Without a token, an
+// unsafe request must pass the cross-origin check, and one authenticated by
+// the session must carry its CSRF token (sessions.go); else 403.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := r.Header.Get("Authorization"); h != "" {
@@ -46,7 +49,48 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), &u)))
 			return
 		}
-		next.ServeHTTP(w, r)
+		// No token: a browser, perhaps with a session cookie. Refuse
+		// cross-origin state changes first (CSRF, login CSRF included).
+		unsafe := !isSafeMethod(r.Method)
+		if unsafe {
+			if err := s.sess.cop.Check(r); err != nil {
+				s.writeError(w, r, errCSRF("cross-origin request refused: state changes come from the site itself or carry an API token", err))
+				return
+			}
+		}
+		c, err := r.Cookie(sessionCookieName)
+		if err != nil || c.Value == "" || s.deps.Store == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, err := s.sess.sm.Load(r.Context(), c.Value)
+		if err != nil {
+			s.writeError(w, r, errUnavailable("cannot read the session", err))
+			return
+		}
+		ctx = context.WithValue(ctx, sessionLoadedKey{}, false)
+		id := s.sess.sm.GetInt64(ctx, sessKeyUserID)
+		if id == 0 { // expired, logged out or unknown: anonymous
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		u, err := s.deps.Store.UserByID(ctx, id)
+		if errors.Is(err, data.ErrNotFound) || (err == nil && u.Disabled) {
+			next.ServeHTTP(w, r.WithContext(ctx)) // the user is gone or disabled: anonymous
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, errUnavailable("cannot check the session's user", err))
+			return
+		}
+		if unsafe && r.URL.Path != loginPath {
+			if err := s.sess.checkCSRFToken(ctx, r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		ctx = context.WithValue(ctx, sessionLoadedKey{}, true)
+		next.ServeHTTP(w, r.WithContext(withPrincipal(ctx, &u)))
 	})
 }
 

@@ -26,6 +26,17 @@ func (s *Server) routes() http.Handler {
 		r.Get("/summary", s.handle(s.summary))
 
 		// Accounts and sessions.
+		r.Post("/login", s.handle(s.login))
+		r.Post("/logout", s.handle(s.logout))
+		r.With(s.requireUser).Get("/me", s.handle(s.me))
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireRole()) // admin only
+			r.Get("/users", s.handle(s.listUsers))
+			r.Post("/users", s.handle(s.createUser))
+			r.Post("/users/{name}/disable", s.handle(s.disableUser))
+			r.Post("/users/{name}/tokens", s.handle(s.createToken))
+			r.Get("/audit", s.handle(s.auditLog))
+		})
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)

@@ -64,6 +64,8 @@ type Server struct {
 	// openapiDoc is /api/openapi.json, rendered at start.
 	openapiDoc []byte
 	openapiErr error
+	// sess holds web sessions, CSRF checks and the login limits.
+	sess *sessionAuth
 }
 
 // NewServer returns the HTTP handler of gapmap. Background jobs started
@@ -84,6 +86,7 @@ func NewServer(ctx context.Context, d Deps) *Server {
 	if s.openapiErr != nil {
 		d.Logger.Error("the OpenAPI document did not load", "err", s.openapiErr)
 	}
+	s.sess = newSessionAuth(ctx, d)
 	s.handler = s.routes()
 	return s
 }

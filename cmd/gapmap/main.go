@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"handover": {"record a handover, a return, or cancel an allocation not yet handed over", cmdHandover},
 		"export":   {"export uncovered points and reports (CSV, XLSX, GeoJSON, KML)", cmdExport},
 		"bench":    {"benchmarks: coverage, allocation, import", cmdBench},
+		"user":     {"accounts: add, list, disable a user; issue an API token", cmdUser},
 	}
 }
 

@@ -58,7 +58,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&c.api.PrivacyK, "privacy-k", envInt("GAPMAP_PRIVACY_K", c.api.PrivacyK), "smallest household count an exported or tiled cell may show (GAPMAP_PRIVACY_K)")
 	fs.BoolVar(&c.api.SecureCookies, "secure-cookies", envOr("GAPMAP_SECURE_COOKIES", "") == "true", "mark session cookies Secure: set it behind TLS (GAPMAP_SECURE_COOKIES=true)")
 	fs.DurationVar(&c.api.SessionLifetime, "session-lifetime", envDur("GAPMAP_SESSION_LIFETIME", c.api.SessionLifetime), "web session lifetime (GAPMAP_SESSION_LIFETIME)")
-	fs.IntVar(&c.api.LoginLimit, "login-limit", envInt("GAPMAP_LOGIN_LIMIT", c.api.LoginLimit), "login attempts per minute per address and per user name (GAPMAP_LOGIN_LIMIT)")
+	fs.IntVar(&c.api.LoginLimit, "login-limit", envInt("GAPMAP_LOGIN_LIMIT", c.api.LoginLimit), "login attempts per --login-window per address and per user name (GAPMAP_LOGIN_LIMIT)")
+	fs.DurationVar(&c.api.LoginWindow, "login-window", envDur("GAPMAP_LOGIN_WINDOW", c.api.LoginWindow), "the window of --login-limit (GAPMAP_LOGIN_WINDOW)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -187,8 +187,28 @@ func (s *Store) Audit(ctx context.Context, actor, action, object string, detail 
 
 // AuditLog returns the newest entries first, at most limit.
 func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+	return s.AuditLogPage(ctx, AuditFilter{Limit: limit})
+}
+
+// AuditFilter selects lines of the audit log. Empty fields select all.
+type AuditFilter struct {
+	Actor  string
+	Action string
+	Object string
+	// BeforeID pages back: only entries with a smaller id (0: from the newest).
+	BeforeID int64
+	Limit    int
+}
+
+// AuditLogPage returns the entries f selects, newest first.
+func (s *Store) AuditLogPage(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
 	rows, err := s.pool.Query(ctx, `SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), actor, action, object, detail, remote
-		FROM audit_log ORDER BY id DESC LIMIT $1`, limit)
+		FROM audit_log
+		WHERE ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3) AND ($4 = '' OR object = $4) AND ($5 = 0 OR id < $5)
+		ORDER BY id DESC LIMIT $1`, f.Limit, f.Actor, f.Action, f.Object, f.BeforeID)
 	if err != nil {
 		return nil, fmt.Errorf("read the audit log: %w", err)
 	}
@@ -197,4 +217,23 @@ func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
 		err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.Remote)
 		return e, err
 	})
+}
+
+// AreaExists reports whether an area with this code exists.
+func (s *Store) AreaExists(ctx context.Context, code string) (bool, error) {
+	var ok bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM areas WHERE code = $1)`, code).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up area %q: %w", code, err)
+	}
+	return ok, nil
+}
+
+// DeleteExpiredSessions removes the web sessions past their expiry and
+// returns how many.
+func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < now()`)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
