@@ -69,12 +69,12 @@ handover/ hold student ids. They are internal files of the education office
 
 // allocateOpts are the parsed flags.
 type allocateOpts struct {
-	in, coverage, out   string
-	noCoverage, commit  bool
-	policy, settings    string
-	operators, actor    string
-	date                time.Time
-	run                 int64
+	in, coverage, out  string
+	noCoverage, commit bool
+	policy, settings   string
+	operators, actor   string
+	date               time.Time
+	run                int64
 }
 
 func cmdAllocate(ctx context.Context, e *env, args []string) error {
