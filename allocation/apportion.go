@@ -17,19 +17,19 @@ type Unit struct {
 
 // Seat is the explained outcome for one unit.
 type Seat struct {
-	Code   string
-	Weight float64
+	Code   string  `json:"code"`
+	Weight float64 `json:"weight"`
 	// Quota is the exact, unrounded share: (total + all units' Held) ×
 	// Weight / (sum of weights).
-	Quota float64
-	Held  int
-	Seats int // seats in all, Held included
-	Cap   int
+	Quota float64 `json:"quota"`
+	Held  int     `json:"held"`
+	Seats int     `json:"seats"` // seats in all, Held included
+	Cap   int     `json:"cap"`
 	// Capped: the unit holds its cap (its demand is fully met).
-	Capped bool
+	Capped bool `json:"capped"`
 	// Rule says which rule decided the seats, "; "-joined when several did:
 	// RuleSainteLague, RuleOwnStock, RuleCapped, RuleTie.
-	Rule string
+	Rule string `json:"rule"`
 }
 
 // Rules of an apportionment.

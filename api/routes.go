@@ -53,6 +53,24 @@ func (s *Server) routes() http.Handler {
 			// Exports for operators.
 
 			// Allocation.
+			r.Route("/allocation", func(r chi.Router) {
+				r.Use(s.requireRole(data.RolePlanner, data.RoleOfficer, data.RoleViewer))
+				officer := s.requireRole(data.RoleOfficer)
+				reader := s.requireRole(data.RolePlanner, data.RoleOfficer)
+				r.With(officer).Post("/inventory", s.handle(s.uploadInventory))
+				r.With(reader).Post("/previews", s.handle(s.startPreview))
+				r.With(officer).Post("/commits", s.handle(s.commitAllocation))
+				r.Get("/runs", s.handle(s.listAllocationRuns))
+				r.Get("/runs/{id}", s.handle(s.getAllocationRun))
+				r.Get("/runs/{id}/areas", s.handle(s.allocationAreas))
+				r.Get("/runs/{id}/schools", s.handle(s.allocationSchools))
+				r.With(reader).Get("/runs/{id}/schools/{school_id}", s.handle(s.allocationSchool))
+				r.With(reader).Get("/runs/{id}/schools/{school_id}/handover.xlsx", s.handle(s.handoverXLSX))
+				r.With(reader).Get("/students/{student_id}", s.handle(s.getStudentAllocation))
+				r.With(officer).Post("/students/{student_id}/handover", s.handle(s.updateHandover("handover")))
+				r.With(officer).Post("/students/{student_id}/return", s.handle(s.updateHandover("return")))
+				r.With(officer).Post("/students/{student_id}/cancel", s.handle(s.updateHandover("cancel")))
+			})
 		})
 	})
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -244,7 +245,7 @@ func checkHandoverXLSX(t *testing.T, path, school string, students []string) {
 	if want := "DANH SÁCH BÀN GIAO THIẾT BỊ — " + school; rows[0][0] != want {
 		t.Errorf("title %q, want %q", rows[0][0], want)
 	}
-	want := []string{"STT", "Mã học sinh", "Lớp", "Diện ưu tiên", "Thiết bị", "Số serial/IMEI", "Gói SIM", "Nhà mạng", "Số ICCID", "Ngày nhận", "Chữ ký"}
+	want := []string{"STT", "Mã học sinh", "Lớp", "Diện ưu tiên", "Thiết bị", "Số serial/IMEI", "Gói SIM", "Nhà mạng", "Số ICCID", "Ngày nhận", "Chữ ký", "Tình trạng"}
 	if !slices.Equal(rows[2], want) {
 		t.Errorf("header %q, want %q", rows[2], want)
 	}
@@ -446,3 +447,5 @@ func TestAllocateDatabase(t *testing.T) {
 		t.Errorf("%d device allocations after the second commit, want 3", n)
 	}
 }
+
+func allocFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gapmap/gapmap/allocation/runs"
 	"github.com/gapmap/gapmap/data/postgis"
 )
 
@@ -61,23 +62,21 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
+	svc := &runs.Service{Store: st}
 	switch {
 	case *cancel:
-		n, err := postgis.CancelAllocation(ctx, st.Pool(), who, student, *reason)
+		n, err := svc.Cancel(ctx, who, student, strings.TrimSpace(*reason))
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return fmt.Errorf("student %s has no allocation to cancel: check the id", student)
-		}
 		fmt.Fprintf(e.stdout, "handover: cancelled the allocation of %s (%d row(s)); the device and SIM are back in stock\n", student, n)
 	case *ret:
-		if err := postgis.RecordReturn(ctx, st.Pool(), who, student, *reason, on); err != nil {
+		if err := svc.Return(ctx, who, student, strings.TrimSpace(*reason), on); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "handover: %s returned the device on %s\n", student, on.Format("2006-01-02"))
 	default:
-		if err := postgis.RecordHandover(ctx, st.Pool(), who, student, strings.TrimSpace(*iccid), on); err != nil {
+		if err := svc.Handover(ctx, who, student, strings.TrimSpace(*iccid), on); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "handover: %s received the device on %s\n", student, on.Format("2006-01-02"))

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Statuses of an allocation run.
@@ -73,6 +73,15 @@ type AllocationRow struct {
 	SimOperator  string
 	Flag         string
 	Reason       string
+	// The student's place in line as the run computed it (rank in the
+	// school's pool, pool size, seats of the school, device-type choice),
+	// the grade, and the row's place in the run's output order.
+	Rank        int
+	PoolSize    int
+	SchoolSeats int
+	TypeRank    int
+	Grade       int
+	Seq         int
 }
 
 // Prior is what the committed runs hold: the engine must not serve these
@@ -100,7 +109,7 @@ type AllocationInput struct {
 type NoCoverageError struct{ Cause error }
 
 func (e *NoCoverageError) Error() string {
-	msg := "the database has no coverage results (no coverage run with households, what-if runs aside): run `gapmap analyze` first, then allocate again"
+	msg := "the database has no coverage results (no coverage run with households, what-if runs aside): analyse the coverage first, then allocate again"
 	if e.Cause != nil {
 		msg += " (" + e.Cause.Error() + ")"
 	}
@@ -117,7 +126,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("another allocation run committed first; nothing of this run was written (recorded as failed run %d); re-run gapmap allocate --commit: it will see the other run's allocations and serve only what is left (cause: %v)", e.FailedRun, e.Cause)
+	return fmt.Sprintf("another allocation run committed first; nothing of this run was written (recorded as failed run %d); commit again: the new run sees the other run's allocations and serves only what is left (cause: %v)", e.FailedRun, e.Cause)
 }
 
 func (e *ConflictError) Unwrap() error { return e.Cause }
@@ -143,7 +152,7 @@ func isConflict(err error) bool {
 func missingTable(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P01" {
-		return fmt.Errorf("%w (the allocation tables are missing: run `gapmap migrate`)", err)
+		return fmt.Errorf("%w (the allocation tables are missing: the schema is older than this program)", err)
 	}
 	return err
 }
@@ -153,8 +162,8 @@ func missingTable(err error) error {
 // allocations, and the connectivity of every home from the latest coverage
 // run that is not a what-if, passed to home. Without coverage results it
 // returns a *NoCoverageError.
-func ReadAllocationInput(ctx context.Context, pool *pgxpool.Pool, on time.Time, home func(householdID, class string, operators4G []string) error) (*AllocationInput, error) {
-	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+func (s *Store) ReadAllocationInput(ctx context.Context, on time.Time, home func(householdID, class string, operators4G []string) error) (*AllocationInput, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("read the allocation input: %w", err)
 	}
@@ -181,7 +190,7 @@ func readConnectivity(ctx context.Context, q Querier, home func(id, class string
 		return 0, time.Time{}, fmt.Errorf("look for coverage results: %w", err)
 	}
 	if !exists {
-		return 0, time.Time{}, &NoCoverageError{Cause: errors.New("the coverage tables are missing: run `gapmap migrate`")}
+		return 0, time.Time{}, &NoCoverageError{Cause: errors.New("the coverage tables are missing: the schema is older than this program")}
 	}
 	var run int64
 	var at time.Time
@@ -332,6 +341,18 @@ func ReadPrior(ctx context.Context, q Querier) (Prior, error) {
 type AllocationPlan struct {
 	Rows    []AllocationRow
 	Summary []byte // JSON stored with the run; nil for {}
+	// Report, when not nil, is stored with the run (same transaction).
+	Report *RunReport
+}
+
+// RunReport is what a run explains beyond its allocation rows (unserved
+// needs, area summaries, explanations, rejections, SIM stock, conflicts,
+// the names its files print), as JSON, with the date the run used and
+// where its connectivity came from. The store keeps it as history.
+type RunReport struct {
+	RunDate  time.Time
+	Coverage string
+	JSON     []byte
 }
 
 // PlanFunc computes a run from what the committed runs hold. CommitAllocation
@@ -348,9 +369,9 @@ type PlanFunc func(ctx context.Context, prior Prior) (AllocationPlan, error)
 // a *ConflictError; run again to serve what is left. Other failures are
 // recorded as failed runs too. run.Actor and run.Policy are required; the
 // returned run has its id, date and counts.
-func CommitAllocation(ctx context.Context, pool *pgxpool.Pool, run AllocationRun, plan PlanFunc) (AllocationRun, error) {
+func (s *Store) CommitAllocation(ctx context.Context, run AllocationRun, plan PlanFunc) (AllocationRun, error) {
 	run.Status = RunCommitted
-	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return run, fmt.Errorf("commit the allocation: %w", err)
 	}
@@ -361,7 +382,7 @@ func CommitAllocation(ctx context.Context, pool *pgxpool.Pool, run AllocationRun
 		}
 	}
 	_ = tx.Rollback(context.WithoutCancel(ctx))
-	return run, recordFailure(ctx, pool, run, err)
+	return run, recordFailure(ctx, s.pool, run, err)
 }
 
 // commitTx does the work of CommitAllocation inside tx.
@@ -398,12 +419,15 @@ func commitTx(ctx context.Context, tx pgx.Tx, run *AllocationRun, plan PlanFunc)
 	if err := copyHandovers(ctx, tx, out.ID, rows); err != nil {
 		return *run, err
 	}
+	if err := insertReport(ctx, tx, out.ID, p.Report); err != nil {
+		return *run, err
+	}
 	return out, nil
 }
 
 // recordFailure records a run that did not commit and returns the error to
 // give the caller.
-func recordFailure(ctx context.Context, pool *pgxpool.Pool, run AllocationRun, cause error) error {
+func recordFailure(ctx context.Context, pool Querier, run AllocationRun, cause error) error {
 	run.Status = RunFailed
 	run.Error = cause.Error()
 	if isConflict(cause) {
@@ -427,7 +451,7 @@ func recordFailure(ctx context.Context, pool *pgxpool.Pool, run AllocationRun, c
 // runs only by CommitAllocation, with their rows.
 func RecordAllocationRun(ctx context.Context, q Querier, run AllocationRun) (AllocationRun, error) {
 	if strings.TrimSpace(run.Actor) == "" {
-		return run, errors.New("record the allocation run: the actor is empty; say who runs it (gapmap allocate --actor NAME)")
+		return run, &data.ValidationError{Errors: []data.FieldError{{File: "allocation run", Column: "actor", Reason: "the actor is empty: say who runs the allocation"}}}
 	}
 	settings, summary := jsonOrEmpty(run.Settings), jsonOrEmpty(run.Summary)
 	err := q.QueryRow(ctx, `INSERT INTO allocation_runs (actor, policy, settings, status, coverage_run, devices, sims, summary, error)
@@ -450,7 +474,7 @@ func jsonOrEmpty(b []byte) string {
 // concurrent commits wait on each other in the same order).
 func copyAllocations(ctx context.Context, tx pgx.Tx, runID int64, rows []AllocationRow, sims int) error {
 	cols := []string{"run_id", "student_id", "benefit", "device_id", "device_type", "sim_package_id", "sim_operator",
-		"school_id", "area_code", "priority", "connectivity", "flag", "reason"}
+		"school_id", "area_code", "priority", "connectivity", "flag", "reason", "rank", "pool_size", "school_seats", "type_rank", "grade", "seq"}
 	vals := make([][]any, 0, len(rows)+sims)
 	for i := range rows {
 		r := &rows[i]
@@ -459,7 +483,8 @@ func copyAllocations(ctx context.Context, tx pgx.Tx, runID int64, rows []Allocat
 			conn = "unknown"
 		}
 		base := func(benefit string, dev, devType, pkg, op any) []any {
-			return []any{runID, r.StudentID, benefit, dev, devType, pkg, op, r.SchoolID, r.AreaCode, int16(r.Priority), conn, r.Flag, r.Reason}
+			return []any{runID, r.StudentID, benefit, dev, devType, pkg, op, r.SchoolID, r.AreaCode, int16(r.Priority), conn, r.Flag, r.Reason,
+				int32(r.Rank), int32(r.PoolSize), int32(r.SchoolSeats), int32(r.TypeRank), int16(r.Grade), int32(r.Seq)}
 		}
 		vals = append(vals, base(BenefitDevice, r.DeviceID, r.DeviceType, nil, ""))
 		if r.SimPackageID != "" {
@@ -486,25 +511,60 @@ func copyHandovers(ctx context.Context, tx pgx.Tx, runID int64, rows []Allocatio
 	return nil
 }
 
-// withActor runs fn in a transaction whose ledger entries name actor and
-// reason.
-func withActor(ctx context.Context, pool *pgxpool.Pool, actor, reason string, fn func(pgx.Tx) error) error {
-	if strings.TrimSpace(actor) == "" {
-		return errors.New("the actor is empty: say who makes the change")
+// insertReport stores a run's report (nothing when r is nil).
+func insertReport(ctx context.Context, q Querier, runID int64, r *RunReport) error {
+	if r == nil {
+		return nil
 	}
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	day := pgtype.Date{Time: time.Date(r.RunDate.Year(), r.RunDate.Month(), r.RunDate.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
+	if _, err := q.Exec(ctx, `INSERT INTO allocation_run_reports (run_id, run_date, coverage, report) VALUES ($1, $2, $3, $4::jsonb)`,
+		runID, day, r.Coverage, jsonOrEmpty(r.JSON)); err != nil {
+		return fmt.Errorf("record the report of allocation run %d: %w", runID, missingTable(err))
+	}
+	return nil
+}
+
+// RecordAllocationPreview records a preview run (nothing allocated) and its
+// report in one transaction, and returns the run with its id and date.
+func (s *Store) RecordAllocationPreview(ctx context.Context, run AllocationRun, report *RunReport) (AllocationRun, error) {
+	run.Status = RunPreview
+	var out AllocationRun
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if out, err = RecordAllocationRun(ctx, tx, run); err != nil {
+			return err
+		}
+		return insertReport(ctx, tx, out.ID, report)
+	})
+	return out, err
+}
+
+// withActor runs fn in a transaction whose ledger entries name actor and
+// reason. A rule of the ledger's triggers (a handover is final, …) that
+// refuses the change is a *data.ConflictError with the rule's message.
+func (s *Store) withActor(ctx context.Context, actor, reason string, fn func(pgx.Tx) error) error {
+	if strings.TrimSpace(actor) == "" {
+		return &data.ValidationError{Errors: []data.FieldError{{File: "handover", Column: "actor", Reason: "the actor is empty: say who makes the change"}}}
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('gapmap.actor', $1, true), set_config('gapmap.reason', $2, true)`, actor, reason); err != nil {
 			return err
 		}
 		return fn(tx)
 	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "P0001" {
+		return &data.ConflictError{Reason: pe.Message}
+	}
+	return err
 }
 
 // RecordHandover records that a student received the device (and the SIM,
 // whose ICCID is recorded when not empty) on day on. A handover is final:
-// afterwards only a return can be recorded.
-func RecordHandover(ctx context.Context, pool *pgxpool.Pool, actor, studentID, iccid string, on time.Time) error {
-	return withActor(ctx, pool, actor, "", func(tx pgx.Tx) error {
+// afterwards only a return can be recorded (else a *data.ConflictError). A
+// student without an allocation is a *data.NotFoundError.
+func (s *Store) RecordHandover(ctx context.Context, actor, studentID, iccid string, on time.Time) error {
+	return s.withActor(ctx, actor, "", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE handovers SET status = 'handed_over', handed_over_on = $2,
 			sim_iccid = CASE WHEN $3 <> '' THEN $3 ELSE sim_iccid END WHERE student_id = $1`,
 			studentID, pgtype.Date{Time: on, Valid: true}, iccid)
@@ -512,22 +572,22 @@ func RecordHandover(ctx context.Context, pool *pgxpool.Pool, actor, studentID, i
 			return fmt.Errorf("record the handover to student %s: %w", studentID, missingTable(err))
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("student %s has no allocation to hand over: check the id, or commit an allocation first", studentID)
+			return &data.NotFoundError{Kind: "allocation of student", ID: studentID}
 		}
 		return nil
 	})
 }
 
 // RecordReturn records that a student returned the device on day on.
-func RecordReturn(ctx context.Context, pool *pgxpool.Pool, actor, studentID, reason string, on time.Time) error {
-	return withActor(ctx, pool, actor, reason, func(tx pgx.Tx) error {
+func (s *Store) RecordReturn(ctx context.Context, actor, studentID, reason string, on time.Time) error {
+	return s.withActor(ctx, actor, reason, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE handovers SET status = 'returned', returned_on = $2 WHERE student_id = $1`,
 			studentID, pgtype.Date{Time: on, Valid: true})
 		if err != nil {
 			return fmt.Errorf("record the return by student %s: %w", studentID, missingTable(err))
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("student %s has no handover: check the id", studentID)
+			return &data.NotFoundError{Kind: "handover of student", ID: studentID}
 		}
 		return nil
 	})
@@ -536,36 +596,176 @@ func RecordReturn(ctx context.Context, pool *pgxpool.Pool, actor, studentID, rea
 // CancelAllocation takes back a student's allocation that was not handed
 // over (device, SIM and pending handover): the student may be served
 // again and the device and SIM return to stock. The database refuses when
-// the device was handed over. It returns the rows removed.
-func CancelAllocation(ctx context.Context, pool *pgxpool.Pool, actor, studentID, reason string) (int, error) {
+// the device was handed over (a *data.ConflictError). It returns the rows
+// removed; a student without an allocation is a *data.NotFoundError.
+func (s *Store) CancelAllocation(ctx context.Context, actor, studentID, reason string) (int, error) {
 	var n int64
-	err := withActor(ctx, pool, actor, reason, func(tx pgx.Tx) error {
+	err := s.withActor(ctx, actor, reason, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM allocations WHERE student_id = $1`, studentID)
 		if err != nil {
 			return fmt.Errorf("cancel the allocation of student %s: %w", studentID, missingTable(err))
 		}
 		n = tag.RowsAffected()
+		if n == 0 {
+			return &data.NotFoundError{Kind: "allocation of student", ID: studentID}
+		}
 		return nil
 	})
 	return int(n), err
 }
 
+const allocationRunColumns = `id, created_at, actor, policy, settings::text, status, coverage_run, devices, sims, summary::text, error`
+
+func scanAllocationRun(r pgx.Row) (AllocationRun, error) {
+	var run AllocationRun
+	var settings, summary string
+	var cov pgtype.Int8
+	if err := r.Scan(&run.ID, &run.CreatedAt, &run.Actor, &run.Policy, &settings, &run.Status, &cov,
+		&run.Devices, &run.Sims, &summary, &run.Error); err != nil {
+		return run, err
+	}
+	run.CoverageRun = cov.Int64
+	run.Settings, run.Summary = []byte(settings), []byte(summary)
+	return run, nil
+}
+
 // ListAllocationRuns returns every run, oldest first.
-func ListAllocationRuns(ctx context.Context, q Querier) ([]AllocationRun, error) {
+func (s *Store) ListAllocationRuns(ctx context.Context) ([]AllocationRun, error) {
 	var out []AllocationRun
-	err := scanEach(ctx, q, "allocation runs", `SELECT id, created_at, actor, policy, settings::text, status, coverage_run,
-		devices, sims, summary::text, error FROM allocation_runs ORDER BY id`, nil, func(r pgx.Rows) error {
-		var run AllocationRun
-		var settings, summary string
-		var cov pgtype.Int8
-		if err := r.Scan(&run.ID, &run.CreatedAt, &run.Actor, &run.Policy, &settings, &run.Status, &cov,
-			&run.Devices, &run.Sims, &summary, &run.Error); err != nil {
+	err := scanEach(ctx, s.pool, "allocation runs", `SELECT `+allocationRunColumns+` FROM allocation_runs ORDER BY id`, nil, func(r pgx.Rows) error {
+		run, err := scanAllocationRun(r)
+		if err != nil {
 			return err
 		}
-		run.CoverageRun = cov.Int64
-		run.Settings, run.Summary = []byte(settings), []byte(summary)
 		out = append(out, run)
 		return nil
 	})
 	return out, err
+}
+
+// AllocationRunByID returns one run; a *data.NotFoundError when there is
+// none.
+func (s *Store) AllocationRunByID(ctx context.Context, id int64) (AllocationRun, error) {
+	run, err := scanAllocationRun(s.pool.QueryRow(ctx, `SELECT `+allocationRunColumns+` FROM allocation_runs WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return run, &data.NotFoundError{Kind: "allocation run", ID: strconv.FormatInt(id, 10)}
+	}
+	if err != nil {
+		return run, fmt.Errorf("read allocation run %d: %w", id, missingTable(err))
+	}
+	return run, nil
+}
+
+// AllocationRunReport returns the report stored with a run; a
+// *data.NotFoundError when the run has none (failed runs, runs recorded
+// before reports were kept).
+func (s *Store) AllocationRunReport(ctx context.Context, runID int64) (RunReport, error) {
+	var r RunReport
+	var js string
+	err := s.pool.QueryRow(ctx, `SELECT run_date, coverage, report::text FROM allocation_run_reports WHERE run_id = $1`, runID).Scan(&r.RunDate, &r.Coverage, &js)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, &data.NotFoundError{Kind: "report of allocation run", ID: strconv.FormatInt(runID, 10)}
+	}
+	if err != nil {
+		return r, fmt.Errorf("read the report of allocation run %d: %w", runID, missingTable(err))
+	}
+	r.JSON = []byte(js)
+	return r, nil
+}
+
+// CommittedAllocation is one student's committed allocation as it stands
+// now, with its handover.
+type CommittedAllocation struct {
+	AllocationRow
+	RunID          int64
+	HandoverStatus string // HandoverPending, HandoverHandedOver or HandoverReturned
+	SimICCID       string
+	HandedOverOn   *time.Time
+	ReturnedOn     *time.Time
+}
+
+// AllocationFilter narrows CommittedAllocations. Zero values do not
+// filter.
+type AllocationFilter struct {
+	RunID     int64
+	AreaCodes []string // the school's area is one of these (nil: any; empty non-nil: none)
+	SchoolID  string
+	StudentID string
+}
+
+// CommittedAllocations returns the committed allocations still in the
+// store (cancelled ones are gone) with their handovers, in the run's
+// output order.
+func (s *Store) CommittedAllocations(ctx context.Context, f AllocationFilter) ([]CommittedAllocation, error) {
+	var out []CommittedAllocation
+	if f.AreaCodes != nil && len(f.AreaCodes) == 0 {
+		return out, nil
+	}
+	var areas []string
+	if f.AreaCodes != nil {
+		areas = f.AreaCodes
+	}
+	err := scanEach(ctx, s.pool, "committed allocations", `SELECT d.run_id, d.student_id, d.school_id, d.area_code, d.priority,
+		d.connectivity, d.device_id, d.device_type, h.device_serial, h.device_imei, coalesce(sa.sim_package_id, ''),
+		coalesce(sa.sim_operator, ''), d.flag, d.reason, d.rank, d.pool_size, d.school_seats, d.type_rank, d.grade, d.seq,
+		h.status, h.sim_iccid, h.handed_over_on, h.returned_on
+		FROM allocations d
+		JOIN handovers h ON h.student_id = d.student_id
+		LEFT JOIN allocations sa ON sa.student_id = d.student_id AND sa.benefit = 'sim'
+		WHERE d.benefit = 'device'
+		  AND ($1 = 0 OR d.run_id = $1)
+		  AND ($2::text[] IS NULL OR d.area_code = ANY ($2))
+		  AND ($3 = '' OR d.school_id = $3)
+		  AND ($4 = '' OR d.student_id = $4)
+		ORDER BY d.run_id, d.seq, d.student_id`,
+		[]any{f.RunID, areas, f.SchoolID, f.StudentID}, func(r pgx.Rows) error {
+			var a CommittedAllocation
+			var prio, grade int16
+			var rank, pool, seats, typeRank, seq int32
+			var on, back pgtype.Date
+			if err := r.Scan(&a.RunID, &a.StudentID, &a.SchoolID, &a.AreaCode, &prio, &a.Connectivity, &a.DeviceID, &a.DeviceType,
+				&a.DeviceSerial, &a.DeviceIMEI, &a.SimPackageID, &a.SimOperator, &a.Flag, &a.Reason,
+				&rank, &pool, &seats, &typeRank, &grade, &seq, &a.HandoverStatus, &a.SimICCID, &on, &back); err != nil {
+				return err
+			}
+			a.Priority, a.Grade = int(prio), int(grade)
+			a.Rank, a.PoolSize, a.SchoolSeats, a.TypeRank, a.Seq = int(rank), int(pool), int(seats), int(typeRank), int(seq)
+			if on.Valid {
+				t := on.Time
+				a.HandedOverOn = &t
+			}
+			if back.Valid {
+				t := back.Time
+				a.ReturnedOn = &t
+			}
+			out = append(out, a)
+			return nil
+		})
+	return out, err
+}
+
+// AreaSubtree returns code and the codes of every area below it (any
+// depth, any validity), code first; a *data.NotFoundError when no area has
+// that code.
+func (s *Store) AreaSubtree(ctx context.Context, code string) ([]string, error) {
+	var out []string
+	err := scanEach(ctx, s.pool, "the area tree", `WITH RECURSIVE t(code, depth) AS (
+			SELECT DISTINCT code, 0 FROM areas WHERE code = $1
+			UNION
+			SELECT a.code, t.depth + 1 FROM areas a JOIN t ON a.parent_code = t.code WHERE t.depth < 64)
+		SELECT code FROM t GROUP BY code ORDER BY min(depth), code`, []any{code}, func(r pgx.Rows) error {
+		var c string
+		if err := r.Scan(&c); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, &data.NotFoundError{Kind: "area", ID: code}
+	}
+	return out, nil
 }

@@ -155,7 +155,7 @@ func commitView(ctx context.Context, url string, k int, policy string, ready fun
 	}
 	defer s.Close()
 	conn := map[string]allocation.Connectivity{}
-	ai, err := postgis.ReadAllocationInput(ctx, s.Pool(), time.Now(), func(id, class string, ops []string) error {
+	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(id, class string, ops []string) error {
 		conn[id] = allocation.Connectivity{Class: class, Operators4G: ops}
 		return nil
 	})
@@ -168,7 +168,7 @@ func commitView(ctx context.Context, url string, k int, policy string, ready fun
 	settings.Policy = policy
 	planned := 0
 	signal()
-	run, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: fmt.Sprintf("officer-%d", k), Policy: policy, CoverageRun: ai.CoverageRun},
+	run, err := s.CommitAllocation(ctx, postgis.AllocationRun{Actor: fmt.Sprintf("officer-%d", k), Policy: policy, CoverageRun: ai.CoverageRun},
 		func(ctx context.Context, prior postgis.Prior) (postgis.AllocationPlan, error) {
 			in := allocView(base, k)
 			in.Served, in.AllocatedDevices, in.SimUsed = prior.Served, prior.Devices, prior.SimUsed
@@ -381,11 +381,11 @@ func TestAllocationCommitConflict(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runA, errA = postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+		runA, errA = s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
 			allocPlanAll(in, func() { close(planned); <-release }))
 	}()
 	<-planned
-	runB, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "B", Policy: "ready-first"}, allocPlanAll(first, nil))
+	runB, err := s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "B", Policy: "ready-first"}, allocPlanAll(first, nil))
 	if err != nil {
 		t.Fatalf("B: %v", err)
 	}
@@ -398,13 +398,13 @@ func TestAllocationCommitConflict(t *testing.T) {
 	if !errors.As(errA, &ce) {
 		t.Fatalf("A: got %v, want a ConflictError", errA)
 	}
-	if !strings.Contains(errA.Error(), "another allocation run committed first") || !strings.Contains(errA.Error(), "re-run gapmap allocate --commit") {
+	if !strings.Contains(errA.Error(), "another allocation run committed first") || !strings.Contains(errA.Error(), "commit again") {
 		t.Errorf("A's error does not tell what to do: %v", errA)
 	}
 	if n := allocCount(ctx, t, s, `SELECT count(*) FROM allocations WHERE run_id = $1`, ce.FailedRun); n != 0 {
 		t.Errorf("failed run %d left %d rows", ce.FailedRun, n)
 	}
-	runs, err := postgis.ListAllocationRuns(ctx, s.Pool())
+	runs, err := s.ListAllocationRuns(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func TestAllocationCommitConflict(t *testing.T) {
 		t.Errorf("runs %+v", runs)
 	}
 	// The re-run sees B's allocations and serves the rest.
-	again, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"}, allocPlanAll(in, nil))
+	again, err := s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "A", Policy: "ready-first"}, allocPlanAll(in, nil))
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
@@ -439,7 +439,7 @@ func TestAllocationSimQuantity(t *testing.T) {
 		{StudentID: "ST2", SchoolID: "S1", AreaCode: "213", Priority: 2, Connectivity: "4g", DeviceID: "D2", SimPackageID: "P1", SimOperator: "viettel"},
 		{StudentID: "ST3", SchoolID: "S2", AreaCode: "213", Priority: 1, Connectivity: "4g", DeviceID: "D3", SimPackageID: "P1", SimOperator: "viettel"},
 	}
-	_, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+	_, err := s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
 		func(context.Context, postgis.Prior) (postgis.AllocationPlan, error) {
 			return postgis.AllocationPlan{Rows: rows}, nil
 		})
@@ -453,14 +453,14 @@ func TestAllocationSimQuantity(t *testing.T) {
 		t.Errorf("stock counted SIMs of a failed run")
 	}
 	// Two of them fit.
-	if _, err := postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+	if _, err := s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
 		func(context.Context, postgis.Prior) (postgis.AllocationPlan, error) {
 			return postgis.AllocationPlan{Rows: rows[:2]}, nil
 		}); err != nil {
 		t.Fatal(err)
 	}
 	// A student never gets a second device, even in a hand-made plan.
-	_, err = postgis.CommitAllocation(ctx, s.Pool(), postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
+	_, err = s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "A", Policy: "ready-first"},
 		func(context.Context, postgis.Prior) (postgis.AllocationPlan, error) {
 			return postgis.AllocationPlan{Rows: []postgis.AllocationRow{{StudentID: "ST1", SchoolID: "S1", AreaCode: "213", Priority: 1, Connectivity: "4g", DeviceID: "D4"}}}, nil
 		})
@@ -476,7 +476,7 @@ func TestAllocationHandoverRules(t *testing.T) {
 	ctx := context.Background()
 	s, in := allocHandCase(ctx, t)
 	pool := s.Pool()
-	run, err := postgis.CommitAllocation(ctx, pool, postgis.AllocationRun{Actor: "officer", Policy: "ready-first"}, allocPlanAll(in, nil))
+	run, err := s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "officer", Policy: "ready-first"}, allocPlanAll(in, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +488,7 @@ func TestAllocationHandoverRules(t *testing.T) {
 	if got := allocCount(ctx, t, s, `SELECT count(*) FROM allocations WHERE benefit = 'sim' AND student_id IN ($1, $2)`, withSim, simPending); got != 2 {
 		t.Fatalf("SIMs went to %d of ST1, ST3; want both", got)
 	}
-	if err := postgis.RecordHandover(ctx, pool, "teacher", withSim, "8984048000000000001", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+	if err := s.RecordHandover(ctx, "teacher", withSim, "8984048000000000001", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	refused := []struct{ what, sql string }{
@@ -511,14 +511,14 @@ func TestAllocationHandoverRules(t *testing.T) {
 			t.Errorf("TRUNCATE %s: %v", table, err)
 		}
 	}
-	if _, err := postgis.CancelAllocation(ctx, pool, "officer", withSim, "moved away"); err == nil || !strings.Contains(err.Error(), "never taken back") {
+	if _, err := s.CancelAllocation(ctx, "officer", withSim, "moved away"); err == nil || !strings.Contains(err.Error(), "never taken back") {
 		t.Errorf("cancel after handover: %v", err)
 	}
-	if err := postgis.RecordReturn(ctx, pool, "officer", noSim, "moved away", time.Now()); err == nil {
+	if err := s.RecordReturn(ctx, "officer", noSim, "moved away", time.Now()); err == nil {
 		t.Errorf("a return before any handover was accepted")
 	}
 	// A pending allocation may be cancelled: device and SIM go back.
-	n, err := postgis.CancelAllocation(ctx, pool, "officer", simPending, "wrong school")
+	n, err := s.CancelAllocation(ctx, "officer", simPending, "wrong school")
 	if err != nil || n != 2 {
 		t.Fatalf("cancel pending: %d rows, %v; want the device and the SIM", n, err)
 	}
@@ -529,10 +529,10 @@ func TestAllocationHandoverRules(t *testing.T) {
 		t.Errorf("P1 issued %d after the cancel, want 1", got)
 	}
 	// Handed over → returned is the one change allowed after a handover.
-	if err := postgis.RecordReturn(ctx, pool, "officer", withSim, "graduated", time.Now()); err != nil {
+	if err := s.RecordReturn(ctx, "officer", withSim, "graduated", time.Now()); err != nil {
 		t.Fatalf("return: %v", err)
 	}
-	if err := postgis.RecordHandover(ctx, pool, "teacher", withSim, "", time.Now()); err == nil {
+	if err := s.RecordHandover(ctx, "teacher", withSim, "", time.Now()); err == nil {
 		t.Errorf("a returned device was handed over again on the same record")
 	}
 	var actions []string
@@ -565,10 +565,10 @@ func TestAllocationHandoverRules(t *testing.T) {
 func TestAllocationInputNeedsCoverage(t *testing.T) {
 	ctx := context.Background()
 	s := pgtest.New(t)
-	_, err := postgis.ReadAllocationInput(ctx, s.Pool(), time.Now(), func(string, string, []string) error { return nil })
+	_, err := s.ReadAllocationInput(ctx, time.Now(), func(string, string, []string) error { return nil })
 	var nc *postgis.NoCoverageError
-	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "gapmap analyze") {
-		t.Fatalf("no coverage run: got %v, want a NoCoverageError telling to run gapmap analyze", err)
+	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "analyse the coverage first") {
+		t.Fatalf("no coverage run: got %v, want a NoCoverageError telling to analyse the coverage first", err)
 	}
 	// With a run, households come with their operators, from the latest run.
 	storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "none"}})
@@ -576,7 +576,7 @@ func TestAllocationInputNeedsCoverage(t *testing.T) {
 	// A what-if run counts sectors not built yet: never used to allocate.
 	storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "fiber"}}, "planned/1")
 	got := map[string]string{}
-	ai, err := postgis.ReadAllocationInput(ctx, s.Pool(), time.Now(), func(id, class string, ops []string) error {
+	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(id, class string, ops []string) error {
 		got[id] = class + ":" + strings.Join(ops, ",")
 		return nil
 	})

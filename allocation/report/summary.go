@@ -1,0 +1,30 @@
+package report
+
+import (
+	"fmt"
+	"io"
+)
+
+// WriteSummary writes the few lines a terminal shows after a run; dir,
+// when not empty, is where the files went.
+func WriteSummary(w io.Writer, v *View, dir string) error {
+	t := v.Totals
+	var err error
+	p := func(format string, a ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, a...)
+		}
+	}
+	p("allocation, %s, policy %s, connectivity from %s\n", v.Run.Label(), v.Run.Settings.Policy, v.Run.Coverage)
+	p("  needs:     %d (tier 1: %d, tier 2: %d, tier 3: %d); already served before: %d\n", t.Needs, t.NeedsTier1, t.NeedsTier2, t.NeedsTier3, v.AlreadyServed)
+	p("  allocated: %d devices, %d SIMs; unmet: %d\n", len(v.Allocations), v.SimsGiven(), t.Unmet)
+	p("  flagged:   %d needs_connectivity (no 4G, no fiber: build-out), %d needs_sim (no SIM of a covering operator in stock)\n", t.NeedsConnectivity, t.NeedsSim)
+	p("  devices:   %d rejected at intake, %d left in stock (only once every reachable need is met), %d allocated before\n", len(v.RejectedDevices), v.UnusedDevices, v.AlreadyAllocated)
+	if len(v.Conflicts) > 0 {
+		p("  conflicts: %d student ids listed more than once: see conflicts.csv and fix the lists\n", len(v.Conflicts))
+	}
+	if dir != "" {
+		p("  files:     %s (student ids inside: internal to the education office)\n", dir)
+	}
+	return err
+}

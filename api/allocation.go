@@ -1,0 +1,623 @@
+package api
+
+// Allocation over HTTP: inventory upload with the intake check, previews as
+// background jobs, commits, a run's results per area and per school, the
+// handover list of a school (XLSX) and handover updates. The use cases are
+// in allocation/runs (the CLI calls the same code); the outputs are written
+// by allocation/report.
+//
+// Who may do what: operators never reach these routes (403). Planners,
+// officers and admins read everything they may see; an officer sees only
+// schools and students in its area and below (any other is 404, as if it
+// did not exist). Viewers see aggregates only: runs, per-area and per-school
+// counts, never a student. Only officers and admins upload inventory,
+// commit and record handovers; planners may also preview.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gapmap/gapmap/allocation"
+	"github.com/gapmap/gapmap/allocation/report"
+	"github.com/gapmap/gapmap/allocation/runs"
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/format"
+	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/go-chi/chi/v5"
+)
+
+// jobKindAllocationPreview is the background job kind of a preview.
+const jobKindAllocationPreview = "allocation_preview"
+
+func (s *Server) allocRuns() *runs.Service { return &runs.Service{Store: s.deps.Store} }
+
+// allocScope is the area codes a request may see students in: nil for
+// everything (admin, planner, viewer), an officer's area and every area
+// below it otherwise (empty when its area no longer exists).
+func (s *Server) allocScope(r *http.Request) ([]string, error) {
+	u := principal(r.Context())
+	if u == nil || u.Role != data.RoleOfficer {
+		return nil, nil
+	}
+	codes, err := s.deps.Store.AreaSubtree(r.Context(), u.AreaCode)
+	if errors.Is(err, data.ErrNotFound) {
+		return []string{}, nil
+	}
+	return codes, err
+}
+
+// allocScopeArea is the officer's area ("" for everyone else).
+func allocScopeArea(r *http.Request) string {
+	if u := principal(r.Context()); u != nil && u.Role == data.RoleOfficer {
+		return u.AreaCode
+	}
+	return ""
+}
+
+// allocView reads run id as the request may see it.
+func (s *Server) allocView(r *http.Request, id int64, schoolID string) (*report.View, error) {
+	sc := runs.Scope{AreaCode: allocScopeArea(r), SchoolID: schoolID}
+	v, err := s.allocRuns().View(r.Context(), id, sc)
+	if errors.Is(err, data.ErrNotFound) && sc.AreaCode != "" {
+		var nf *data.NotFoundError
+		if errors.As(err, &nf) && nf.Kind == "area" {
+			// The officer's area is gone: it sees nothing.
+			return nil, &data.NotFoundError{Kind: "allocation run", ID: strconv.FormatInt(id, 10)}
+		}
+	}
+	return v, err
+}
+
+// ---- inventory ----
+
+// uploadInventory: POST /api/v1/allocation/inventory, multipart/form-data
+// with a file field "devices" and/or "sim_packages" (CSV, XLSX or .csv.gz,
+// Vietnamese headers accepted). All files are imported in one transaction
+// (nothing is written on any error: 422 lists every row problem); the
+// answer has the intake check of every device (ok / repair / liquidate
+// with reason codes) and SIM package.
+func (s *Server) uploadInventory(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, s.deps.Config.MaxUploadBytes)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return errBadRequest("send the files as multipart/form-data with fields devices and/or sim_packages", err)
+	}
+	var files []runs.InventoryFile
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return errBadRequest("the multipart body cannot be read", err)
+		}
+		kind := p.FormName()
+		if p.FileName() == "" {
+			p.Close()
+			continue
+		}
+		if kind != format.KindDevices && kind != format.KindSimPackages {
+			p.Close()
+			return errBadRequest(fmt.Sprintf("file field %q is not known: use devices or sim_packages", kind), nil)
+		}
+		// Parts are read one after the other: keep each in memory up to the
+		// upload limit.
+		var buf bytes.Buffer
+		if _, err := buf.ReadFrom(p); err != nil {
+			p.Close()
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return errBadRequest("the upload was cut short", err)
+		}
+		p.Close()
+		files = append(files, runs.InventoryFile{Kind: kind, Name: p.FileName(), Body: &buf})
+	}
+	if len(files) == 0 {
+		return errBadRequest("no file: send a devices and/or a sim_packages file field", nil)
+	}
+	inv, err := s.allocRuns().ImportInventory(r.Context(), files, allocation.DefaultSettings())
+	detail := map[string]any{}
+	for _, f := range files {
+		detail[f.Kind] = f.Name
+	}
+	if err != nil {
+		detail["error"] = classify(err).code
+		_ = s.deps.Store.Audit(r.Context(), actorName(r), "import_failed", "allocation inventory", detail, r.RemoteAddr)
+		return err
+	}
+	detail["devices"], detail["sim_packages"] = len(inv.Devices), len(inv.SimPackages)
+	_ = s.deps.Store.Audit(r.Context(), actorName(r), "import", "allocation inventory", detail, r.RemoteAddr)
+	writeJSON(w, http.StatusOK, inv)
+	return nil
+}
+
+// ---- previews and commits ----
+
+// allocationRequest is the body of a preview or a commit.
+type allocationRequest struct {
+	// Settings: fields of allocation.Settings (snake_case); missing ones
+	// keep their defaults.
+	Settings json.RawMessage `json:"settings,omitempty"`
+	// Date YYYY-MM-DD: areas valid on that day are used (default today).
+	Date string `json:"date,omitempty"`
+	// PreviewRunID (commit only): commit with the settings and date of
+	// this preview run.
+	PreviewRunID int64 `json:"preview_run_id,omitempty"`
+}
+
+func (q allocationRequest) options(r *http.Request) (runs.Options, error) {
+	o := runs.Options{Settings: allocation.DefaultSettings(), Actor: actorName(r), Date: time.Now()}
+	ve := &data.ValidationError{}
+	if len(q.Settings) > 0 && string(q.Settings) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(q.Settings))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o.Settings); err != nil {
+			ve.Add(data.FieldError{File: "request", Column: "settings", Reason: "not valid allocation settings: " + err.Error()})
+		}
+	}
+	if o.Settings.Policy != allocation.PolicyReadyFirst && o.Settings.Policy != allocation.PolicyNeedFirst {
+		ve.Add(data.FieldError{File: "request", Column: "settings.policy", Value: o.Settings.Policy,
+			Reason: fmt.Sprintf("use %s or %s", allocation.PolicyReadyFirst, allocation.PolicyNeedFirst)})
+	}
+	if q.Date != "" {
+		d, err := time.Parse("2006-01-02", q.Date)
+		if err != nil {
+			ve.Add(data.FieldError{File: "request", Column: "date", Value: q.Date, Reason: "write the date as YYYY-MM-DD"})
+		}
+		o.Date = d
+	}
+	return o, ve.Err()
+}
+
+// allocationOutcome is what a preview job or a commit answers.
+type allocationOutcome struct {
+	RunID        int64        `json:"run_id"`
+	Status       string       `json:"status"`
+	Summary      runs.Summary `json:"summary"`
+	Allocated    int          `json:"allocated"`
+	Sims         int          `json:"sims"`
+	Needs        int          `json:"needs"`
+	UnknownHomes int          `json:"unknown_homes"`
+}
+
+func outcomeOf(o *runs.Outcome) allocationOutcome {
+	v := o.View
+	return allocationOutcome{RunID: o.Run.ID, Status: o.Run.Status, Allocated: len(v.Allocations), Sims: v.SimsGiven(),
+		Needs: o.Needs, UnknownHomes: o.UnknownHomes,
+		Summary: runs.Summary{Totals: v.Totals, Unserved: len(v.Unserved), RejectedDevices: len(v.RejectedDevices),
+			UnusedDevices: v.UnusedDevices, Conflicts: len(v.Conflicts), AlreadyServed: v.AlreadyServed, AlreadyAllocated: v.AlreadyAllocated}}
+}
+
+// allocationError makes the store's typed errors the client's.
+func allocationError(err error) error {
+	var nc *postgis.NoCoverageError
+	if errors.As(err, &nc) {
+		return &data.ConflictError{Reason: "there is no coverage result to allocate with: run a coverage analysis first"}
+	}
+	var ce *postgis.ConflictError
+	if errors.As(err, &ce) {
+		return &data.ConflictError{Reason: fmt.Sprintf("another allocation run committed first; nothing of this run was written (failed run %d): commit again to serve what is left", ce.FailedRun)}
+	}
+	var ie *allocation.InputError
+	if errors.As(err, &ie) {
+		ve := &data.ValidationError{}
+		for _, p := range ie.Problems {
+			ve.Add(data.FieldError{File: "allocation input", Reason: p})
+		}
+		return ve
+	}
+	return err
+}
+
+// startPreview: POST /api/v1/allocation/previews {settings, date}: a
+// background job (kind allocation_preview; 202 with the job, 409 when one
+// is running). The job's result has the preview run's id and totals; its
+// results are then read like any run's.
+func (s *Server) startPreview(w http.ResponseWriter, r *http.Request) error {
+	var q allocationRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &q); err != nil {
+			return err
+		}
+	}
+	if q.PreviewRunID != 0 {
+		return errBadRequest("preview_run_id is for commits", nil)
+	}
+	o, err := q.options(r)
+	if err != nil {
+		return err
+	}
+	svc := s.allocRuns()
+	job, err := s.jobs.start(r.Context(), jobKindAllocationPreview, actorName(r), q, func(ctx context.Context, progress progressFunc) (any, error) {
+		out, err := svc.Preview(ctx, o, runs.Progress(progress))
+		if err != nil {
+			return nil, allocationError(err)
+		}
+		return outcomeOf(out), nil
+	})
+	if err != nil {
+		return err
+	}
+	_ = s.deps.Store.Audit(r.Context(), actorName(r), "allocation_preview", "job "+strconv.FormatInt(job.ID, 10),
+		map[string]any{"policy": o.Settings.Policy, "date": o.Date.Format("2006-01-02")}, r.RemoteAddr)
+	writeJSON(w, http.StatusAccepted, viewJob(job))
+	return nil
+}
+
+// commitAllocation: POST /api/v1/allocation/commits {preview_run_id} or
+// {settings, date}: allocates in one transaction (201 with the run). When
+// another commit got there first nothing is written (409): commit again.
+func (s *Server) commitAllocation(w http.ResponseWriter, r *http.Request) error {
+	var q allocationRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &q); err != nil {
+			return err
+		}
+	}
+	svc := s.allocRuns()
+	var (
+		out *runs.Outcome
+		err error
+	)
+	detail := map[string]any{}
+	if q.PreviewRunID > 0 {
+		if len(q.Settings) > 0 || q.Date != "" {
+			return errBadRequest("give preview_run_id or settings and date, not both", nil)
+		}
+		detail["preview_run_id"] = q.PreviewRunID
+		out, err = svc.CommitPreview(r.Context(), q.PreviewRunID, actorName(r), nil)
+	} else {
+		o, verr := q.options(r)
+		if verr != nil {
+			return verr
+		}
+		detail["policy"], detail["date"] = o.Settings.Policy, o.Date.Format("2006-01-02")
+		out, err = svc.Commit(r.Context(), o, nil)
+	}
+	if err != nil {
+		detail["error"] = err.Error()
+		_ = s.deps.Store.Audit(r.Context(), actorName(r), "allocation_commit_failed", "allocation", detail, r.RemoteAddr)
+		return allocationError(err)
+	}
+	res := outcomeOf(out)
+	detail["devices"], detail["sims"] = res.Allocated, res.Sims
+	_ = s.deps.Store.Audit(r.Context(), actorName(r), "allocation_commit", "allocation run "+strconv.FormatInt(out.Run.ID, 10), detail, r.RemoteAddr)
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+// ---- runs and their results ----
+
+// runView is a recorded run as the API shows it.
+type runView struct {
+	ID          int64           `json:"id"`
+	CreatedAt   time.Time       `json:"created_at"`
+	Actor       string          `json:"actor"`
+	Policy      string          `json:"policy"`
+	Status      string          `json:"status"`
+	CoverageRun int64           `json:"coverage_run,omitempty"`
+	Devices     int             `json:"devices"`
+	Sims        int             `json:"sims"`
+	Settings    json.RawMessage `json:"settings"`
+	Summary     json.RawMessage `json:"summary"`
+	Error       string          `json:"error,omitempty"`
+}
+
+func viewRun(run postgis.AllocationRun) runView {
+	v := runView{ID: run.ID, CreatedAt: run.CreatedAt, Actor: run.Actor, Policy: run.Policy, Status: run.Status,
+		CoverageRun: run.CoverageRun, Devices: run.Devices, Sims: run.Sims, Settings: run.Settings, Summary: run.Summary, Error: run.Error}
+	if len(v.Settings) == 0 {
+		v.Settings = json.RawMessage("{}")
+	}
+	if len(v.Summary) == 0 {
+		v.Summary = json.RawMessage("{}")
+	}
+	return v
+}
+
+// listAllocationRuns: GET /api/v1/allocation/runs: every run, newest first
+// (province-wide counts: aggregates).
+func (s *Server) listAllocationRuns(w http.ResponseWriter, r *http.Request) error {
+	rs, err := s.allocRuns().Runs(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]runView, 0, len(rs))
+	for _, run := range rs {
+		out = append(out, viewRun(run))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+	return nil
+}
+
+// getAllocationRun: GET /api/v1/allocation/runs/{id}: the run and the
+// totals the caller may see (an officer: its area's).
+func (s *Server) getAllocationRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	run, err := s.deps.Store.AllocationRunByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"run": viewRun(run)}
+	if run.Status != postgis.RunFailed {
+		v, err := s.allocView(r, id, "")
+		if err != nil {
+			return err
+		}
+		out["totals"] = v.Totals
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// allocationAreas: GET /api/v1/allocation/runs/{id}/areas: per area (every
+// level): needs by tier, allocated, unmet, SIMs, stock and surplus.
+func (s *Server) allocationAreas(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := s.allocView(r, id, "")
+	if err != nil {
+		return err
+	}
+	areas := v.Areas
+	if areas == nil {
+		areas = []allocation.AreaSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run_id": id, "status": v.Run.Mode, "totals": v.Totals, "areas": areas})
+	return nil
+}
+
+// schoolCount is one school's counts in a run.
+type schoolCount struct {
+	SchoolID   string `json:"school_id"`
+	Name       string `json:"name"`
+	AreaCode   string `json:"area_code"`
+	Allocated  int    `json:"allocated"`
+	Sims       int    `json:"sims"`
+	Pending    int    `json:"pending"`
+	HandedOver int    `json:"handed_over"`
+	Returned   int    `json:"returned"`
+	Unserved   int    `json:"unserved"`
+}
+
+// allocationSchools: GET /api/v1/allocation/runs/{id}/schools: per school
+// with allocations or needs left: counts only (no student).
+func (s *Server) allocationSchools(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := s.allocView(r, id, "")
+	if err != nil {
+		return err
+	}
+	by := map[string]*schoolCount{}
+	var order []string
+	get := func(sid, area string) *schoolCount {
+		c := by[sid]
+		if c == nil {
+			c = &schoolCount{SchoolID: sid, Name: v.Schools[sid].Name, AreaCode: area}
+			by[sid] = c
+			order = append(order, sid)
+		}
+		return c
+	}
+	for _, a := range v.Allocations {
+		c := get(a.SchoolID, a.AreaCode)
+		c.Allocated++
+		if a.SimPackageID != "" {
+			c.Sims++
+		}
+		if a.Handover != nil {
+			switch a.Handover.Status {
+			case postgis.HandoverHandedOver:
+				c.HandedOver++
+			case postgis.HandoverReturned:
+				c.Returned++
+			default:
+				c.Pending++
+			}
+		}
+	}
+	for _, u := range v.Unserved {
+		get(u.SchoolID, u.AreaCode).Unserved++
+	}
+	out := make([]schoolCount, 0, len(order))
+	for _, sid := range order {
+		out = append(out, *by[sid])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run_id": id, "status": v.Run.Mode, "schools": out})
+	return nil
+}
+
+// allocationSchool: GET /api/v1/allocation/runs/{id}/schools/{school_id}:
+// the school's students served (device, SIM, handover) and left waiting,
+// and how the school got its seats. Personal data: not for viewers.
+func (s *Server) allocationSchool(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	sid := chi.URLParam(r, "school_id")
+	v, err := s.allocView(r, id, sid)
+	if err != nil {
+		return err
+	}
+	school, ok := v.Schools[sid]
+	if !ok {
+		return &data.NotFoundError{Kind: "school", ID: sid}
+	}
+	rows := v.Allocations
+	if rows == nil {
+		rows = []report.Row{}
+	}
+	unserved := v.Unserved
+	if unserved == nil {
+		unserved = []allocation.Unserved{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run_id": id, "status": v.Run.Mode, "school_id": sid, "name": school.Name,
+		"area_code": school.AreaCode, "allocations": rows, "unserved": unserved, "units": v.Units})
+	return nil
+}
+
+// handoverXLSX: GET /api/v1/allocation/runs/{id}/schools/{school_id}/handover.xlsx:
+// the printable handover list (Vietnamese headers, A4 landscape) with what
+// was handed over already.
+func (s *Server) handoverXLSX(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	sid := chi.URLParam(r, "school_id")
+	v, err := s.allocView(r, id, sid)
+	if err != nil {
+		return err
+	}
+	if _, ok := v.Schools[sid]; !ok {
+		return &data.NotFoundError{Kind: "school", ID: sid}
+	}
+	var buf bytes.Buffer
+	if err := report.WriteHandover(&buf, v, sid); err != nil {
+		return err
+	}
+	_ = s.deps.Store.Audit(r.Context(), actorName(r), "export", "handover list", map[string]any{"run_id": id, "school_id": sid, "rows": len(v.Allocations)}, r.RemoteAddr)
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ban_giao_%s_dot_%d.xlsx"`, strings.ReplaceAll(report.FileName(sid), `"`, "_"), id))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// ---- one student's allocation and its handover ----
+
+// studentAllocation is a student's committed allocation.
+type studentAllocation struct {
+	RunID      int64      `json:"run_id"`
+	Allocation report.Row `json:"allocation"`
+}
+
+// studentAllocationScoped finds a student's allocation where the caller may
+// see it (an officer: in its area; elsewhere 404).
+func (s *Server) studentAllocationScoped(r *http.Request) (studentAllocation, error) {
+	scope, err := s.allocScope(r)
+	if err != nil {
+		return studentAllocation{}, err
+	}
+	row, run, err := s.allocRuns().Allocation(r.Context(), chi.URLParam(r, "student_id"), scope)
+	return studentAllocation{RunID: run, Allocation: row}, err
+}
+
+// getStudentAllocation: GET /api/v1/allocation/students/{student_id}.
+func (s *Server) getStudentAllocation(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.studentAllocationScoped(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+// handoverRequest is the body of a handover, a return or a cancellation.
+type handoverRequest struct {
+	ICCID  string `json:"iccid,omitempty"`
+	Date   string `json:"date,omitempty"` // YYYY-MM-DD, default today
+	Reason string `json:"reason,omitempty"`
+}
+
+func (q handoverRequest) day() (time.Time, error) {
+	if q.Date == "" {
+		return time.Now(), nil
+	}
+	d, err := time.Parse("2006-01-02", q.Date)
+	if err != nil {
+		return d, &data.ValidationError{Errors: []data.FieldError{{File: "request", Column: "date", Value: q.Date, Reason: "write the date as YYYY-MM-DD"}}}
+	}
+	return d, nil
+}
+
+// updateHandover: POST /api/v1/allocation/students/{student_id}/{action}
+// with action handover {iccid, date}, return {reason, date} or cancel
+// {reason}. A handover is final: a second one, or cancelling what was
+// handed over, is 409.
+func (s *Server) updateHandover(action string) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var q handoverRequest
+		if r.ContentLength != 0 {
+			if err := decodeJSON(w, r, &q); err != nil {
+				return err
+			}
+		}
+		a, err := s.studentAllocationScoped(r)
+		if err != nil {
+			return err
+		}
+		student := a.Allocation.StudentID
+		svc, actor := s.allocRuns(), actorName(r)
+		q.ICCID, q.Reason = strings.TrimSpace(q.ICCID), strings.TrimSpace(q.Reason)
+		day, err := q.day()
+		if err != nil {
+			return err
+		}
+		switch action {
+		case "handover":
+			if q.ICCID != "" && !iccidPattern(q.ICCID) {
+				return &data.ValidationError{Errors: []data.FieldError{{File: "request", Column: "iccid", Value: q.ICCID, Reason: "an ICCID is 18 to 22 digits (printed on the SIM card)"}}}
+			}
+			err = svc.Handover(r.Context(), actor, student, q.ICCID, day)
+		case "return":
+			err = svc.Return(r.Context(), actor, student, q.Reason, day)
+		case "cancel":
+			if q.ICCID != "" || q.Date != "" {
+				return errBadRequest("a cancellation takes a reason only", nil)
+			}
+			_, err = svc.Cancel(r.Context(), actor, student, q.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		_ = s.deps.Store.Audit(r.Context(), actor, "allocation_"+action, "student "+student,
+			map[string]any{"run_id": a.RunID, "iccid": q.ICCID, "date": q.Date, "reason": q.Reason}, r.RemoteAddr)
+		if action == "cancel" {
+			writeJSON(w, http.StatusOK, map[string]any{"student_id": student, "cancelled": true})
+			return nil
+		}
+		a, err = s.studentAllocationScoped(r)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, a)
+		return nil
+	}
+}
+
+func iccidPattern(s string) bool {
+	if len(s) < 18 || len(s) > 22 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
