@@ -222,7 +222,7 @@ func TestAllocationAPI(t *testing.T) {
 	}
 	srv := api.NewServer(ctx, api.Deps{Store: st})
 	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(api.Validating(t, srv))
 	t.Cleanup(ts.Close)
 	c := allocClient{t: t, base: ts.URL}
 
