@@ -133,7 +133,9 @@ func (s *Server) startCoverageRun(w http.ResponseWriter, r *http.Request) error 
 	}
 	store := s.deps.Store
 	return s.startCoverageJob(w, r, "analyze", map[string]any{"settings": json.RawMessage(orEmpty(body.Settings))},
-		func(ctx context.Context, o coveragerun.Options) (*coveragerun.Run, error) { return coveragerun.Analyze(ctx, store, o) }, st)
+		func(ctx context.Context, o coveragerun.Options) (*coveragerun.Run, error) {
+			return coveragerun.Analyze(ctx, store, o)
+		}, st)
 }
 
 func orEmpty(b json.RawMessage) json.RawMessage {
@@ -165,7 +167,9 @@ func (s *Server) startPlan(w http.ResponseWriter, r *http.Request) error {
 	po := coverage.PlanOptions{Sites: body.Sites, BudgetVND: body.BudgetVND}
 	store := s.deps.Store
 	return s.startCoverageJob(w, r, "plan", map[string]any{"sites": body.Sites, "budget_vnd": body.BudgetVND, "settings": orEmpty(body.Settings)},
-		func(ctx context.Context, o coveragerun.Options) (*coveragerun.Run, error) { return coveragerun.Plan(ctx, store, o, po) }, st)
+		func(ctx context.Context, o coveragerun.Options) (*coveragerun.Run, error) {
+			return coveragerun.Plan(ctx, store, o, po)
+		}, st)
 }
 
 // proposedSite is a site of a what-if request.

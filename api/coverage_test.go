@@ -602,3 +602,36 @@ func TestCoveragePlanAndWhatIf(t *testing.T) {
 		t.Errorf("stored what-if run: %+v", run)
 	}
 }
+
+// One coverage job at a time (409 with a clear message), and a cancelled
+// job ends as cancelled with no run stored.
+func TestCoverageJobConflictAndCancel(t *testing.T) {
+	e := newCovEnv(t, false)
+	j := e.startJob("planner", "/api/v1/coverage/runs", nil)
+	code, b, _ := e.do("admin", http.MethodPost, "/api/v1/coverage/plan", map[string]any{"sites": 2})
+	if code != http.StatusConflict || !bytes.Contains(b, []byte(`"conflict"`)) {
+		t.Errorf("a second coverage job: %d %s", code, b)
+	}
+	if code, b, _ := e.do("viewer", http.MethodPost, "/api/v1/jobs/"+strconv.FormatInt(j.ID, 10)+"/cancel", nil); code != http.StatusForbidden {
+		t.Errorf("viewer cancels: %d %s", code, b)
+	}
+	if code, b, _ := e.do("planner", http.MethodPost, "/api/v1/jobs/"+strconv.FormatInt(j.ID, 10)+"/cancel", nil); code != http.StatusAccepted {
+		t.Fatalf("cancel: %d %s", code, b)
+	}
+	done, _ := e.waitJob(j.ID)
+	if done.Status != data.JobCancelled {
+		t.Fatalf("cancelled job ended %+v", done)
+	}
+	var runs int
+	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM coverage_runs`).Scan(&runs); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 0 {
+		t.Errorf("%d runs stored by a cancelled job", runs)
+	}
+	// The kind is free again.
+	j = e.startJob("planner", "/api/v1/coverage/runs", nil)
+	if done, _ := e.waitJob(j.ID); done.Status != data.JobSucceeded {
+		t.Errorf("after the cancel: %+v", done)
+	}
+}

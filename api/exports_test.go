@@ -18,7 +18,7 @@ import (
 // exportSums are the person counts of an export's cells.
 type exportSums struct {
 	households, cells, schools, minHH int
-	students, unconnected           [4]int
+	students, unconnected             [4]int
 }
 
 func sumExport(t *testing.T, rows exporttest.Rows) exportSums {

@@ -174,8 +174,10 @@ func validation(column, reason string) error {
 	return v
 }
 
-// storeProgress maps the storing progress (0–1) onto [from, 100).
+// storeProgress reports the storing phase at from and maps the storing
+// progress (0–1) onto [from, 100).
 func storeProgress(o *Options, from float64) func(float64) {
+	o.progress(PhaseStoring, from)
 	return func(f float64) { o.progress(PhaseStoring, from+(99-from)*f) }
 }
 
@@ -309,6 +311,9 @@ func Store(ctx context.Context, st *postgis.Store, r *coverage.Result, p *covera
 		x := r.Entity(i)
 		i++
 		if written++; written&0x3fff == 0 {
+			if err := ctx.Err(); err != nil {
+				return postgis.CoverageEntityRow{}, false, err
+			}
 			progress(float64(written) / total)
 		}
 		return postgis.CoverageEntityRow{

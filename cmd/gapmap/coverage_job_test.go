@@ -124,4 +124,6 @@ func TestCoverageJobSameAsAnalyze(t *testing.T) {
 }
 
 // replaceRun makes the second copy of a query read run $2.
-func replaceRun(q string) string { return string(bytes.ReplaceAll([]byte(q), []byte("= $1"), []byte("= $2"))) }
+func replaceRun(q string) string {
+	return string(bytes.ReplaceAll([]byte(q), []byte("= $1"), []byte("= $2")))
+}
