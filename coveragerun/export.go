@@ -52,51 +52,23 @@ type ExportStats struct {
 // Export is a prepared export: validated, its cells merged under the
 // privacy rule; WriteTo streams it.
 type Export struct {
-	st    *postgis.Store
+	st    *postgis.Store // nil for an offline run
 	q     ExportQuery
 	cells []export.Point
-	Stats ExportStats
+	// schools of an offline run (a stored run's are read while writing).
+	schools []export.Point
+	Stats   ExportStats
 }
 
 // PrepareExport checks q against the run and loads and merges its cells.
 // Problems with q are a *data.ValidationError listing each; a missing run
 // or area is a *data.NotFoundError.
 func PrepareExport(ctx context.Context, st *postgis.Store, q ExportQuery) (*Export, error) {
-	var verr data.ValidationError
-	q.Format = strings.ToLower(strings.TrimSpace(q.Format))
-	if q.Format == "" {
-		q.Format = "csv"
-	}
-	if !slices.Contains(export.Formats(), q.Format) {
-		verr.Add(data.FieldError{Column: "format", Value: q.Format, Reason: "use one of " + strings.Join(export.Formats(), ", ")})
-	}
-	if q.K == 0 {
-		q.K = export.DefaultK
-	}
-	if q.K < 1 {
-		verr.Add(data.FieldError{Column: "k", Reason: "the privacy threshold must be 1 or more"})
-	}
-	q.Operator = coverage.NormalizeOperator(q.Operator)
-	q.View = strings.ToLower(strings.TrimSpace(q.View))
-	if q.View == "" {
-		q.View = export.ViewNoNetwork
-		if q.Operator != "" {
-			q.View = export.ViewOperator
-		}
-	}
-	switch q.View {
-	case export.ViewOperator:
-		if q.Operator == "" {
-			verr.Add(data.FieldError{Column: "operator", Reason: "the operator view needs an operator (viettel, vinaphone, mobifone, vietnamobile, gmobile)"})
-		}
-	case export.ViewNoNetwork:
-		q.Operator = ""
-	default:
-		verr.Add(data.FieldError{Column: "view", Value: q.View, Reason: "use one of " + strings.Join(export.Views(), ", ")})
-	}
-	if err := verr.Err(); err != nil {
+	q, err := checkQuery(q)
+	if err != nil {
 		return nil, err
 	}
+	var verr data.ValidationError
 	run, err := st.CoverageRun(ctx, q.RunID)
 	if err != nil {
 		return nil, err
@@ -156,7 +128,10 @@ func (e *Export) ContentType() string { return export.ContentType(e.q.Format) }
 
 // FileName is a file name for the export, e.g. uncovered_run3_viettel.kml.
 func (e *Export) FileName() string {
-	name := "uncovered_run" + strconv.FormatInt(e.Stats.RunID, 10)
+	name := "uncovered"
+	if e.Stats.RunID != 0 {
+		name += "_run" + strconv.FormatInt(e.Stats.RunID, 10)
+	}
 	if e.q.Operator != "" {
 		name += "_" + e.q.Operator
 	} else {
@@ -180,6 +155,14 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	}
+	if e.st == nil {
+		for i := range e.schools {
+			if err := wr.Write(&e.schools[i]); err != nil {
+				return err
+			}
+		}
+		return wr.Close()
+	}
 	e.Stats.Schools = 0
 	err = postgis.EachUncoveredSchool(ctx, e.st.Pool(), e.Stats.RunID, e.q.Operator, e.q.AreaCode, func(s postgis.UncoveredSchoolRow) error {
 		e.Stats.Schools++
@@ -195,4 +178,41 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	return wr.Close()
+}
+
+// checkQuery normalises q and lists its problems.
+func checkQuery(q ExportQuery) (ExportQuery, error) {
+	var verr data.ValidationError
+	q.Format = strings.ToLower(strings.TrimSpace(q.Format))
+	if q.Format == "" {
+		q.Format = "csv"
+	}
+	if !slices.Contains(export.Formats(), q.Format) {
+		verr.Add(data.FieldError{Column: "format", Value: q.Format, Reason: "use one of " + strings.Join(export.Formats(), ", ")})
+	}
+	if q.K == 0 {
+		q.K = export.DefaultK
+	}
+	if q.K < 1 {
+		verr.Add(data.FieldError{Column: "k", Reason: "the privacy threshold must be 1 or more"})
+	}
+	q.Operator = coverage.NormalizeOperator(q.Operator)
+	q.View = strings.ToLower(strings.TrimSpace(q.View))
+	if q.View == "" {
+		q.View = export.ViewNoNetwork
+		if q.Operator != "" {
+			q.View = export.ViewOperator
+		}
+	}
+	switch q.View {
+	case export.ViewOperator:
+		if q.Operator == "" {
+			verr.Add(data.FieldError{Column: "operator", Reason: "the operator view needs an operator (viettel, vinaphone, mobifone, vietnamobile, gmobile)"})
+		}
+	case export.ViewNoNetwork:
+		q.Operator = ""
+	default:
+		verr.Add(data.FieldError{Column: "view", Value: q.View, Reason: "use one of " + strings.Join(export.Views(), ", ")})
+	}
+	return q, verr.Err()
 }

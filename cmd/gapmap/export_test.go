@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -86,9 +88,10 @@ func exportExpected(t *testing.T, in, out string, k int) (households, cells, sma
 }
 
 // checkExportRows checks every row of an export: no person id, cells with
-// at least k households, schools unconnected; it returns the households of
-// the cells, the number of cells and of schools.
-func checkExportRows(t *testing.T, rows exporttest.Rows, k int, hhIDs []string) (households, cells, schools int) {
+// at least k households, schools unconnected (no 4G or fiber, in the
+// no-network view); it returns the households of the cells, the number of
+// cells and of schools.
+func checkExportRows(t *testing.T, rows exporttest.Rows, k int, hhIDs []string, noNetwork bool) (households, cells, schools int) {
 	t.Helper()
 	hhSet := map[string]bool{}
 	for _, id := range hhIDs {
@@ -114,7 +117,7 @@ func checkExportRows(t *testing.T, rows exporttest.Rows, k int, hhIDs []string) 
 			}
 		case export.KindSchool:
 			schools++
-			if r["connectivity"] == "fiber" || r["connectivity"] == "4g" {
+			if noNetwork && (r["connectivity"] == "fiber" || r["connectivity"] == "4g") {
 				t.Errorf("connected school exported: %v", r)
 			}
 		default:
@@ -151,7 +154,7 @@ func TestExportUncoveredOffline(t *testing.T) {
 					t.Fatalf("household id %s appears in the %s export", id, f)
 				}
 			}
-			hh, cells, schools := checkExportRows(t, exporttest.Parse(t, f, b), k, hhIDs)
+			hh, cells, schools := checkExportRows(t, exporttest.Parse(t, f, b), k, hhIDs, true)
 			if hh != wantHH || schools != wantSchools {
 				t.Errorf("%s: %d households in cells, %d schools; want %d, %d", f, hh, schools, wantHH, wantSchools)
 			}
@@ -177,7 +180,7 @@ func TestExportUncoveredOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hh, _, _ := checkExportRows(t, exporttest.ParseCSV(t, b), k, hhIDs); hh < wantHH {
+	if hh, _, _ := checkExportRows(t, exporttest.ParseCSV(t, b), k, hhIDs, false); hh < wantHH {
 		t.Errorf("--operator %s: %d households, fewer than the %d of the gap cells", sum.Operators[0], hh, wantHH)
 	}
 	if err := run(ctx, []string{"export", "uncovered", "--in", out, "--operator", "nobody", "--out", path}, e); err == nil {
@@ -227,7 +230,7 @@ func TestExportUncoveredDatabase(t *testing.T) {
 		}
 	}
 	rows := exporttest.ParseCSV(t, b)
-	hh, _, schools := checkExportRows(t, rows, k, hhIDs)
+	hh, _, schools := checkExportRows(t, rows, k, hhIDs, true)
 	named := 0
 	for _, r := range rows {
 		if r["kind"] == export.KindSchool && r["school_name"] != "" && r["area_name"] != "" {
@@ -269,4 +272,41 @@ func TestExportUncoveredDatabase(t *testing.T) {
 	if err := run(ctx, []string{"export", "uncovered", "--run", "999", "--out", path}, e); err == nil {
 		t.Error("a missing run was accepted")
 	}
+}
+
+// csvTable calls fn for each record of a CSV written by format.NewCSV,
+// with a column lookup.
+func csvTable(_ context.Context, path string, fn func(get func(col string) string) error) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		return err
+	}
+	idx := map[string]int{}
+	for i, h := range recs[0] {
+		idx[h] = i
+	}
+	for _, rec := range recs[1:] {
+		get := func(col string) string {
+			i, ok := idx[col]
+			if !ok {
+				return ""
+			}
+			return format.UnescapeCell(rec[i])
+		}
+		if err := fn(get); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func atoi(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.Atoi(s)
 }
