@@ -178,4 +178,3 @@ func writeExportFile(path string, stdout io.Writer, fn func(io.Writer) error) er
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
