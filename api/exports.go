@@ -44,8 +44,8 @@ func (s *Server) exportUncovered(w http.ResponseWriter, r *http.Request) error {
 		own := coverage.NormalizeOperator(u.Operator)
 		op := coverage.NormalizeOperator(eq.Operator)
 		switch {
-		case eq.View == export.ViewNoNetwork:
-		case op == "" && eq.View == "":
+		case strings.EqualFold(eq.View, export.ViewNoNetwork):
+		case op == "":
 			eq.Operator = own // an operator's default: its own network
 		case op != own:
 			return errForbidden("an operator account exports for its own operator (" + own + ") or the no_network view only")

@@ -198,6 +198,8 @@ func TestExportUncovered(t *testing.T) {
 	}{
 		{"viettel", "?operator=viettel&format=kml", http.StatusOK},
 		{"viettel", "?view=no_network", http.StatusOK},
+		{"viettel", "?view=operator&format=geojson", http.StatusOK},
+		{"viettel", "?operator=VNPT", http.StatusForbidden},
 		{"viettel", "?operator=mobifone", http.StatusForbidden},
 		{"viettel", "?view=operator&operator=vinaphone", http.StatusForbidden},
 		{"mobifone", "?operator=mobifone", http.StatusOK},
