@@ -7,11 +7,10 @@ import (
 	"github.com/gapmap/gapmap/data"
 )
 
-// Connectivity is what the coverage run found at one home.
-type Connectivity struct {
-	Class       string   `json:"class"`        // fiber | 4g | 3g | 2g | none ("" = not classified)
-	Operators4G []string `json:"operators_4g"` // operators whose 4G covers the home (any order, any case)
-}
+// Connectivity is what the coverage run found at one home (defined in
+// package data; coverage.ReadHouseholdConnectivity reads it from
+// entities.csv).
+type Connectivity = data.Connectivity
 
 // Input is everything one allocation run reads, in memory.
 type Input struct {

@@ -23,11 +23,11 @@ const (
 // Connectivity classes of a home (Connectivity.Class). ClassUnknown is only
 // written in results, for a household the coverage run did not classify.
 const (
-	ClassFiber   = "fiber"
-	Class4G      = "4g"
-	Class3G      = "3g"
-	Class2G      = "2g"
-	ClassNone    = "none"
+	ClassFiber   = data.ClassFiber
+	Class4G      = data.Class4G
+	Class3G      = data.Class3G
+	Class2G      = data.Class2G
+	ClassNone    = data.ClassNone
 	ClassUnknown = "unknown"
 )
 

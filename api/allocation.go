@@ -302,8 +302,8 @@ func (s *Server) commitAllocation(w http.ResponseWriter, r *http.Request) error 
 
 // ---- runs and their results ----
 
-// runView is a recorded run as the API shows it.
-type runView struct {
+// allocationRunView is a recorded run as the API shows it.
+type allocationRunView struct {
 	ID          int64           `json:"id"`
 	CreatedAt   time.Time       `json:"created_at"`
 	Actor       string          `json:"actor"`
@@ -317,8 +317,8 @@ type runView struct {
 	Error       string          `json:"error,omitempty"`
 }
 
-func viewRun(run postgis.AllocationRun) runView {
-	v := runView{ID: run.ID, CreatedAt: run.CreatedAt, Actor: run.Actor, Policy: run.Policy, Status: run.Status,
+func viewAllocationRun(run postgis.AllocationRun) allocationRunView {
+	v := allocationRunView{ID: run.ID, CreatedAt: run.CreatedAt, Actor: run.Actor, Policy: run.Policy, Status: run.Status,
 		CoverageRun: run.CoverageRun, Devices: run.Devices, Sims: run.Sims, Settings: run.Settings, Summary: run.Summary, Error: run.Error}
 	if len(v.Settings) == 0 {
 		v.Settings = json.RawMessage("{}")
@@ -336,9 +336,9 @@ func (s *Server) listAllocationRuns(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	out := make([]runView, 0, len(rs))
+	out := make([]allocationRunView, 0, len(rs))
 	for _, run := range rs {
-		out = append(out, viewRun(run))
+		out = append(out, viewAllocationRun(run))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
 	return nil
@@ -355,7 +355,7 @@ func (s *Server) getAllocationRun(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"run": viewRun(run)}
+	out := map[string]any{"run": viewAllocationRun(run)}
 	if run.Status != postgis.RunFailed {
 		v, err := s.allocView(r, id, "")
 		if err != nil {

@@ -49,8 +49,17 @@ func (s *Server) routes() http.Handler {
 			// Areas, schools, network.
 
 			// Coverage runs, cells, gaps, planner.
+			r.Get("/coverage/runs", s.handle(s.listCoverageRuns))
+			r.With(s.requireRole(data.RolePlanner)).Post("/coverage/runs", s.handle(s.startCoverageRun))
+			r.Get("/coverage/runs/{run}", s.handle(s.getCoverageRun))
+			r.Get("/coverage/runs/{run}/cells", s.handle(s.coverageCells))
+			r.Get("/coverage/runs/{run}/gaps", s.handle(s.coverageGaps))
+			r.Get("/coverage/runs/{run}/plan", s.handle(s.coveragePlan))
+			r.With(s.requireRole(data.RolePlanner)).Post("/coverage/plan", s.handle(s.startPlan))
+			r.With(s.requireRole(data.RolePlanner)).Post("/coverage/whatif", s.handle(s.startWhatIf))
 
 			// Exports for operators.
+			r.With(s.requireRole(data.RolePlanner, data.RoleViewer, data.RoleOperator)).Get("/exports/uncovered", s.handle(s.exportUncovered))
 
 			// Allocation.
 			r.Route("/allocation", func(r chi.Router) {

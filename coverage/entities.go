@@ -15,23 +15,24 @@ import (
 	"github.com/gapmap/gapmap/geo"
 )
 
-// Entity kinds.
+// Entity kinds (defined once, in package data).
 const (
-	KindSchool    = "school"
-	KindHousehold = "household"
+	KindSchool    = data.EntitySchool
+	KindHousehold = data.EntityHousehold
 )
 
-// Connectivity classes, best first. Fiber wins over 4G; 5G counts as 4G.
+// Connectivity classes, best first (defined once, in package data). Fiber
+// wins over 4G; 5G counts as 4G.
 const (
-	ClassFiber = "fiber"
-	Class4G    = "4g"
-	Class3G    = "3g"
-	Class2G    = "2g"
-	ClassNone  = "none"
+	ClassFiber = data.ClassFiber
+	Class4G    = data.Class4G
+	Class3G    = data.Class3G
+	Class2G    = data.Class2G
+	ClassNone  = data.ClassNone
 )
 
 // Classes lists the connectivity classes, best first.
-func Classes() []string { return []string{ClassFiber, Class4G, Class3G, Class2G, ClassNone} }
+func Classes() []string { return data.ConnectivityClasses() }
 
 const (
 	cFiber uint8 = iota

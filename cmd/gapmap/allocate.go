@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"github.com/gapmap/gapmap/allocation"
 	"github.com/gapmap/gapmap/allocation/report"
 	"github.com/gapmap/gapmap/allocation/runs"
+	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
@@ -253,102 +251,14 @@ func writeAllocationDir(ctx context.Context, dir string, v *report.View) error {
 }
 
 // readCoverageEntities reads the household rows of the coverage engine's
-// entities.csv (entity_type, entity_id, connectivity, operators_4g with
-// operators separated by ";"; other columns are ignored).
+// entities.csv (coverage.ReadHouseholdConnectivity).
 func readCoverageEntities(ctx context.Context, path string) (map[string]allocation.Connectivity, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read the coverage result: %w (run `gapmap analyze --in DIR --out OUT` and pass --coverage OUT)", err)
 	}
 	defer f.Close()
-	return parseCoverageEntities(ctx, path, f)
-}
-
-func parseCoverageEntities(ctx context.Context, name string, r io.Reader) (map[string]allocation.Connectivity, error) {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot read the header: %w (is it the entities.csv written by gapmap analyze?)", name, err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		col[h] = i
-	}
-	need := []string{"entity_type", "entity_id", "connectivity", "operators_4g"}
-	idx := make([]int, len(need))
-	for k, h := range need {
-		i, ok := col[h]
-		if !ok {
-			return nil, fmt.Errorf("%s: column %s is missing (need %s): pass the entities.csv written by gapmap analyze", name, h, strings.Join(need, ", "))
-		}
-		idx[k] = i
-	}
-	out := map[string]allocation.Connectivity{}
-	var bad []string
-	row := 1
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		row++
-		if row&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, row, err)
-		}
-		cell := func(k int) string {
-			if idx[k] >= len(rec) {
-				return ""
-			}
-			return strings.TrimSpace(format.UnescapeCell(rec[idx[k]]))
-		}
-		if !strings.EqualFold(cell(0), "household") {
-			continue
-		}
-		id, class := cell(1), strings.ToLower(cell(2))
-		switch {
-		case id == "":
-			bad = append(bad, fmt.Sprintf("%s:%d: entity_id is empty", name, row))
-			continue
-		case class != allocation.ClassFiber && class != allocation.Class4G && class != allocation.Class3G &&
-			class != allocation.Class2G && class != allocation.ClassNone:
-			bad = append(bad, fmt.Sprintf("%s:%d: connectivity %q is unknown (fiber, 4g, 3g, 2g or none)", name, row, cell(2)))
-			continue
-		}
-		if _, dup := out[id]; dup {
-			bad = append(bad, fmt.Sprintf("%s:%d: household %s appears twice", name, row, id))
-			continue
-		}
-		out[id] = allocation.Connectivity{Class: class, Operators4G: splitOperators(cell(3))}
-		if len(bad) >= 20 {
-			break
-		}
-	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("the coverage result has problems; re-run gapmap analyze to write it again:\n  %s", strings.Join(bad, "\n  "))
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s has no household rows: pass the entities.csv of a gapmap analyze run that included households.csv", name)
-	}
-	return out, nil
-}
-
-// splitOperators splits entities.csv's operators_4g ("viettel;mobifone").
-func splitOperators(s string) []string {
-	var out []string
-	for _, op := range strings.Split(s, ";") {
-		if op = strings.TrimSpace(op); op != "" {
-			out = append(out, op)
-		}
-	}
-	return out
+	return coverage.ReadHouseholdConnectivity(ctx, path, f)
 }
 
 // allocateDatabase runs on the store: a preview by default, a commit with

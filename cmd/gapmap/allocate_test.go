@@ -297,27 +297,6 @@ func TestAllocateFlags(t *testing.T) {
 	}
 }
 
-func TestParseCoverageEntities(t *testing.T) {
-	ctx := context.Background()
-	m, err := parseCoverageEntities(ctx, "e.csv", strings.NewReader("\ufeffentity_id,entity_type,connectivity,operators_4g\nH1,household,4G,Viettel; MobiFone\nS1,school,none,\nH2,household,none,\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m) != 2 || m["H1"].Class != "4g" || !slices.Equal(m["H1"].Operators4G, []string{"Viettel", "MobiFone"}) || m["H2"].Class != "none" {
-		t.Errorf("parsed %v", m)
-	}
-	for _, bad := range []string{
-		"entity_type,entity_id,connectivity\nhousehold,H1,4g\n",
-		"entity_type,entity_id,connectivity,operators_4g\nhousehold,H1,5g,\n",
-		"entity_type,entity_id,connectivity,operators_4g\nhousehold,H1,4g,\nhousehold,H1,none,\n",
-		"entity_type,entity_id,connectivity,operators_4g\nschool,S1,4g,\n",
-	} {
-		if _, err := parseCoverageEntities(ctx, "e.csv", strings.NewReader(bad)); err == nil {
-			t.Errorf("accepted %q", bad)
-		}
-	}
-}
-
 // allocStoreDataset writes a dataset read from files into the store.
 func allocStoreDataset(ctx context.Context, t *testing.T, s *postgis.Store, ds *data.Dataset) {
 	t.Helper()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/coveragerun"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
@@ -46,7 +47,8 @@ never send it to operators or publish it (Decree 13/2023/NĐ-CP). cells.csv,
 gaps.geojson and summary.json hold counts per cell and gap area (no ids, no
 home positions; gap distances are measured from cell centres), for planners:
 a cell may hold a single home, so give operators and the public the output of
-gapmap export uncovered, which hides counts below 3.
+gapmap export uncovered, which merges cells of fewer than k households
+(default 5) into their parent cell.
 
 Database (no --in): reads the dataset from DATABASE_URL and stores a coverage
 run (coverage_runs, coverage_entities, coverage_cells, gap_areas) that the
@@ -127,7 +129,8 @@ func (c *coverageFlags) load(ctx context.Context, e *env) (coverage.Settings, co
 	return s, in, readTime, err
 }
 
-// readInput reads the dataset of --in (files) or of the database.
+// readInput reads the dataset of --in (files); runs on the database read it
+// through coveragerun.
 func (c *coverageFlags) readInput(ctx context.Context, e *env) (coverage.Input, time.Duration, error) {
 	t0 := time.Now()
 	var in coverage.Input
@@ -145,10 +148,7 @@ func (c *coverageFlags) readInput(ctx context.Context, e *env) (coverage.Input, 
 			fmt.Fprintf(e.stderr, "warning: %v\n", firstLines(err.Error(), 6))
 		}
 	} else {
-		in.Dataset, err = readDatabaseDataset(ctx, e)
-		if err != nil {
-			return in, 0, err
-		}
+		return in, 0, errors.New("readInput reads files: use coveragerun on the database")
 	}
 	if err := c.extraInputs(&in); err != nil {
 		return in, 0, err
@@ -179,35 +179,86 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	if cf.in != "" && out == "" {
 		return usageError{"--out OUT is required with --in: the directory to write the results to"}
 	}
-	s, in, readTime, err := cf.load(ctx, e)
-	if err != nil {
-		return err
+	var r *coverage.Result
+	if cf.in == "" {
+		opts, st, err := cf.databaseRun(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		run, err := coveragerun.Analyze(ctx, st, opts)
+		endPhases(e)
+		if err != nil {
+			return adviseImport(err)
+		}
+		r = run.Result
+		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs (%s)\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds(), timingsText(r.Timings))
+		fmt.Fprintf(e.stdout, "coverage run %d stored\n", run.ID)
+	} else {
+		s, in, readTime, err := cf.load(ctx, e)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "read %d schools, %d households, %d students, %d sectors in %.2fs\n",
+			len(in.Dataset.Schools), len(in.Dataset.Households), len(in.Dataset.Students), len(in.Dataset.Sectors), readTime.Seconds())
+		t0 := time.Now()
+		if r, err = coverage.Analyze(ctx, in, s); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", time.Since(t0).Seconds(), timingsText(r.Timings))
 	}
-	fmt.Fprintf(e.stderr, "read %d schools, %d households, %d students, %d sectors in %.2fs\n",
-		len(in.Dataset.Schools), len(in.Dataset.Households), len(in.Dataset.Students), len(in.Dataset.Sectors), readTime.Seconds())
-	t0 := time.Now()
-	r, err := coverage.Analyze(ctx, in, s)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", time.Since(t0).Seconds(), timingsText(r.Timings))
 	if out != "" {
 		if err := writeCoverageFiles(r, out); err != nil {
 			return err
 		}
-	}
-	if cf.in == "" {
-		id, err := storeCoverageRun(ctx, e, r, nil)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "coverage run %d stored\n", id)
 	}
 	printCoverageTotals(e.stdout, r)
 	if out != "" {
 		fmt.Fprintf(e.stdout, "files in %s (entities.csv is internal: personal data)\n", out)
 	}
 	return nil
+}
+
+// databaseRun gives the options of a run on the database (settings,
+// optional polygons and measurements files, progress on a terminal) and
+// the open store.
+func (c *coverageFlags) databaseRun(ctx context.Context, e *env) (coveragerun.Options, *postgis.Store, error) {
+	s, err := c.coverageSettings()
+	if err != nil {
+		return coveragerun.Options{}, nil, err
+	}
+	limitMemory(e.getenv)
+	var in coverage.Input
+	if err := c.extraInputs(&in); err != nil {
+		return coveragerun.Options{}, nil, err
+	}
+	st, err := postgis.Open(ctx, databaseURL(e))
+	if err != nil {
+		return coveragerun.Options{}, nil, err
+	}
+	return coveragerun.Options{Settings: s, Polygons: in.Polygons, Measurements: in.Measurements, Progress: phaseProgress(e)}, st, nil
+}
+
+// phaseProgress shows a run's phase and percent on a terminal.
+func phaseProgress(e *env) coveragerun.Progress {
+	if !e.isTerminal {
+		return nil
+	}
+	return func(phase string, pct float64) { fmt.Fprintf(e.stderr, "\r\033[K%s %.0f%%", phase, pct) }
+}
+
+func endPhases(e *env) {
+	if e.isTerminal {
+		fmt.Fprint(e.stderr, "\r\033[K")
+	}
+}
+
+// adviseImport adds what to do when the database holds nothing to analyse.
+func adviseImport(err error) error {
+	if errors.Is(err, data.ErrConflict) {
+		return fmt.Errorf("%w (run gapmap import first, or use --in DIR)", err)
+	}
+	return err
 }
 
 func timingsText(ts []coverage.Timing) string {
@@ -265,176 +316,14 @@ func writeCoverageFiles(r *coverage.Result, dir string) error {
 		}
 		return os.Rename(f.Name(), filepath.Join(dir, name))
 	}
-	err := write("entities.csv", func(w io.Writer) error {
-		c, err := format.NewCSV(w, r.EntityHeader())
-		if err != nil {
-			return err
-		}
-		var rec []string
-		for i := 0; i < r.NumEntities(); i++ {
-			rec = r.EntityRecord(i, rec)
-			if err := c.Write(rec); err != nil {
-				return err
-			}
-		}
-		return c.Flush()
-	})
-	if err != nil {
+	if err := write("entities.csv", r.WriteEntitiesCSV); err != nil {
 		return err
 	}
-	err = write("cells.csv", func(w io.Writer) error {
-		c, err := format.NewCSV(w, r.CellHeader())
-		if err != nil {
-			return err
-		}
-		var rec []string
-		if err := r.EachCell(func(cs *coverage.CellStats) error {
-			rec = r.CellRecord(cs, rec)
-			return c.Write(rec)
-		}); err != nil {
-			return err
-		}
-		return c.Flush()
-	})
-	if err != nil {
+	if err := write("cells.csv", r.WriteCellsCSV); err != nil {
 		return err
 	}
 	if err := write("gaps.geojson", r.WriteGapsGeoJSON); err != nil {
 		return err
 	}
 	return write("summary.json", r.WriteSummaryJSON)
-}
-
-// readDatabaseDataset reads the dataset from DATABASE_URL.
-func readDatabaseDataset(ctx context.Context, e *env) (*data.Dataset, error) {
-	st, err := postgis.Open(ctx, databaseURL(e))
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	ds, err := st.ReadDataset(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the dataset from the database: %w", err)
-	}
-	if len(ds.Households) == 0 && len(ds.Schools) == 0 {
-		return nil, errors.New("the database holds no schools or households: run gapmap import first, or use --in DIR")
-	}
-	return ds, nil
-}
-
-// storeCoverageRun stores a run (and its plan when given) in the database.
-func storeCoverageRun(ctx context.Context, e *env, r *coverage.Result, p *coverage.Plan) (int64, error) {
-	st, err := postgis.Open(ctx, databaseURL(e))
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	params, err := json.Marshal(r.Settings)
-	if err != nil {
-		return 0, err
-	}
-	sum := r.Summary(0)
-	sum.Settings = coverage.Settings{}
-	summary, err := json.Marshal(struct {
-		Counts coverage.SummaryCounts `json:"counts"`
-		Stats  coverage.BuildStats    `json:"input_problems"`
-		Total  coverage.AreaSummary   `json:"total"`
-		Areas  []coverage.AreaSummary `json:"areas"`
-	}{sum.Counts, sum.Stats, sum.Total, sum.Areas})
-	if err != nil {
-		return 0, err
-	}
-	run := postgis.CoverageRun{
-		Parameters: params, Operators: r.Operators, WhatIf: r.WhatIfSectors,
-		Entities: r.NumEntities(), Cells: len(r.Cells), GapAreas: len(r.Gaps), Summary: summary,
-	}
-	var steps []postgis.PlanStepRow
-	if p != nil {
-		if run.Plan, err = json.Marshal(struct {
-			Options    coverage.PlanOptions `json:"options"`
-			Method     string               `json:"method"`
-			Candidates int                  `json:"candidates"`
-			Demand     float64              `json:"demand_weighted"`
-			Gaps       []coverage.GapOption `json:"gaps"`
-		}{p.Options, p.Method, p.Candidates, p.Demand, jsonSafeGapOptions(p.Gaps)}); err != nil {
-			return 0, err
-		}
-		for _, s := range p.Steps {
-			steps = append(steps, postgis.PlanStepRow{
-				Rank: s.Rank, Cell: s.Cell, SectorID: s.Sector.ID, AreaCode: s.AreaCode, Environment: s.Environment,
-				Lat: s.Lat, Lon: s.Lon, RangeM: s.RangeM, CostVND: s.CostVND, MarginalWeighted: s.Weighted,
-				MarginalHouseholds: s.Households, MarginalStudentsT1: s.Students[1], MarginalStudentsT2: s.Students[2],
-				MarginalStudentsT3: s.Students[3], MarginalSchools: s.Schools, CumulativeWeighted: s.CumulativeWeighted,
-				CumulativeCostVND: s.CumulativeCostVND, CostPerBeneficiaryVND: s.CostPerBeneficiaryVND, GapIDs: s.Gaps,
-			})
-		}
-	}
-	i := 0
-	entities := func() (postgis.CoverageEntityRow, bool, error) {
-		if i >= r.NumEntities() {
-			return postgis.CoverageEntityRow{}, false, ctx.Err()
-		}
-		x := r.Entity(i)
-		i++
-		return postgis.CoverageEntityRow{
-			EntityType: x.Kind, EntityID: x.ID, AreaCode: x.AreaCode, Cell: x.Cell, Lat: x.Lat, Lon: x.Lon,
-			Connectivity: x.Class, Operators4G: x.Operators4G, Operators3G: x.Operators3G, Operators2G: x.Operators2G,
-			Nearest4GM: x.Nearest4GM, Nearest4GSite: x.Nearest4GSite, Nearest4GByOperator: x.Nearest4GByOperator,
-			NearestFiberM: x.NearestFiberM, Students: x.Students[0] + x.Students[1] + x.Students[2] + x.Students[3],
-			StudentsT1: x.Students[1], StudentsT2: x.Students[2], StudentsT3: x.Students[3],
-			NoDeviceT123: x.NoDeviceT123, SchoolStudents: x.SchoolStudents, GapID: x.Gap,
-		}, true, nil
-	}
-	ch := make(chan postgis.CoverageCellRow, 1024)
-	go func() {
-		defer close(ch)
-		_ = r.EachCell(func(c *coverage.CellStats) error {
-			row := postgis.CoverageCellRow{
-				Cell: c.Cell, Res: c.Res, AreaCode: c.AreaCode, Households: c.Households, Schools: c.Schools,
-				SchoolStudents: c.SchoolStudents, Students: c.Students, NoDeviceT123: c.NoDeviceT123,
-				HouseholdsByClass: c.HouseholdsByClass, UnconnectedHouseholds: c.UnconnectedHouseholds,
-				UnconnectedStudents: c.UnconnectedStudents, UnconnectedSchools: c.UnconnectedSchools,
-				Share4GAny: c.Share4GAny, ShareFiber: c.ShareFiber, Share4G: c.Share4G,
-				ServedOperators: r.OperatorNames(c.Served), Gap: c.Gap, GapCells: c.GapCells, GapID: c.GapID, Cells: c.Cells,
-			}
-			select {
-			case ch <- row:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	gaps := make([]postgis.GapAreaRow, 0, len(r.Gaps))
-	for k := range r.Gaps {
-		g := &r.Gaps[k]
-		comp, err := json.Marshal(r.GapProperties(g))
-		if err != nil {
-			return 0, err
-		}
-		gaps = append(gaps, postgis.GapAreaRow{
-			GapID: g.ID, AreaCode: g.AreaCode, Environment: g.Environment, Rank: g.Rank, Cells: len(g.Cells),
-			Households: g.Households, Students: g.Students, NoDeviceT123: g.NoDeviceT123, Schools: g.Schools,
-			SchoolStudents: g.SchoolStudents, Nearest4GM: g.Nearest4GM, Nearest4GSite: g.Nearest4GSite,
-			NearestFiberM: g.NearestFiberM, WeightedBeneficiaries: g.Score.WeightedBeneficiaries, Option: g.Score.Option,
-			CostVND: g.Score.CostVND, Score: g.Score.Score, Components: comp, CentroidLat: g.CentroidLat,
-			CentroidLon: g.CentroidLon, Outline: g.Outline,
-		})
-	}
-	id, err := postgis.StoreCoverageRun(ctx, st.Pool(), run, entities, postgis.ChanSource(ctx, ch), gaps, steps)
-	for range ch { // drain when the copy stopped early
-	}
-	return id, err
-}
-
-// jsonSafeGapOptions replaces the NaN of an unavailable fiber option (JSON
-// has no NaN) by -1.
-func jsonSafeGapOptions(gs []coverage.GapOption) []coverage.GapOption {
-	out := append([]coverage.GapOption(nil), gs...)
-	for i := range out {
-		if out[i].FiberCostVND != out[i].FiberCostVND {
-			out[i].FiberCostVND, out[i].FiberCostPerBeneficiaryVND = -1, -1
-		}
-	}
-	return out
 }

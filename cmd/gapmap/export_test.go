@@ -5,19 +5,24 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"encoding/xml"
-	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/export"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/gen"
+	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
-	"github.com/xuri/excelize/v2"
+	"github.com/gapmap/gapmap/internal/exporttest"
 )
 
 // exportFixture generates a small province and analyses it offline.
@@ -36,15 +41,21 @@ func exportFixture(t *testing.T) (in, out string) {
 	return in, out
 }
 
-// exportExpected counts the res-9 gap cells of cells.csv and the schools
-// of entities.csv without 4G or fiber, and lists the households ids.
-func exportExpected(t *testing.T, in, out string) (cells, schools int, smallCells int, householdIDs []string) {
+// exportExpected sums the res-9 gap cells of cells.csv with households
+// (the cells an export carries), counts those with fewer than k households
+// and the schools of entities.csv without 4G or fiber, and lists the
+// household ids.
+func exportExpected(t *testing.T, in, out string, k int) (households, cells, smallCells, schools int, householdIDs []string) {
 	t.Helper()
 	ctx := context.Background()
 	err := csvTable(ctx, filepath.Join(out, "cells.csv"), func(get func(string) string) error {
 		if get("res") == "9" && get("gap") == "true" {
-			cells++
-			if n, _ := atoi(get("households")); n > 0 && n < 3 {
+			n, _ := atoi(get("households"))
+			if n > 0 {
+				cells++
+				households += n
+			}
+			if n > 0 && n < k {
 				smallCells++
 			}
 		}
@@ -70,209 +81,64 @@ func exportExpected(t *testing.T, in, out string) (cells, schools int, smallCell
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cells == 0 || schools == 0 || len(householdIDs) == 0 {
-		t.Fatalf("fixture too small: %d gap cells, %d unconnected schools, %d households", cells, schools, len(householdIDs))
+	if cells == 0 || smallCells == 0 || schools == 0 || len(householdIDs) == 0 {
+		t.Fatalf("fixture too small: %d gap cells (%d small), %d unconnected schools, %d households", cells, smallCells, schools, len(householdIDs))
 	}
-	return cells, schools, smallCells, householdIDs
+	return households, cells, smallCells, schools, householdIDs
 }
 
-// exportParsed is one export read back: a header and string rows.
-type exportParsed struct {
-	header []string
-	rows   []map[string]string
-}
-
-func parseExportCSV(t *testing.T, b []byte) exportParsed {
+// checkExportRows checks every row of an export: no person id, cells with
+// at least k households, schools unconnected (no 4G or fiber, in the
+// no-network view); it returns the households of the cells, the number of
+// cells and of schools.
+func checkExportRows(t *testing.T, rows exporttest.Rows, k int, hhIDs []string, noNetwork bool) (households, cells, schools int) {
 	t.Helper()
-	if !bytes.HasPrefix(b, []byte("\ufeff")) {
-		t.Error("CSV: no UTF-8 BOM")
+	hhSet := map[string]bool{}
+	for _, id := range hhIDs {
+		hhSet[id] = true
 	}
-	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Fatalf("CSV: %v", err)
-	}
-	p := exportParsed{header: recs[0]}
-	for _, r := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			m[h] = format.UnescapeCell(r[i])
-		}
-		p.rows = append(p.rows, m)
-	}
-	return p
-}
-
-func parseExportXLSX(t *testing.T, b []byte) exportParsed {
-	t.Helper()
-	f, err := excelize.OpenReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("XLSX: %v", err)
-	}
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	rows, err := f.GetRows(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows[0][1] != "Mã ô H3 / H3 cell" {
-		t.Errorf("XLSX header: %q", rows[0])
-	}
-	panes, err := f.GetPanes(sheet)
-	if err != nil || !panes.Freeze || panes.YSplit != 1 {
-		t.Errorf("XLSX: first row not frozen: %+v %v", panes, err)
-	}
-	style, err := f.GetCellStyle(sheet, "A1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err := f.GetStyle(style); err != nil || st.Font == nil || !st.Font.Bold {
-		t.Errorf("XLSX: header not bold")
-	}
-	p := exportParsed{header: rows[0]}
-	for _, r := range rows[1:] {
-		m := map[string]string{}
-		for i, h := range exportKeysForLabels(rows[0]) {
-			if i < len(r) {
-				m[h] = r[i]
+	idPattern := regexp.MustCompile(`^(HH|HS)\d{7,8}$`)
+	for _, r := range rows {
+		for col, v := range r {
+			if hhSet[v] || idPattern.MatchString(v) {
+				t.Fatalf("household/student id %q in column %s", v, col)
 			}
 		}
-		p.rows = append(p.rows, m)
-	}
-	return p
-}
-
-// exportKeysForLabels maps the bilingual XLSX labels to the CSV keys (same
-// order).
-func exportKeysForLabels(labels []string) []string {
-	keys := []string{"kind", "h3", "school_id", "school_name", "school_level", "lat", "lon", "area_code", "area_name",
-		"households", "students_t123", "unconnected_students_t123", "schools", "school_students", "connectivity",
-		"nearest_4g_m", "gap_id", "gap_rank", "gap_score"}
-	return keys[:min(len(keys), len(labels))]
-}
-
-func parseExportGeoJSON(t *testing.T, b []byte) exportParsed {
-	t.Helper()
-	var fc struct {
-		Type     string `json:"type"`
-		Features []struct {
-			Type     string `json:"type"`
-			Geometry struct {
-				Type        string            `json:"type"`
-				Coordinates []float64         `json:"coordinates"`
-				Geometries  []json.RawMessage `json:"geometries"`
-			} `json:"geometry"`
-			Properties map[string]any `json:"properties"`
-		} `json:"features"`
-	}
-	if err := json.Unmarshal(b, &fc); err != nil {
-		t.Fatalf("GeoJSON: %v", err)
-	}
-	if fc.Type != "FeatureCollection" {
-		t.Errorf("GeoJSON type %q", fc.Type)
-	}
-	var p exportParsed
-	for _, f := range fc.Features {
-		m := map[string]string{}
-		for k, v := range f.Properties {
-			if v != nil {
-				m[k] = fmt.Sprint(v)
+		switch r["kind"] {
+		case export.KindCell:
+			cells++
+			n := exporttest.Int(t, r, "households")
+			if n < k {
+				t.Errorf("cell %s holds %d households, fewer than k=%d", r["h3"], n, k)
 			}
-		}
-		switch m["kind"] {
-		case "school":
-			if f.Geometry.Type != "Point" || len(f.Geometry.Coordinates) != 2 {
-				t.Errorf("GeoJSON school geometry %+v", f.Geometry)
-			} else if lon := f.Geometry.Coordinates[0]; lon < 100 || lon > 110 { // lon first (RFC 7946)
-				t.Errorf("GeoJSON: lon %v out of Vietnam", lon)
+			households += n
+			if r["h3"] == "" || r["lat"] == "" || r["lon"] == "" {
+				t.Errorf("cell row without h3 or position: %v", r)
 			}
-		case "gap_cell":
-			if f.Geometry.Type != "GeometryCollection" || len(f.Geometry.Geometries) != 2 {
-				t.Errorf("GeoJSON cell geometry %+v", f.Geometry)
+		case export.KindSchool:
+			schools++
+			if noNetwork && (r["connectivity"] == "fiber" || r["connectivity"] == "4g") {
+				t.Errorf("connected school exported: %v", r)
 			}
-		}
-		p.rows = append(p.rows, m)
-	}
-	return p
-}
-
-func parseExportKML(t *testing.T, b []byte) exportParsed {
-	t.Helper()
-	var doc struct {
-		XMLName  xml.Name
-		Document struct {
-			Styles []struct {
-				ID string `xml:"id,attr"`
-			} `xml:"Style"`
-			Folders []struct {
-				Placemarks []struct {
-					Name     string `xml:"name"`
-					StyleURL string `xml:"styleUrl"`
-					Data     []struct {
-						Name  string `xml:"name,attr"`
-						Value string `xml:"value"`
-					} `xml:"ExtendedData>Data"`
-					Point *struct {
-						Coordinates string `xml:"coordinates"`
-					} `xml:"Point"`
-					Polygon *struct {
-						Coordinates string `xml:"outerBoundaryIs>LinearRing>coordinates"`
-					} `xml:"MultiGeometry>Polygon"`
-				} `xml:"Placemark"`
-			} `xml:"Folder"`
-		} `xml:"Document"`
-	}
-	if err := xml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("KML: %v", err)
-	}
-	if doc.XMLName.Space != "http://www.opengis.net/kml/2.2" || doc.XMLName.Local != "kml" {
-		t.Errorf("KML root %v", doc.XMLName)
-	}
-	if len(doc.Document.Styles) != 2 {
-		t.Errorf("KML styles %+v", doc.Document.Styles)
-	}
-	var p exportParsed
-	for _, f := range doc.Document.Folders {
-		for _, pm := range f.Placemarks {
-			m := map[string]string{}
-			for _, d := range pm.Data {
-				if d.Value != "" {
-					m[d.Name] = d.Value
-				}
-			}
-			if pm.StyleURL != "#"+m["kind"] {
-				t.Errorf("KML style %q for %q", pm.StyleURL, m["kind"])
-			}
-			if m["kind"] == "gap_cell" && (pm.Polygon == nil || strings.Count(pm.Polygon.Coordinates, " ") != 6) {
-				t.Errorf("KML cell %s without its hexagon", pm.Name)
-			}
-			p.rows = append(p.rows, m)
+		default:
+			t.Errorf("row of kind %q", r["kind"])
 		}
 	}
-	return p
+	return households, cells, schools
 }
 
 func TestExportUncoveredOffline(t *testing.T) {
 	ctx := context.Background()
 	in, out := exportFixture(t)
-	wantCells, wantSchools, smallCells, hhIDs := exportExpected(t, in, out)
-	t.Logf("%d gap cells (%d with 1–2 households), %d unconnected schools, %d households", wantCells, smallCells, wantSchools, len(hhIDs))
-	if smallCells == 0 || wantCells == 0 || wantSchools == 0 {
-		t.Fatalf("the fixture must hold gap cells, small cells and unconnected schools to test the export (%d, %d, %d)", wantCells, smallCells, wantSchools)
-	}
+	const k = 5
+	wantHH, gapCells, small, wantSchools, hhIDs := exportExpected(t, in, out, k)
+	t.Logf("%d gap cells with homes (%d with fewer than %d households, %d households), %d unconnected schools", gapCells, small, k, wantHH, wantSchools)
 	dir := t.TempDir()
-	parsers := map[string]func(*testing.T, []byte) exportParsed{
-		"csv": parseExportCSV, "xlsx": parseExportXLSX, "geojson": parseExportGeoJSON, "kml": parseExportKML,
-	}
-	idPattern := regexp.MustCompile(`HH\d{8}|HS\d{8}`)
-	hhSet := map[string]bool{}
-	for _, id := range hhIDs {
-		hhSet[id] = true
-	}
-	for fmtName, parse := range parsers {
-		t.Run(fmtName, func(t *testing.T) {
-			path := filepath.Join(dir, "uncovered."+fmtName)
+	for _, f := range export.Formats() {
+		t.Run(f, func(t *testing.T) {
+			path := filepath.Join(dir, "uncovered."+f)
 			e, stdout, stderr := allocTestEnv(nil)
-			err := run(ctx, []string{"export", "uncovered", "--in", out, "--schools", filepath.Join(in, "schools.csv"), "--format", fmtName, "--out", path}, e)
+			err := run(ctx, []string{"export", "uncovered", "--in", out, "--schools", filepath.Join(in, "schools.csv"), "--format", f, "--out", path}, e)
 			if err != nil {
 				t.Fatalf("export: %v\n%s", err, stderr)
 			}
@@ -283,60 +149,20 @@ func TestExportUncoveredOffline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// No household (or student) id anywhere in the file; for XLSX
-			// every cell value is checked too (the file is zipped).
-			if m := idPattern.Find(b); m != nil {
-				t.Errorf("a person id %q appears in the %s export", m, fmtName)
-			}
 			for _, id := range hhIDs {
 				if bytes.Contains(b, []byte(id)) {
-					t.Fatalf("household id %s appears in the %s export", id, fmtName)
+					t.Fatalf("household id %s appears in the %s export", id, f)
 				}
 			}
-			p := parse(t, b)
-			var cells, schools, suppressed, named int
-			for _, r := range p.rows {
-				for k, v := range r {
-					if hhSet[v] || idPattern.MatchString(v) {
-						t.Fatalf("household/student id %q in column %s", v, k)
-					}
-				}
-				switch r["kind"] {
-				case "gap_cell":
-					cells++
-					if r["h3"] == "" || r["lat"] == "" || r["lon"] == "" {
-						t.Errorf("cell row without h3 or position: %v", r)
-					}
-					if r["households"] == "<3" {
-						suppressed++
-						if r["students_t123"] != "<3" || r["unconnected_students_t123"] != "<3" {
-							t.Errorf("suppressed cell shows student counts: %v", r)
-						}
-					}
-				case "school":
-					schools++
-					if r["school_name"] != "" && r["school_level"] != "" {
-						named++
-					}
-					if r["connectivity"] == "fiber" || r["connectivity"] == "4g" {
-						t.Errorf("connected school exported: %v", r)
-					}
-				default:
-					t.Errorf("row of kind %q", r["kind"])
-				}
+			hh, cells, schools := checkExportRows(t, exporttest.Parse(t, f, b), k, hhIDs, true)
+			if hh != wantHH || schools != wantSchools {
+				t.Errorf("%s: %d households in cells, %d schools; want %d, %d", f, hh, schools, wantHH, wantSchools)
 			}
-			if cells != wantCells || schools != wantSchools {
-				t.Errorf("%s: %d cells, %d schools; want %d gap cells, %d unconnected schools", fmtName, cells, schools, wantCells, wantSchools)
-			}
-			if suppressed != smallCells {
-				t.Errorf("%s: %d suppressed cells, want %d", fmtName, suppressed, smallCells)
-			}
-			if named != schools {
-				t.Errorf("%s: %d of %d schools have a name and level", fmtName, named, schools)
+			if cells == 0 || cells >= gapCells {
+				t.Errorf("%s: %d cells; want fewer than the %d gap cells (small ones merged)", f, cells, gapCells)
 			}
 		})
 	}
-
 	var sum struct {
 		Operators []string `json:"operators"`
 	}
@@ -344,7 +170,7 @@ func TestExportUncoveredOffline(t *testing.T) {
 		t.Fatalf("summary.json operators: %v", err)
 	}
 	// --operator: the cells with demand the operator does not serve; at
-	// least the gap cells (no 4G of anyone) are among them.
+	// least the households of the gap cells (no 4G of anyone) are in them.
 	e, _, stderr := allocTestEnv(nil)
 	path := filepath.Join(dir, "op.csv")
 	if err := run(ctx, []string{"export", "uncovered", "--in", out, "--operator", strings.ToUpper(sum.Operators[0]), "--out", path}, e); err != nil {
@@ -354,15 +180,8 @@ func TestExportUncoveredOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := parseExportCSV(t, b)
-	var opCells int
-	for _, r := range op.rows {
-		if r["kind"] == "gap_cell" {
-			opCells++
-		}
-	}
-	if opCells < wantCells {
-		t.Errorf("--operator %s: %d cells, fewer than the %d gap cells", sum.Operators[0], opCells, wantCells)
+	if hh, _, _ := checkExportRows(t, exporttest.ParseCSV(t, b), k, hhIDs, false); hh < wantHH {
+		t.Errorf("--operator %s: %d households, fewer than the %d of the gap cells", sum.Operators[0], hh, wantHH)
 	}
 	if err := run(ctx, []string{"export", "uncovered", "--in", out, "--operator", "nobody", "--out", path}, e); err == nil {
 		t.Error("an unknown operator was accepted")
@@ -374,7 +193,7 @@ func TestExportUncoveredHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"export", "uncovered", "--help"}, e); err == nil {
 		t.Error("--help returned no error")
 	}
-	for _, s := range []string{"điểm lõm sóng", "uncovered points", "--min-count", "<3"} {
+	for _, s := range []string{"Xuất điểm chưa có sóng", "uncovered points", "--k", "merged into its parent"} {
 		if !strings.Contains(stderr.String(), s) {
 			t.Errorf("help lacks %q", s)
 		}
@@ -382,11 +201,13 @@ func TestExportUncoveredHelp(t *testing.T) {
 }
 
 // TestExportUncoveredDatabase: the same province through PostGIS gives the
-// same rows as the files.
+// same households and schools as the files, and the CLI writes the very
+// bytes the API serves (one code path).
 func TestExportUncoveredDatabase(t *testing.T) {
 	ctx := context.Background()
 	in, out := exportFixture(t)
-	wantCells, wantSchools, _, hhIDs := exportExpected(t, in, out)
+	const k = 5
+	wantHH, _, _, wantSchools, hhIDs := exportExpected(t, in, out, k)
 	url := pgtest.NewURL(t)
 	e, _, stderr := allocTestEnv(map[string]string{"DATABASE_URL": url})
 	if err := run(ctx, []string{"import", in}, e); err != nil {
@@ -395,7 +216,7 @@ func TestExportUncoveredDatabase(t *testing.T) {
 	if err := run(ctx, []string{"analyze"}, e); err != nil {
 		t.Fatalf("analyze: %v\n%s", err, stderr)
 	}
-	path := filepath.Join(t.TempDir(), "db.geojson")
+	path := filepath.Join(t.TempDir(), "db.csv")
 	if err := run(ctx, []string{"export", "uncovered", "--out", path}, e); err != nil {
 		t.Fatalf("export: %v\n%s", err, stderr)
 	}
@@ -408,23 +229,84 @@ func TestExportUncoveredDatabase(t *testing.T) {
 			t.Fatalf("household id %s in the database export", id)
 		}
 	}
-	p := parseExportGeoJSON(t, b)
-	var cells, schools, named int
-	for _, r := range p.rows {
-		switch r["kind"] {
-		case "gap_cell":
-			cells++
-		case "school":
-			schools++
-			if r["school_name"] != "" && r["area_name"] != "" {
-				named++
-			}
+	rows := exporttest.ParseCSV(t, b)
+	hh, _, schools := checkExportRows(t, rows, k, hhIDs, true)
+	named := 0
+	for _, r := range rows {
+		if r["kind"] == export.KindSchool && r["school_name"] != "" && r["area_name"] != "" {
+			named++
 		}
 	}
-	if cells != wantCells || schools != wantSchools || named != schools {
-		t.Errorf("database: %d cells, %d schools (%d named); want %d, %d", cells, schools, named, wantCells, wantSchools)
+	if hh != wantHH || schools != wantSchools || named != schools {
+		t.Errorf("database: %d households, %d schools (%d named); want %d, %d", hh, schools, named, wantHH, wantSchools)
 	}
+
+	// The API's export of the same run is byte for byte the CLI's.
+	st, err := postgis.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.CreateUser(ctx, data.User{Name: "planner", Role: data.RolePlanner}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := st.NewToken(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.NewServer(ctx, api.Deps{Store: st}))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/exports/uncovered?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, b) {
+		t.Errorf("API export: status %d, %d bytes; the CLI wrote %d bytes (equal: %v)", resp.StatusCode, len(body), len(b), bytes.Equal(body, b))
+	}
+
 	if err := run(ctx, []string{"export", "uncovered", "--run", "999", "--out", path}, e); err == nil {
 		t.Error("a missing run was accepted")
 	}
+}
+
+// csvTable calls fn for each record of a CSV written by format.NewCSV,
+// with a column lookup.
+func csvTable(_ context.Context, path string, fn func(get func(col string) string) error) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		return err
+	}
+	idx := map[string]int{}
+	for i, h := range recs[0] {
+		idx[h] = i
+	}
+	for _, rec := range recs[1:] {
+		get := func(col string) string {
+			i, ok := idx[col]
+			if !ok {
+				return ""
+			}
+			return format.UnescapeCell(rec[i])
+		}
+		if err := fn(get); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func atoi(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.Atoi(s)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/coveragerun"
 )
 
 const planSynopsis = `plan --in DIR (--sites K | --budget VND) --out plan.geojson [flags]   (offline)
@@ -64,23 +65,44 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if cf.in != "" && out == "" {
 		return usageError{"--out plan.geojson is required with --in"}
 	}
-	s, in, readTime, err := cf.load(ctx, e)
-	if err != nil {
-		return err
+	po := coverage.PlanOptions{Sites: sites, BudgetVND: budget}
+	var r, after *coverage.Result
+	var p *coverage.Plan
+	var runID int64
+	if cf.in == "" {
+		opts, st, err := cf.databaseRun(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		run, err := coveragerun.Plan(ctx, st, opts, po)
+		endPhases(e)
+		if err != nil {
+			return adviseImport(err)
+		}
+		r, p, after, runID = run.Result, run.Plan, run.After, run.ID
+		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds())
+	} else {
+		s, in, readTime, err := cf.load(ctx, e)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "read the dataset in %.2fs\n", readTime.Seconds())
+		t0 := time.Now()
+		if r, err = coverage.Analyze(ctx, in, s); err != nil {
+			return err
+		}
+		t1 := time.Now()
+		if p, err = r.Plan(ctx, po); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "analysed in %.2fs, planned in %.2fs (%d candidates)\n", t1.Sub(t0).Seconds(), time.Since(t1).Seconds(), p.Candidates)
+		if len(p.Steps) > 0 {
+			if after, err = r.WhatIf(ctx, p.Sectors()); err != nil {
+				return err
+			}
+		}
 	}
-	fmt.Fprintf(e.stderr, "read the dataset in %.2fs\n", readTime.Seconds())
-	t0 := time.Now()
-	r, err := coverage.Analyze(ctx, in, s)
-	if err != nil {
-		return err
-	}
-	t1 := time.Now()
-	p, err := r.Plan(ctx, coverage.PlanOptions{Sites: sites, BudgetVND: budget})
-	if err != nil {
-		return err
-	}
-	t2 := time.Now()
-	fmt.Fprintf(e.stderr, "analysed in %.2fs, planned in %.2fs (%d candidates)\n", t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds(), p.Candidates)
 	if out != "" {
 		if err := writePlanFile(out, p, r); err != nil {
 			return err
@@ -101,22 +123,13 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(w, "per gap area: %d cheaper by fiber extension, %d by new sites (cost per beneficiary)\n", fiber, len(p.Gaps)-fiber)
-	if len(p.Steps) > 0 {
-		t3 := time.Now()
-		after, err := r.WhatIf(ctx, p.Sectors())
-		if err != nil {
-			return err
-		}
+	if after != nil {
 		before, left := r.WeightedUnconnected(), after.WeightedUnconnected()
-		fmt.Fprintf(w, "what-if (%.2fs, affected area only): building the %d sites leaves %.1f of %.1f weighted beneficiaries without 4G or fiber, %d gap areas\n",
-			time.Since(t3).Seconds(), len(p.Steps), left, before, len(after.Gaps))
+		fmt.Fprintf(w, "what-if (affected area only): building the %d sites leaves %.1f of %.1f weighted beneficiaries without 4G or fiber, %d gap areas\n",
+			len(p.Steps), left, before, len(after.Gaps))
 	}
-	if cf.in == "" {
-		id, err := storeCoverageRun(ctx, e, r, p)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "coverage run %d with its plan stored\n", id)
+	if runID != 0 {
+		fmt.Fprintf(w, "coverage run %d with its plan stored\n", runID)
 	}
 	return nil
 }

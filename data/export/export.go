@@ -1,90 +1,272 @@
 // Package export writes the telecom operators' file of uncovered points:
-// gap cells (aggregated H3 cells with demand and neither 4G nor fiber) and
-// schools without 4G or fiber, as CSV, XLSX, GeoJSON or KML.
+// H3 cell centres with counts by tier, and school points, as CSV, XLSX,
+// GeoJSON or KML. Two views: the points without 4G of one operator
+// (ViewOperator) and the points with neither 4G nor fiber at all
+// (ViewNoNetwork).
 //
 // Privacy (Decree 13/2023/NĐ-CP): a Point holds counts only, never a
-// household or student id or a household position. In a cell with fewer
-// than Options.MinCount households (but at least one), the household and
-// student counts are written as "<MinCount" (e.g. "<3") in every format.
-// School rows are not suppressed: schools and their enrolment are public.
+// household or student id, name or position. Merge enforces k-anonymity on
+// households: a cell with fewer than k households is merged into its parent
+// cell (with all of the parent's other descendants) until the merged cell
+// holds at least k, so every exported cell holds ≥ k households and the
+// exported totals equal the input's. School points are public (the school
+// registry) and are not merged.
 //
-// The writers are pure: they write to an io.Writer and touch no file or
-// database.
+// The writers stream: each point is written as it comes, and touch no file
+// or database.
 package export
 
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 
+	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 )
 
 // Kinds of points.
 const (
-	KindGapCell = "gap_cell"
-	KindSchool  = "school"
+	KindCell   = "cell"
+	KindSchool = "school"
 )
 
-// DefaultMinCount is the smallest household count shown as a number.
-const DefaultMinCount = 3
+// Views of the export.
+const (
+	// ViewOperator: cells with demand that the operator does not serve
+	// with 4G, and schools without its 4G.
+	ViewOperator = "operator"
+	// ViewNoNetwork: cells with demand and neither 4G (any operator) nor
+	// fiber ("lõm sóng"), and schools without 4G or fiber.
+	ViewNoNetwork = "no_network"
+)
 
-// Point is one uncovered point: a gap cell or a school.
+// Views lists the views.
+func Views() []string { return []string{ViewOperator, ViewNoNetwork} }
+
+// DefaultK is the default smallest number of households of an exported
+// cell.
+const DefaultK = 5
+
+// Cell is one uncovered cell of the analysis resolution, the input of
+// Merge.
+type Cell struct {
+	Cell               geo.Cell
+	AreaCode, AreaName string
+	Households         int
+	// Students living in the cell by tier (index 1..3; 0 unused), and those
+	// of them at homes without 4G or fiber.
+	Students, Unconnected [4]int
+	// The cell's gap area: id, rank (0: none), score and nearest 4G
+	// distance (NaN: unknown).
+	GapID      string
+	GapRank    int
+	GapScore   float64
+	Nearest4GM float64
+}
+
+// Point is one row of the export: a cell (possibly merged) or a school.
 type Point struct {
-	Kind string // KindGapCell or KindSchool
-	// H3 is the cell id (for a school, the cell it lies in).
-	H3 string
-	// SchoolID, Name, Level describe a school (empty for a cell).
-	SchoolID, Name, Level string
+	Kind string // KindCell or KindSchool
+	// H3 is the cell (for a school, the analysis cell it lies in) and Res
+	// its resolution (coarser than the analysis for a merged cell).
+	H3  string
+	Res int
 	// Lat, Lon: the cell centre or the school position (WGS84).
 	Lat, Lon float64
-	// Hexagon is the closed outline of a gap cell (lon/lat); nil for schools.
+	// Hexagon is the closed outline of a cell (lon/lat); nil for schools.
 	Hexagon            orb.Ring
 	AreaCode, AreaName string
-	// Counts of a gap cell: homes, tier 1–3 students living there, tier 1–3
-	// students at homes without 4G or fiber, and schools. Suppressed when
-	// 0 < Households < MinCount.
-	Households, StudentsT123, UnconnectedT123, Schools int
-	// SchoolStudents: enrolment of a school, or of the schools of a cell.
-	SchoolStudents int
-	// Connectivity of a school (fiber, 4g, 3g, 2g, none); empty for cells.
-	Connectivity string
-	// Nearest4GM is the distance to the nearest 4G site in metres (for a
-	// cell, that of its gap area); NaN when unknown.
+	// Counts of a cell: homes, tier 1–3 students living there (by tier) and
+	// those at homes without 4G or fiber; Cells is the number of analysis
+	// cells merged into it (1 when not merged).
+	Households            int
+	Students, Unconnected [4]int
+	Cells                 int
+	// A school: id, name and level (public registry), enrolment and
+	// connectivity class.
+	SchoolID, Name, Level string
+	SchoolStudents        int
+	Connectivity          string
+	// Nearest4GM in metres (a cell: its gap area's); NaN when unknown.
 	Nearest4GM float64
-	// GapID, GapRank, GapScore: the gap area of the point (rank 0 and score
-	// NaN when it is in none).
+	// The gap area (a merged cell: its best-ranked one); rank 0 and score
+	// NaN when none.
 	GapID    string
 	GapRank  int
 	GapScore float64
 }
 
+// Totals are the person counts of a set of cells.
+type Totals struct {
+	Households            int    `json:"households"`
+	Students, Unconnected [4]int `json:"-"`
+	Cells                 int    `json:"cells"`
+}
+
+// Add adds the counts of a cell point.
+func (t *Totals) Add(p *Point) {
+	if p.Kind != KindCell {
+		return
+	}
+	t.Households += p.Households
+	t.Cells += p.Cells
+	for k := range t.Students {
+		t.Students[k] += p.Students[k]
+		t.Unconnected[k] += p.Unconnected[k]
+	}
+}
+
+type mergeAcc struct {
+	p      Point
+	byArea map[string]int // households by area code
+	names  map[string]string
+}
+
+func (a *mergeAcc) add(b *mergeAcc) {
+	a.p.Households += b.p.Households
+	a.p.Cells += b.p.Cells
+	for k := range a.p.Students {
+		a.p.Students[k] += b.p.Students[k]
+		a.p.Unconnected[k] += b.p.Unconnected[k]
+	}
+	for code, n := range b.byArea {
+		a.byArea[code] += n
+	}
+	for code, name := range b.names {
+		a.names[code] = name
+	}
+	if b.p.GapRank > 0 && (a.p.GapRank == 0 || b.p.GapRank < a.p.GapRank) {
+		a.p.GapID, a.p.GapRank, a.p.GapScore = b.p.GapID, b.p.GapRank, b.p.GapScore
+	}
+	if !math.IsNaN(b.p.Nearest4GM) && (math.IsNaN(a.p.Nearest4GM) || b.p.Nearest4GM < a.p.Nearest4GM) {
+		a.p.Nearest4GM = b.p.Nearest4GM
+	}
+}
+
+// Merge turns cells into cell points under the privacy rule: while a point
+// holds fewer than k households, its parent cell replaces it and every
+// other point inside that parent, summing their counts. It returns the
+// points (sorted by gap rank, then cell) and the counts it had to withhold:
+// only when the cells of a whole resolution-0 cell hold fewer than k
+// households together. Cells without households carry no person count and
+// are left out (their schools are school points). Every returned point
+// holds at least k households; the totals of the points plus the withheld
+// counts equal the totals of cells.
+func Merge(cells []Cell, k int) ([]Point, Totals, error) {
+	if k < 1 {
+		k = 1
+	}
+	rows := make(map[geo.Cell]*mergeAcc, len(cells))
+	maxRes := 0
+	for i := range cells {
+		c := &cells[i]
+		if c.Households <= 0 {
+			continue
+		}
+		a, ok := rows[c.Cell]
+		if !ok {
+			a = &mergeAcc{p: Point{Kind: KindCell, Nearest4GM: math.NaN(), GapScore: math.NaN()}, byArea: map[string]int{}, names: map[string]string{}}
+			rows[c.Cell] = a
+		}
+		one := &mergeAcc{p: Point{Households: c.Households, Students: c.Students, Unconnected: c.Unconnected, Cells: 1,
+			GapID: c.GapID, GapRank: c.GapRank, GapScore: c.GapScore, Nearest4GM: c.Nearest4GM},
+			byArea: map[string]int{c.AreaCode: c.Households}, names: map[string]string{c.AreaCode: c.AreaName}}
+		if c.GapRank <= 0 {
+			one.p.GapScore = math.NaN()
+		}
+		a.add(one)
+		maxRes = max(maxRes, c.Cell.Res())
+	}
+	for r := maxRes; r > 0; r-- {
+		bad := map[geo.Cell]bool{}
+		for c, a := range rows {
+			if c.Res() == r && a.p.Households < k {
+				p, err := c.Parent(r - 1)
+				if err != nil {
+					return nil, Totals{}, fmt.Errorf("export: parent of %s: %w", c, err)
+				}
+				bad[p] = true
+			}
+		}
+		if len(bad) == 0 {
+			break
+		}
+		for c, a := range rows {
+			if c.Res() < r {
+				continue
+			}
+			p, err := c.Parent(r - 1)
+			if err != nil {
+				return nil, Totals{}, fmt.Errorf("export: parent of %s: %w", c, err)
+			}
+			if !bad[p] {
+				continue
+			}
+			dst, ok := rows[p]
+			if !ok {
+				dst = &mergeAcc{p: Point{Kind: KindCell, Nearest4GM: math.NaN(), GapScore: math.NaN()}, byArea: map[string]int{}, names: map[string]string{}}
+				rows[p] = dst
+			}
+			dst.add(a)
+			delete(rows, c)
+		}
+	}
+	var withheld Totals
+	pts := make([]Point, 0, len(rows))
+	for c, a := range rows {
+		p := a.p
+		if p.Households < k {
+			withheld.Add(&p)
+			continue
+		}
+		p.H3, p.Res = c.String(), c.Res()
+		var err error
+		if p.Lat, p.Lon, err = c.Center(); err != nil {
+			return nil, Totals{}, fmt.Errorf("export: cell %s: %w", c, err)
+		}
+		if p.Hexagon, err = c.Boundary(); err != nil {
+			return nil, Totals{}, fmt.Errorf("export: cell %s: %w", c, err)
+		}
+		// The area holding most of the households (ties: the smaller code).
+		best, bestN := "", -1
+		for code, n := range a.byArea {
+			if n > bestN || n == bestN && code < best {
+				best, bestN = code, n
+			}
+		}
+		p.AreaCode, p.AreaName = best, a.names[best]
+		pts = append(pts, p)
+	}
+	sort.Slice(pts, func(i, j int) bool {
+		ri, rj := pts[i].GapRank, pts[j].GapRank
+		if ri <= 0 {
+			ri = math.MaxInt
+		}
+		if rj <= 0 {
+			rj = math.MaxInt
+		}
+		if ri != rj {
+			return ri < rj
+		}
+		return pts[i].H3 < pts[j].H3
+	})
+	return pts, withheld, nil
+}
+
 // Options controls the output.
 type Options struct {
-	// MinCount: household and student counts of a cell with fewer than
-	// MinCount households are written as "<MinCount"; 0 means
-	// DefaultMinCount, 1 disables the suppression.
-	MinCount int
-	// Operator, when set, names the mobile operator the file is for (the
-	// points are those without its 4G); it appears in titles only.
+	// K is the privacy threshold the points were merged with (titles only).
+	K int
+	// View and Operator (ViewOperator only) name what the file holds.
+	View     string
 	Operator string
-}
-
-func (o Options) minCount() int {
-	if o.MinCount <= 0 {
-		return DefaultMinCount
-	}
-	return o.MinCount
-}
-
-// Suppressed reports whether the person counts of p are withheld.
-func (o Options) Suppressed(p *Point) bool {
-	return p.Kind == KindGapCell && p.Households > 0 && p.Households < o.minCount()
 }
 
 // Title is the document title.
 func (o Options) Title() string {
-	if o.Operator != "" {
+	if o.View == ViewOperator && o.Operator != "" {
 		return "Điểm chưa có sóng 4G của " + o.Operator + " / Points without " + o.Operator + " 4G"
 	}
 	return "Điểm lõm sóng (không 4G, không cáp quang) / Uncovered points (no 4G, no fiber)"
@@ -94,61 +276,76 @@ func (o Options) Title() string {
 type column struct {
 	key   string // CSV header, GeoJSON property, KML Data name
 	label string // XLSX header (Vietnamese / English)
-	value func(o Options, p *Point) any
+	value func(p *Point) any
 }
 
 // Values are nil (empty), int, float64 or string.
 func columns() []column {
-	count := func(n func(p *Point) int) func(o Options, p *Point) any {
-		return func(o Options, p *Point) any {
-			if p.Kind != KindGapCell {
+	cellInt := func(n func(p *Point) int) func(p *Point) any {
+		return func(p *Point) any {
+			if p.Kind != KindCell {
 				return nil
-			}
-			if o.Suppressed(p) {
-				return "<" + strconv.Itoa(o.minCount())
 			}
 			return n(p)
 		}
 	}
-	str := func(f func(p *Point) string) func(o Options, p *Point) any {
-		return func(_ Options, p *Point) any {
+	schoolStr := func(f func(p *Point) string) func(p *Point) any {
+		return func(p *Point) any {
+			if s := f(p); s != "" && p.Kind == KindSchool {
+				return s
+			}
+			return nil
+		}
+	}
+	str := func(f func(p *Point) string) func(p *Point) any {
+		return func(p *Point) any {
 			if s := f(p); s != "" {
 				return s
 			}
 			return nil
 		}
 	}
-	return []column{
+	cs := []column{
 		{"kind", "Loại điểm / Kind", str(func(p *Point) string { return p.Kind })},
 		{"h3", "Mã ô H3 / H3 cell", str(func(p *Point) string { return p.H3 })},
-		{"school_id", "Mã trường / School ID", str(func(p *Point) string { return p.SchoolID })},
-		{"school_name", "Tên trường / School name", str(func(p *Point) string { return p.Name })},
-		{"school_level", "Cấp học / Level", str(func(p *Point) string { return p.Level })},
-		{"lat", "Vĩ độ / Latitude", func(_ Options, p *Point) any { return round(p.Lat, 7) }},
-		{"lon", "Kinh độ / Longitude", func(_ Options, p *Point) any { return round(p.Lon, 7) }},
+		{"res", "Độ phân giải H3 / H3 resolution", cellInt(func(p *Point) int { return p.Res })},
+		{"lat", "Vĩ độ / Latitude", func(p *Point) any { return round(p.Lat, 7) }},
+		{"lon", "Kinh độ / Longitude", func(p *Point) any { return round(p.Lon, 7) }},
 		{"area_code", "Mã địa bàn / Area code", str(func(p *Point) string { return p.AreaCode })},
 		{"area_name", "Tên địa bàn / Area name", str(func(p *Point) string { return p.AreaName })},
-		{"households", "Số hộ / Households", count(func(p *Point) int { return p.Households })},
-		{"students_t123", "Học sinh ưu tiên 1–3 / Tier 1–3 students", count(func(p *Point) int { return p.StudentsT123 })},
-		{"unconnected_students_t123", "HS ưu tiên chưa có kết nối / Unconnected tier 1–3 students", count(func(p *Point) int { return p.UnconnectedT123 })},
-		{"schools", "Số trường / Schools", func(_ Options, p *Point) any {
-			if p.Kind != KindGapCell {
+		{"households", "Số hộ / Households", cellInt(func(p *Point) int { return p.Households })},
+	}
+	for t := 1; t <= 3; t++ {
+		ts := strconv.Itoa(t)
+		cs = append(cs, column{"students_t" + ts, "HS ưu tiên " + ts + " / Tier " + ts + " students", cellInt(func(p *Point) int { return p.Students[t] })})
+	}
+	for t := 1; t <= 3; t++ {
+		ts := strconv.Itoa(t)
+		cs = append(cs, column{"unconnected_students_t" + ts, "HS ưu tiên " + ts + " chưa có kết nối / Unconnected tier " + ts + " students",
+			cellInt(func(p *Point) int { return p.Unconnected[t] })})
+	}
+	return append(cs,
+		column{"merged_cells", "Số ô gộp / Cells merged", cellInt(func(p *Point) int { return p.Cells })},
+		column{"school_id", "Mã trường / School ID", schoolStr(func(p *Point) string { return p.SchoolID })},
+		column{"school_name", "Tên trường / School name", schoolStr(func(p *Point) string { return p.Name })},
+		column{"school_level", "Cấp học / Level", schoolStr(func(p *Point) string { return p.Level })},
+		column{"school_students", "Học sinh của trường / School students", func(p *Point) any {
+			if p.Kind != KindSchool {
 				return nil
 			}
-			return p.Schools
+			return p.SchoolStudents
 		}},
-		{"school_students", "Học sinh của trường / School students", func(_ Options, p *Point) any { return p.SchoolStudents }},
-		{"connectivity", "Kết nối / Connectivity", str(func(p *Point) string { return p.Connectivity })},
-		{"nearest_4g_m", "Khoảng cách tới trạm 4G gần nhất (m) / Nearest 4G (m)", func(_ Options, p *Point) any { return round(p.Nearest4GM, 1) }},
-		{"gap_id", "Mã vùng lõm / Gap area", str(func(p *Point) string { return p.GapID })},
-		{"gap_rank", "Thứ hạng vùng lõm / Gap rank", func(_ Options, p *Point) any {
+		column{"connectivity", "Kết nối / Connectivity", schoolStr(func(p *Point) string { return p.Connectivity })},
+		column{"nearest_4g_m", "Khoảng cách tới trạm 4G gần nhất (m) / Nearest 4G (m)", func(p *Point) any { return round(p.Nearest4GM, 1) }},
+		column{"gap_id", "Mã vùng lõm / Gap area", str(func(p *Point) string { return p.GapID })},
+		column{"gap_rank", "Thứ hạng vùng lõm / Gap rank", func(p *Point) any {
 			if p.GapRank <= 0 {
 				return nil
 			}
 			return p.GapRank
 		}},
-		{"gap_score", "Điểm ưu tiên / Gap score", func(_ Options, p *Point) any { return round(p.GapScore, 6) }},
-	}
+		column{"gap_score", "Điểm ưu tiên / Gap score", func(p *Point) any { return round(p.GapScore, 6) }},
+	)
 }
 
 // Header returns the machine column names (CSV header, GeoJSON
@@ -173,10 +370,10 @@ func Labels() []string {
 }
 
 // values returns the attribute values of p in column order.
-func values(cs []column, o Options, p *Point, out []any) []any {
+func values(cs []column, p *Point, out []any) []any {
 	out = out[:0]
 	for _, c := range cs {
-		out = append(out, c.value(o, p))
+		out = append(out, c.value(p))
 	}
 	return out
 }
@@ -206,8 +403,8 @@ func text(v any) string {
 
 // check rejects a point that cannot be written.
 func check(i int, p *Point) error {
-	if p.Kind != KindGapCell && p.Kind != KindSchool {
-		return fmt.Errorf("export: point %d: kind %q (want %s or %s)", i, p.Kind, KindGapCell, KindSchool)
+	if p.Kind != KindCell && p.Kind != KindSchool {
+		return fmt.Errorf("export: point %d: kind %q (want %s or %s)", i, p.Kind, KindCell, KindSchool)
 	}
 	if math.IsNaN(p.Lat) || math.IsNaN(p.Lon) || p.Lat < -90 || p.Lat > 90 || p.Lon < -180 || p.Lon > 180 {
 		return fmt.Errorf("export: point %d (%s%s): invalid position %v,%v", i, p.H3, p.SchoolID, p.Lat, p.Lon)

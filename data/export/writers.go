@@ -17,103 +17,163 @@ import (
 // Formats lists the supported formats.
 func Formats() []string { return []string{"csv", "xlsx", "geojson", "kml"} }
 
-// Write writes pts in the format named f (see Formats).
-func Write(w io.Writer, f string, pts []Point, o Options) error {
+// ContentType is the media type of a format.
+func ContentType(f string) string {
 	switch f {
 	case "csv":
-		return WriteCSV(w, pts, o)
+		return "text/csv; charset=utf-8"
 	case "xlsx":
-		return WriteXLSX(w, pts, o)
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	case "geojson":
-		return WriteGeoJSON(w, pts, o)
+		return "application/geo+json"
 	case "kml":
-		return WriteKML(w, pts, o)
+		return "application/vnd.google-earth.kml+xml"
 	}
-	return fmt.Errorf("export: unknown format %q (use %s)", f, strings.Join(Formats(), ", "))
+	return "application/octet-stream"
 }
 
-// WriteCSV writes a CSV for Excel: UTF-8 BOM, the Header row, cells
-// escaped against formula injection (format.NewCSV).
-func WriteCSV(w io.Writer, pts []Point, o Options) error {
-	c, err := format.NewCSV(w, Header())
+// Writer writes points one at a time; Close ends the document. Nothing is
+// buffered beyond a few kilobytes except by the XLSX writer, whose
+// workbook excelize keeps until Close (its rows are streamed to a
+// temporary file).
+type Writer interface {
+	Write(p *Point) error
+	Close() error
+}
+
+// NewWriter starts a document of format f (see Formats) on w.
+func NewWriter(w io.Writer, f string, o Options) (Writer, error) {
+	switch f {
+	case "csv":
+		return newCSVWriter(w)
+	case "xlsx":
+		return newXLSXWriter(w)
+	case "geojson":
+		return newGeoJSONWriter(w)
+	case "kml":
+		return newKMLWriter(w, o)
+	}
+	return nil, fmt.Errorf("export: unknown format %q (use %s)", f, strings.Join(Formats(), ", "))
+}
+
+// Write writes pts as one document of format f.
+func Write(w io.Writer, f string, pts []Point, o Options) error {
+	wr, err := NewWriter(w, f, o)
 	if err != nil {
 		return err
 	}
-	cs := columns()
-	var vals []any
-	rec := make([]string, len(cs))
 	for i := range pts {
-		if err := check(i, &pts[i]); err != nil {
-			return err
-		}
-		vals = values(cs, o, &pts[i], vals)
-		for k, v := range vals {
-			rec[k] = text(v)
-		}
-		if err := c.Write(rec); err != nil {
+		if err := wr.Write(&pts[i]); err != nil {
 			return err
 		}
 	}
-	return c.Flush()
+	return wr.Close()
 }
 
-// WriteXLSX writes a one-sheet workbook: bilingual bold header (Labels),
-// first row frozen, numbers as numbers and everything else as text (text
-// cells are never formulas in XLSX).
-func WriteXLSX(w io.Writer, pts []Point, o Options) error {
+// CSV: UTF-8 BOM, the Header row, cells escaped against formula injection
+// (format.NewCSV).
+type csvWriter struct {
+	c    *format.CSV
+	cs   []column
+	vals []any
+	rec  []string
+	n    int
+}
+
+func newCSVWriter(w io.Writer) (*csvWriter, error) {
+	c, err := format.NewCSV(w, Header())
+	if err != nil {
+		return nil, err
+	}
+	cs := columns()
+	return &csvWriter{c: c, cs: cs, rec: make([]string, len(cs))}, nil
+}
+
+func (x *csvWriter) Write(p *Point) error {
+	if err := check(x.n, p); err != nil {
+		return err
+	}
+	x.n++
+	x.vals = values(x.cs, p, x.vals)
+	for k, v := range x.vals {
+		x.rec[k] = text(v)
+	}
+	return x.c.Write(x.rec)
+}
+
+func (x *csvWriter) Close() error { return x.c.Flush() }
+
+// XLSX: one sheet, bilingual bold header (Labels), first row frozen,
+// numbers as numbers and everything else as text (text cells are never
+// formulas in XLSX).
+type xlsxWriter struct {
+	w    io.Writer
+	f    *excelize.File
+	sw   *excelize.StreamWriter
+	cs   []column
+	vals []any
+	n    int
+}
+
+func newXLSXWriter(w io.Writer) (*xlsxWriter, error) {
 	f := excelize.NewFile()
-	defer f.Close()
 	const sheet = "Diem lom song"
+	fail := func(err error) (*xlsxWriter, error) {
+		f.Close()
+		return nil, fmt.Errorf("export: %w", err)
+	}
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return fmt.Errorf("export: %w", err)
+		return fail(err)
 	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
+		return fail(err)
 	}
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
+		return fail(err)
 	}
 	labels := Labels()
 	for i := range labels {
-		width := 14.0
-		if i == 1 || i == 3 || i == 8 {
-			width = 24
-		}
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-			return fmt.Errorf("export: %w", err)
+		if err := sw.SetColWidth(i+1, i+1, 16); err != nil {
+			return fail(err)
 		}
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return fmt.Errorf("export: %w", err)
+		return fail(err)
 	}
 	row := make([]any, len(labels))
 	for i, l := range labels {
 		row[i] = excelize.Cell{StyleID: bold, Value: l}
 	}
 	if err := sw.SetRow("A1", row); err != nil {
+		return fail(err)
+	}
+	return &xlsxWriter{w: w, f: f, sw: sw, cs: columns()}, nil
+}
+
+func (x *xlsxWriter) Write(p *Point) error {
+	if err := check(x.n, p); err != nil {
+		return err
+	}
+	x.n++
+	x.vals = values(x.cs, p, x.vals)
+	ref, err := excelize.CoordinatesToCellName(1, x.n+1)
+	if err != nil {
+		return fmt.Errorf("export: row %d: %w", x.n+1, err)
+	}
+	if err := x.sw.SetRow(ref, x.vals); err != nil {
+		return fmt.Errorf("export: row %d: %w", x.n+1, err)
+	}
+	return nil
+}
+
+func (x *xlsxWriter) Close() error {
+	defer x.f.Close()
+	if err := x.sw.Flush(); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	cs := columns()
-	var vals []any
-	for i := range pts {
-		if err := check(i, &pts[i]); err != nil {
-			return err
-		}
-		vals = values(cs, o, &pts[i], vals)
-		ref, err := excelize.CoordinatesToCellName(1, i+2)
-		if err != nil {
-			return fmt.Errorf("export: row %d: %w", i+2, err)
-		}
-		if err := sw.SetRow(ref, vals); err != nil {
-			return fmt.Errorf("export: row %d: %w", i+2, err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if _, err := f.WriteTo(w); err != nil {
+	if _, err := x.f.WriteTo(x.w); err != nil {
 		return fmt.Errorf("export: writing the workbook: %w", err)
 	}
 	return nil
@@ -135,68 +195,61 @@ func lonLat(lat, lon float64) [2]float64 {
 	return [2]float64{math.Round(lon*1e7) / 1e7, math.Round(lat*1e7) / 1e7}
 }
 
-// WriteGeoJSON writes an RFC 7946 FeatureCollection (lon/lat, WGS84), one
-// feature per point: a school is a Point; a gap cell is a
-// GeometryCollection of its centre (Point) and its hexagon (Polygon).
-func WriteGeoJSON(w io.Writer, pts []Point, o Options) error {
+// GeoJSON: an RFC 7946 FeatureCollection (lon/lat, WGS84), one Point
+// feature per point: a cell at its centre (one geometry type per layer, as
+// GIS tools expect; the hexagon is the h3 id's, and KML draws it), a school
+// at its position.
+type geojsonWriter struct {
+	bw   *bufio.Writer
+	enc  *json.Encoder
+	cs   []column
+	vals []any
+	n    int
+}
+
+func newGeoJSONWriter(w io.Writer) (*geojsonWriter, error) {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	if _, err := bw.WriteString("{\"type\":\"FeatureCollection\",\"features\":[\n"); err != nil {
+		return nil, err
+	}
+	return &geojsonWriter{bw: bw, enc: enc, cs: columns()}, nil
+}
+
+func (x *geojsonWriter) Write(p *Point) error {
+	if err := check(x.n, p); err != nil {
 		return err
 	}
-	cs := columns()
-	var vals []any
-	for i := range pts {
-		p := &pts[i]
-		if err := check(i, p); err != nil {
+	x.vals = values(x.cs, p, x.vals)
+	props := make(map[string]any, len(x.cs))
+	for k, c := range x.cs {
+		props[c.key] = x.vals[k]
+	}
+	if x.n > 0 {
+		if err := x.bw.WriteByte(','); err != nil {
 			return err
 		}
-		vals = values(cs, o, p, vals)
-		props := make(map[string]any, len(cs)+1)
-		for k, c := range cs {
-			props[c.key] = vals[k]
-		}
-		props["suppressed"] = o.Suppressed(p)
-		g := geometry{Type: "Point", Coordinates: lonLat(p.Lat, p.Lon)}
-		if len(p.Hexagon) > 0 {
-			ring := make([][2]float64, len(p.Hexagon))
-			for k, q := range p.Hexagon {
-				ring[k] = lonLat(q[1], q[0])
-			}
-			g = geometry{Type: "GeometryCollection", Geometries: []geometry{g, {Type: "Polygon", Coordinates: [][][2]float64{ring}}}}
-		}
-		if i > 0 {
-			if err := bw.WriteByte(','); err != nil {
-				return err
-			}
-		}
-		// The encoder ends every feature with a newline; "<3" stays "<3".
-		if err := enc.Encode(feature{Type: "Feature", Geometry: g, Properties: props}); err != nil {
-			return fmt.Errorf("export: point %d: %w", i, err)
-		}
 	}
-	if _, err := bw.WriteString("]}\n"); err != nil {
+	x.n++
+	if err := x.enc.Encode(feature{Type: "Feature", Geometry: geometry{Type: "Point", Coordinates: lonLat(p.Lat, p.Lon)}, Properties: props}); err != nil {
+		return fmt.Errorf("export: point %d: %w", x.n, err)
+	}
+	return nil
+}
+
+func (x *geojsonWriter) Close() error {
+	if _, err := x.bw.WriteString("]}\n"); err != nil {
 		return err
 	}
-	return bw.Flush()
+	return x.bw.Flush()
 }
 
-// KML 2.2 document model (encoding/xml escapes every text).
-type kmlDoc struct {
-	XMLName  xml.Name `xml:"kml"`
-	NS       string   `xml:"xmlns,attr"`
-	Document kmlDocument
-}
-
-type kmlDocument struct {
-	Name        string      `xml:"name"`
-	Description string      `xml:"description"`
-	Styles      []kmlStyle  `xml:"Style"`
-	Folders     []kmlFolder `xml:"Folder"`
-}
-
+// KML 2.2: a document of Placemarks (cells at their centre with the
+// hexagon, red; schools as yellow pins), every attribute in ExtendedData,
+// written one Placemark at a time.
 type kmlStyle struct {
+	XMLName   xml.Name      `xml:"Style"`
 	ID        string        `xml:"id,attr"`
 	IconStyle *kmlIconStyle `xml:"IconStyle,omitempty"`
 	LineStyle *kmlLineStyle `xml:"LineStyle,omitempty"`
@@ -220,12 +273,8 @@ type kmlPolyStyle struct {
 	Color string `xml:"color"`
 }
 
-type kmlFolder struct {
-	Name       string         `xml:"name"`
-	Placemarks []kmlPlacemark `xml:"Placemark"`
-}
-
 type kmlPlacemark struct {
+	XMLName       xml.Name        `xml:"Placemark"`
 	Name          string          `xml:"name"`
 	StyleURL      string          `xml:"styleUrl"`
 	ExtendedData  kmlExtendedData `xml:"ExtendedData"`
@@ -263,46 +312,73 @@ func kmlCoord(lat, lon float64) string {
 	return strconv.FormatFloat(math.Round(lon*1e7)/1e7, 'f', -1, 64) + "," + strconv.FormatFloat(math.Round(lat*1e7)/1e7, 'f', -1, 64) + ",0"
 }
 
-// WriteKML writes a KML 2.2 document: a folder of gap cells (centre and
-// hexagon, red) and a folder of schools (yellow pins), each Placemark with
-// every attribute in ExtendedData.
-func WriteKML(w io.Writer, pts []Point, o Options) error {
-	doc := kmlDoc{NS: "http://www.opengis.net/kml/2.2"}
-	d := &doc.Document
-	d.Name = o.Title()
-	d.Description = "gapmap: ô H3 lõm sóng và trường chưa kết nối; không có dữ liệu cá nhân. " +
-		"Gap H3 cells and unconnected schools; no personal data. Counts of cells with fewer than " +
-		strconv.Itoa(o.minCount()) + " households are shown as <" + strconv.Itoa(o.minCount()) + "."
+type kmlWriter struct {
+	bw   *bufio.Writer
+	enc  *xml.Encoder
+	cs   []column
+	vals []any
+	n    int
+}
+
+func newKMLWriter(w io.Writer, o Options) (*kmlWriter, error) {
+	bw := bufio.NewWriter(w)
+	enc := xml.NewEncoder(bw)
+	enc.Indent("", " ")
+	k := o.K
+	if k < 1 {
+		k = DefaultK
+	}
+	desc := "gapmap: ô H3 và trường chưa có kết nối; không có dữ liệu cá nhân; mỗi ô có ít nhất " + strconv.Itoa(k) +
+		" hộ (ô nhỏ hơn được gộp vào ô cha). Uncovered H3 cells and schools; no personal data; every cell holds at least " +
+		strconv.Itoa(k) + " households (smaller cells are merged into their parent cell)."
+	if _, err := bw.WriteString(xml.Header); err != nil {
+		return nil, err
+	}
+	kml := xml.StartElement{Name: xml.Name{Local: "kml"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: "http://www.opengis.net/kml/2.2"}}}
+	doc := xml.StartElement{Name: xml.Name{Local: "Document"}}
+	if err := enc.EncodeToken(kml); err != nil {
+		return nil, err
+	}
+	if err := enc.EncodeToken(doc); err != nil {
+		return nil, err
+	}
+	if err := enc.EncodeElement(o.Title(), xml.StartElement{Name: xml.Name{Local: "name"}}); err != nil {
+		return nil, err
+	}
+	if err := enc.EncodeElement(desc, xml.StartElement{Name: xml.Name{Local: "description"}}); err != nil {
+		return nil, err
+	}
 	icon := func(color string) *kmlIconStyle {
 		s := &kmlIconStyle{Color: color, Scale: 1}
 		s.Icon.Href = "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
 		return s
 	}
-	d.Styles = []kmlStyle{
-		{ID: KindGapCell, IconStyle: icon("ff0000ff"), LineStyle: &kmlLineStyle{Color: "ff0000ff", Width: 1}, PolyStyle: &kmlPolyStyle{Color: "660000ff"}},
+	for _, st := range []kmlStyle{
+		{ID: KindCell, IconStyle: icon("ff0000ff"), LineStyle: &kmlLineStyle{Color: "ff0000ff", Width: 1}, PolyStyle: &kmlPolyStyle{Color: "660000ff"}},
 		{ID: KindSchool, IconStyle: icon("ff00ffff")},
+	} {
+		if err := enc.Encode(st); err != nil {
+			return nil, err
+		}
 	}
-	cells := kmlFolder{Name: "Ô lõm sóng / Gap cells"}
-	schools := kmlFolder{Name: "Trường chưa kết nối / Unconnected schools"}
-	cs := columns()
-	var vals []any
-	for i := range pts {
-		p := &pts[i]
-		if err := check(i, p); err != nil {
-			return err
-		}
-		vals = values(cs, o, p, vals)
-		pm := kmlPlacemark{StyleURL: "#" + p.Kind}
-		for k, c := range cs {
-			pm.ExtendedData.Data = append(pm.ExtendedData.Data, kmlData{Name: c.key, Value: text(vals[k])})
-		}
-		pt := kmlPoint{Coordinates: kmlCoord(p.Lat, p.Lon)}
-		if p.Kind == KindSchool {
-			pm.Name = strings.TrimSpace(p.Name + " (" + p.SchoolID + ")")
-			pm.Point = &pt
-			schools.Placemarks = append(schools.Placemarks, pm)
-			continue
-		}
+	return &kmlWriter{bw: bw, enc: enc, cs: columns()}, nil
+}
+
+func (x *kmlWriter) Write(p *Point) error {
+	if err := check(x.n, p); err != nil {
+		return err
+	}
+	x.n++
+	x.vals = values(x.cs, p, x.vals)
+	pm := kmlPlacemark{StyleURL: "#" + p.Kind}
+	for k, c := range x.cs {
+		pm.ExtendedData.Data = append(pm.ExtendedData.Data, kmlData{Name: c.key, Value: text(x.vals[k])})
+	}
+	pt := kmlPoint{Coordinates: kmlCoord(p.Lat, p.Lon)}
+	if p.Kind == KindSchool {
+		pm.Name = strings.TrimSpace(p.Name + " (" + p.SchoolID + ")")
+		pm.Point = &pt
+	} else {
 		pm.Name = p.H3
 		if len(p.Hexagon) > 0 {
 			mg := &kmlMultiGeom{Point: pt}
@@ -315,20 +391,25 @@ func WriteKML(w io.Writer, pts []Point, o Options) error {
 		} else {
 			pm.Point = &pt
 		}
-		cells.Placemarks = append(cells.Placemarks, pm)
 	}
-	d.Folders = []kmlFolder{cells, schools}
-	bw := bufio.NewWriter(w)
-	if _, err := bw.WriteString(xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(bw)
-	enc.Indent("", " ")
-	if err := enc.Encode(doc); err != nil {
+	if err := x.enc.Encode(pm); err != nil {
 		return fmt.Errorf("export: KML: %w", err)
 	}
-	if _, err := bw.WriteString("\n"); err != nil {
+	return nil
+}
+
+func (x *kmlWriter) Close() error {
+	if err := x.enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "Document"}}); err != nil {
 		return err
 	}
-	return bw.Flush()
+	if err := x.enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "kml"}}); err != nil {
+		return err
+	}
+	if err := x.enc.Flush(); err != nil {
+		return err
+	}
+	if _, err := x.bw.WriteString("\n"); err != nil {
+		return err
+	}
+	return x.bw.Flush()
 }

@@ -15,22 +15,23 @@ import (
 // aggregated cells and schools only: coverage_entities is read for
 // entity_type 'school' and nothing else.
 
-// UncoveredCellRow is a gap cell of a coverage run with its counts.
+// UncoveredCellRow is an uncovered cell of a coverage run with its counts.
 type UncoveredCellRow struct {
 	Cell               geo.Cell
 	AreaCode, AreaName string
 	Households         int
-	StudentsT123       int // tier 1–3 students living in the cell
-	UnconnectedT123    int // of them, at homes without 4G or fiber
-	Schools            int
-	SchoolStudents     int
-	GapID              string
-	GapRank            int     // 0: in no gap area
-	GapScore           float64 // NaN: in no gap area
-	GapNearest4GM      float64 // nearest 4G site of the gap area; NaN: unknown
+	// Students living in the cell by tier (1..3; 0 unused) and those of
+	// them at homes without 4G or fiber.
+	Students, Unconnected [4]int
+	Schools               int
+	GapID                 string
+	GapRank               int     // 0: in no gap area
+	GapScore              float64 // NaN: in no gap area
+	GapNearest4GM         float64 // nearest 4G site of the gap area; NaN: unknown
 }
 
-// UncoveredSchoolRow is a school of a coverage run without 4G or fiber.
+// UncoveredSchoolRow is a school of a coverage run without 4G (of an
+// operator, or any and no fiber).
 type UncoveredSchoolRow struct {
 	SchoolID, Name, Level string
 	AreaCode, AreaName    string
@@ -72,14 +73,15 @@ func floatOrNaN(f pgtype.Float8) float64 {
 }
 
 // UncoveredCells returns the cells of resolution res of run runID that are
-// uncovered, by gap_id then h3. With operator "" these are the gap cells
-// (demand and neither 4G nor fiber); otherwise the cells with demand (tier
-// 1–3 students or a school) that operator does not serve with 4G.
-func UncoveredCells(ctx context.Context, q Querier, runID int64, res int, operator string) ([]UncoveredCellRow, error) {
+// uncovered, within area (and below; "" for all), by gap rank then h3.
+// With operator "" these are the gap cells (demand and neither 4G nor
+// fiber); otherwise the cells with demand (tier 1–3 students or a school)
+// that operator does not serve with 4G.
+func UncoveredCells(ctx context.Context, q Querier, runID int64, res int, operator, area string) ([]UncoveredCellRow, error) {
 	rows, err := q.Query(ctx, `SELECT c.h3, c.area_code, coalesce(a.name, ''), c.households,
-			c.students_t1 + c.students_t2 + c.students_t3,
-			c.unconnected_students_t1 + c.unconnected_students_t2 + c.unconnected_students_t3,
-			c.schools, c.school_students, coalesce(c.gap_id, ''), g.rank, g.score, g.nearest_4g_m
+			c.students_t1, c.students_t2, c.students_t3,
+			c.unconnected_students_t1, c.unconnected_students_t2, c.unconnected_students_t3,
+			c.schools, coalesce(c.gap_id, ''), g.rank, g.score, g.nearest_4g_m
 		FROM coverage_cells c
 		LEFT JOIN areas a ON a.code = c.area_code
 		LEFT JOIN gap_areas g ON g.run_id = c.run_id AND g.gap_id = c.gap_id
@@ -87,7 +89,8 @@ func UncoveredCells(ctx context.Context, q Querier, runID int64, res int, operat
 		  AND CASE WHEN $3 = '' THEN c.gap
 		      ELSE NOT ($3 = ANY (c.served_operators))
 		           AND (c.students_t1 + c.students_t2 + c.students_t3 > 0 OR c.schools > 0) END
-		ORDER BY g.rank NULLS LAST, c.h3`, runID, res, operator)
+		  AND `+areaFilter("c.area_code", 4)+`
+		ORDER BY g.rank NULLS LAST, c.h3`, runID, res, operator, area)
 	if err != nil {
 		return nil, fmt.Errorf("read the uncovered cells: %w%s", err, hintMigrate(err))
 	}
@@ -98,8 +101,8 @@ func UncoveredCells(ctx context.Context, q Querier, runID int64, res int, operat
 		var h3 int64
 		var rank pgtype.Int4
 		var score, near pgtype.Float8
-		if err := rows.Scan(&h3, &r.AreaCode, &r.AreaName, &r.Households, &r.StudentsT123, &r.UnconnectedT123,
-			&r.Schools, &r.SchoolStudents, &r.GapID, &rank, &score, &near); err != nil {
+		if err := rows.Scan(&h3, &r.AreaCode, &r.AreaName, &r.Households, &r.Students[1], &r.Students[2], &r.Students[3],
+			&r.Unconnected[1], &r.Unconnected[2], &r.Unconnected[3], &r.Schools, &r.GapID, &rank, &score, &near); err != nil {
 			return nil, fmt.Errorf("read the uncovered cells: %w", err)
 		}
 		r.Cell, r.GapRank, r.GapScore, r.GapNearest4GM = geo.Cell(h3), int(rank.Int32), floatOrNaN(score), floatOrNaN(near)
@@ -111,10 +114,10 @@ func UncoveredCells(ctx context.Context, q Querier, runID int64, res int, operat
 	return out, nil
 }
 
-// UncoveredSchools returns the schools of run runID without 4G or fiber
-// (operator ""), or without 4G of operator, by school id. Only rows of
-// entity_type 'school' are read.
-func UncoveredSchools(ctx context.Context, q Querier, runID int64, operator string) ([]UncoveredSchoolRow, error) {
+// EachUncoveredSchool calls fn for each school of run runID without 4G or
+// fiber (operator ""), or without 4G of operator, within area (and below;
+// "" for all), by school id. Only rows of entity_type 'school' are read.
+func EachUncoveredSchool(ctx context.Context, q Querier, runID int64, operator, area string, fn func(UncoveredSchoolRow) error) error {
 	rows, err := q.Query(ctx, `SELECT e.entity_id, coalesce(s.name, ''), coalesce(s.level, ''), e.area_code, coalesce(a.name, ''),
 			e.h3, ST_Y(e.geom), ST_X(e.geom), e.school_students, e.connectivity, e.nearest_4g_m,
 			coalesce(e.gap_id, ''), g.rank, g.score
@@ -125,12 +128,12 @@ func UncoveredSchools(ctx context.Context, q Querier, runID int64, operator stri
 		WHERE e.run_id = $1 AND e.entity_type = 'school'
 		  AND CASE WHEN $2 = '' THEN e.connectivity NOT IN ('fiber', '4g')
 		      ELSE NOT ($2 = ANY (e.operators_4g)) END
-		ORDER BY e.entity_id`, runID, operator)
+		  AND `+areaFilter("e.area_code", 3)+`
+		ORDER BY e.entity_id`, runID, operator, area)
 	if err != nil {
-		return nil, fmt.Errorf("read the uncovered schools: %w%s", err, hintMigrate(err))
+		return fmt.Errorf("read the uncovered schools: %w%s", err, hintMigrate(err))
 	}
 	defer rows.Close()
-	var out []UncoveredSchoolRow
 	for rows.Next() {
 		var r UncoveredSchoolRow
 		var h3 int64
@@ -138,13 +141,15 @@ func UncoveredSchools(ctx context.Context, q Querier, runID int64, operator stri
 		var score, near pgtype.Float8
 		if err := rows.Scan(&r.SchoolID, &r.Name, &r.Level, &r.AreaCode, &r.AreaName, &h3, &r.Lat, &r.Lon, &r.Students,
 			&r.Connectivity, &near, &r.GapID, &rank, &score); err != nil {
-			return nil, fmt.Errorf("read the uncovered schools: %w", err)
+			return fmt.Errorf("read the uncovered schools: %w", err)
 		}
 		r.Cell, r.GapRank, r.GapScore, r.Nearest4GM = geo.Cell(h3), int(rank.Int32), floatOrNaN(score), floatOrNaN(near)
-		out = append(out, r)
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read the uncovered schools: %w", err)
+		return fmt.Errorf("read the uncovered schools: %w", err)
 	}
-	return out, nil
+	return nil
 }

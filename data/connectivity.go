@@ -1,0 +1,40 @@
+package data
+
+// Connectivity classes of a school or home, best first: fiber wins over
+// 4G, 5G counts as 4G. The coverage engine writes them, the allocation
+// engine and the exports read them; they are defined here once.
+const (
+	ClassFiber = "fiber"
+	Class4G    = "4g"
+	Class3G    = "3g"
+	Class2G    = "2g"
+	ClassNone  = "none"
+)
+
+// ConnectivityClasses lists the connectivity classes, best first.
+func ConnectivityClasses() []string {
+	return []string{ClassFiber, Class4G, Class3G, Class2G, ClassNone}
+}
+
+// IsConnectivityClass reports whether s is one of ConnectivityClasses.
+func IsConnectivityClass(s string) bool {
+	switch s {
+	case ClassFiber, Class4G, Class3G, Class2G, ClassNone:
+		return true
+	}
+	return false
+}
+
+// Entity kinds of a coverage run (coverage_entities.entity_type, the
+// entity_type column of entities.csv).
+const (
+	EntitySchool    = "school"
+	EntityHousehold = "household"
+)
+
+// Connectivity is what a coverage run found for one home: its class and
+// the mobile operators whose 4G covers it.
+type Connectivity struct {
+	Class       string   `json:"class"`        // fiber | 4g | 3g | 2g | none ("" = not classified)
+	Operators4G []string `json:"operators_4g"` // operators whose 4G covers the home (any order, any case)
+}
