@@ -224,4 +224,8 @@ type Dataset struct {
 	FiberRoutes []FiberRoute
 	Devices     []Device
 	SimPackages []SimPackage
+	// Operators' own coverage polygons and field measurements (optional):
+	// the coverage model uses them to override or confirm the sector model.
+	Polygons     []OperatorPolygon
+	Measurements []Measurement
 }

@@ -150,7 +150,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantN := map[string]int64{"areas": 3, "schools": 1, "households": 2, "students": 2, "sites": 2, "fiber_nodes": 1, "fiber_routes": 1, "donors": 1, "devices": 2, "sim_packages": 1}
+	wantN := map[string]int64{"areas": 3, "schools": 1, "households": 2, "students": 2, "sites": 2, "fiber_nodes": 1, "fiber_routes": 1, "donors": 1, "devices": 2, "sim_packages": 1, "coverage_polygons": 0, "measurements": 0}
 	if !reflect.DeepEqual(n, wantN) {
 		t.Errorf("counts = %v, want %v", n, wantN)
 	}
@@ -187,7 +187,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantTypes := []string{"areas:MULTIPOLYGON", "fiber_nodes:POINT", "fiber_routes:LINESTRING", "households:POINT", "schools:POINT", "sites:POINT"}
+	wantTypes := []string{"areas:MULTIPOLYGON", "coverage_polygons:MULTIPOLYGON", "fiber_nodes:POINT", "fiber_routes:LINESTRING", "households:POINT", "measurements:POINT", "schools:POINT", "sites:POINT"}
 	if !reflect.DeepEqual(types, wantTypes) {
 		t.Errorf("geometry columns = %v, want %v", types, wantTypes)
 	}
