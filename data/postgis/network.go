@@ -131,7 +131,7 @@ type Page[T any] struct {
 }
 
 func listPage[T any](ctx context.Context, q Querier, f NetworkFilter, what, table, cols, order, geomCol, opCol string, scan func(pgx.Rows) (T, error)) (Page[T], error) {
-	where, args := f.where(geomCol, opCol)
+	where, args := f.where(table+"."+geomCol, table+"."+opCol)
 	limit, offset := f.page()
 	out := Page[T]{Items: []T{}, Limit: limit, Offset: offset}
 	if err := q.QueryRow(ctx, "SELECT count(*) FROM "+table+where, args...).Scan(&out.Total); err != nil {
