@@ -58,4 +58,3 @@ func normTech(s string) string {
 	}
 	return s
 }
-

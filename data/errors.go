@@ -124,3 +124,25 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 // ErrForbidden is returned when the acting user may not do what is asked.
 var ErrForbidden = errors.New("forbidden")
+
+// ErrSchemaOutdated is matched (errors.Is) by every SchemaError.
+var ErrSchemaOutdated = errors.New("database schema out of date")
+
+// SchemaError says that the database schema is older (or newer) than the
+// one this build needs.
+type SchemaError struct {
+	Current, Latest int64
+}
+
+func (e *SchemaError) Error() string {
+	switch {
+	case e.Current == 0:
+		return fmt.Sprintf("the database has no gapmap schema (this build needs version %d)", e.Latest)
+	case e.Current > e.Latest:
+		return fmt.Sprintf("the database schema is at version %d, newer than this build knows (%d)", e.Current, e.Latest)
+	}
+	return fmt.Sprintf("the database schema is at version %d, this build needs version %d", e.Current, e.Latest)
+}
+
+// Is makes errors.Is(err, ErrSchemaOutdated) true.
+func (e *SchemaError) Is(target error) bool { return target == ErrSchemaOutdated }

@@ -385,7 +385,7 @@ func splitOperators(s string) []string {
 // allocateDatabase runs on the store: a preview by default, a commit with
 // --commit.
 func allocateDatabase(ctx context.Context, e *env, o allocateOpts, s allocation.Settings) error {
-	store, err := postgis.Open(ctx, databaseURL(e))
+	store, err := openStore(ctx, e, false)
 	if err != nil {
 		return err
 	}

@@ -305,7 +305,7 @@ func writeCoverageFiles(r *coverage.Result, dir string) error {
 
 // readDatabaseDataset reads the dataset from DATABASE_URL.
 func readDatabaseDataset(ctx context.Context, e *env) (*data.Dataset, error) {
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +322,7 @@ func readDatabaseDataset(ctx context.Context, e *env) (*data.Dataset, error) {
 
 // storeCoverageRun stores a run (and its plan when given) in the database.
 func storeCoverageRun(ctx context.Context, e *env, r *coverage.Result, p *coverage.Plan) (int64, error) {
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return 0, err
 	}

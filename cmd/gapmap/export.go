@@ -200,7 +200,7 @@ func cellPoint(c geo.Cell) (pt export.Point, err error) {
 // Database ------------------------------------------------------------------
 
 func uncoveredFromDatabase(ctx context.Context, e *env, f exportFlags) ([]export.Point, string, error) {
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return nil, "", err
 	}

@@ -53,14 +53,11 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 		on = d
 	}
 	who := firstNonEmpty(*actor, e.getenv("GAPMAP_ACTOR"), e.getenv("USER"), "gapmap")
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	switch {
 	case *cancel:
 		n, err := postgis.CancelAllocation(ctx, st.Pool(), who, student, *reason)

@@ -37,7 +37,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run the HTTP API and web app", cmdServe},
 		"migrate":  {"create or upgrade the PostGIS schema", cmdMigrate},
-		"import":   {"import a file (areas, schools, households, students, sites, fiber_nodes, fiber_routes, devices, sim_packages) or a directory", cmdImport},
+		"import":   {"import a file (areas, schools, households, students, sites, fiber_nodes, fiber_routes, devices, sim_packages, coverage_polygons, measurements) or a directory", cmdImport},
 		"gen":      {"generate a realistic synthetic province (or country) as exchange files", cmdGen},
 		"analyze":  {"coverage analysis: who has 4G or fiber at home, gap cells and ranked gap areas", cmdAnalyze},
 		"plan":     {"build-out planner: choose new sites by count or budget", cmdPlan},
@@ -56,7 +56,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return // --help asked for: the usage is printed, not an error
 		}
-		fmt.Fprintln(os.Stderr, "gapmap:", err)
+		fmt.Fprintln(os.Stderr, "gapmap:", withAdvice(err))
 		var ue usageError
 		if errors.As(err, &ue) {
 			os.Exit(2)

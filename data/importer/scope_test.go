@@ -77,7 +77,6 @@ func TestImportReaderScopedToOperator(t *testing.T) {
 	}
 }
 
-
 func TestImportPolygonsAndMeasurements(t *testing.T) {
 	ctx := context.Background()
 	s := pgtest.New(t)

@@ -100,7 +100,7 @@ type AllocationInput struct {
 type NoCoverageError struct{ Cause error }
 
 func (e *NoCoverageError) Error() string {
-	msg := "the database has no coverage results (no coverage run with households, what-if runs aside): run `gapmap analyze` first, then allocate again"
+	msg := "the database has no coverage results (no coverage run with households, what-if runs aside)"
 	if e.Cause != nil {
 		msg += " (" + e.Cause.Error() + ")"
 	}
@@ -117,7 +117,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("another allocation run committed first; nothing of this run was written (recorded as failed run %d); re-run gapmap allocate --commit: it will see the other run's allocations and serve only what is left (cause: %v)", e.FailedRun, e.Cause)
+	return fmt.Sprintf("another allocation run committed first; nothing of this run was written (recorded as failed run %d); a new run sees the other run's allocations and serves only what is left (cause: %v)", e.FailedRun, e.Cause)
 }
 
 func (e *ConflictError) Unwrap() error { return e.Cause }
@@ -143,7 +143,7 @@ func isConflict(err error) bool {
 func missingTable(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P01" {
-		return fmt.Errorf("%w (the allocation tables are missing: run `gapmap migrate`)", err)
+		return fmt.Errorf("%w (the allocation tables are missing: the schema is out of date)", err)
 	}
 	return err
 }
@@ -181,7 +181,7 @@ func readConnectivity(ctx context.Context, q Querier, home func(id, class string
 		return 0, time.Time{}, fmt.Errorf("look for coverage results: %w", err)
 	}
 	if !exists {
-		return 0, time.Time{}, &NoCoverageError{Cause: errors.New("the coverage tables are missing: run `gapmap migrate`")}
+		return 0, time.Time{}, &NoCoverageError{Cause: errors.New("the coverage tables are missing: the schema is out of date")}
 	}
 	var run int64
 	var at time.Time
@@ -427,7 +427,7 @@ func recordFailure(ctx context.Context, pool *pgxpool.Pool, run AllocationRun, c
 // runs only by CommitAllocation, with their rows.
 func RecordAllocationRun(ctx context.Context, q Querier, run AllocationRun) (AllocationRun, error) {
 	if strings.TrimSpace(run.Actor) == "" {
-		return run, errors.New("record the allocation run: the actor is empty; say who runs it (gapmap allocate --actor NAME)")
+		return run, errors.New("record the allocation run: the actor is empty: an allocation run needs the name of who runs it")
 	}
 	settings, summary := jsonOrEmpty(run.Settings), jsonOrEmpty(run.Summary)
 	err := q.QueryRow(ctx, `INSERT INTO allocation_runs (actor, policy, settings, status, coverage_run, devices, sims, summary, error)

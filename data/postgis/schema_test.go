@@ -1,0 +1,42 @@
+package postgis_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/data/postgis/pgtest"
+)
+
+func TestCheckSchema(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.New(t)
+	if err := s.CheckSchema(ctx); err != nil {
+		t.Fatalf("current schema: %v", err)
+	}
+	_, latest, err := s.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Forget the last migration: the schema is one version behind.
+	if _, err := s.Pool().Exec(ctx, `DELETE FROM goose_db_version WHERE version_id = $1`, latest); err != nil {
+		t.Fatal(err)
+	}
+	err = s.CheckSchema(ctx)
+	var se *data.SchemaError
+	if !errors.Is(err, data.ErrSchemaOutdated) || !errors.As(err, &se) {
+		t.Fatalf("err = %v, want a *data.SchemaError", err)
+	}
+	if se.Latest != latest || se.Current >= latest || se.Current == 0 {
+		t.Errorf("schema error %+v, latest %d", se, latest)
+	}
+}
+
+func TestOpenUnreachableIsTyped(t *testing.T) {
+	_, err := postgis.Open(context.Background(), "postgres://nobody:x@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if !errors.Is(err, postgis.ErrUnreachable) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+}
