@@ -398,7 +398,7 @@ func TestAllocationCommitConflict(t *testing.T) {
 	if !errors.As(errA, &ce) {
 		t.Fatalf("A: got %v, want a ConflictError", errA)
 	}
-	if !strings.Contains(errA.Error(), "another allocation run committed first") || !strings.Contains(errA.Error(), "re-run gapmap allocate --commit") {
+	if !strings.Contains(errA.Error(), "another allocation run committed first") || !strings.Contains(errA.Error(), "a new run sees the other run's allocations") {
 		t.Errorf("A's error does not tell what to do: %v", errA)
 	}
 	if n := allocCount(ctx, t, s, `SELECT count(*) FROM allocations WHERE run_id = $1`, ce.FailedRun); n != 0 {
@@ -567,8 +567,8 @@ func TestAllocationInputNeedsCoverage(t *testing.T) {
 	s := pgtest.New(t)
 	_, err := postgis.ReadAllocationInput(ctx, s.Pool(), time.Now(), func(string, string, []string) error { return nil })
 	var nc *postgis.NoCoverageError
-	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "gapmap analyze") {
-		t.Fatalf("no coverage run: got %v, want a NoCoverageError telling to run gapmap analyze", err)
+	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "the database has no coverage results") {
+		t.Fatalf("no coverage run: got %v, want a NoCoverageError", err)
 	}
 	// With a run, households come with their operators, from the latest run.
 	storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "none"}})

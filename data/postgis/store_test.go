@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sort"
 	"strings"
@@ -247,8 +248,12 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	defer s.Close()
 	if _, err := s.Counts(ctx); err == nil {
 		t.Fatal("Counts on an empty database: want an error")
-	} else if want := "run `gapmap migrate`"; !strings.Contains(err.Error(), want) {
+	} else if want := "the schema is missing"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
+	}
+	var se *data.SchemaError
+	if err := s.CheckSchema(ctx); !errors.As(err, &se) || se.Current != 0 || se.Latest == 0 {
+		t.Errorf("CheckSchema on an empty database: %v, want a SchemaError at version 0", err)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
