@@ -9,27 +9,27 @@ import (
 
 // Unit is one recipient of an apportionment: an area or a school.
 type Unit struct {
-	Code   string  // unique among the units; ties are broken by Code
-	Weight float64 // weighted need; > 0 unless the unit cannot take a seat (Cap <= Held)
-	Cap    int     // most seats the unit may hold in all (its unmet demand)
-	Held   int     // seats it holds already (its own stock); never taken back
+	Code   string  `json:"code"`   // unique among the units; ties are broken by Code
+	Weight float64 `json:"weight"` // weighted need; > 0 unless the unit cannot take a seat (Cap <= Held)
+	Cap    int     `json:"cap"`    // most seats the unit may hold in all (its unmet demand)
+	Held   int     `json:"held"`   // seats it holds already (its own stock); never taken back
 }
 
 // Seat is the explained outcome for one unit.
 type Seat struct {
-	Code   string
-	Weight float64
+	Code   string  `json:"code"`
+	Weight float64 `json:"weight"`
 	// Quota is the exact, unrounded share: (total + all units' Held) ×
 	// Weight / (sum of weights).
-	Quota float64
-	Held  int
-	Seats int // seats in all, Held included
-	Cap   int
+	Quota float64 `json:"quota"`
+	Held  int     `json:"held"`
+	Seats int     `json:"seats"` // seats in all, Held included
+	Cap   int     `json:"cap"`
 	// Capped: the unit holds its cap (its demand is fully met).
-	Capped bool
+	Capped bool `json:"capped"`
 	// Rule says which rule decided the seats, "; "-joined when several did:
 	// RuleSainteLague, RuleOwnStock, RuleCapped, RuleTie.
-	Rule string
+	Rule string `json:"rule"`
 }
 
 // Rules of an apportionment.

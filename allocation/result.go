@@ -9,28 +9,28 @@ import (
 
 // Connectivity is what the coverage run found at one home.
 type Connectivity struct {
-	Class       string   // fiber | 4g | 3g | 2g | none ("" = not classified)
-	Operators4G []string // operators whose 4G covers the home (any order, any case)
+	Class       string   `json:"class"`        // fiber | 4g | 3g | 2g | none ("" = not classified)
+	Operators4G []string `json:"operators_4g"` // operators whose 4G covers the home (any order, any case)
 }
 
 // Input is everything one allocation run reads, in memory.
 type Input struct {
 	// Areas: the tree valid on the run date, every parent of every area
 	// used included, each code once (ValidFrom/ValidTo are not read).
-	Areas       []data.Area
-	Schools     []data.School
-	Students    []data.Student
-	Devices     []data.Device
-	SimPackages []data.SimPackage
+	Areas       []data.Area       `json:"areas"`
+	Schools     []data.School     `json:"schools"`
+	Students    []data.Student    `json:"students"`
+	Devices     []data.Device     `json:"devices"`
+	SimPackages []data.SimPackage `json:"sim_packages"`
 	// Connectivity per household id. A household missing here is
 	// "unknown" and treated as having no connectivity.
-	Connectivity map[string]Connectivity
+	Connectivity map[string]Connectivity `json:"connectivity"`
 	// Served: student ids served in committed runs (never served again).
-	Served map[string]bool
+	Served map[string]bool `json:"served"`
 	// AllocatedDevices: device ids handed out in committed runs.
-	AllocatedDevices map[string]bool
+	AllocatedDevices map[string]bool `json:"allocated_devices"`
 	// SimUsed: SIMs of each package (by id) handed out in committed runs.
-	SimUsed map[string]int
+	SimUsed map[string]int `json:"sim_used"`
 }
 
 // Flags of an allocation.
@@ -53,26 +53,26 @@ const (
 
 // Allocation is one student's device (and SIM).
 type Allocation struct {
-	StudentID    string
-	SchoolID     string
-	AreaCode     string // the school's area
-	Priority     int
-	Connectivity string // fiber | 4g | 3g | 2g | none | unknown
-	DeviceID     string
-	DeviceType   string
-	SimPackageID string `json:",omitempty"`
-	SimOperator  string `json:",omitempty"`
-	Flag         string `json:",omitempty"`
-	Reason       string
+	StudentID    string `json:"student_id"`
+	SchoolID     string `json:"school_id"`
+	AreaCode     string `json:"area_code"` // the school's area
+	Priority     int    `json:"priority"`
+	Connectivity string `json:"connectivity"` // fiber | 4g | 3g | 2g | none | unknown
+	DeviceID     string `json:"device_id"`
+	DeviceType   string `json:"device_type"`
+	SimPackageID string `json:"sim_package_id,omitempty"`
+	SimOperator  string `json:"sim_operator,omitempty"`
+	Flag         string `json:"flag,omitempty"`
+	Reason       string `json:"reason"`
 	// Rank is the student's place in the school's pool (1 = first),
 	// PoolSize the needs at the school, SchoolSeats the devices the school
 	// received: the student was served because Rank <= SchoolSeats.
-	Rank        int
-	PoolSize    int
-	SchoolSeats int
+	Rank        int `json:"rank"`
+	PoolSize    int `json:"pool_size"`
+	SchoolSeats int `json:"school_seats"`
 	// TypeRank is the device type's place in the school level's preference
 	// (0 = first choice).
-	TypeRank int
+	TypeRank int `json:"type_rank"`
 }
 
 // Explain is the allocation in one sentence.
@@ -93,85 +93,85 @@ func (a Allocation) Explain() string {
 
 // Unserved is a need left waiting: no student is left out silently.
 type Unserved struct {
-	StudentID    string
-	SchoolID     string
-	AreaCode     string
-	Priority     int
-	Connectivity string
-	Rank         int // place in the school's pool
-	PoolSize     int
-	SchoolSeats  int
-	Reason       string
+	StudentID    string `json:"student_id"`
+	SchoolID     string `json:"school_id"`
+	AreaCode     string `json:"area_code"`
+	Priority     int    `json:"priority"`
+	Connectivity string `json:"connectivity"`
+	Rank         int    `json:"rank"` // place in the school's pool
+	PoolSize     int    `json:"pool_size"`
+	SchoolSeats  int    `json:"school_seats"`
+	Reason       string `json:"reason"`
 }
 
 // UnitExplanation tells how one area or school got its devices from the
 // area above it.
 type UnitExplanation struct {
-	Parent string // area code that apportioned ("" = the whole input)
-	Kind   string // "area" or "school"
+	Parent string `json:"parent"` // area code that apportioned ("" = the whole input)
+	Kind   string `json:"kind"`   // "area" or "school"
 	Seat          // Code is the area code or the school id
 }
 
 // AreaSummary counts one area's subtree (the area and everything below).
 type AreaSummary struct {
-	Code       string
-	Name       string `json:",omitempty"`
-	Level      string `json:",omitempty"`
-	ParentCode string `json:",omitempty"`
-	NeedsTier1 int
-	NeedsTier2 int
-	NeedsTier3 int
-	Needs      int // all tiers
-	Allocated  int // devices given (= seats of the subtree)
-	Unmet      int // Needs − Allocated
-	SimsGiven  int
-	NeedsSim   int // allocations flagged needs_sim
+	Code       string `json:"code"`
+	Name       string `json:"name,omitempty"`
+	Level      string `json:"level,omitempty"`
+	ParentCode string `json:"parent_code,omitempty"`
+	NeedsTier1 int    `json:"needs_tier1"`
+	NeedsTier2 int    `json:"needs_tier2"`
+	NeedsTier3 int    `json:"needs_tier3"`
+	Needs      int    `json:"needs"`     // all tiers
+	Allocated  int    `json:"allocated"` // devices given (= seats of the subtree)
+	Unmet      int    `json:"unmet"`     // Needs − Allocated
+	SimsGiven  int    `json:"sims_given"`
+	NeedsSim   int    `json:"needs_sim"` // allocations flagged needs_sim
 	// NeedsConnectivity counts allocations flagged needs_connectivity;
 	// NoConnectivity counts every need (served or not) whose home has no 4G
 	// and no fiber: the build-out demand.
-	NeedsConnectivity int
-	NoConnectivity    int
+	NeedsConnectivity int `json:"needs_connectivity"`
+	NoConnectivity    int `json:"no_connectivity"`
 	// Stock: passing devices held in the subtree at the start.
 	// FromOwnStock of them were used inside the subtree, ReturnedToParent
 	// went up as surplus; FromParent devices came from outside.
-	Stock            int
-	FromOwnStock     int
-	FromParent       int
-	ReturnedToParent int
+	Stock            int `json:"stock"`
+	FromOwnStock     int `json:"from_own_stock"`
+	FromParent       int `json:"from_parent"`
+	ReturnedToParent int `json:"returned_to_parent"`
 	// SimStock: SIMs (passing packages, remaining) held in the subtree.
-	SimStock int
+	SimStock int `json:"sim_stock"`
 }
 
 // DeviceCheck is the intake check of one device.
 type DeviceCheck struct {
-	DeviceID string
+	DeviceID string `json:"device_id"`
 	SpecResult
 }
 
 // SimCheck is the check of one SIM package.
 type SimCheck struct {
-	PackageID string
+	PackageID string `json:"package_id"`
 	SimResult
 }
 
 // SimStock is one passing package after the run.
 type SimStock struct {
-	PackageID string
-	Operator  string // normalised (lower case)
-	AreaCode  string
-	Quantity  int
-	UsedEarly int // handed out in committed runs (Input.SimUsed)
-	Given     int // handed out in this run
-	Remaining int
+	PackageID string `json:"package_id"`
+	Operator  string `json:"operator"` // normalised (lower case)
+	AreaCode  string `json:"area_code"`
+	Quantity  int    `json:"quantity"`
+	UsedEarly int    `json:"used_early"` // handed out in committed runs (Input.SimUsed)
+	Given     int    `json:"given"`      // handed out in this run
+	Remaining int    `json:"remaining"`
 }
 
 // Conflict is a student id found more than once. The student is served at
 // most once: only the record at the smallest school id (then the smallest
 // priority, household, grade) is kept; fix the data and run again.
 type Conflict struct {
-	StudentID    string
-	SchoolIDs    []string // every school the id appears at, sorted (repeats kept)
-	KeptSchoolID string
+	StudentID    string   `json:"student_id"`
+	SchoolIDs    []string `json:"school_ids"` // every school the id appears at, sorted (repeats kept)
+	KeptSchoolID string   `json:"kept_school_id"`
 }
 
 // Result is one allocation run. Every list is sorted: identical input gives
@@ -179,35 +179,35 @@ type Conflict struct {
 type Result struct {
 	// Allocations in area-tree order (preorder, children by code; an area's
 	// own schools before its children's), then school id, then rank.
-	Allocations []Allocation
+	Allocations []Allocation `json:"allocations"`
 	// Unserved needs, in the same order.
-	Unserved []Unserved
+	Unserved []Unserved `json:"unserved"`
 	// Areas: one summary per area, by code. Totals is the whole input.
-	Areas  []AreaSummary
-	Totals AreaSummary
+	Areas  []AreaSummary `json:"areas"`
+	Totals AreaSummary   `json:"totals"`
 	// Units: how each area and school with needs got its seats, in tree
 	// order; within one parent, areas (by code) before schools (by id).
-	Units []UnitExplanation
+	Units []UnitExplanation `json:"units"`
 	// RejectedDevices failed the intake check (by id); DeviceWarnings passed
 	// with a warning. AlreadyAllocated counts devices skipped because
 	// Input.AllocatedDevices lists them.
-	RejectedDevices  []DeviceCheck
-	DeviceWarnings   []DeviceCheck
-	AlreadyAllocated int
+	RejectedDevices  []DeviceCheck `json:"rejected_devices"`
+	DeviceWarnings   []DeviceCheck `json:"device_warnings"`
+	AlreadyAllocated int           `json:"already_allocated"`
 	// UnusedDevices passed but found no need (by id): every need was met.
-	UnusedDevices []string
-	RejectedSims  []SimCheck
-	SimStock      []SimStock
+	UnusedDevices []string   `json:"unused_devices"`
+	RejectedSims  []SimCheck `json:"rejected_sims"`
+	SimStock      []SimStock `json:"sim_stock"`
 	// Conflicts: student ids at more than one school (or listed twice).
-	Conflicts []Conflict
+	Conflicts []Conflict `json:"conflicts"`
 	// AlreadyServed counts needs skipped because Input.Served lists them.
-	AlreadyServed int
+	AlreadyServed int `json:"already_served"`
 }
 
 // InputError lists every problem found in an input; nothing was allocated.
 type InputError struct {
-	Problems []string
-	More     int // problems beyond the ones kept
+	Problems []string `json:"problems"`
+	More     int      `json:"more"` // problems beyond the ones kept
 }
 
 func (e *InputError) Error() string {

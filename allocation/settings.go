@@ -37,37 +37,37 @@ const (
 type Settings struct {
 	// Policy orders homes within a tier: PolicyReadyFirst (default) or
 	// PolicyNeedFirst.
-	Policy string
+	Policy string `json:"policy"`
 	// TierWeights weighs one need of each tier (1, 2, 3) when devices are
 	// apportioned between areas and schools. All three must be > 0: tiers are
 	// served strictly in order inside a school whatever the weights; the
 	// weights only decide how much each area and school receives.
-	TierWeights map[int]float64
+	TierWeights map[int]float64 `json:"tier_weights"`
 	// ConnectivityWeights multiplies the tier weight by the home's class.
 	// "fiber", "4g" and "none" are required; "3g" and "2g" fall back to the
 	// "none" weight, and so does a home without a coverage result.
 	// Default: every class 1 (connectivity does not change the shares).
-	ConnectivityWeights map[string]float64
+	ConnectivityWeights map[string]float64 `json:"connectivity_weights"`
 	// DeviceTypeByLevel lists, per school level (data.Level*), the device
 	// types in order of preference. Types a level does not list come after
 	// the listed ones, in the order laptop, tablet, phone, desktop: a pupil is
 	// never left without a device because only a less preferred type is in
 	// stock. A level missing from the map uses laptop, tablet, phone,
 	// desktop.
-	DeviceTypeByLevel map[string][]string
+	DeviceTypeByLevel map[string][]string `json:"device_type_by_level"`
 	// OperatorPreference ranks SIM operators (first preferred). Operators
 	// not listed come after, and among equals the SIM is taken from the
 	// nearest stock (the school's own area before its parents), then from the
 	// package with the most SIMs left. Empty (default): no operator
 	// preference.
-	OperatorPreference []string
+	OperatorPreference []string `json:"operator_preference"`
 	// DesktopWiFiRequired makes a Wi-Fi adapter a requirement for desktops
 	// (seed 004: "when the home uses a wireless network"). Default true.
-	DesktopWiFiRequired bool
+	DesktopWiFiRequired bool `json:"desktop_wifi_required"`
 	// MinGBPerDay and MinMonths are the SIM package minimum (seed 004:
 	// 2 GB/day for 3 months).
-	MinGBPerDay float64
-	MinMonths   int
+	MinGBPerDay float64 `json:"min_gb_per_day"`
+	MinMonths   int     `json:"min_months"`
 }
 
 // DefaultSettings returns the programme defaults: ready-first; tier weights

@@ -60,13 +60,13 @@ func liquidating(reason string) bool {
 
 // SpecResult is the outcome of the intake check of one device.
 type SpecResult struct {
-	OK       bool     // passes: may be allocated
-	Status   string   // StatusOK, StatusRepair or StatusLiquidate
-	Reasons  []string // one code per failed rule, in rule order
-	Warnings []string // advisory codes (e.g. ram_below_4gb_recommended); never block
+	OK       bool     `json:"ok"`       // passes: may be allocated
+	Status   string   `json:"status"`   // StatusOK, StatusRepair or StatusLiquidate
+	Reasons  []string `json:"reasons"`  // one code per failed rule, in rule order
+	Warnings []string `json:"warnings"` // advisory codes (e.g. ram_below_4gb_recommended); never block
 	// Liquidate lists the reasons among Reasons that no repair fixes (empty
 	// when Status is repair).
-	Liquidate []string `json:",omitempty"`
+	Liquidate []string `json:"liquidate,omitempty"`
 }
 
 // CheckDevice checks one donated device against the programme's minimum
@@ -204,8 +204,8 @@ func parseVersion(v string) (major, minor int, ok bool) {
 
 // SimResult is the outcome of the check of one SIM package.
 type SimResult struct {
-	OK      bool
-	Reasons []string
+	OK      bool     `json:"ok"`
+	Reasons []string `json:"reasons"`
 }
 
 // CheckSim checks a SIM-data package against the minimum (s.MinGBPerDay per

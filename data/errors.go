@@ -11,11 +11,11 @@ import (
 // header as row 1, as a spreadsheet shows it; for GeoJSON it is the 1-based
 // feature number. Column is the header as written in the file.
 type FieldError struct {
-	File   string
-	Row    int
-	Column string
-	Value  string
-	Reason string
+	File   string `json:"file"`
+	Row    int    `json:"row"`
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
 }
 
 func (e FieldError) Error() string {

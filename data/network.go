@@ -12,20 +12,21 @@ import (
 // sector model for that operator and technology: inside = covered,
 // outside = not covered.
 type OperatorPolygon struct {
-	ID           string // unique; defaults to "<operator>/<technology>/<feature>"
-	Operator     string
-	Technology   string // 2G, 3G, 4G, 5G (5G counts as 4G-capable)
-	MultiPolygon orb.MultiPolygon
+	ID           string           `json:"id"` // unique; defaults to "<operator>/<technology>/<feature>"
+	Operator     string           `json:"operator"`
+	Technology   string           `json:"technology"` // 2G, 3G, 4G, 5G (5G counts as 4G-capable)
+	MultiPolygon orb.MultiPolygon `json:"multipolygon"`
 }
 
 // Measurement is one field measurement (drive test, crowd-sourced app).
 type Measurement struct {
-	ID         string // unique; defaults to operator/technology/lat,lon/time
-	Lat, Lon   float64
-	Operator   string
-	Technology string
-	RSRPDBm    float64
-	Time       time.Time // zero when absent
+	ID         string    `json:"id"` // unique; defaults to operator/technology/lat,lon/time
+	Lat        float64   `json:"lat"`
+	Lon        float64   `json:"lon"`
+	Operator   string    `json:"operator"`
+	Technology string    `json:"technology"`
+	RSRPDBm    float64   `json:"rsrp_dbm"`
+	Time       time.Time `json:"time"` // zero when absent
 }
 
 // SameOperator reports whether the operator a user is bound to (as stored

@@ -167,7 +167,7 @@ func allocateSettings(o allocateOpts) (allocation.Settings, error) {
 		dec := json.NewDecoder(f)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("--settings %s: %w (expected a JSON object with fields of allocation.Settings, e.g. {\"Policy\":\"need-first\",\"TierWeights\":{\"1\":3,\"2\":2,\"3\":1}})", o.settings, err)
+			return s, fmt.Errorf("--settings %s: %w (expected a JSON object with fields of allocation.Settings, e.g. {\"policy\":\"need-first\",\"tier_weights\":{\"1\":3,\"2\":2,\"3\":1}})", o.settings, err)
 		}
 	}
 	if o.policy != "" {
@@ -482,13 +482,13 @@ func allocationPlan(res *allocation.Result, devices []data.Device) (postgis.Allo
 		rows[i] = r
 	}
 	summary, err := json.Marshal(struct {
-		Totals           allocation.AreaSummary
-		Unserved         int
-		RejectedDevices  int
-		UnusedDevices    int
-		Conflicts        int
-		AlreadyServed    int
-		AlreadyAllocated int
+		Totals           allocation.AreaSummary `json:"totals"`
+		Unserved         int                    `json:"unserved"`
+		RejectedDevices  int                    `json:"rejected_devices"`
+		UnusedDevices    int                    `json:"unused_devices"`
+		Conflicts        int                    `json:"conflicts"`
+		AlreadyServed    int                    `json:"already_served"`
+		AlreadyAllocated int                    `json:"already_allocated"`
 	}{res.Totals, len(res.Unserved), len(res.RejectedDevices), len(res.UnusedDevices), len(res.Conflicts), res.AlreadyServed, res.AlreadyAllocated})
 	if err != nil {
 		return postgis.AllocationPlan{}, fmt.Errorf("encode the run summary: %w", err)
