@@ -75,18 +75,16 @@ func (v *ValidationError) Err() error {
 	return v
 }
 
+// Error is one line: the count and the first problem. The problems are
+// in Errors (a CLI prints one per line, the API lists them in details).
 func (v *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d error(s); nothing was written", v.Len())
-	for i, e := range v.Errors {
-		if i == 20 {
-			fmt.Fprintf(&b, "\n… and %d more", v.Len()-20)
-			break
-		}
-		b.WriteString("\n")
-		b.WriteString(e.Error())
+	if len(v.Errors) == 0 {
+		return fmt.Sprintf("%d problem(s); nothing was written", v.Len())
 	}
-	return b.String()
+	if v.Len() == 1 {
+		return "1 problem; nothing was written: " + v.Errors[0].Error()
+	}
+	return fmt.Sprintf("%d problems; nothing was written; the first: %s", v.Len(), v.Errors[0].Error())
 }
 
 // ErrNotFound is matched (errors.Is) by every NotFoundError.

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/gapmap/gapmap/data"
 )
 
 // env is what a subcommand may use from the outside world.
@@ -55,6 +57,15 @@ func main() {
 	if err := run(ctx, os.Args[1:], e); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return // --help asked for: the usage is printed, not an error
+		}
+		var ve *data.ValidationError
+		if errors.As(err, &ve) {
+			for _, fe := range ve.Errors {
+				fmt.Fprintln(os.Stderr, fe.Error())
+			}
+			if ve.Truncated > 0 {
+				fmt.Fprintf(os.Stderr, "… and %d more\n", ve.Truncated)
+			}
 		}
 		fmt.Fprintln(os.Stderr, "gapmap:", withAdvice(err))
 		var ue usageError
