@@ -427,3 +427,54 @@ func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+func TestOperatorUploadsPolygonsAndMeasurements(t *testing.T) {
+	f := newFixture(t)
+	poly := func(op string) string {
+		return `{"type":"Feature","properties":{"operator":"` + op + `","technology":"LTE"},"geometry":{"type":"Polygon","coordinates":[[[105,21],[105.1,21],[105.1,21.1],[105,21]]]}}`
+	}
+	var eb errorBody
+	st := f.upload("mobifone", "/api/v1/imports/coverage_polygons", "vung_phu.geojson",
+		`{"type":"FeatureCollection","features":[`+poly("mobifone")+`,`+poly("viettel")+`]}`, &eb)
+	if st != 422 || len(eb.Error.Details) != 1 || eb.Error.Details[0].Row != 2 || eb.Error.Details[0].Column != "operator" {
+		t.Fatalf("foreign polygon: %d %+v", st, eb)
+	}
+	var iv map[string]any
+	if st := f.upload("mobifone", "/api/v1/imports/coverage_polygons?dry_run=true", "vung_phu.geojson",
+		`{"type":"FeatureCollection","features":[`+poly("mobifone")+`]}`, &iv); st != 200 || iv["dry_run"] != true || iv["inserted"] != 1.0 {
+		t.Fatalf("dry run: %d %v", st, iv)
+	}
+	n, err := f.st.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n["coverage_polygons"] != 0 {
+		t.Fatalf("a dry run wrote %d polygons", n["coverage_polygons"])
+	}
+	if st := f.upload("mobifone", "/api/v1/imports/coverage_polygons", "vung_phu.geojson",
+		`{"type":"FeatureCollection","features":[`+poly("mobifone")+`]}`, &iv); st != 200 || iv["operator"] != "mobifone" {
+		t.Fatalf("upload: %d %v", st, iv)
+	}
+	if st := f.upload("mobifone", "/api/v1/imports/measurements", "do_kiem.csv",
+		"Nhà mạng;Công nghệ;Vĩ độ;Kinh độ;RSRP\nMobiFone;4G;21,05;105,05;-101\n", &iv); st != 200 || iv["inserted"] != 1.0 {
+		t.Fatalf("measurements: %d %v", st, iv)
+	}
+	// Viettel cannot delete mobifone's polygon.
+	if st := f.do("viettel", http.MethodDelete, "/api/v1/coverage-polygons/mobifone%2F4g%2F1", nil, "", &eb); st != 403 {
+		t.Errorf("viettel deleting mobifone's polygon: %d %+v", st, eb)
+	}
+	ds, err := f.st.ReadDataset(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Polygons) != 1 || ds.Polygons[0].ID != "mobifone/4g/1" || len(ds.Measurements) != 1 || ds.Measurements[0].RSRPDBm != -101 {
+		t.Errorf("stored %+v %+v", ds.Polygons, ds.Measurements)
+	}
+	// Not multipart: 400.
+	if st := f.do("mobifone", http.MethodPost, "/api/v1/imports/measurements", strings.NewReader("x"), "text/csv", &eb); st != 400 {
+		t.Errorf("raw body: %d", st)
+	}
+	if st := f.upload("mobifone", "/api/v1/imports/pupils", "p.csv", "", &eb); st != 404 {
+		t.Errorf("unknown kind: %d", st)
+	}
+}

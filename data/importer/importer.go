@@ -184,7 +184,7 @@ func Kinds() []string { return format.Kinds() }
 // written); other errors are operational (database unreachable, cancelled).
 func Import(ctx context.Context, store *postgis.Store, kind, path string, opts Options) (Summary, error) {
 	if !knownKind(kind) {
-		return Summary{}, fmt.Errorf("unknown kind %q: use one of %s", kind, strings.Join(Kinds(), ", "))
+		return Summary{}, unknownKind(kind)
 	}
 	if err := checkScope(kind, opts); err != nil {
 		return Summary{}, err
@@ -300,6 +300,12 @@ func dirFiles(dir string) ([]kindFile, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// unknownKind is the error for a kind that is not imported: a
+// *data.NotFoundError naming the known kinds.
+func unknownKind(kind string) error {
+	return fmt.Errorf("%w: use one of %s", &data.NotFoundError{Kind: "import kind", ID: kind}, strings.Join(Kinds(), ", "))
 }
 
 func knownKind(kind string) bool {

@@ -24,7 +24,7 @@ func ImportReader(ctx context.Context, store *postgis.Store, kind, name string, 
 		return Summary{}, &data.ValidationError{Errors: []data.FieldError{{File: name, Reason: "the upload has no file name: send the file with its name (e.g. sites.csv)"}}}
 	}
 	if !knownKind(kind) {
-		return Summary{}, fmt.Errorf("unknown kind %q: use one of %s", kind, strings.Join(Kinds(), ", "))
+		return Summary{}, unknownKind(kind)
 	}
 	if err := checkScope(kind, opts); err != nil {
 		return Summary{}, err

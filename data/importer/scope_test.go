@@ -185,3 +185,12 @@ func TestImportScopedToArea(t *testing.T) {
 		t.Errorf("officer importing sites: %v", err)
 	}
 }
+
+func TestUnknownKindIsNotFound(t *testing.T) {
+	s := pgtest.New(t)
+	_, err := ImportReader(context.Background(), s, "pupils", "p.csv", strings.NewReader(""), Options{})
+	var nf *data.NotFoundError
+	if !errors.As(err, &nf) || nf.Kind != "import kind" || nf.ID != "pupils" || !strings.Contains(err.Error(), "measurements") {
+		t.Errorf("unknown kind: %v", err)
+	}
+}

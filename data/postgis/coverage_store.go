@@ -261,8 +261,8 @@ func StoreCoverageRun(ctx context.Context, pool *pgxpool.Pool, run CoverageRun, 
 	return id, nil
 }
 
-// LatestCoverageRun returns the newest run, or an error wrapping
-// pgx.ErrNoRows when there is none.
+// LatestCoverageRun returns the newest run; when there is none, a
+// *data.NotFoundError (also wrapping pgx.ErrNoRows).
 func LatestCoverageRun(ctx context.Context, q Querier) (CoverageRun, error) {
 	var r CoverageRun
 	var params, summary string

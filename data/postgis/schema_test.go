@@ -40,3 +40,21 @@ func TestOpenUnreachableIsTyped(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}
 }
+
+func TestMissingCoverageRunIsNotFound(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.New(t)
+	var nf *data.NotFoundError
+	if _, err := postgis.LatestCoverageRun(ctx, s.Pool()); !errors.Is(err, data.ErrNotFound) || !errors.As(err, &nf) || nf.Kind != "coverage run" {
+		t.Errorf("latest run of an empty database: %v", err)
+	}
+	if _, err := postgis.CoverageRunByID(ctx, s.Pool(), 42); !errors.As(err, &nf) || nf.ID != "42" {
+		t.Errorf("run 42: %v", err)
+	}
+	if _, err := s.AreaSummaryOf(ctx, "NOPE", 0); !errors.As(err, &nf) || nf.Kind != "area" || nf.ID != "NOPE" {
+		t.Errorf("summary of an unknown area: %v", err)
+	}
+	if err := s.DeleteNetworkRow(ctx, "sites", "S1", nil); !errors.Is(err, data.ErrNotFound) {
+		t.Errorf("delete a missing site: %v", err)
+	}
+}
