@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -105,7 +106,8 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 	if ierr != nil {
 		action = "import_failed"
 	}
-	if err := s.deps.Store.Audit(r.Context(), u.Name, action, kind, detail, r.RemoteAddr); err != nil {
+	// Recorded even when the client went away during the import.
+	if err := s.deps.Store.Audit(context.WithoutCancel(r.Context()), u.Name, action, kind, detail, r.RemoteAddr); err != nil {
 		return err
 	}
 	if ierr != nil {
