@@ -9,10 +9,10 @@ import (
 
 // Unit is one recipient of an apportionment: an area or a school.
 type Unit struct {
-	Code   string  // unique among the units; ties are broken by Code
-	Weight float64 // weighted need; > 0 unless the unit cannot take a seat (Cap <= Held)
-	Cap    int     // most seats the unit may hold in all (its unmet demand)
-	Held   int     // seats it holds already (its own stock); never taken back
+	Code   string  `json:"code"`   // unique among the units; ties are broken by Code
+	Weight float64 `json:"weight"` // weighted need; > 0 unless the unit cannot take a seat (Cap <= Held)
+	Cap    int     `json:"cap"`    // most seats the unit may hold in all (its unmet demand)
+	Held   int     `json:"held"`   // seats it holds already (its own stock); never taken back
 }
 
 // Seat is the explained outcome for one unit.

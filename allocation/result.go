@@ -16,20 +16,20 @@ type Connectivity = data.Connectivity
 type Input struct {
 	// Areas: the tree valid on the run date, every parent of every area
 	// used included, each code once (ValidFrom/ValidTo are not read).
-	Areas       []data.Area
-	Schools     []data.School
-	Students    []data.Student
-	Devices     []data.Device
-	SimPackages []data.SimPackage
+	Areas       []data.Area       `json:"areas"`
+	Schools     []data.School     `json:"schools"`
+	Students    []data.Student    `json:"students"`
+	Devices     []data.Device     `json:"devices"`
+	SimPackages []data.SimPackage `json:"sim_packages"`
 	// Connectivity per household id. A household missing here is
 	// "unknown" and treated as having no connectivity.
-	Connectivity map[string]Connectivity
+	Connectivity map[string]Connectivity `json:"connectivity"`
 	// Served: student ids served in committed runs (never served again).
-	Served map[string]bool
+	Served map[string]bool `json:"served"`
 	// AllocatedDevices: device ids handed out in committed runs.
-	AllocatedDevices map[string]bool
+	AllocatedDevices map[string]bool `json:"allocated_devices"`
 	// SimUsed: SIMs of each package (by id) handed out in committed runs.
-	SimUsed map[string]int
+	SimUsed map[string]int `json:"sim_used"`
 }
 
 // Flags of an allocation.
@@ -169,7 +169,7 @@ type SimStock struct {
 // priority, household, grade) is kept; fix the data and run again.
 type Conflict struct {
 	StudentID    string   `json:"student_id"`
-	SchoolIDs    []string `json:"school_i_ds"` // every school the id appears at, sorted (repeats kept)
+	SchoolIDs    []string `json:"school_ids"` // every school the id appears at, sorted (repeats kept)
 	KeptSchoolID string   `json:"kept_school_id"`
 }
 
@@ -178,35 +178,35 @@ type Conflict struct {
 type Result struct {
 	// Allocations in area-tree order (preorder, children by code; an area's
 	// own schools before its children's), then school id, then rank.
-	Allocations []Allocation
+	Allocations []Allocation `json:"allocations"`
 	// Unserved needs, in the same order.
-	Unserved []Unserved
+	Unserved []Unserved `json:"unserved"`
 	// Areas: one summary per area, by code. Totals is the whole input.
-	Areas  []AreaSummary
-	Totals AreaSummary
+	Areas  []AreaSummary `json:"areas"`
+	Totals AreaSummary   `json:"totals"`
 	// Units: how each area and school with needs got its seats, in tree
 	// order; within one parent, areas (by code) before schools (by id).
-	Units []UnitExplanation
+	Units []UnitExplanation `json:"units"`
 	// RejectedDevices failed the intake check (by id); DeviceWarnings passed
 	// with a warning. AlreadyAllocated counts devices skipped because
 	// Input.AllocatedDevices lists them.
-	RejectedDevices  []DeviceCheck
-	DeviceWarnings   []DeviceCheck
-	AlreadyAllocated int
+	RejectedDevices  []DeviceCheck `json:"rejected_devices"`
+	DeviceWarnings   []DeviceCheck `json:"device_warnings"`
+	AlreadyAllocated int           `json:"already_allocated"`
 	// UnusedDevices passed but found no need (by id): every need was met.
-	UnusedDevices []string
-	RejectedSims  []SimCheck
-	SimStock      []SimStock
+	UnusedDevices []string   `json:"unused_devices"`
+	RejectedSims  []SimCheck `json:"rejected_sims"`
+	SimStock      []SimStock `json:"sim_stock"`
 	// Conflicts: student ids at more than one school (or listed twice).
-	Conflicts []Conflict
+	Conflicts []Conflict `json:"conflicts"`
 	// AlreadyServed counts needs skipped because Input.Served lists them.
-	AlreadyServed int
+	AlreadyServed int `json:"already_served"`
 }
 
 // InputError lists every problem found in an input; nothing was allocated.
 type InputError struct {
-	Problems []string
-	More     int // problems beyond the ones kept
+	Problems []string `json:"problems"`
+	More     int      `json:"more"` // problems beyond the ones kept
 }
 
 func (e *InputError) Error() string {

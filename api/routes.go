@@ -47,6 +47,19 @@ func (s *Server) routes() http.Handler {
 			r.With(s.requireRole(data.RolePlanner, data.RoleOfficer)).Post("/jobs/{id}/cancel", s.handle(s.cancelJob))
 
 			// Areas, schools, network.
+			r.Get("/areas", s.handle(s.listAreas))
+			r.Get("/areas/geojson", s.handle(s.areasGeoJSON))
+			r.Get("/areas/{code}/summary", s.handle(s.areaSummary))
+			r.Get("/schools", s.handle(s.listSchools))
+			r.Get("/sites", s.handle(s.listSites))
+			r.Get("/fiber/nodes", s.handle(s.listFiberNodes))
+			r.Get("/fiber/routes", s.handle(s.listFiberRoutes))
+			r.With(s.requireRole(data.RolePlanner, data.RoleOperator, data.RoleOfficer)).Post("/imports/{kind}", s.handle(s.importFile))
+			r.With(s.requireRole(data.RolePlanner, data.RoleOperator)).Delete("/sites/{id}", s.handle(s.deleteNetwork("sites")))
+			r.With(s.requireRole(data.RolePlanner, data.RoleOperator)).Delete("/fiber/nodes/{id}", s.handle(s.deleteNetwork("fiber_nodes")))
+			r.With(s.requireRole(data.RolePlanner, data.RoleOperator)).Delete("/fiber/routes/{id}", s.handle(s.deleteNetwork("fiber_routes")))
+			r.With(s.requireRole(data.RolePlanner, data.RoleOperator)).Delete("/coverage-polygons/{id}", s.handle(s.deleteNetwork("coverage_polygons")))
+			r.With(s.requireRole(data.RolePlanner, data.RoleOperator)).Delete("/measurements/{id}", s.handle(s.deleteNetwork("measurements")))
 
 			// Coverage runs, cells, gaps, planner.
 			r.Get("/coverage/runs", s.handle(s.listCoverageRuns))

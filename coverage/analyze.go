@@ -16,31 +16,31 @@ import (
 // administrative area. It keeps what a what-if or a plan needs to reuse.
 type Result struct {
 	// Settings are the parameters of the run (recorded in summary.json).
-	Settings Settings
+	Settings Settings `json:"settings"`
 	// Operators are the mobile operators, sorted; bit o of a mask and
 	// index o of a per-operator slice refer to Operators[o].
-	Operators []string
+	Operators []string `json:"operators"`
 	// Sectors counts the sectors used (active, or planned when
 	// IncludePlanned, plus what-if additions).
-	Sectors int
+	Sectors int `json:"sectors"`
 	// WhatIfSectors lists the ids of the sectors added by WhatIf calls.
-	WhatIfSectors []string
-	Stats         BuildStats
+	WhatIfSectors []string   `json:"what_if_sectors"`
+	Stats         BuildStats `json:"stats"`
 
 	// Cells are the analysis cells holding schools or homes, sorted by id.
-	Cells []CellStats
+	Cells []CellStats `json:"cells"`
 	// Rollups[k] are the cells at Settings.RollupResolutions[k].
-	Rollups [][]CellStats
+	Rollups [][]CellStats `json:"rollups"`
 	// Gaps are the gap areas, ranked (Gaps[0] has rank 1).
-	Gaps []GapArea
+	Gaps []GapArea `json:"gaps"`
 	// Areas are the totals per administrative area (entities count in
 	// their area and every ancestor), sorted by code; the area with code
 	// "" holds entities in no known area. Total is the whole run.
-	Areas []AreaSummary
-	Total AreaSummary
+	Areas []AreaSummary `json:"areas"`
+	Total AreaSummary   `json:"total"`
 	// Timings are the wall times of the phases of the run (not part of any
 	// output file: they differ between runs).
-	Timings []Timing
+	Timings []Timing `json:"timings"`
 
 	in       Input
 	extra    []data.Sector
@@ -54,10 +54,18 @@ type Result struct {
 	gapOfEnt []int32 // gap index (in Gaps) of each entity, -1 when none
 }
 
-// Analyze runs the coverage analysis on in with settings s.
+// Analyze runs the coverage analysis on in with settings s. Operator
+// polygons and measurements given in the Input (files named on the command
+// line) win over those of the dataset (the database, a directory).
 func Analyze(ctx context.Context, in Input, s Settings) (*Result, error) {
 	if in.Dataset == nil {
 		return nil, errors.New("coverage: no dataset given")
+	}
+	if len(in.Polygons) == 0 {
+		in.Polygons = in.Dataset.Polygons
+	}
+	if len(in.Measurements) == 0 {
+		in.Measurements = in.Dataset.Measurements
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -67,8 +75,8 @@ func Analyze(ctx context.Context, in Input, s Settings) (*Result, error) {
 
 // Timing is the wall time of one phase of a run.
 type Timing struct {
-	Phase   string
-	Seconds float64
+	Phase   string  `json:"phase"`
+	Seconds float64 `json:"seconds"`
 }
 
 func (r *Result) timed(phase string, t0 time.Time) time.Time {
@@ -198,30 +206,31 @@ func (r *Result) NumEntities() int { return r.e.n }
 
 // Entity is the result for one school or household.
 type Entity struct {
-	Kind     string // KindSchool or KindHousehold
-	ID       string
-	Lat, Lon float64
-	AreaCode string
-	Cell     geo.Cell
-	Class    string // ClassFiber, Class4G, Class3G, Class2G, ClassNone
+	Kind     string   `json:"kind"` // KindSchool or KindHousehold
+	ID       string   `json:"id"`
+	Lat      float64  `json:"lat"`
+	Lon      float64  `json:"lon"`
+	AreaCode string   `json:"area_code"`
+	Cell     geo.Cell `json:"cell"`
+	Class    string   `json:"class"` // ClassFiber, Class4G, Class3G, Class2G, ClassNone
 	// Operators4G cover the point with 4G/5G (Result.Operators order).
-	Operators4G []string
-	Operators3G []string
-	Operators2G []string
+	Operators4G []string `json:"operators_4g"`
+	Operators3G []string `json:"operators_3g"`
+	Operators2G []string `json:"operators_2g"`
 	// Distances in metres (+Inf when there is none).
-	Nearest4GM          float64
-	Nearest4GSite       string
-	Nearest4GByOperator []float64 // Result.Operators order
-	NearestFiberM       float64   // min of node and route
-	FiberNodeM          float64
-	FiberRouteM         float64
+	Nearest4GM          float64   `json:"nearest_4g_m"`
+	Nearest4GSite       string    `json:"nearest_4g_site"`
+	Nearest4GByOperator []float64 `json:"nearest_4g_by_operator"` // Result.Operators order
+	NearestFiberM       float64   `json:"nearest_fiber_m"`        // min of node and route
+	FiberNodeM          float64   `json:"fiber_node_m"`
+	FiberRouteM         float64   `json:"fiber_route_m"`
 	// Students living here by tier, and tier 1–3 without a device
 	// (households); the school's students (schools).
-	Students       [4]int
-	NoDeviceT123   int
-	SchoolStudents int
+	Students       [4]int `json:"students"`
+	NoDeviceT123   int    `json:"no_device_t123"`
+	SchoolStudents int    `json:"school_students"`
 	// Gap is the id of the gap area the entity belongs to ("" if none).
-	Gap string
+	Gap string `json:"gap"`
 }
 
 // Entity returns entity i (0 ≤ i < NumEntities), in canonical order:
@@ -300,12 +309,16 @@ func (r *Result) String() string {
 // EffectiveSector is a sector as the run used it: its range after the
 // model (range_m, else the table for its environment) and its beam.
 type EffectiveSector struct {
-	ID, SiteID, Operator, Technology string
-	Lat, Lon                         float64
-	Environment                      string
-	RangeM                           float64
-	AzimuthDeg                       float64 // NaN: omni
-	BeamwidthDeg                     float64
+	ID           string  `json:"id"`
+	SiteID       string  `json:"site_id"`
+	Operator     string  `json:"operator"`
+	Technology   string  `json:"technology"`
+	Lat          float64 `json:"lat"`
+	Lon          float64 `json:"lon"`
+	Environment  string  `json:"environment"`
+	RangeM       float64 `json:"range_m"`
+	AzimuthDeg   float64 `json:"azimuth_deg"` // NaN: omni
+	BeamwidthDeg float64 `json:"beamwidth_deg"`
 }
 
 // EffectiveSectors lists the sectors of the run, sorted by id.

@@ -12,44 +12,44 @@ import (
 // for the cells that hold at least one school or household, and rolled up
 // to coarser resolutions.
 type CellStats struct {
-	Cell geo.Cell
-	Res  int
+	Cell geo.Cell `json:"cell"`
+	Res  int      `json:"res"`
 	// AreaCode is the area holding most of the cell's schools and homes
 	// (ties to the smallest code); the cell's counts are all attributed
 	// to it, so each cell counts once in any roll-up by area. "" when no
 	// area is known.
-	AreaCode string
+	AreaCode string `json:"area_code"`
 
-	Households     int
-	Schools        int
-	SchoolStudents int
-	Students       [4]int // living in the cell, by tier 0..3
-	NoDeviceT123   int    // tier 1–3 students living here without a device
+	Households     int    `json:"households"`
+	Schools        int    `json:"schools"`
+	SchoolStudents int    `json:"school_students"`
+	Students       [4]int `json:"students"`       // living in the cell, by tier 0..3
+	NoDeviceT123   int    `json:"no_device_t123"` // tier 1–3 students living here without a device
 
-	HouseholdsByClass     [5]int // fiber, 4g, 3g, 2g, none
-	UnconnectedHouseholds int    // neither 4G nor fiber
-	UnconnectedStudents   [4]int // by tier, living in unconnected homes
-	UnconnectedSchools    int
+	HouseholdsByClass     [5]int `json:"households_by_class"`    // fiber, 4g, 3g, 2g, none
+	UnconnectedHouseholds int    `json:"unconnected_households"` // neither 4G nor fiber
+	UnconnectedStudents   [4]int `json:"unconnected_students"`   // by tier, living in unconnected homes
+	UnconnectedSchools    int    `json:"unconnected_schools"`
 
 	// FCC-style shares of the descendants' centres at ServedChildRes
 	// covered by each operator's 4G (Result.Operators order), by any
 	// operator, and within fiber distance; for a roll-up, the mean over
 	// its analysis cells. Served has the bit of each operator whose
 	// share is ≥ ServedShare.
-	Share4G    []float64
-	Share4GAny float64
-	ShareFiber float64
-	Served     uint32
+	Share4G    []float64 `json:"share_4g"`
+	Share4GAny float64   `json:"share_4g_any"`
+	ShareFiber float64   `json:"share_fiber"`
+	Served     uint32    `json:"served"`
 
 	// Gap: the cell holds demand (a tier 1–3 student or a school) with
 	// neither 4G nor fiber. GapCells counts such analysis cells (1 or 0
 	// at the analysis resolution). GapID names the gap area.
-	Gap      bool
-	GapCells int
-	GapID    string
+	Gap      bool   `json:"gap"`
+	GapCells int    `json:"gap_cells"`
+	GapID    string `json:"gap_id"`
 	// Cells is the number of analysis cells rolled up (1 at the analysis
 	// resolution).
-	Cells int
+	Cells int `json:"cells"`
 }
 
 // cellRuns returns the start of each cell's run of entities, plus n.

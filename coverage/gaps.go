@@ -14,30 +14,31 @@ import (
 // sóng". Its beneficiaries are the demand entities of its cells that have
 // neither 4G nor fiber: homes of tier 1–3 students, and schools.
 type GapArea struct {
-	ID   string // "G" + the smallest cell id of the area (stable across runs)
-	Rank int    // 1 = build first
+	ID   string `json:"id"`   // "G" + the smallest cell id of the area (stable across runs)
+	Rank int    `json:"rank"` // 1 = build first
 	// Cells of the area (analysis resolution), sorted.
-	Cells   []geo.Cell
-	Outline orb.MultiPolygon
+	Cells   []geo.Cell       `json:"cells"`
+	Outline orb.MultiPolygon `json:"outline"`
 	// CentroidLat/Lon is the mean of the cells' centres.
-	CentroidLat, CentroidLon float64
+	CentroidLat float64 `json:"centroid_lat"`
+	CentroidLon float64 `json:"centroid_lon"`
 	// AreaCode is the area holding most of its demand (tier 1–3 students
 	// plus schools; ties to the smallest code).
-	AreaCode    string
-	Environment string
+	AreaCode    string `json:"area_code"`
+	Environment string `json:"environment"`
 
-	Households     int    // unconnected homes of tier 1–3 students
-	Students       [4]int // students living in those homes, by tier
-	NoDeviceT123   int
-	Schools        int // unconnected schools
-	SchoolStudents int
+	Households     int    `json:"households"` // unconnected homes of tier 1–3 students
+	Students       [4]int `json:"students"`   // students living in those homes, by tier
+	NoDeviceT123   int    `json:"no_device_t123"`
+	Schools        int    `json:"schools"` // unconnected schools
+	SchoolStudents int    `json:"school_students"`
 
 	// Distances in metres from the closest beneficiary (+Inf: none known).
-	Nearest4GM    float64
-	Nearest4GSite string
-	NearestFiberM float64
+	Nearest4GM    float64 `json:"nearest_4g_m"`
+	Nearest4GSite string  `json:"nearest_4g_site"`
+	NearestFiberM float64 `json:"nearest_fiber_m"`
 
-	Score Score
+	Score Score `json:"score"`
 }
 
 // Score explains a gap area's rank: weighted beneficiaries per billion VND
@@ -45,33 +46,33 @@ type GapArea struct {
 type Score struct {
 	// Beneficiaries: TierWeighted[t] = weight(t) × tier-t students;
 	// SchoolWeighted = Σ (base + per-student × students) over schools.
-	TierWeighted          [4]float64
-	SchoolWeighted        float64
-	WeightedBeneficiaries float64
+	TierWeighted          [4]float64 `json:"tier_weighted"`
+	SchoolWeighted        float64    `json:"school_weighted"`
+	WeightedBeneficiaries float64    `json:"weighted_beneficiaries"`
 
 	// New site option: enough sites of the candidate technology to cover
 	// the area (area / (packing × π·range²)), at the environment's cost.
-	AreaKm2         float64
-	SiteRangeM      float64
-	SitesNeeded     int
-	SiteUnitCostVND float64
-	SiteCostVND     float64
+	AreaKm2         float64 `json:"area_km2"`
+	SiteRangeM      float64 `json:"site_range_m"`
+	SitesNeeded     int     `json:"sites_needed"`
+	SiteUnitCostVND float64 `json:"site_unit_cost_vnd"`
+	SiteCostVND     float64 `json:"site_cost_vnd"`
 
 	// Fiber option: trunk from the nearest fiber to the centroid, plus one
 	// drop per premise (home or school). FiberKm is NaN when no fiber is
 	// known (the option is then unavailable).
-	FiberKm           float64
-	FiberTrunkCostVND float64
-	Premises          int
-	FiberDropCostVND  float64
-	FiberCostVND      float64
+	FiberKm           float64 `json:"fiber_km"`
+	FiberTrunkCostVND float64 `json:"fiber_trunk_cost_vnd"`
+	Premises          int     `json:"premises"`
+	FiberDropCostVND  float64 `json:"fiber_drop_cost_vnd"`
+	FiberCostVND      float64 `json:"fiber_cost_vnd"`
 
 	// Option is "site" or "fiber", the cheaper; CostVND its cost.
-	Option                string
-	CostVND               float64
-	CostPerBeneficiaryVND float64
+	Option                string  `json:"option"`
+	CostVND               float64 `json:"cost_vnd"`
+	CostPerBeneficiaryVND float64 `json:"cost_per_beneficiary_vnd"`
 	// Score = WeightedBeneficiaries / (CostVND / 1e9).
-	Score float64
+	Score float64 `json:"score"`
 }
 
 // weight is the weighted beneficiary value of entity i.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/paulmach/orb"
 )
@@ -444,14 +445,19 @@ func TestMeasurementsAndPolygons(t *testing.T) {
 		csv += fmt.Sprintf("%.7f,%.7f,Viettel,LTE,-95,2024-05-01 08:00:00\n", clat+float64(k)*1e-5, clon)
 		csv += fmt.Sprintf("%.7f,%.7f,mobifone,4G,-118,2024-05-01T08:00:00+07:00\n", clat, clon+float64(k)*1e-5)
 	}
-	ms, err := ParseMeasurements(strings.NewReader(csv), "measurements.csv")
+	var ms []Measurement
+	err := format.ReadMeasurementsFrom(context.Background(), strings.NewReader(csv), "measurements.csv", nil, func(_ int, m Measurement) error {
+		ms = append(ms, m)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ms) != 10 || ms[0].Operator != "viettel" || ms[0].Technology != "4G" {
 		t.Fatalf("parsed %+v", ms)
 	}
-	if _, err := ParseMeasurements(strings.NewReader("lat,lon,operator,technology,rsrp_dbm\n91,1,viettel,4G,-90\n"), "m.csv"); err == nil || !strings.Contains(err.Error(), "latitude") {
+	if err := format.ReadMeasurementsFrom(context.Background(), strings.NewReader("lat,lon,operator,technology,rsrp_dbm\n91,1,viettel,4G,-90\n"), "m.csv", nil,
+		func(int, Measurement) error { return nil }); err == nil || !strings.Contains(err.Error(), "latitude") {
 		t.Errorf("bad latitude not reported: %v", err)
 	}
 	// A mobifone sector covers the cell; viettel has nothing there.

@@ -11,11 +11,11 @@ import (
 // header as row 1, as a spreadsheet shows it; for GeoJSON it is the 1-based
 // feature number. Column is the header as written in the file.
 type FieldError struct {
-	File   string
-	Row    int
-	Column string
-	Value  string
-	Reason string
+	File   string `json:"file"`
+	Row    int    `json:"row"`
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
 }
 
 func (e FieldError) Error() string {
@@ -75,18 +75,16 @@ func (v *ValidationError) Err() error {
 	return v
 }
 
+// Error is one line: the count and the first problem. The problems are
+// in Errors (a CLI prints one per line, the API lists them in details).
 func (v *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d error(s); nothing was written", v.Len())
-	for i, e := range v.Errors {
-		if i == 20 {
-			fmt.Fprintf(&b, "\n… and %d more", v.Len()-20)
-			break
-		}
-		b.WriteString("\n")
-		b.WriteString(e.Error())
+	if len(v.Errors) == 0 {
+		return fmt.Sprintf("%d problem(s); nothing was written", v.Len())
 	}
-	return b.String()
+	if v.Len() == 1 {
+		return "1 problem; nothing was written: " + v.Errors[0].Error()
+	}
+	return fmt.Sprintf("%d problems; nothing was written; the first: %s", v.Len(), v.Errors[0].Error())
 }
 
 // ErrNotFound is matched (errors.Is) by every NotFoundError.
@@ -124,3 +122,25 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 // ErrForbidden is returned when the acting user may not do what is asked.
 var ErrForbidden = errors.New("forbidden")
+
+// ErrSchemaOutdated is matched (errors.Is) by every SchemaError.
+var ErrSchemaOutdated = errors.New("database schema out of date")
+
+// SchemaError says that the database schema is older (or newer) than the
+// one this build needs.
+type SchemaError struct {
+	Current, Latest int64
+}
+
+func (e *SchemaError) Error() string {
+	switch {
+	case e.Current == 0:
+		return fmt.Sprintf("the database has no gapmap schema (this build needs version %d)", e.Latest)
+	case e.Current > e.Latest:
+		return fmt.Sprintf("the database schema is at version %d, newer than this build knows (%d)", e.Current, e.Latest)
+	}
+	return fmt.Sprintf("the database schema is at version %d, this build needs version %d", e.Current, e.Latest)
+}
+
+// Is makes errors.Is(err, ErrSchemaOutdated) true.
+func (e *SchemaError) Is(target error) bool { return target == ErrSchemaOutdated }

@@ -16,19 +16,19 @@ import (
 // or the two-tier shape since July 2025). The hierarchy is data: Level is a
 // free label and Parent links the tree.
 type Area struct {
-	Code       string // GSO code or another stable code; unique
-	Name       string
-	Level      string // e.g. "province", "district", "commune"
-	ParentCode string // "" for a root
-	ValidFrom  *time.Time
-	ValidTo    *time.Time // nil: still valid
+	Code       string     `json:"code"` // GSO code or another stable code; unique
+	Name       string     `json:"name"`
+	Level      string     `json:"level"`       // e.g. "province", "district", "commune"
+	ParentCode string     `json:"parent_code"` // "" for a root
+	ValidFrom  *time.Time `json:"valid_from"`
+	ValidTo    *time.Time `json:"valid_to"` // nil: still valid
 	// Census counts when known (0 when unknown).
-	Population int
-	Households int
+	Population int `json:"population"`
+	Households int `json:"households"`
 	// Environment for the coverage model: urban, suburban, rural, mountain
 	// ("" lets the model decide from population density).
-	Environment string
-	Geom        orb.MultiPolygon // SRID 4326, lon/lat; may be empty for a parent
+	Environment string           `json:"environment"`
+	Geom        orb.MultiPolygon `json:"geom"` // SRID 4326, lon/lat; may be empty for a parent
 }
 
 // School levels (cấp học).
@@ -57,13 +57,14 @@ const (
 
 // School is one school point.
 type School struct {
-	ID       string
-	Name     string
-	Level    string
-	Lat, Lon float64
-	AreaCode string
-	Students int
-	Internet string
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Level    string  `json:"level"`
+	Lat      float64 `json:"lat"`
+	Lon      float64 `json:"lon"`
+	AreaCode string  `json:"area_code"`
+	Students int     `json:"students"`
+	Internet string  `json:"internet"`
 }
 
 // Location precision of a household point.
@@ -83,12 +84,13 @@ const (
 // Household is one home with its location. Personal data: never shown to
 // operators or the public except aggregated.
 type Household struct {
-	ID        string
-	Lat, Lon  float64
-	AreaCode  string
-	Precision string
-	Poverty   string
-	Members   int
+	ID        string  `json:"id"`
+	Lat       float64 `json:"lat"`
+	Lon       float64 `json:"lon"`
+	AreaCode  string  `json:"area_code"`
+	Precision string  `json:"precision"`
+	Poverty   string  `json:"poverty"`
+	Members   int     `json:"members"`
 }
 
 // Priority tiers (programme rules): 1 poor, 2 near-poor, 3 COVID hardship, 0 none.
@@ -101,12 +103,12 @@ const (
 
 // Student is one pupil, linked to a household (home) and a school.
 type Student struct {
-	ID          string
-	HouseholdID string
-	SchoolID    string
-	Grade       int
-	Priority    int // 0..3
-	HasDevice   bool
+	ID          string `json:"id"`
+	HouseholdID string `json:"household_id"`
+	SchoolID    string `json:"school_id"`
+	Grade       int    `json:"grade"`
+	Priority    int    `json:"priority"` // 0..3
+	HasDevice   bool   `json:"has_device"`
 }
 
 // Technologies of a sector.
@@ -135,17 +137,18 @@ const (
 
 // Sector is one antenna sector of a base station (one row of sites.csv).
 type Sector struct {
-	ID             string // sector id, unique; defaults to "<site_id>/<n>"
-	SiteID         string
-	Operator       string
-	Technology     string
-	BandMHz        int
-	Lat, Lon       float64
-	AntennaHeightM float64
-	AzimuthDeg     *float64 // nil: omni
-	BeamwidthDeg   float64  // used when AzimuthDeg != nil
-	RangeM         float64  // 0: use the model
-	Status         string
+	ID             string   `json:"id"` // sector id, unique; defaults to "<site_id>/<n>"
+	SiteID         string   `json:"site_id"`
+	Operator       string   `json:"operator"`
+	Technology     string   `json:"technology"`
+	BandMHz        int      `json:"band_mhz"`
+	Lat            float64  `json:"lat"`
+	Lon            float64  `json:"lon"`
+	AntennaHeightM float64  `json:"antenna_height_m"`
+	AzimuthDeg     *float64 `json:"azimuth_deg"`   // nil: omni
+	BeamwidthDeg   float64  `json:"beamwidth_deg"` // used when AzimuthDeg != nil
+	RangeM         float64  `json:"range_m"`       // 0: use the model
+	Status         string   `json:"status"`
 }
 
 // Omni reports whether the sector radiates in all directions.
@@ -153,17 +156,18 @@ func (s *Sector) Omni() bool { return s.AzimuthDeg == nil }
 
 // FiberNode is a fiber access node (POP, splitter, cabinet).
 type FiberNode struct {
-	ID       string
-	Operator string
-	Kind     string
-	Lat, Lon float64
+	ID       string  `json:"id"`
+	Operator string  `json:"operator"`
+	Kind     string  `json:"kind"`
+	Lat      float64 `json:"lat"`
+	Lon      float64 `json:"lon"`
 }
 
 // FiberRoute is one fiber cable route.
 type FiberRoute struct {
-	ID       string
-	Operator string
-	Line     orb.LineString // lon/lat
+	ID       string         `json:"id"`
+	Operator string         `json:"operator"`
+	Line     orb.LineString `json:"line"` // lon/lat
 }
 
 // Device types.
@@ -176,41 +180,41 @@ const (
 
 // Device is one donated device as received.
 type Device struct {
-	ID            string
-	Donor         string
-	Type          string
-	OS            string // android, ios, windows, linux, macos, chromeos
-	OSVersion     string
-	CPUGHz        float64
-	RAMGB         float64
-	StorageGB     float64
-	FreeStorageGB float64
-	HasCharger    bool
-	AVOK          bool // speaker, mic, camera/webcam work
-	ScreenOK      bool
-	KeyboardOK    bool
-	HasMonitor    bool // desktop: monitor, mouse, keyboard, headset present
-	WiFi          bool // desktop: Wi-Fi adapter present
-	Serial        string
-	IMEI          string
-	AreaCode      string // where it is held ("" = province stock)
+	ID            string  `json:"id"`
+	Donor         string  `json:"donor"`
+	Type          string  `json:"type"`
+	OS            string  `json:"os"` // android, ios, windows, linux, macos, chromeos
+	OSVersion     string  `json:"os_version"`
+	CPUGHz        float64 `json:"cpu_ghz"`
+	RAMGB         float64 `json:"ram_gb"`
+	StorageGB     float64 `json:"storage_gb"`
+	FreeStorageGB float64 `json:"free_storage_gb"`
+	HasCharger    bool    `json:"has_charger"`
+	AVOK          bool    `json:"av_ok"` // speaker, mic, camera/webcam work
+	ScreenOK      bool    `json:"screen_ok"`
+	KeyboardOK    bool    `json:"keyboard_ok"`
+	HasMonitor    bool    `json:"has_monitor"` // desktop: monitor, mouse, keyboard, headset present
+	WiFi          bool    `json:"wifi"`        // desktop: Wi-Fi adapter present
+	Serial        string  `json:"serial"`
+	IMEI          string  `json:"imei"`
+	AreaCode      string  `json:"area_code"` // where it is held ("" = province stock)
 }
 
 // SimPackage is a stock of SIM-data packages of one operator.
 type SimPackage struct {
-	ID       string
-	Operator string
-	GBPerDay float64
-	Months   int
-	Quantity int
-	AreaCode string // where it is held ("" = province stock)
+	ID       string  `json:"id"`
+	Operator string  `json:"operator"`
+	GBPerDay float64 `json:"gb_per_day"`
+	Months   int     `json:"months"`
+	Quantity int     `json:"quantity"`
+	AreaCode string  `json:"area_code"` // where it is held ("" = province stock)
 }
 
 // Donor is a giver of devices or SIM packages.
 type Donor struct {
-	ID   string
-	Name string
-	Kind string // organisation, business, individual, union
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"` // organisation, business, individual, union
 }
 
 // Dataset is everything the engine reads, in memory.
@@ -224,4 +228,8 @@ type Dataset struct {
 	FiberRoutes []FiberRoute
 	Devices     []Device
 	SimPackages []SimPackage
+	// Operators' own coverage polygons and field measurements (optional):
+	// the coverage model uses them to override or confirm the sector model.
+	Polygons     []OperatorPolygon
+	Measurements []Measurement
 }

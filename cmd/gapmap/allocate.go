@@ -264,7 +264,7 @@ func readCoverageEntities(ctx context.Context, path string) (map[string]allocati
 // allocateDatabase runs on the store: a preview by default, a commit with
 // --commit, or the files of a recorded run again with --run.
 func allocateDatabase(ctx context.Context, e *env, o allocateOpts, s allocation.Settings) error {
-	store, err := postgis.Open(ctx, databaseURL(e))
+	store, err := openStore(ctx, e, false)
 	if err != nil {
 		return err
 	}

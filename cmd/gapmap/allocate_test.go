@@ -355,8 +355,8 @@ func TestAllocateDatabase(t *testing.T) {
 	e, stdout, _ := allocTestEnv(map[string]string{"DATABASE_URL": url, "USER": "tester"})
 
 	err = run(ctx, []string{"allocate", "--out", filepath.Join(root, "preview")}, e)
-	if err == nil || !strings.Contains(err.Error(), "run `gapmap analyze` first") {
-		t.Fatalf("without a coverage run: %v", err)
+	if err == nil || !strings.Contains(withAdvice(err).Error(), "run `gapmap analyze` first") {
+		t.Fatalf("without a coverage run: %v", withAdvice(err))
 	}
 
 	// The coverage run, from the same entities.csv.

@@ -93,24 +93,22 @@ func (c *coverageFlags) coverageSettings() (coverage.Settings, error) {
 }
 
 // extraInputs reads the optional polygons and measurements.
-func (c *coverageFlags) extraInputs(in *coverage.Input) error {
+func (c *coverageFlags) extraInputs(ctx context.Context, in *coverage.Input) error {
 	if c.polygons != "" {
-		f, err := os.Open(c.polygons)
+		err := format.ReadCoveragePolygons(ctx, c.polygons, nil, func(_ int, p data.OperatorPolygon) error {
+			in.Polygons = append(in.Polygons, p)
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("reading the coverage polygons: %w", err)
-		}
-		defer f.Close()
-		if in.Polygons, err = coverage.ParseOperatorPolygons(f, filepath.Base(c.polygons)); err != nil {
 			return err
 		}
 	}
 	if c.measurements != "" {
-		f, err := os.Open(c.measurements)
+		err := format.ReadMeasurements(ctx, c.measurements, nil, func(_ int, m data.Measurement) error {
+			in.Measurements = append(in.Measurements, m)
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("reading the measurements: %w", err)
-		}
-		defer f.Close()
-		if in.Measurements, err = coverage.ParseMeasurements(f, filepath.Base(c.measurements)); err != nil {
 			return err
 		}
 	}
@@ -150,7 +148,7 @@ func (c *coverageFlags) readInput(ctx context.Context, e *env) (coverage.Input, 
 	} else {
 		return in, 0, errors.New("readInput reads files: use coveragerun on the database")
 	}
-	if err := c.extraInputs(&in); err != nil {
+	if err := c.extraInputs(ctx, &in); err != nil {
 		return in, 0, err
 	}
 	return in, time.Since(t0), nil
@@ -229,10 +227,10 @@ func (c *coverageFlags) databaseRun(ctx context.Context, e *env) (coveragerun.Op
 	}
 	limitMemory(e.getenv)
 	var in coverage.Input
-	if err := c.extraInputs(&in); err != nil {
+	if err := c.extraInputs(ctx, &in); err != nil {
 		return coveragerun.Options{}, nil, err
 	}
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}

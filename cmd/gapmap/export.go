@@ -119,7 +119,7 @@ func cmdExportUncovered(ctx context.Context, e *env, args []string) error {
 		x, err = coveragerun.PrepareExportFromFiles(ctx, f.in, f.schools, q)
 	} else {
 		var st *postgis.Store
-		if st, err = postgis.Open(ctx, databaseURL(e)); err != nil {
+		if st, err = openStore(ctx, e, false); err != nil {
 			return err
 		}
 		defer st.Close()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/allocation/runs"
-	"github.com/gapmap/gapmap/data/postgis"
 )
 
 // cmdHandover records what happens to a committed allocation at the school:
@@ -54,14 +53,11 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 		on = d
 	}
 	who := firstNonEmpty(*actor, e.getenv("GAPMAP_ACTOR"), e.getenv("USER"), "gapmap")
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	svc := &runs.Service{Store: st}
 	switch {
 	case *cancel:

@@ -11,20 +11,20 @@ import (
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/importer"
-	"github.com/gapmap/gapmap/data/postgis"
 )
 
 // cmdImport imports one file of a kind, or every known file of a directory,
 // all or nothing.
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "import", "import KIND FILE [--dry-run] [--replace]\n       gapmap import DIR [--dry-run] [--replace]\n\n"+
+	fs := newFlags(e, "import", "import KIND FILE [--dry-run] [--replace] [--operator OP]\n       gapmap import DIR [--dry-run] [--replace] [--operator OP]\n\n"+
 		"KIND is one of "+strings.Join(importer.Kinds(), ", ")+".\n"+
-		"Tables are CSV (UTF-8 with or without BOM, ; or tab separated too) or XLSX; areas and fiber routes\n"+
-		"are GeoJSON. Vietnamese headers are accepted (e.g. Mã học sinh, Vĩ độ, Kinh độ).\n"+
+		"Tables are CSV (UTF-8 with or without BOM, ; or tab separated too) or XLSX; areas, fiber routes\n"+
+		"and coverage polygons are GeoJSON. Vietnamese headers are accepted (e.g. Mã học sinh, Vĩ độ, Kinh độ).\n"+
 		"Every problem is reported as FILE:ROW: column COLUMN: value \"V\": REASON, and a file with any\n"+
 		"problem writes nothing. A directory is imported in dependency order in one transaction.")
 	dryRun := fs.Bool("dry-run", false, "check everything, database checks included, and write nothing")
 	replace := fs.Bool("replace", false, "delete the existing rows of the kind (for a directory: all data tables) first, in the same transaction")
+	operator := fs.String("operator", "", "import one operator's network only (sites, fiber_nodes, fiber_routes, coverage_polygons, measurements): a row of another operator is an error, and --replace deletes only this operator's rows")
 	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return err
 	}
@@ -33,19 +33,17 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageError{"import needs KIND FILE or DIR"}
 	}
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openStore(ctx, e, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	p := newProgress(e)
 	stage := "import"
 	opts := importer.Options{
 		DryRun:   *dryRun,
 		Replace:  *replace,
+		Operator: strings.ToLower(strings.TrimSpace(*operator)),
 		Progress: func(n int64) { p.update(stage, n, 0) },
 		OnFile:   func(kind, file string) { p.done(); stage = "import " + kind + " (" + file + ")" },
 	}

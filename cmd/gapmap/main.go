@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/gapmap/gapmap/data"
 )
 
 // env is what a subcommand may use from the outside world.
@@ -37,7 +39,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run the HTTP API and web app", cmdServe},
 		"migrate":  {"create or upgrade the PostGIS schema", cmdMigrate},
-		"import":   {"import a file (areas, schools, households, students, sites, fiber_nodes, fiber_routes, devices, sim_packages) or a directory", cmdImport},
+		"import":   {"import a file (areas, schools, households, students, sites, fiber_nodes, fiber_routes, devices, sim_packages, coverage_polygons, measurements) or a directory", cmdImport},
 		"gen":      {"generate a realistic synthetic province (or country) as exchange files", cmdGen},
 		"analyze":  {"coverage analysis: who has 4G or fiber at home, gap cells and ranked gap areas", cmdAnalyze},
 		"plan":     {"build-out planner: choose new sites by count or budget", cmdPlan},
@@ -57,7 +59,16 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return // --help asked for: the usage is printed, not an error
 		}
-		fmt.Fprintln(os.Stderr, "gapmap:", err)
+		var ve *data.ValidationError
+		if errors.As(err, &ve) {
+			for _, fe := range ve.Errors {
+				fmt.Fprintln(os.Stderr, fe.Error())
+			}
+			if ve.Truncated > 0 {
+				fmt.Fprintf(os.Stderr, "… and %d more\n", ve.Truncated)
+			}
+		}
+		fmt.Fprintln(os.Stderr, "gapmap:", withAdvice(err))
 		var ue usageError
 		if errors.As(err, &ue) {
 			os.Exit(2)

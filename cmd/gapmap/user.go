@@ -175,21 +175,8 @@ func readPassword(e *env, fromStdin bool) (string, error) {
 	return string(a), nil
 }
 
-// openCurrentStore opens the database and stops when its schema is older
-// than this gapmap (user commands do not migrate: gapmap migrate does).
+// openCurrentStore opens the database and stops when its schema is not
+// current (user commands do not migrate: gapmap migrate does).
 func openCurrentStore(ctx context.Context, e *env) (*postgis.Store, error) {
-	st, err := postgis.Open(ctx, databaseURL(e))
-	if err != nil {
-		return nil, err
-	}
-	cur, latest, err := st.SchemaVersion(ctx)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	if cur < latest {
-		st.Close()
-		return nil, fmt.Errorf("the database schema is at version %d and this gapmap needs %d: run gapmap migrate first", cur, latest)
-	}
-	return st, nil
+	return openStore(ctx, e, false)
 }

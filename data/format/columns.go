@@ -276,6 +276,8 @@ func columnsFor(kind string) []column {
 		return deviceColumns()
 	case KindSimPackages:
 		return simPackageColumns()
+	case KindMeasurements:
+		return measurementColumns()
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 
 // fileExts are the file name endings read for a kind, in preference order.
 func fileExts(kind string) []string {
-	if kind == KindAreas || kind == KindFiberRoutes {
+	if IsGeoJSON(kind) {
 		return []string{".geojson", ".json"}
 	}
 	return []string{".csv", ".xlsx", ".csv.gz"}
@@ -75,6 +75,10 @@ func ReadDir(ctx context.Context, dir string) (*data.Dataset, error) {
 			err = ReadDevices(ctx, path, errs, func(_ int, d data.Device) error { ds.Devices = append(ds.Devices, d); return nil })
 		case KindSimPackages:
 			err = ReadSimPackages(ctx, path, errs, func(_ int, p data.SimPackage) error { ds.SimPackages = append(ds.SimPackages, p); return nil })
+		case KindCoveragePolygons:
+			err = ReadCoveragePolygons(ctx, path, errs, func(_ int, p data.OperatorPolygon) error { ds.Polygons = append(ds.Polygons, p); return nil })
+		case KindMeasurements:
+			err = ReadMeasurements(ctx, path, errs, func(_ int, m data.Measurement) error { ds.Measurements = append(ds.Measurements, m); return nil })
 		}
 		var ve *data.ValidationError
 		if err != nil && !(errors.As(err, &ve) && ve == errs) {

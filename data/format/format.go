@@ -27,12 +27,16 @@ const (
 	KindFiberRoutes = "fiber_routes"
 	KindDevices     = "devices"
 	KindSimPackages = "sim_packages"
+	// Operators' own coverage areas (GeoJSON) and field measurements
+	// (table).
+	KindCoveragePolygons = "coverage_polygons"
+	KindMeasurements     = "measurements"
 )
 
 // Kinds lists the file kinds in import order.
 func Kinds() []string {
 	return []string{KindAreas, KindSchools, KindHouseholds, KindStudents, KindSites,
-		KindFiberNodes, KindFiberRoutes, KindDevices, KindSimPackages}
+		KindFiberNodes, KindFiberRoutes, KindDevices, KindSimPackages, KindCoveragePolygons, KindMeasurements}
 }
 
 // Vietnam's extent, used to reject coordinates that cannot be in Vietnam
@@ -43,3 +47,8 @@ const (
 	minLon = 102.0
 	maxLon = 118.0
 )
+
+// IsGeoJSON reports whether files of kind are GeoJSON (else CSV or XLSX).
+func IsGeoJSON(kind string) bool {
+	return kind == KindAreas || kind == KindFiberRoutes || kind == KindCoveragePolygons
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -101,8 +100,9 @@ func scalarText(v any) (string, bool) {
 
 // readFeatures streams the features of a GeoJSON FeatureCollection (or a
 // single Feature) to fn.
-func readFeatures(ctx context.Context, path string, errs *data.ValidationError, fn func(f *featureCtx, raw *rawFeature) error) error {
-	file := filepath.Base(path)
+func readFeatures(ctx context.Context, ref fileRef, errs *data.ValidationError, fn func(f *featureCtx, raw *rawFeature) error) error {
+	path := ref.path
+	file := ref.name()
 	fileErr := func(n int, reason string) error {
 		errs.Add(data.FieldError{File: file, Row: n, Reason: reason})
 		return errs
@@ -116,11 +116,11 @@ func readFeatures(ctx context.Context, path string, errs *data.ValidationError, 
 	default:
 		return fileErr(0, fmt.Sprintf("unknown file type %q: use .geojson", ext))
 	}
-	fh, err := os.Open(path)
+	fh, closeF, err := ref.open()
 	if err != nil {
-		return fileErr(0, openErr(err).Error())
+		return fileErr(0, err.Error())
 	}
-	defer fh.Close()
+	defer closeF()
 	br := bufio.NewReaderSize(fh, 1<<16)
 	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
 		_, _ = br.Discard(3)
@@ -333,7 +333,7 @@ func ReadAreas(ctx context.Context, path string, errs *data.ValidationError, fn 
 	return run(errs, func(errs *data.ValidationError) error {
 		env := environmentEnum()
 		seen := newDupSet()
-		return readFeatures(ctx, path, errs, func(f *featureCtx, raw *rawFeature) error {
+		return readFeatures(ctx, fileRef{path: path}, errs, func(f *featureCtx, raw *rawFeature) error {
 			a := parseArea(f, env, seen, raw)
 			if f.bad {
 				return nil
@@ -576,7 +576,7 @@ func ReadFiberRoutes(ctx context.Context, path string, errs *data.ValidationErro
 	return run(errs, func(errs *data.ValidationError) error {
 		operator := fiberOperatorEnum()
 		seen := newDupSet()
-		return readFeatures(ctx, path, errs, func(f *featureCtx, raw *rawFeature) error {
+		return readFeatures(ctx, fileRef{path: path}, errs, func(f *featureCtx, raw *rawFeature) error {
 			id, idKey, ok := f.prop("route_id", "id", "ma_tuyen", "mã tuyến", "code", "ma")
 			if !ok && idKey == "" {
 				if s, ok2 := scalarText(f.id); ok2 && s != "" {

@@ -49,14 +49,35 @@ func tableExt(path string) string {
 	return filepath.Ext(base)
 }
 
+// fileRef is a file to read: a path, or a reader with its file name (an
+// upload). The name's extension picks the format; errors name its base.
+type fileRef struct {
+	path string    // path, or the uploaded file's name
+	r    io.Reader // nil: open path
+}
+
+func (f fileRef) name() string { return filepath.Base(f.path) }
+
+// open returns the reader of f and its closer.
+func (f fileRef) open() (io.Reader, func() error, error) {
+	if f.r != nil {
+		return f.r, func() error { return nil }, nil
+	}
+	fh, err := os.Open(f.path)
+	if err != nil {
+		return nil, nil, openErr(err)
+	}
+	return fh, fh.Close, nil
+}
+
 // openSource opens a CSV or XLSX table.
-func openSource(path string) (rowSource, bool, error) {
-	switch ext := tableExt(path); ext {
+func openSource(ref fileRef) (rowSource, bool, error) {
+	switch ext := tableExt(ref.path); ext {
 	case ".csv", ".csv.gz":
-		s, err := openCSV(path, ext == ".csv.gz")
+		s, err := openCSV(ref, ext == ".csv.gz")
 		return s, false, err
 	case ".xlsx":
-		s, err := openXLSX(path)
+		s, err := openXLSX(ref)
 		return s, true, err
 	case ".xls":
 		return nil, false, userErr("old Excel 97-2003 files (.xls) are not read: open the file in Excel and save it as .xlsx or as 'CSV UTF-8'")
@@ -79,7 +100,7 @@ func openErr(err error) error {
 
 // csvSource reads CSV with encoding/csv.
 type csvSource struct {
-	f       *os.File
+	closeF  func() error
 	gz      *gzip.Reader
 	cr      *csv.Reader
 	row     int // spreadsheet row of the last record
@@ -91,16 +112,16 @@ type csvSource struct {
 // UTF-8, Windows-1258 (what Excel's plain "CSV" writes on a Vietnamese
 // Windows). The separator is the most frequent of , ; and tab on the first
 // line (Excel uses ; where the decimal separator is a comma).
-func openCSV(path string, gz bool) (*csvSource, error) {
-	f, err := os.Open(path)
+func openCSV(ref fileRef, gz bool) (*csvSource, error) {
+	f, closeF, err := ref.open()
 	if err != nil {
-		return nil, openErr(err)
+		return nil, err
 	}
-	s := &csvSource{f: f}
-	var r io.Reader = f
+	s := &csvSource{closeF: closeF}
+	r := f
 	if gz {
 		if s.gz, err = gzip.NewReader(bufio.NewReaderSize(f, 1<<16)); err != nil {
-			f.Close()
+			closeF()
 			return nil, userErr("cannot read the gzip file: %v", err)
 		}
 		r = s.gz
@@ -216,7 +237,7 @@ func (s *csvSource) close() error {
 	if s.gz != nil {
 		s.gz.Close()
 	}
-	return s.f.Close()
+	return s.closeF()
 }
 
 // xlsxSource streams the first sheet of a workbook with excelize's Rows
@@ -230,11 +251,17 @@ type xlsxSource struct {
 	opts excelize.Options
 }
 
-func openXLSX(path string) (*xlsxSource, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, openErr(err)
+func openXLSX(ref fileRef) (*xlsxSource, error) {
+	var f *excelize.File
+	var err error
+	if ref.r != nil {
+		f, err = excelize.OpenReader(ref.r)
+	} else {
+		if _, serr := os.Stat(ref.path); serr != nil {
+			return nil, openErr(serr)
+		}
+		f, err = excelize.OpenFile(ref.path)
 	}
-	f, err := excelize.OpenFile(path)
 	if err != nil {
 		if errors.Is(err, excelize.ErrWorkbookFileFormat) || strings.Contains(err.Error(), "zip") {
 			return nil, userErr("not a valid .xlsx workbook (%v): open it in Excel and save it again as .xlsx", err)

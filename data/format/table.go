@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/gapmap/gapmap/data"
@@ -31,9 +30,9 @@ type table struct {
 }
 
 // openTable opens path; a problem is added to errs and errs is returned.
-func openTable(path string, errs *data.ValidationError) (*table, error) {
-	t := &table{file: filepath.Base(path), errs: errs}
-	src, isXLSX, err := openSource(path)
+func openTable(ref fileRef, errs *data.ValidationError) (*table, error) {
+	t := &table{file: ref.name(), errs: errs}
+	src, isXLSX, err := openSource(ref)
 	if err != nil {
 		errs.Add(data.FieldError{File: t.file, Reason: err.Error()})
 		return nil, errs
@@ -288,10 +287,10 @@ func run(errs *data.ValidationError, body func(errs *data.ValidationError) error
 }
 
 // readTable is the common path of the table readers.
-func readTable[T any](ctx context.Context, path string, errs *data.ValidationError, cols []column,
+func readTable[T any](ctx context.Context, ref fileRef, errs *data.ValidationError, cols []column,
 	parse func(*rowCtx) T, fn func(int, T) error) error {
 	return run(errs, func(errs *data.ValidationError) error {
-		t, err := openTable(path, errs)
+		t, err := openTable(ref, errs)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,7 @@ import (
 // fails or ctx is done.
 func ReadSchools(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, s data.School) error) error {
 	level, internet := levelEnum(), internetEnum()
-	return readTable(ctx, path, errs, schoolColumns(), func(r *rowCtx) data.School {
+	return readTable(ctx, fileRef{path: path}, errs, schoolColumns(), func(r *rowCtx) data.School {
 		var s data.School
 		s.ID = r.id(scID)
 		s.Name = r.req(scName)
@@ -37,7 +37,7 @@ func ReadSchools(ctx context.Context, path string, errs *data.ValidationError, f
 // ReadHouseholds streams households.csv/.xlsx (see ReadSchools).
 func ReadHouseholds(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, h data.Household) error) error {
 	precision, poverty := precisionEnum(), povertyEnum()
-	return readTable(ctx, path, errs, householdColumns(), func(r *rowCtx) data.Household {
+	return readTable(ctx, fileRef{path: path}, errs, householdColumns(), func(r *rowCtx) data.Household {
 		var h data.Household
 		h.ID = r.id(hhID)
 		h.Lat, h.Lon = r.latLon(hhLat, hhLon)
@@ -59,7 +59,7 @@ func ReadHouseholds(ctx context.Context, path string, errs *data.ValidationError
 // grade.
 func ReadStudents(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, s data.Student) error) error {
 	priority := priorityEnum()
-	return readTable(ctx, path, errs, studentColumns(), func(r *rowCtx) data.Student {
+	return readTable(ctx, fileRef{path: path}, errs, studentColumns(), func(r *rowCtx) data.Student {
 		var s data.Student
 		s.ID = r.id(stID)
 		s.HouseholdID = r.req(stHousehold)
@@ -106,7 +106,7 @@ func (r *rowCtx) grade(f int) (int, bool) {
 // ReadFiberNodes streams fiber_nodes.csv/.xlsx (see ReadSchools).
 func ReadFiberNodes(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, n data.FiberNode) error) error {
 	operator := fiberOperatorEnum()
-	return readTable(ctx, path, errs, fiberNodeColumns(), func(r *rowCtx) data.FiberNode {
+	return readTable(ctx, fileRef{path: path}, errs, fiberNodeColumns(), func(r *rowCtx) data.FiberNode {
 		var n data.FiberNode
 		n.ID = r.id(fnID)
 		n.Operator = r.choice(fnOperator, operator, "", true)
@@ -122,7 +122,7 @@ func ReadFiberNodes(ctx context.Context, path string, errs *data.ValidationError
 // version ("Android 10") is split when os_version is empty.
 func ReadDevices(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, d data.Device) error) error {
 	typ := deviceTypeEnum()
-	return readTable(ctx, path, errs, deviceColumns(), func(r *rowCtx) data.Device {
+	return readTable(ctx, fileRef{path: path}, errs, deviceColumns(), func(r *rowCtx) data.Device {
 		var d data.Device
 		d.ID = r.id(dvID)
 		d.Donor = r.code(dvDonor, false)
@@ -199,7 +199,7 @@ func parseOS(s string) (name, version string) {
 // ReadSimPackages streams sim_packages.csv/.xlsx (see ReadSchools).
 func ReadSimPackages(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, p data.SimPackage) error) error {
 	operator := mobileOperatorEnum("operator")
-	return readTable(ctx, path, errs, simPackageColumns(), func(r *rowCtx) data.SimPackage {
+	return readTable(ctx, fileRef{path: path}, errs, simPackageColumns(), func(r *rowCtx) data.SimPackage {
 		var p data.SimPackage
 		p.ID = r.id(spID)
 		p.Operator = r.choice(spOperator, operator, "", true)

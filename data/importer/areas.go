@@ -182,7 +182,7 @@ func (j *job) importAreas(path string, sum *Summary) error {
 	for _, f := range feats {
 		a := f.a
 		if _, ok := have.parent[a.Code]; ok {
-			fail(f.n, "code", a.Code, fmt.Sprintf("area code %s already exists in the database: remove it from the file, or re-import with --replace", a.Code))
+			fail(f.n, "code", a.Code, fmt.Sprintf("area code %s already exists in the database: remove it from the file, or replace the existing areas with this file", a.Code))
 			continue
 		}
 		if a.ParentCode != "" {

@@ -62,6 +62,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -87,6 +88,19 @@ type Options struct {
 	Progress func(rowsDone int64)
 	// OnFile, when set, is called as each file starts (kind, base name).
 	OnFile func(kind, file string)
+	// Operator scopes the import to one operator's network (an operator's
+	// upload, or --operator): only network kinds (sites, fiber nodes and
+	// routes, coverage polygons, measurements) may be imported, a row of
+	// another operator is a row error, and Replace deletes only this
+	// operator's rows. VNPT and VinaPhone are one operator
+	// (data.SameOperator).
+	Operator string
+	// AreaCode scopes the import to one area and its descendants (an
+	// officer's upload): only schools, households and students may be
+	// imported, a school or household located outside the area, or a
+	// student whose household is outside it, is a row error, and Replace
+	// deletes only the rows of the area.
+	AreaCode string
 
 	bulk bulkPolicy // tests force one path or the other
 }
@@ -170,7 +184,10 @@ func Kinds() []string { return format.Kinds() }
 // written); other errors are operational (database unreachable, cancelled).
 func Import(ctx context.Context, store *postgis.Store, kind, path string, opts Options) (Summary, error) {
 	if !knownKind(kind) {
-		return Summary{}, fmt.Errorf("unknown kind %q: use one of %s", kind, strings.Join(Kinds(), ", "))
+		return Summary{}, unknownKind(kind)
+	}
+	if err := checkScope(kind, opts); err != nil {
+		return Summary{}, err
 	}
 	j, err := begin(ctx, store, opts)
 	if err != nil {
@@ -204,13 +221,18 @@ func ImportDir(ctx context.Context, store *postgis.Store, dir string, opts Optio
 	if err != nil {
 		return nil, err
 	}
+	for _, f := range files {
+		if err := checkScope(f.kind, opts); err != nil {
+			return nil, err
+		}
+	}
 	j, err := begin(ctx, store, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer j.rollback()
 	if opts.Replace {
-		if err := j.truncateAll(); err != nil {
+		if err := j.replaceAll(); err != nil {
 			return nil, err
 		}
 	}
@@ -246,7 +268,7 @@ func dirFiles(dir string) ([]kindFile, error) {
 	var out []kindFile
 	for _, kind := range Kinds() {
 		exts := []string{".csv", ".xlsx", ".csv.gz"}
-		if kind == format.KindAreas || kind == format.KindFiberRoutes {
+		if format.IsGeoJSON(kind) {
 			exts = []string{".geojson", ".json"}
 		}
 		var found []string
@@ -267,7 +289,7 @@ func dirFiles(dir string) ([]kindFile, error) {
 		var want []string
 		for _, k := range Kinds() {
 			ext := ".csv"
-			if k == format.KindAreas || k == format.KindFiberRoutes {
+			if format.IsGeoJSON(k) {
 				ext = ".geojson"
 			}
 			want = append(want, k+ext)
@@ -278,6 +300,12 @@ func dirFiles(dir string) ([]kindFile, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// unknownKind is the error for a kind that is not imported: a
+// *data.NotFoundError naming the known kinds.
+func unknownKind(kind string) error {
+	return fmt.Errorf("%w: use one of %s", &data.NotFoundError{Kind: "import kind", ID: kind}, strings.Join(Kinds(), ", "))
 }
 
 func knownKind(kind string) bool {
@@ -352,14 +380,90 @@ func (j *job) deleteKind(kind string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := j.tx.Exec(j.ctx, "DELETE FROM "+pgx.Identifier{table}.Sanitize()); err != nil {
+	if j.opts.AreaCode != "" {
+		if _, err := j.areaCodes(false); err != nil {
+			return err
+		}
+	}
+	sql, args := "DELETE FROM "+pgx.Identifier{table}.Sanitize(), []any(nil)
+	switch {
+	case j.opts.Operator != "":
+		sql, args = sql+" WHERE operator = ANY($1::text[])", []any{data.OperatorAliases(j.opts.Operator)}
+	case j.opts.AreaCode != "" && kind == format.KindStudents:
+		sql, args = sql+` WHERE household_id IN (SELECT household_id FROM households WHERE area_code = ANY($1::text[]))`, []any{j.scopeAreas()}
+	case j.opts.AreaCode != "":
+		sql, args = sql+" WHERE area_code = ANY($1::text[])", []any{j.scopeAreas()}
+	}
+	if _, err := j.tx.Exec(j.ctx, sql, args...); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23503" {
 			return &data.ValidationError{Errors: []data.FieldError{{File: kind, Reason: fmt.Sprintf(
-				"cannot replace the %s: rows of %s refer to them; replace the whole directory (gapmap import --replace DIR) or delete those rows first",
+				"cannot replace the %s: rows of %s refer to them; replace them together (a whole directory) or delete those rows first",
 				kind, pe.TableName)}}}
 		}
 		return fmt.Errorf("replace %s: %w", kind, err)
+	}
+	return nil
+}
+
+// networkKinds are the kinds an operator owns.
+func networkKinds() []string {
+	return []string{format.KindSites, format.KindFiberNodes, format.KindFiberRoutes, format.KindCoveragePolygons, format.KindMeasurements}
+}
+
+// areaKinds are the kinds an officer imports for its area.
+func areaKinds() []string {
+	return []string{format.KindSchools, format.KindHouseholds, format.KindStudents}
+}
+
+// checkScope refuses a kind outside the import's scope.
+func checkScope(kind string, opts Options) error {
+	if opts.Operator != "" && opts.AreaCode != "" {
+		return errors.New("an import is scoped to an operator or to an area, not both")
+	}
+	if opts.Operator != "" && !slices.Contains(networkKinds(), kind) {
+		return fmt.Errorf("%s are not an operator's network: an import for one operator takes only %s: %w",
+			kind, strings.Join(networkKinds(), ", "), data.ErrForbidden)
+	}
+	if opts.AreaCode != "" && !slices.Contains(areaKinds(), kind) {
+		return fmt.Errorf("an import for one area takes only %s, not %s: %w", strings.Join(areaKinds(), ", "), kind, data.ErrForbidden)
+	}
+	return nil
+}
+
+// scopeAreas returns the scope area and its descendants (areas must be
+// loaded).
+func (j *job) scopeAreas() []string {
+	out := []string{j.opts.AreaCode}
+	for c := range j.areas.parent {
+		if j.areas.isAncestor(j.opts.AreaCode, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// inScope reports whether area code is the scope area or below it.
+func (j *job) inScope(code string) bool {
+	return j.opts.AreaCode == "" || code == j.opts.AreaCode || (j.areas != nil && j.areas.isAncestor(j.opts.AreaCode, code))
+}
+
+// replaceAll empties every table (Replace on a directory), or, for a
+// scoped import, the scope's rows of every kind it may import.
+func (j *job) replaceAll() error {
+	var kinds []string
+	switch {
+	case j.opts.Operator != "":
+		kinds = networkKinds()
+	case j.opts.AreaCode != "":
+		kinds = areaKinds()
+	default:
+		return j.truncateAll()
+	}
+	for i := len(kinds) - 1; i >= 0; i-- {
+		if err := j.deleteKind(kinds[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -414,6 +518,10 @@ func (j *job) importFile(kind, path string) (Summary, error) {
 		err = runTable(j, path, &sum, deviceSpec())
 	case format.KindSimPackages:
 		err = runTable(j, path, &sum, simPackageSpec())
+	case format.KindCoveragePolygons:
+		err = runTable(j, path, &sum, coveragePolygonSpec())
+	case format.KindMeasurements:
+		err = runTable(j, path, &sum, measurementSpec())
 	default:
 		return sum, fmt.Errorf("unknown kind %q: use one of %s", kind, strings.Join(Kinds(), ", "))
 	}

@@ -111,6 +111,21 @@ func worldFiles(t testing.TB, dir string, xlsx bool) map[string]string {
 		format.KindFiberRoutes: routesFile(t, dir, testRoutes()),
 		format.KindDevices:     table("devices", format.DeviceHeader(), records(testDevices(), format.DeviceRecord)),
 		format.KindSimPackages: table("sim_packages", format.SimPackageHeader(), records(testSims(), format.SimPackageRecord)),
+		format.KindCoveragePolygons: writeFile(t, dir, "coverage_polygons.geojson", []byte(`{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"polygon_id":"VT-4G-1","operator":"Viettel","technology":"LTE"},"geometry":{"type":"Polygon","coordinates":[[[105.0,21.0],[105.1,21.0],[105.1,21.1],[105.0,21.0]]]}}]}`)),
+		format.KindMeasurements: table("measurements", format.MeasurementHeader(), records(testMeasurements(), format.MeasurementRecord)),
+	}
+}
+
+func testPolygons() []data.OperatorPolygon {
+	return []data.OperatorPolygon{{ID: "VT-4G-1", Operator: "viettel", Technology: "4G",
+		MultiPolygon: orb.MultiPolygon{{{{105.0, 21.0}, {105.1, 21.0}, {105.1, 21.1}, {105.0, 21.0}}}}}}
+}
+
+func testMeasurements() []data.Measurement {
+	return []data.Measurement{
+		{ID: "M1", Operator: "viettel", Technology: "4G", Lat: 21.05, Lon: 105.05, RSRPDBm: -97.5, Time: time.Date(2024, 5, 1, 1, 30, 0, 0, time.UTC)},
+		{ID: "M2", Operator: "mobifone", Technology: "3G", Lat: 21.15, Lon: 105.25, RSRPDBm: -121},
 	}
 }
 
@@ -119,6 +134,7 @@ func wantDataset() *data.Dataset {
 	ds := &data.Dataset{
 		Areas: testAreas(), Schools: testSchools(), Households: testHouseholds(), Students: testStudents(),
 		Sectors: testSectors(), FiberNodes: testFiberNodes(), FiberRoutes: testRoutes(), Devices: testDevices(), SimPackages: testSims(),
+		Polygons: testPolygons(), Measurements: testMeasurements(),
 	}
 	ds.Schools[0].AreaCode = "C1"    // found
 	ds.Households[0].AreaCode = "C2" // found
@@ -153,6 +169,7 @@ func checkDataset(t *testing.T, s *postgis.Store) {
 		{"areas", got.Areas, want.Areas}, {"schools", got.Schools, want.Schools}, {"households", got.Households, want.Households},
 		{"students", got.Students, want.Students}, {"sectors", got.Sectors, want.Sectors}, {"fiber nodes", got.FiberNodes, want.FiberNodes},
 		{"fiber routes", got.FiberRoutes, want.FiberRoutes}, {"devices", got.Devices, want.Devices}, {"sim packages", got.SimPackages, want.SimPackages},
+		{"coverage polygons", got.Polygons, want.Polygons}, {"measurements", got.Measurements, want.Measurements},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.name, c.got, c.want)
@@ -178,7 +195,7 @@ func TestImportEveryKind(t *testing.T) {
 			checkDataset(t, s)
 			n := counts(t, s)
 			wantN := map[string]int64{"areas": 5, "schools": 2, "households": 4, "students": 3, "sites": 2, "fiber_nodes": 1,
-				"fiber_routes": 1, "donors": 2, "devices": 2, "sim_packages": 1}
+				"fiber_routes": 1, "donors": 2, "devices": 2, "sim_packages": 1, "coverage_polygons": 1, "measurements": 2}
 			if !reflect.DeepEqual(n, wantN) {
 				t.Errorf("counts %v, want %v", n, wantN)
 			}
@@ -221,7 +238,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	mustImport(t, s, format.KindSchools, bad, Options{})
 	errs := importFails(t, s, format.KindSchools, bad, Options{DryRun: true})
 	checkErrors(t, errs, "schools.csv", want{Row: 2, Column: "school_id", Value: "S1",
-		Reason: "school_id S1 already exists in the database: remove the row, or re-import the whole file with --replace"})
+		Reason: "school_id S1 already exists in the database: remove the row, or replace the existing rows with this file"})
 }
 
 // loadBase loads areas, schools and households of the test world.
@@ -268,7 +285,7 @@ func TestBadInputs(t *testing.T) {
 				[]string{"H9", "21.05", "105.05", "", "gps", "none", "3"},
 				[]string{"H2", "21.06", "105.06", "", "gps", "none", "3"})
 		}, []want{{Row: 3, Column: "household_id", Value: "H2",
-			Reason: "household_id H2 already exists in the database: remove the row, or re-import the whole file with --replace"}}},
+			Reason: "household_id H2 already exists in the database: remove the row, or replace the existing rows with this file"}}},
 		{"unknown household", format.KindStudents, func(dir string) string {
 			return csvFile(t, dir, "students.csv", st,
 				[]string{"ST9", "H1", "S1", "4", "0", "false"},
@@ -290,7 +307,7 @@ func TestBadInputs(t *testing.T) {
 				[]string{"ST21", "H404", "S404", "4", "0", "false"},
 				[]string{"ST21", "H1", "S1", "4", "0", "false"}) // duplicate in the file
 		}, []want{
-			{Row: 2, Column: "student_id", Value: "ST1", Reason: "student_id ST1 already exists in the database: remove the row, or re-import the whole file with --replace"},
+			{Row: 2, Column: "student_id", Value: "ST1", Reason: "student_id ST1 already exists in the database: remove the row, or replace the existing rows with this file"},
 			{Row: 3, Column: "grade", Value: "lớp", Reason: "grade", Partial: true},
 			{Row: 4, Column: "household_id", Value: "H404", Reason: "household_id H404 does not exist: import the households first (or in the same directory), or fix the id"},
 			{Row: 4, Column: "school_id", Value: "S404", Reason: "school_id S404 does not exist: import the schools first (or in the same directory), or fix the id"},
@@ -332,7 +349,7 @@ func TestBulkDiagnostics(t *testing.T) {
 	mustImport(t, s, format.KindStudents, csvFile(t, t.TempDir(), "students.csv", st, []string{"ST1", "H1", "S1", "4", "0", "false"}), Options{bulk: bulkAlways})
 	errs = importFails(t, s, format.KindStudents, csvFile(t, t.TempDir(), "students.csv", st, []string{"ST1", "H1", "S1", "4", "0", "false"}), Options{})
 	checkErrors(t, errs, "students.csv", want{Row: 2, Column: "student_id", Value: "ST1",
-		Reason: "student_id ST1 already exists in the database: remove the row, or re-import the whole file with --replace"})
+		Reason: "student_id ST1 already exists in the database: remove the row, or replace the existing rows with this file"})
 }
 
 func TestXLSXVietnameseHeaderErrors(t *testing.T) {
@@ -418,7 +435,7 @@ func TestAreaErrors(t *testing.T) {
 	}
 	errs := importFails(t, s, format.KindAreas, areasFile(t, dir, bad), Options{})
 	checkErrors(t, errs, "areas.geojson",
-		want{Row: 1, Column: "code", Value: "C1", Reason: "area code C1 already exists in the database: remove it from the file, or re-import with --replace"},
+		want{Row: 1, Column: "code", Value: "C1", Reason: "area code C1 already exists in the database: remove it from the file, or replace the existing areas with this file"},
 		want{Row: 2, Column: "parent_code", Value: "D404", Reason: "parent_code D404 is neither in this file nor in the database: import the parent areas first or fix the code"},
 		want{Row: 3, Column: "parent_code", Value: "B", Reason: "the parent links form a cycle: A → B → A: an area cannot be its own ancestor"},
 		want{Row: 5, Column: "geometry", Reason: "the boundary is not a valid polygon and cannot be repaired (Too few points in geometry component[105.5 21.5]): fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or ogr2ogr -makevalid) and import again"},
@@ -507,7 +524,7 @@ func TestImportDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sums) != 9 {
+		if len(sums) != 11 {
 			t.Errorf("%d summaries", len(sums))
 		}
 		checkDataset(t, s)

@@ -31,6 +31,9 @@ type tableSpec[T, R any] struct {
 	refChecks []refCheck
 	// after runs after the COPY (e.g. donors).
 	after func(p *prep) error
+	// setup runs before the file is read (loads what prep needs from the
+	// database: prep cannot query while COPY runs on the transaction).
+	setup func(p *prep) error
 }
 
 type areaNeed int
@@ -57,6 +60,50 @@ type prep struct {
 	warnsTrunc int
 	donors     map[string]bool
 	donorOrder []string // donor names in file order
+	// scopeHouseholds: the households of the import's area scope (students).
+	scopeHouseholds map[string]bool
+}
+
+// ownOperator reports a row of another operator than the import's scope.
+func (p *prep) ownOperator(row int, op string) bool {
+	if p.j.opts.Operator == "" || data.SameOperator(p.j.opts.Operator, op) {
+		return true
+	}
+	p.fail(row, "operator", op, fmt.Sprintf("this row belongs to operator %s: you may import only rows of %s", op, p.j.opts.Operator))
+	return false
+}
+
+// inArea reports a point located outside the import's area scope.
+func (p *prep) inArea(row int, code string) bool {
+	if p.j.inScope(code) {
+		return true
+	}
+	p.fail(row, colAreaCode, code, fmt.Sprintf("area %s is outside your area %s: you may import only rows of %s and the areas below it",
+		p.areas.label(code), p.areas.label(p.j.opts.AreaCode), p.j.opts.AreaCode))
+	return false
+}
+
+// loadScopeHouseholds reads the households of the area scope.
+func (p *prep) loadScopeHouseholds() error {
+	if p.j.opts.AreaCode == "" {
+		return nil
+	}
+	if _, err := p.j.areaCodes(false); err != nil {
+		return err
+	}
+	rows, err := p.j.tx.Query(p.j.ctx, `SELECT household_id FROM households WHERE area_code = ANY($1::text[])`, p.j.scopeAreas())
+	if err != nil {
+		return fmt.Errorf("read the households of area %s: %w", p.j.opts.AreaCode, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read the households of area %s: %w", p.j.opts.AreaCode, err)
+	}
+	p.scopeHouseholds = make(map[string]bool, len(ids))
+	for _, id := range ids {
+		p.scopeHouseholds[id] = true
+	}
+	return nil
 }
 
 func (p *prep) fail(row int, col, val, reason string) {
@@ -85,7 +132,7 @@ func schoolSpec() *tableSpec[data.School, postgis.SchoolRow] {
 		kind: format.KindSchools, table: "schools", idCol: "school_id", read: format.ReadSchools, areas: areaIndex,
 		prep: func(p *prep, row int, s data.School) (postgis.SchoolRow, bool) {
 			code, ok := p.locate(row, s.Lat, s.Lon, s.AreaCode)
-			if !ok {
+			if !ok || !p.inArea(row, code) {
 				return postgis.SchoolRow{}, false
 			}
 			s.AreaCode = code
@@ -104,7 +151,7 @@ func householdSpec() *tableSpec[data.Household, postgis.HouseholdRow] {
 		kind: format.KindHouseholds, table: "households", idCol: "household_id", read: format.ReadHouseholds, areas: areaIndex,
 		prep: func(p *prep, row int, h data.Household) (postgis.HouseholdRow, bool) {
 			code, ok := p.locate(row, h.Lat, h.Lon, h.AreaCode)
-			if !ok {
+			if !ok || !p.inArea(row, code) {
 				return postgis.HouseholdRow{}, false
 			}
 			h.AreaCode = code
@@ -121,7 +168,15 @@ func householdSpec() *tableSpec[data.Household, postgis.HouseholdRow] {
 func studentSpec() *tableSpec[data.Student, data.Student] {
 	return &tableSpec[data.Student, data.Student]{
 		kind: format.KindStudents, table: "students", idCol: "student_id", read: format.ReadStudents,
-		prep: func(_ *prep, _ int, s data.Student) (data.Student, bool) { return s, true },
+		prep: func(p *prep, row int, s data.Student) (data.Student, bool) {
+			if p.scopeHouseholds != nil && !p.scopeHouseholds[s.HouseholdID] {
+				p.fail(row, "household_id", s.HouseholdID, fmt.Sprintf("household %s is not a household of your area %s: you may import only students living in %s and the areas below it",
+					s.HouseholdID, p.j.opts.AreaCode, p.j.opts.AreaCode))
+				return s, false
+			}
+			return s, true
+		},
+		setup: (*prep).loadScopeHouseholds,
 		copy: func(p *prep, src postgis.Source[data.Student]) (int64, error) {
 			return postgis.CopyStudents(p.j.ctx, p.j.tx, src)
 		},
@@ -137,6 +192,9 @@ func sectorSpec() *tableSpec[data.Sector, postgis.SectorRow] {
 	return &tableSpec[data.Sector, postgis.SectorRow]{
 		kind: format.KindSites, table: "sites", idCol: "sector_id", read: format.ReadSites,
 		prep: func(p *prep, row int, s data.Sector) (postgis.SectorRow, bool) {
+			if !p.ownOperator(row, s.Operator) {
+				return postgis.SectorRow{}, false
+			}
 			c, ok := p.cell(row, s.Lat, s.Lon)
 			return postgis.SectorRow{Sector: s, Cell: c}, ok
 		},
@@ -151,6 +209,9 @@ func fiberNodeSpec() *tableSpec[data.FiberNode, postgis.FiberNodeRow] {
 	return &tableSpec[data.FiberNode, postgis.FiberNodeRow]{
 		kind: format.KindFiberNodes, table: "fiber_nodes", idCol: "node_id", read: format.ReadFiberNodes,
 		prep: func(p *prep, row int, n data.FiberNode) (postgis.FiberNodeRow, bool) {
+			if !p.ownOperator(row, n.Operator) {
+				return postgis.FiberNodeRow{}, false
+			}
 			c, ok := p.cell(row, n.Lat, n.Lon)
 			return postgis.FiberNodeRow{FiberNode: n, Cell: c}, ok
 		},
@@ -165,6 +226,9 @@ func fiberRouteSpec() *tableSpec[data.FiberRoute, data.FiberRoute] {
 	return &tableSpec[data.FiberRoute, data.FiberRoute]{
 		kind: format.KindFiberRoutes, table: "fiber_routes", idCol: "route_id", read: format.ReadFiberRoutes,
 		prep: func(p *prep, row int, r data.FiberRoute) (data.FiberRoute, bool) {
+			if !p.ownOperator(row, r.Operator) {
+				return r, false
+			}
 			if len(r.Line) < 2 {
 				p.fail(row, "geometry", "", "a route needs a line of at least 2 points")
 				return r, false
@@ -175,6 +239,36 @@ func fiberRouteSpec() *tableSpec[data.FiberRoute, data.FiberRoute] {
 			return postgis.CopyFiberRoutes(p.j.ctx, p.j.tx, src)
 		},
 		key: func(r data.FiberRoute) (string, [2]string) { return r.ID, [2]string{} },
+	}
+}
+
+func coveragePolygonSpec() *tableSpec[data.OperatorPolygon, data.OperatorPolygon] {
+	return &tableSpec[data.OperatorPolygon, data.OperatorPolygon]{
+		kind: format.KindCoveragePolygons, table: "coverage_polygons", idCol: "polygon_id", read: format.ReadCoveragePolygons,
+		prep: func(p *prep, row int, v data.OperatorPolygon) (data.OperatorPolygon, bool) {
+			return v, p.ownOperator(row, v.Operator)
+		},
+		copy: func(p *prep, src postgis.Source[data.OperatorPolygon]) (int64, error) {
+			return postgis.CopyCoveragePolygons(p.j.ctx, p.j.tx, src)
+		},
+		key: func(v data.OperatorPolygon) (string, [2]string) { return v.ID, [2]string{} },
+	}
+}
+
+func measurementSpec() *tableSpec[data.Measurement, data.Measurement] {
+	return &tableSpec[data.Measurement, data.Measurement]{
+		kind: format.KindMeasurements, table: "measurements", idCol: "measurement_id", read: format.ReadMeasurements,
+		prep: func(p *prep, row int, m data.Measurement) (data.Measurement, bool) {
+			if !p.ownOperator(row, m.Operator) {
+				return m, false
+			}
+			_, ok := p.cell(row, m.Lat, m.Lon)
+			return m, ok
+		},
+		copy: func(p *prep, src postgis.Source[data.Measurement]) (int64, error) {
+			return postgis.CopyMeasurements(p.j.ctx, p.j.tx, src)
+		},
+		key: func(m data.Measurement) (string, [2]string) { return m.ID, [2]string{} },
 	}
 }
 
@@ -277,6 +371,11 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 	p, ok, err := j.newPrep(sum.File, sp.areas)
 	if err != nil || !ok {
 		return err
+	}
+	if sp.setup != nil {
+		if err := sp.setup(p); err != nil {
+			return err
+		}
 	}
 	if err := j.exec("SAVEPOINT gapmap_file"); err != nil {
 		return err
@@ -387,6 +486,11 @@ func diagnose[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R], 
 	if err != nil || !ok {
 		return err
 	}
+	if sp.setup != nil {
+		if err := sp.setup(p); err != nil {
+			return err
+		}
+	}
 	for _, q := range []string{
 		`CREATE TEMP TABLE IF NOT EXISTS gapmap_import_stage (seq bigint, row integer, id text COLLATE "C", ref0 text COLLATE "C", ref1 text COLLATE "C") ON COMMIT DROP`,
 		`TRUNCATE gapmap_import_stage`,
@@ -431,7 +535,7 @@ func diagnose[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R], 
 	q := fmt.Sprintf(`SELECT s.row, s.id FROM gapmap_import_stage s WHERE EXISTS (SELECT 1 FROM %s t WHERE t.%s = s.id) ORDER BY s.row`,
 		pgx.Identifier{sp.table}.Sanitize(), pgx.Identifier{sp.idCol}.Sanitize())
 	if err := eachRowID(j, q, func(row int, id string) {
-		add(row, sp.idCol, id, fmt.Sprintf("%s %s already exists in the database: remove the row, or re-import the whole file with --replace", sp.idCol, id))
+		add(row, sp.idCol, id, fmt.Sprintf("%s %s already exists in the database: remove the row, or replace the existing rows with this file", sp.idCol, id))
 	}); err != nil {
 		return err
 	}

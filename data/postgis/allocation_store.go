@@ -109,7 +109,7 @@ type AllocationInput struct {
 type NoCoverageError struct{ Cause error }
 
 func (e *NoCoverageError) Error() string {
-	msg := "the database has no coverage results (no coverage run with households, what-if runs aside): analyse the coverage first, then allocate again"
+	msg := "the database has no coverage results (no coverage run with households, what-if runs aside)"
 	if e.Cause != nil {
 		msg += " (" + e.Cause.Error() + ")"
 	}
@@ -126,7 +126,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("another allocation run committed first; nothing of this run was written (recorded as failed run %d); commit again: the new run sees the other run's allocations and serves only what is left (cause: %v)", e.FailedRun, e.Cause)
+	return fmt.Sprintf("another allocation run committed first; nothing of this run was written (recorded as failed run %d); a new run sees the other run's allocations and serves only what is left (cause: %v)", e.FailedRun, e.Cause)
 }
 
 func (e *ConflictError) Unwrap() error { return e.Cause }
@@ -152,7 +152,7 @@ func isConflict(err error) bool {
 func missingTable(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P01" {
-		return fmt.Errorf("%w (the allocation tables are missing: the schema is older than this program)", err)
+		return fmt.Errorf("%w (the allocation tables are missing: the schema is out of date)", err)
 	}
 	return err
 }
@@ -190,7 +190,7 @@ func readConnectivity(ctx context.Context, q Querier, home func(id, class string
 		return 0, time.Time{}, fmt.Errorf("look for coverage results: %w", err)
 	}
 	if !exists {
-		return 0, time.Time{}, &NoCoverageError{Cause: errors.New("the coverage tables are missing: the schema is older than this program")}
+		return 0, time.Time{}, &NoCoverageError{Cause: errors.New("the coverage tables are missing: the schema is out of date")}
 	}
 	var run int64
 	var at time.Time

@@ -398,7 +398,7 @@ func TestAllocationCommitConflict(t *testing.T) {
 	if !errors.As(errA, &ce) {
 		t.Fatalf("A: got %v, want a ConflictError", errA)
 	}
-	if !strings.Contains(errA.Error(), "another allocation run committed first") || !strings.Contains(errA.Error(), "commit again") {
+	if !strings.Contains(errA.Error(), "another allocation run committed first") || !strings.Contains(errA.Error(), "a new run sees the other run's allocations") {
 		t.Errorf("A's error does not tell what to do: %v", errA)
 	}
 	if n := allocCount(ctx, t, s, `SELECT count(*) FROM allocations WHERE run_id = $1`, ce.FailedRun); n != 0 {
@@ -567,8 +567,8 @@ func TestAllocationInputNeedsCoverage(t *testing.T) {
 	s := pgtest.New(t)
 	_, err := s.ReadAllocationInput(ctx, time.Now(), func(string, string, []string) error { return nil })
 	var nc *postgis.NoCoverageError
-	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "analyse the coverage first") {
-		t.Fatalf("no coverage run: got %v, want a NoCoverageError telling to analyse the coverage first", err)
+	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "the database has no coverage results") {
+		t.Fatalf("no coverage run: got %v, want a NoCoverageError", err)
 	}
 	// With a run, households come with their operators, from the latest run.
 	storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "none"}})

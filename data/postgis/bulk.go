@@ -33,6 +33,10 @@ func tableKey(kind string) (table, id string, ok bool) {
 		return "devices", "device_id", true
 	case "sim_packages":
 		return "sim_packages", "package_id", true
+	case "coverage_polygons":
+		return "coverage_polygons", "polygon_id", true
+	case "measurements":
+		return "measurements", "measurement_id", true
 	}
 	return "", "", false
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -260,8 +261,8 @@ func StoreCoverageRun(ctx context.Context, pool *pgxpool.Pool, run CoverageRun, 
 	return id, nil
 }
 
-// LatestCoverageRun returns the newest run, or an error wrapping
-// pgx.ErrNoRows when there is none.
+// LatestCoverageRun returns the newest run; when there is none, a
+// *data.NotFoundError (also wrapping pgx.ErrNoRows).
 func LatestCoverageRun(ctx context.Context, q Querier) (CoverageRun, error) {
 	var r CoverageRun
 	var params, summary string
@@ -269,7 +270,7 @@ func LatestCoverageRun(ctx context.Context, q Querier) (CoverageRun, error) {
 	err := q.QueryRow(ctx, `SELECT id, created_at, parameters::text, operators, what_if, entities, cells, gap_areas, summary::text, plan::text
 		FROM coverage_runs ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &plan)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, fmt.Errorf("no coverage run yet: %w", err)
+		return r, fmt.Errorf("%w: %w", &data.NotFoundError{Kind: "coverage run"}, err)
 	}
 	if err != nil {
 		return r, fmt.Errorf("read the latest coverage run: %w%s", err, hintMigrate(err))

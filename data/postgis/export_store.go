@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
+	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -45,7 +47,8 @@ type UncoveredSchoolRow struct {
 	GapScore              float64
 }
 
-// CoverageRunByID returns run id, or an error wrapping pgx.ErrNoRows.
+// CoverageRunByID returns run id; a missing run is a *data.NotFoundError
+// (also wrapping pgx.ErrNoRows).
 func CoverageRunByID(ctx context.Context, q Querier, id int64) (CoverageRun, error) {
 	var r CoverageRun
 	var params, summary string
@@ -53,7 +56,7 @@ func CoverageRunByID(ctx context.Context, q Querier, id int64) (CoverageRun, err
 	err := q.QueryRow(ctx, `SELECT id, created_at, parameters::text, operators, what_if, entities, cells, gap_areas, summary::text, plan::text
 		FROM coverage_runs WHERE id = $1`, id).Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &plan)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, fmt.Errorf("no coverage run %d: %w", id, err)
+		return r, fmt.Errorf("%w: %w", &data.NotFoundError{Kind: "coverage run", ID: strconv.FormatInt(id, 10)}, err)
 	}
 	if err != nil {
 		return r, fmt.Errorf("read coverage run %d: %w%s", id, err, hintMigrate(err))

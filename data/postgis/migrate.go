@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"sort"
 
+	"github.com/gapmap/gapmap/data"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 )
@@ -82,7 +83,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: load the migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w (the database was left at the last migration that succeeded; fix the cause and run `gapmap migrate` again)", err)
+		return fmt.Errorf("migrate: %w (the database was left at the last migration that succeeded)", err)
 	}
 	return nil
 }
@@ -105,4 +106,18 @@ func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err e
 		latest = srcs[len(srcs)-1].Version
 	}
 	return current, latest, nil
+}
+
+// CheckSchema returns a *data.SchemaError (errors.Is data.ErrSchemaOutdated)
+// when the schema is not the one of this build's migrations; nil when it
+// is. Commands that do not migrate call it first.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	cur, latest, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if cur != latest {
+		return &data.SchemaError{Current: cur, Latest: latest}
+	}
+	return nil
 }

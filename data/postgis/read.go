@@ -273,6 +273,12 @@ func (s *Store) ReadDataset(ctx context.Context) (*data.Dataset, error) {
 		Devices:     make([]data.Device, 0, n["devices"]),
 		SimPackages: make([]data.SimPackage, 0, n["sim_packages"]),
 	}
+	if n["coverage_polygons"] > 0 {
+		ds.Polygons = make([]data.OperatorPolygon, 0, n["coverage_polygons"])
+	}
+	if n["measurements"] > 0 {
+		ds.Measurements = make([]data.Measurement, 0, n["measurements"])
+	}
 	steps := []func() error{
 		func() error {
 			return EachArea(ctx, tx, func(a data.Area) error { ds.Areas = append(ds.Areas, a); return nil })
@@ -300,6 +306,12 @@ func (s *Store) ReadDataset(ctx context.Context) (*data.Dataset, error) {
 		},
 		func() error {
 			return eachSimPackage(ctx, tx, func(p data.SimPackage) error { ds.SimPackages = append(ds.SimPackages, p); return nil })
+		},
+		func() error {
+			return eachCoveragePolygon(ctx, tx, func(p data.OperatorPolygon) error { ds.Polygons = append(ds.Polygons, p); return nil })
+		},
+		func() error {
+			return eachMeasurement(ctx, tx, func(m data.Measurement) error { ds.Measurements = append(ds.Measurements, m); return nil })
 		},
 	}
 	for _, step := range steps {

@@ -68,10 +68,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("cannot reach the database at %s (is PostgreSQL running? run `make setup` or scripts/setup.sh, or set DATABASE_URL): %w", redact(url), err)
+		return nil, fmt.Errorf("cannot reach the database at %s: %w: %w", redact(url), ErrUnreachable, err)
 	}
 	return &Store{pool: pool}, nil
 }
+
+// ErrUnreachable is matched (errors.Is) by the error of Open when the
+// server does not answer.
+var ErrUnreachable = errors.New("database unreachable")
 
 // Option tunes the connection pool.
 type Option func(*pgxpool.Config)
@@ -136,7 +140,7 @@ func (s *Store) Begin(ctx context.Context) (pgx.Tx, error) {
 // Tables lists the tables of the store in dependency order (a table only
 // references tables before it).
 func Tables() []string {
-	return []string{"areas", "schools", "households", "students", "sites", "fiber_nodes", "fiber_routes", "donors", "devices", "sim_packages"}
+	return []string{"areas", "schools", "households", "students", "sites", "fiber_nodes", "fiber_routes", "donors", "devices", "sim_packages", "coverage_polygons", "measurements"}
 }
 
 // Counts returns the number of rows of every table (see Tables).
@@ -183,7 +187,7 @@ func counts(ctx context.Context, q querier) (map[string]int64, error) {
 func hintMigrate(err error) string {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P01" {
-		return " (the schema is missing: run `gapmap migrate`)"
+		return " (the schema is missing or out of date)"
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sort"
 	"strings"
@@ -150,7 +151,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantN := map[string]int64{"areas": 3, "schools": 1, "households": 2, "students": 2, "sites": 2, "fiber_nodes": 1, "fiber_routes": 1, "donors": 1, "devices": 2, "sim_packages": 1}
+	wantN := map[string]int64{"areas": 3, "schools": 1, "households": 2, "students": 2, "sites": 2, "fiber_nodes": 1, "fiber_routes": 1, "donors": 1, "devices": 2, "sim_packages": 1, "coverage_polygons": 0, "measurements": 0}
 	if !reflect.DeepEqual(n, wantN) {
 		t.Errorf("counts = %v, want %v", n, wantN)
 	}
@@ -187,7 +188,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantTypes := []string{"areas:MULTIPOLYGON", "fiber_nodes:POINT", "fiber_routes:LINESTRING", "households:POINT", "schools:POINT", "sites:POINT"}
+	wantTypes := []string{"areas:MULTIPOLYGON", "coverage_polygons:MULTIPOLYGON", "fiber_nodes:POINT", "fiber_routes:LINESTRING", "households:POINT", "measurements:POINT", "schools:POINT", "sites:POINT"}
 	if !reflect.DeepEqual(types, wantTypes) {
 		t.Errorf("geometry columns = %v, want %v", types, wantTypes)
 	}
@@ -247,8 +248,12 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	defer s.Close()
 	if _, err := s.Counts(ctx); err == nil {
 		t.Fatal("Counts on an empty database: want an error")
-	} else if want := "run `gapmap migrate`"; !strings.Contains(err.Error(), want) {
+	} else if want := "the schema is missing"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
+	}
+	var se *data.SchemaError
+	if err := s.CheckSchema(ctx); !errors.As(err, &se) || se.Current != 0 || se.Latest == 0 {
+		t.Errorf("CheckSchema on an empty database: %v, want a SchemaError at version 0", err)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
