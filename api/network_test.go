@@ -423,7 +423,6 @@ func TestAreasAndSummary(t *testing.T) {
 	}
 }
 
-
 func TestOperatorUploadsPolygonsAndMeasurements(t *testing.T) {
 	f := newFixture(t)
 	poly := func(op string) string {
