@@ -262,6 +262,18 @@ func (s *Server) startPreview(w http.ResponseWriter, r *http.Request) error {
 // {settings, date}: allocates in one transaction (201 with the run). When
 // another commit got there first nothing is written (409): commit again.
 func (s *Server) commitAllocation(w http.ResponseWriter, r *http.Request) error {
+	// A commit allocates across the whole area tree: an officer below the
+	// top of the tree (a district, a commune, a school) previews and hands
+	// over, but the province's officer commits.
+	if u := principal(r.Context()); u != nil && u.Role == data.RoleOfficer {
+		root, err := s.deps.Store.IsRootArea(r.Context(), u.AreaCode)
+		if err != nil && !errors.Is(err, data.ErrNotFound) {
+			return err
+		}
+		if !root {
+			return errForbidden("a commit allocates across the whole province: only an officer of the province (the top area) or an admin may commit; previews and handovers stay open to you")
+		}
+	}
 	var q allocationRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &q); err != nil {

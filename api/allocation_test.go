@@ -230,7 +230,7 @@ func TestAllocationAPI(t *testing.T) {
 	for _, u := range []data.User{
 		{Name: "admin", Role: data.RoleAdmin}, {Name: "planner", Role: data.RolePlanner},
 		{Name: "officer-a", Role: data.RoleOfficer, AreaCode: "7210"}, {Name: "officer-b", Role: data.RoleOfficer, AreaCode: "7211"},
-		{Name: "officer-district", Role: data.RoleOfficer, AreaCode: "213"},
+		{Name: "officer-district", Role: data.RoleOfficer, AreaCode: "213"}, {Name: "officer-province", Role: data.RoleOfficer, AreaCode: "24"},
 		{Name: "viettel", Role: data.RoleOperator, Operator: "viettel"}, {Name: "viewer", Role: data.RoleViewer},
 	} {
 		created, err := st.CreateUser(ctx, u, "")
@@ -468,13 +468,21 @@ func TestAllocationAPI(t *testing.T) {
 	if status, _ := c.do("POST", "/api/v1/allocation/commits", token["viewer"], "application/json", strings.NewReader(`{}`)); status != http.StatusForbidden {
 		t.Errorf("commit as viewer: %d, want 403", status)
 	}
-	c.json("POST", "/api/v1/allocation/commits", token["officer-a"], map[string]any{"preview_run_id": 999}, http.StatusNotFound, nil)
-	c.json("POST", "/api/v1/allocation/commits", token["officer-a"], map[string]any{"preview_run_id": preview}, http.StatusCreated, &outcome)
+	// A commit allocates across the province: officers below it may not.
+	for _, who := range []string{"officer-a", "officer-district"} {
+		var denied allocErrorBody
+		c.json("POST", "/api/v1/allocation/commits", token[who], map[string]any{"preview_run_id": preview}, http.StatusForbidden, &denied)
+		if denied.Error.Code != "forbidden" || !strings.Contains(denied.Error.Message, "officer of the province") {
+			t.Errorf("commit as %s: %+v", who, denied.Error)
+		}
+	}
+	c.json("POST", "/api/v1/allocation/commits", token["officer-province"], map[string]any{"preview_run_id": 999}, http.StatusNotFound, nil)
+	c.json("POST", "/api/v1/allocation/commits", token["officer-province"], map[string]any{"preview_run_id": preview}, http.StatusCreated, &outcome)
 	if outcome.Status != "committed" || outcome.Allocated != 3 || outcome.Sims != 1 {
 		t.Errorf("commit %+v", outcome)
 	}
 	committed := outcome.RunID
-	c.json("POST", "/api/v1/allocation/commits", token["officer-a"], map[string]any{"preview_run_id": committed}, http.StatusConflict, &eb)
+	c.json("POST", "/api/v1/allocation/commits", token["officer-province"], map[string]any{"preview_run_id": committed}, http.StatusConflict, &eb)
 	if n := allocCount(ctx, t, st, `SELECT count(*) FROM allocations WHERE benefit = 'device' AND run_id = $1`, committed); n != 3 {
 		t.Errorf("%d device allocations committed, want 3", n)
 	}
@@ -490,7 +498,7 @@ func TestAllocationAPI(t *testing.T) {
 		} `json:"runs"`
 	}
 	c.json("GET", "/api/v1/allocation/runs", token["viewer"], nil, http.StatusOK, &list)
-	if len(list.Runs) < 2 || list.Runs[0].ID != committed || list.Runs[0].Status != "committed" || list.Runs[0].Actor != "officer-a" || list.Runs[0].Devices != 3 {
+	if len(list.Runs) < 2 || list.Runs[0].ID != committed || list.Runs[0].Status != "committed" || list.Runs[0].Actor != "officer-province" || list.Runs[0].Devices != 3 {
 		t.Errorf("runs %+v", list.Runs)
 	}
 
@@ -659,7 +667,7 @@ func TestAllocationAPI(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses[i], _ = c.do("POST", "/api/v1/allocation/commits", token["officer-a"], "application/json", strings.NewReader(`{"date":"2026-11-30"}`))
+			statuses[i], _ = c.do("POST", "/api/v1/allocation/commits", token["officer-province"], "application/json", strings.NewReader(`{"date":"2026-11-30"}`))
 		}()
 	}
 	wg.Wait()

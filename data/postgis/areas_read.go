@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/gapmap/gapmap/data"
@@ -230,4 +231,18 @@ func (s *Store) ListSchools(ctx context.Context, area string, runID int64, limit
 		out.Items = append(out.Items, v)
 	}
 	return out, rows.Err()
+}
+
+// IsRootArea reports whether an area exists and has no parent (a province,
+// the top of its tree). A missing area is a *data.NotFoundError.
+func (s *Store) IsRootArea(ctx context.Context, code string) (bool, error) {
+	var root bool
+	err := s.pool.QueryRow(ctx, `SELECT bool_and(coalesce(parent_code, '') = '') FROM areas WHERE code = $1 HAVING count(*) > 0`, code).Scan(&root)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, &data.NotFoundError{Kind: "area", ID: code}
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up area %s: %w", code, err)
+	}
+	return root, nil
 }
