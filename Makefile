@@ -7,6 +7,8 @@ BIN := bin/gapmap
 DEMO_DIR ?= var/demo
 ADDR ?= :8080
 FUZZTIME ?= 10s
+DEMO_PASSWORD ?= gapmap-demo-2026
+export DEMO_PASSWORD
 
 .PHONY: all setup build test vet unit fuzz demo demo-data serve bench clean
 
@@ -42,6 +44,7 @@ demo: setup build
 	$(BIN) import --replace $(DEMO_DIR)
 	$(BIN) analyze
 	$(BIN) allocate --out $(DEMO_DIR)/allocation
+	./scripts/demo-users.sh $(BIN) 99
 	$(BIN) serve --addr $(ADDR)
 
 bench: setup build
