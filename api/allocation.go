@@ -286,6 +286,12 @@ func (s *Server) commitAllocation(w http.ResponseWriter, r *http.Request) error 
 		err error
 	)
 	detail := map[string]any{}
+	if q.PreviewRunID < 0 {
+		// Not a run: without this check it would commit with the default
+		// settings.
+		return &data.ValidationError{Errors: []data.FieldError{{File: "request", Column: "preview_run_id",
+			Value: strconv.FormatInt(q.PreviewRunID, 10), Reason: "a preview run id is a positive integer"}}}
+	}
 	if q.PreviewRunID > 0 {
 		if len(q.Settings) > 0 || q.Date != "" {
 			return errBadRequest("give preview_run_id or settings and date, not both", nil)

@@ -1,5 +1,7 @@
 package api
 
-// Validating is validating for the external tests (package api_test): it
-// checks every response against the OpenAPI document.
-var Validating = validating
+import "github.com/gapmap/gapmap/api/apitest"
+
+// Validating is apitest.Validating for the external tests (package
+// api_test): it checks every response against the OpenAPI document.
+var Validating = apitest.Validating

@@ -1,28 +1,20 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/gapmap/gapmap/api/apitest"
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/go-chi/chi/v5"
 )
 
 // undocumented are routes that are not part of the JSON API: the web app.
-func undocumented(path string) bool {
-	return path == "/" || strings.HasSuffix(path, "/*")
-}
+var undocumented = apitest.Undocumented
 
 var chiParam = regexp.MustCompile(`\{([^}:]+):[^}]*\}`)
 
@@ -114,59 +106,8 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 }
 
-// validating wraps the API so that every response a test provokes is
-// checked against the OpenAPI document (status documented, body matching
-// its schema). Failures are reported on t.
+// validating is apitest.Validating, for the tests of package api.
 func validating(t *testing.T, h http.Handler) http.Handler {
 	t.Helper()
-	doc, err := loadOpenAPI(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc.Servers = nil // match paths on any host
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		body := rec.Body.Bytes()
-		_, _ = w.Write(body)
-
-		route, params, err := router.FindRoute(r)
-		if err != nil {
-			if undocumented(r.URL.Path) || err == routers.ErrPathNotFound && rec.Code == 404 {
-				return
-			}
-			mu.Lock()
-			t.Errorf("openapi: %s %s is not documented: %v", r.Method, r.URL.Path, err)
-			mu.Unlock()
-			return
-		}
-		in := &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: &openapi3filter.RequestValidationInput{
-				Request: r, PathParams: params, Route: route,
-				Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
-			},
-			Status: rec.Code,
-			Header: rec.Header(),
-			Body:   io.NopCloser(bytes.NewReader(body)),
-			Options: &openapi3filter.Options{
-				IncludeResponseStatus: true,
-				// Binary bodies (tiles, XLSX) are not decoded.
-				ExcludeResponseBody: !strings.Contains(rec.Header().Get("Content-Type"), "json"),
-			},
-		}
-		if err := openapi3filter.ValidateResponse(r.Context(), in); err != nil {
-			mu.Lock()
-			t.Errorf("openapi: %s %s answered %d not as documented: %v", r.Method, r.URL.Path, rec.Code, err)
-			mu.Unlock()
-		}
-	})
+	return apitest.Validating(t, h)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/api"
+	"github.com/gapmap/gapmap/api/apitest"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/gen"
 	"github.com/gapmap/gapmap/data/postgis"
@@ -53,7 +54,7 @@ func TestCoverageJobSameAsAnalyze(t *testing.T) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := httptest.NewServer(api.NewServer(sctx, api.Deps{Store: st}))
+	srv := httptest.NewServer(apitest.Validating(t, api.NewServer(sctx, api.Deps{Store: st})))
 	defer srv.Close()
 	call := func(method, path string) (int, []byte) {
 		req, _ := http.NewRequest(method, srv.URL+path, nil)

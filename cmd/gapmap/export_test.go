@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/gapmap/gapmap/api"
+	"github.com/gapmap/gapmap/api/apitest"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/export"
 	"github.com/gapmap/gapmap/data/format"
@@ -255,7 +256,7 @@ func TestExportUncoveredDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.NewServer(ctx, api.Deps{Store: st}))
+	srv := httptest.NewServer(apitest.Validating(t, api.NewServer(ctx, api.Deps{Store: st})))
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/exports/uncovered?format=csv", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
