@@ -61,6 +61,8 @@ type Server struct {
 	metrics *metrics
 	// homePage is the server-rendered start page.
 	homePage *template.Template
+	// tiles builds and caches the vector tiles (tiles.go).
+	tiles *tileService
 }
 
 // NewServer returns the HTTP handler of gapmap. Background jobs started
