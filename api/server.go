@@ -63,6 +63,8 @@ type Server struct {
 	homePage *template.Template
 	// tiles builds and caches the vector tiles (tiles.go).
 	tiles *tileService
+	// tokens remembers checked API tokens for tile requests (tokencache.go).
+	tokens tokenCache
 }
 
 // NewServer returns the HTTP handler of gapmap. Background jobs started

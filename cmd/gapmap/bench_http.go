@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/gapmap/gapmap/api/httpbench"
@@ -26,8 +28,20 @@ func benchHTTP(ctx context.Context, e *env, args []string) error {
 	maxZ := fs.Int("max-zoom", 14, "highest zoom")
 	k := fs.Int("privacy-k", 5, "privacy threshold of the cells (households)")
 	maxReq := fs.Int64("max-requests", 5_000_000, "bound on the requests of one phase")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *clients < 1 || *clients > 1024 || *duration <= 0 || *duration > time.Hour {
 		return usageError{"--clients must be 1–1024 and --duration at most 1h"}
