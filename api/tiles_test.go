@@ -760,4 +760,30 @@ func TestGapsAndAreasTiles(t *testing.T) {
 	}
 }
 
-
+// A tile request trusts a checked token for a few seconds; other requests
+// check it every time.
+func TestTileTokenCache(t *testing.T) {
+	f := newTileFixture(t)
+	run := f.addRun(t, 1)
+	srv := newTileServer(t, f.st)
+	tok := f.tokens["viewer"]
+	if r := fetch(t, srv, tilePath("cells", 12, run), tok); r.status != http.StatusOK {
+		t.Fatalf("tile: %d", r.status)
+	}
+	if r := fetch(t, srv, "/api/v1/jobs", tok); r.status != http.StatusOK {
+		t.Fatalf("jobs: %d %s", r.status, r.body)
+	}
+	if err := f.st.SetUserDisabled(t.Context(), "viewer", true); err != nil {
+		t.Fatal(err)
+	}
+	if r := fetch(t, srv, "/api/v1/jobs", tok); r.status != http.StatusUnauthorized {
+		t.Errorf("jobs after disable: %d, want 401", r.status)
+	}
+	if r := fetch(t, srv, tilePath("cells", 12, run), tok); r.status != http.StatusOK {
+		t.Errorf("tile within the token's grace: %d, want 200", r.status)
+	}
+	// A fresh server has no grace.
+	if r := fetch(t, newTileServer(t, f.st), tilePath("cells", 12, run), tok); r.status != http.StatusUnauthorized {
+		t.Errorf("tile from a fresh server after disable: %d, want 401", r.status)
+	}
+}
