@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/data"
@@ -124,6 +125,9 @@ func HexResForZoom(z int) int { return hexResForZoom(z) }
 
 // tileCacheBytes bounds the memory of the cache of encoded tiles.
 const tileCacheBytes = 256 << 20
+
+// tileBuildTimeout bounds the building of a cached tile.
+const tileBuildTimeout = 30 * time.Second
 
 // hexRunsKept is how many runs' cells stay in memory.
 const hexRunsKept = 2
@@ -483,7 +487,11 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 		var ok bool
 		if t, ok = s.tiles.cache.get(key); !ok {
 			v, err, _ := s.tiles.group.Do(fmt.Sprintf("%d/%s/%d/%d/%d", run, layer, z, x, y), func() (any, error) {
-				raw, err := s.tiles.build(r.Context(), layer, run, z, x, y, nil)
+				// Shared by every request of the same tile meanwhile: not
+				// cancelled with the first one, but bounded in time.
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), tileBuildTimeout)
+				defer cancel()
+				raw, err := s.tiles.build(ctx, layer, run, z, x, y, nil)
 				if err != nil {
 					return nil, err
 				}

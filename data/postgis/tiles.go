@@ -93,12 +93,15 @@ func (s *Store) LayerTile(ctx context.Context, q TileQuery) ([]byte, error) {
 			SELECT ST_AsMVT(t.*, 'gaps', 4096, 'geom') FROM t WHERE t.geom IS NOT NULL`
 		args = append(args, q.Run, q.PrivacyK)
 	case LayerSchools:
+		// entity_id has the default collation, school_id "C": compare in
+		// the default one, or the primary key of coverage_entities is not used.
 		sql = `WITH ` + envCTE + `, t AS (
 			SELECT ` + mvtGeom("s.geom") + ` AS geom, s.school_id, s.name, s.level, s.area_code, s.students, s.internet,
 				e.connectivity, array_to_string(e.operators_4g, ',') AS operators_4g,
 				round(e.nearest_4g_m) AS nearest_4g_m, round(e.nearest_fiber_m) AS nearest_fiber_m,
 				coalesce(e.gap_id, '') AS gap_id
-			FROM schools s JOIN coverage_entities e ON e.run_id = $4 AND e.entity_type = 'school' AND e.entity_id = s.school_id, env
+			FROM schools s JOIN coverage_entities e ON e.run_id = $4 AND e.entity_type = 'school'
+				AND e.entity_id = (s.school_id COLLATE "default"), env
 			WHERE s.geom && env.m)
 			SELECT ST_AsMVT(t.*, 'schools', 4096, 'geom') FROM t WHERE t.geom IS NOT NULL`
 		args = append(args, q.Run)
