@@ -135,11 +135,11 @@ const hexRunsKept = 2
 // encodedTile is a tile ready to serve: its MVT bytes (nil when empty),
 // their gzip and their strong ETag.
 type encodedTile struct {
-	raw, gz []byte
-	etag    string
+	raw, gz         []byte
+	etagRaw, etagGz string // quoted, ready for the header
 }
 
-func (t *encodedTile) size() int { return len(t.raw) + len(t.gz) + 64 }
+func (t *encodedTile) size() int { return len(t.raw) + len(t.gz) + 128 }
 
 func encodeTile(raw []byte) (*encodedTile, error) {
 	if len(raw) == 0 {
@@ -154,7 +154,8 @@ func encodeTile(raw []byte) (*encodedTile, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(raw)
-	return &encodedTile{raw: raw, gz: b.Bytes(), etag: hex.EncodeToString(sum[:16])}, nil
+	tag := hex.EncodeToString(sum[:16])
+	return &encodedTile{raw: raw, gz: b.Bytes(), etagRaw: `"` + tag + `"`, etagGz: `"` + tag + `-gz"`}, nil
 }
 
 // tileKey identifies a cached tile.
@@ -543,10 +544,10 @@ func serveTile(w http.ResponseWriter, r *http.Request, t *encodedTile, cacheCont
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	body, etag := t.raw, `"`+t.etag+`"`
+	body, etag := t.raw, t.etagRaw
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	if gz {
-		body, etag = t.gz, `"`+t.etag+`-gz"`
+		body, etag = t.gz, t.etagGz
 	}
 	h.Set("ETag", etag)
 	if etagMatch(r.Header.Get("If-None-Match"), etag) {
