@@ -290,6 +290,9 @@ func (ts *tileService) hexRunOf(ctx context.Context, run int64) (*hexRun, error)
 			}
 			b := c.Outline.Bound()
 			h.trees[c.Res].Insert([2]float64{b.Min[0], b.Min[1]}, [2]float64{b.Max[0], b.Max[1]}, int32(len(h.cells)))
+			// The outline is computed again when a tile needs it (≈ 1 µs):
+			// a national run holds millions of cells.
+			c.Outline = nil
 			h.cells = append(h.cells, c)
 			return nil
 		})
@@ -348,8 +351,10 @@ func hexTile(h *hexRun, z, x, y, k int) ([]byte, error) {
 	fs := make([]*geojson.Feature, 0, len(idx))
 	for _, i := range idx {
 		c := &h.cells[i]
-		ring := make(orb.Ring, len(c.Outline))
-		copy(ring, c.Outline)
+		ring, err := c.Cell.Boundary()
+		if err != nil {
+			return nil, fmt.Errorf("outline of cell %s: %w", c.Cell, err)
+		}
 		f := geojson.NewFeature(orb.Polygon{ring})
 		p := f.Properties
 		p["h3"] = c.Cell.String()
