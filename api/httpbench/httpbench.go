@@ -17,8 +17,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -81,6 +83,10 @@ type Report struct {
 	BaselineByZoom []Stats
 	Ratio          float64 // Hex / Baseline throughput
 	FirstErrors    []string
+	// LoadBefore and LoadAfter are the machine's load averages (1, 5 and
+	// 15 min, from /proc/loadavg; empty elsewhere): the figures depend on
+	// what else runs.
+	LoadBefore, LoadAfter string
 }
 
 // Targets of the brief.
@@ -187,7 +193,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer stopBase()
 
-	rep := &Report{Run: run, Clients: o.Clients, Duration: o.Duration, TilesPerZoom: map[int]int{}}
+	rep := &Report{Run: run, Clients: o.Clients, Duration: o.Duration, TilesPerZoom: map[int]int{}, LoadBefore: loadAvg()}
 	for z, ts := range tiles {
 		rep.TilesPerZoom[z] = len(ts)
 	}
@@ -218,6 +224,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Ratio = rep.Hex.PerSecond() / rep.Baseline.PerSecond()
 	}
 	rep.FirstErrors = append(g.errs, b.errs...)
+	rep.LoadAfter = loadAvg()
 	return rep, ctx.Err()
 }
 
@@ -453,7 +460,11 @@ func (r *Report) Write(w io.Writer) error {
 		}
 		return "NOT met"
 	}
-	fmt.Fprintf(w, "\nrun %d, %d clients, %s per phase, loopback\n", r.Run, r.Clients, r.Duration)
+	fmt.Fprintf(w, "\nrun %d, %d clients, %s per phase, loopback", r.Run, r.Clients, r.Duration)
+	if r.LoadBefore != "" {
+		fmt.Fprintf(w, "; load average before %s, after %s", r.LoadBefore, r.LoadAfter)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "throughput ratio gapmap / baseline (hex tiles): %.1f× (target ≥ %.0f×: %s)\n", r.Ratio, TargetRatio, verdict(r.Ratio >= TargetRatio))
 	fmt.Fprintf(w, "gapmap hex tiles p95: %.2f ms (target ≤ %d ms: %s)\n", ms(r.Hex.P95), TargetP95.Milliseconds(), verdict(r.Hex.P95 <= TargetP95))
 	fmt.Fprintf(w, "errors: %d (target 0: %s)\n", errs, verdict(errs == 0))
@@ -471,6 +482,19 @@ func (r *Report) Met() bool {
 func zoomOf(name string) int {
 	z, _ := strconv.Atoi(name[1:])
 	return z
+}
+
+// loadAvg reads the load averages of the machine (Linux), "" elsewhere.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
