@@ -87,6 +87,10 @@ type Report struct {
 	// 15 min, from /proc/loadavg; empty elsewhere): the figures depend on
 	// what else runs.
 	LoadBefore, LoadAfter string
+	// CPUPerRequest is the CPU time this process (clients and server)
+	// spent per request of the gapmap phase (0 when unknown): what a
+	// request costs, whatever else runs on the machine.
+	CPUPerRequest time.Duration
 }
 
 // Targets of the brief.
@@ -212,7 +216,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	apiPaths := []string{"/tiles/cells.json?run=" + strconv.FormatInt(run, 10), "/api/v1/jobs", "/healthz"}
 
 	fmt.Fprintf(o.Progress, "bench http: run %d, %d clients, %s per phase; gapmap at %s, baseline at %s\n", run, o.Clients, o.Duration, gmURL, baseURL)
+	cpu0, cpuOK0 := processCPU()
 	g := drive(ctx, client, o, tiles, token, func(t maptile.Tile) string { return hexURL(gmURL, t) }, gmURL, apiPaths)
+	cpu1, cpuOK1 := processCPU()
+	if n := g.hex.Requests + g.api.Requests; cpuOK0 && cpuOK1 && n > 0 {
+		rep.CPUPerRequest = (cpu1 - cpu0) / time.Duration(n)
+	}
 	fmt.Fprintf(o.Progress, "bench http: gapmap phase done: %d hex tiles, %d API requests\n", g.hex.Requests, g.api.Requests)
 	b := drive(ctx, client, o, tiles, "", func(t maptile.Tile) string { return hexURL(baseURL, t) }, baseURL, nil)
 	fmt.Fprintf(o.Progress, "bench http: baseline phase done: %d hex tiles\n", b.hex.Requests)
@@ -465,6 +474,9 @@ func (r *Report) Write(w io.Writer) error {
 		fmt.Fprintf(w, "; load average before %s, after %s", r.LoadBefore, r.LoadAfter)
 	}
 	fmt.Fprintln(w)
+	if r.CPUPerRequest > 0 {
+		fmt.Fprintf(w, "CPU of this process (clients and gapmap) per request of the gapmap phase: %d µs\n", r.CPUPerRequest.Microseconds())
+	}
 	fmt.Fprintf(w, "throughput ratio gapmap / baseline (hex tiles): %.1f× (target ≥ %.0f×: %s)\n", r.Ratio, TargetRatio, verdict(r.Ratio >= TargetRatio))
 	fmt.Fprintf(w, "gapmap hex tiles p95: %.2f ms (target ≤ %d ms: %s)\n", ms(r.Hex.P95), TargetP95.Milliseconds(), verdict(r.Hex.P95 <= TargetP95))
 	fmt.Fprintf(w, "errors: %d (target 0: %s)\n", errs, verdict(errs == 0))
@@ -482,6 +494,31 @@ func (r *Report) Met() bool {
 func zoomOf(name string) int {
 	z, _ := strconv.Atoi(name[1:])
 	return z
+}
+
+// processCPU reads the user and system CPU time of this process from
+// /proc/self/stat (Linux; clock ticks of 1/100 s).
+func processCPU() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	// After the command: state is field 3; utime and stime are 14 and 15.
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
 
 // loadAvg reads the load averages of the machine (Linux), "" elsewhere.
