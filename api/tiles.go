@@ -194,6 +194,12 @@ func (c *tileCache) get(k tileKey) (*encodedTile, bool) {
 	return e.Value.(*tileCacheEntry).tile, true
 }
 
+func (c *tileCache) bytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}
+
 func (c *tileCache) put(k tileKey, t *encodedTile) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -222,6 +228,7 @@ type hexRun struct {
 
 // tileService builds, caches and serves tiles.
 type tileService struct {
+	base     context.Context // the server's: background work stops with it
 	store    *postgis.Store
 	privacyK int
 	ranges   map[string]float64
@@ -233,7 +240,7 @@ type tileService struct {
 	runs    map[int64]bool
 }
 
-func newTileService(st *postgis.Store, privacyK int) *tileService {
+func newTileService(base context.Context, st *postgis.Store, privacyK int) *tileService {
 	ranges := map[string]float64{}
 	for _, r := range coverage.DefaultRangeTable() {
 		ranges[r.Technology+"/"+strconv.Itoa(r.BandMHz)] = r.RangeM.Rural
@@ -242,7 +249,7 @@ func newTileService(st *postgis.Store, privacyK int) *tileService {
 	for tech, band := range map[string]int{"2G": 900, "3G": 2100, "4G": 1800, "5G": 3500} {
 		ranges[tech] = ranges[tech+"/"+strconv.Itoa(band)]
 	}
-	return &tileService{store: st, privacyK: max(privacyK, 1), ranges: ranges,
+	return &tileService{base: base, store: st, privacyK: max(privacyK, 1), ranges: ranges,
 		cache: newTileCache(tileCacheBytes), runs: map[int64]bool{}}
 }
 
@@ -305,6 +312,9 @@ func (ts *tileService) hexRunOf(ctx context.Context, run int64) (*hexRun, error)
 			ts.hexRuns = ts.hexRuns[:hexRunsKept]
 		}
 		ts.mu.Unlock()
+		// Render the run's hex tiles in the background, until the server
+		// stops.
+		go func() { _, _ = ts.warm(ts.base, h) }()
 		return h, nil
 	})
 	if err != nil {
@@ -489,29 +499,8 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 		if pinned {
 			cacheControl = "private, max-age=86400, immutable"
 		}
-		key := tileKey{run: run, layer: layer, z: z, x: x, y: y}
-		var ok bool
-		if t, ok = s.tiles.cache.get(key); !ok {
-			v, err, _ := s.tiles.group.Do(fmt.Sprintf("%d/%s/%d/%d/%d", run, layer, z, x, y), func() (any, error) {
-				// Shared by every request of the same tile meanwhile: not
-				// cancelled with the first one, but bounded in time.
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), tileBuildTimeout)
-				defer cancel()
-				raw, err := s.tiles.build(ctx, layer, run, z, x, y, nil)
-				if err != nil {
-					return nil, err
-				}
-				t, err := encodeTile(raw)
-				if err != nil {
-					return nil, err
-				}
-				s.tiles.cache.put(key, t)
-				return t, nil
-			})
-			if err != nil {
-				return err
-			}
-			t = v.(*encodedTile)
+		if t, err = s.tiles.cached(r.Context(), tileKey{run: run, layer: layer, z: z, x: x, y: y}); err != nil {
+			return err
 		}
 	} else {
 		raw, err := s.tiles.build(r.Context(), layer, 0, z, x, y, operatorScope(principal(r.Context())))
@@ -524,6 +513,101 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	}
 	serveTile(w, r, t, cacheControl)
 	return nil
+}
+
+// cached returns a tile of a run from the cache, building it on a miss
+// (once for every request of the same tile meanwhile).
+func (ts *tileService) cached(ctx context.Context, key tileKey) (*encodedTile, error) {
+	if t, ok := ts.cache.get(key); ok {
+		return t, nil
+	}
+	v, err, _ := ts.group.Do(fmt.Sprintf("%d/%s/%d/%d/%d", key.run, key.layer, key.z, key.x, key.y), func() (any, error) {
+		// Shared by every request of the same tile meanwhile: not
+		// cancelled with the first one, but bounded in time.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tileBuildTimeout)
+		defer cancel()
+		raw, err := ts.build(ctx, key.layer, key.run, key.z, key.x, key.y, nil)
+		if err != nil {
+			return nil, err
+		}
+		t, err := encodeTile(raw)
+		if err != nil {
+			return nil, err
+		}
+		ts.cache.put(key, t)
+		return t, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*encodedTile), nil
+}
+
+// warmBudget bounds the tiles one warm-up renders; it also stops when the
+// cache is half full.
+const warmBudget = 50_000
+
+// warm renders the hex tiles of a run into the cache, lowest zoom first,
+// from z0 to the TileJSON maxzoom: every tile that holds a cell of the
+// zoom's resolution. It returns the number of tiles it built or found.
+func (ts *tileService) warm(ctx context.Context, h *hexRun) (int, error) {
+	n := 0
+	for z := tileMinZoom; z <= tileMaxZoom; z++ {
+		tr := h.trees[hexResForZoom(z)]
+		if tr == nil {
+			continue
+		}
+		seen := map[maptile.Tile]bool{}
+		var tiles []maptile.Tile
+		tr.Scan(func(lo, hi [2]float64, _ int32) bool {
+			a := maptile.At(orb.Point{lo[0], hi[1]}, maptile.Zoom(z)) // north-west
+			b := maptile.At(orb.Point{hi[0], lo[1]}, maptile.Zoom(z)) // south-east
+			for x := a.X; x <= b.X; x++ {
+				for y := a.Y; y <= b.Y; y++ {
+					t := maptile.New(x, y, maptile.Zoom(z))
+					if !seen[t] {
+						seen[t] = true
+						tiles = append(tiles, t)
+					}
+				}
+			}
+			return true
+		})
+		slices.SortFunc(tiles, func(a, b maptile.Tile) int { return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.Y, b.Y)) })
+		for _, t := range tiles {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+			if n >= warmBudget || ts.cache.bytes() > ts.cache.max/2 {
+				return n, nil
+			}
+			if _, err := ts.cached(ctx, tileKey{run: h.run, layer: tileLayerCells, z: z, x: int(t.X), y: int(t.Y)}); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// WarmTiles renders the hex tiles of a coverage run (0: the latest) from
+// z0 to z14 into the tile cache, so that the first users of the run's map
+// do not wait for them; it returns the number of tiles. The service also
+// does this by itself, in the background, the first time a run's cells
+// are loaded.
+func (s *Server) WarmTiles(ctx context.Context, run int64) (int, error) {
+	if run == 0 {
+		id, err := s.deps.Store.LatestCoverageRunID(ctx)
+		if err != nil {
+			return 0, err
+		}
+		run = id
+	}
+	h, err := s.tiles.hexRunOf(ctx, run)
+	if err != nil {
+		return 0, err
+	}
+	return s.tiles.warm(ctx, h)
 }
 
 // build makes one tile (nil when empty).

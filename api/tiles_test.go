@@ -787,3 +787,34 @@ func TestTileTokenCache(t *testing.T) {
 		t.Errorf("tile from a fresh server after disable: %d, want 401", r.status)
 	}
 }
+
+// WarmTiles renders every hex tile of a run from z0 to z14 (at least one
+// per zoom), and the tiles it rendered are those served.
+func TestWarmTiles(t *testing.T) {
+	f := newTileFixture(t)
+	run := f.addRun(t, 1)
+	s := api.NewServer(t.Context(), api.Deps{Store: f.st})
+	n, err := s.WarmTiles(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 15 {
+		t.Fatalf("warmed %d tiles, want at least one per zoom", n)
+	}
+	if again, err := s.WarmTiles(t.Context(), run); err != nil || again != n {
+		t.Errorf("second warm-up: %d tiles (%v), want %d", again, err, n)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	cold := newTileServer(t, f.st)
+	for _, z := range []int{0, 6, 10, 14} {
+		a := fetch(t, srv, tilePath("cells", z, run), f.tokens["viewer"])
+		b := fetch(t, cold, tilePath("cells", z, run), f.tokens["viewer"])
+		if a.status != 200 || !bytes.Equal(a.body, b.body) {
+			t.Errorf("z%d: warmed tile (%d) differs from a cold server's (%d)", z, a.status, b.status)
+		}
+	}
+	if _, err := s.WarmTiles(t.Context(), 999); err == nil {
+		t.Error("warming a run that does not exist succeeded")
+	}
+}
