@@ -238,6 +238,31 @@ type tileService struct {
 	mu      sync.Mutex
 	hexRuns []*hexRun // most recently used first
 	runs    map[int64]bool
+	// The extent of the areas (TileJSON bounds), remembered for a minute.
+	bounds     orb.Bound
+	boundsOK   bool
+	boundsTime time.Time
+}
+
+// boundsTTL is how long the extent of the areas is remembered.
+const boundsTTL = time.Minute
+
+// areasBounds returns the extent of the areas (ok false when none).
+func (ts *tileService) areasBounds(ctx context.Context) (orb.Bound, bool, error) {
+	ts.mu.Lock()
+	b, ok, at := ts.bounds, ts.boundsOK, ts.boundsTime
+	ts.mu.Unlock()
+	if !at.IsZero() && time.Since(at) < boundsTTL {
+		return b, ok, nil
+	}
+	b, ok, err := ts.store.AreasBounds(ctx)
+	if err != nil {
+		return b, ok, err
+	}
+	ts.mu.Lock()
+	ts.bounds, ts.boundsOK, ts.boundsTime = b, ok, time.Now()
+	ts.mu.Unlock()
+	return b, ok, nil
 }
 
 func newTileService(base context.Context, st *postgis.Store, privacyK int) *tileService {
@@ -726,7 +751,7 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) error {
 		layers[i].Description, layers[i].MinZoom, layers[i].MaxZoom = info.description, tileMinZoom, tileMaxZoom
 	}
 	out["vector_layers"] = layers
-	if b, ok, err := s.deps.Store.AreasBounds(r.Context()); err != nil {
+	if b, ok, err := s.tiles.areasBounds(r.Context()); err != nil {
 		return err
 	} else if ok {
 		out["bounds"] = []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
