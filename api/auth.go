@@ -37,7 +37,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.writeError(w, r, errUnauthorized("send the API token as: Authorization: Bearer TOKEN"))
 				return
 			}
-			u, err := s.deps.Store.UserByToken(r.Context(), strings.TrimSpace(tok))
+			u, err := s.userByToken(r.Context(), r, strings.TrimSpace(tok))
 			if errors.Is(err, data.ErrNotFound) {
 				s.writeError(w, r, errUnauthorized("the API token is not valid (revoked, or its user is disabled)"))
 				return

@@ -66,6 +66,10 @@ type Server struct {
 	openapiErr error
 	// sess holds web sessions, CSRF checks and the login limits.
 	sess *sessionAuth
+	// tiles builds and caches the vector tiles (tiles.go).
+	tiles *tileService
+	// tokens remembers checked API tokens for tile requests (tokencache.go).
+	tokens tokenCache
 }
 
 // NewServer returns the HTTP handler of gapmap. Background jobs started

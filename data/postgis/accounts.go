@@ -146,9 +146,16 @@ func (s *Store) NewToken(ctx context.Context, userID int64) (string, error) {
 func (s *Store) UserByToken(ctx context.Context, token string) (data.User, error) {
 	sum := sha256.Sum256([]byte(token))
 	var u data.User
-	err := scanUser(s.pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used = now()
-		FROM users u WHERE t.token_hash = $1 AND NOT t.revoked AND u.id = t.user_id AND NOT u.disabled
-		RETURNING u.id, u.name, u.role, u.operator, u.area_code, u.disabled, u.created_at`, sum[:]), &u)
+	// last_used is refreshed at most once a minute: a token used by many
+	// concurrent requests (a map fetching tiles) must not serialise them
+	// on one row lock and one commit each.
+	err := scanUser(s.pool.QueryRow(ctx, `WITH t AS (
+			SELECT t.id, t.last_used, u.id AS uid, u.name, u.role, u.operator, u.area_code, u.disabled, u.created_at
+			FROM api_tokens t JOIN users u ON u.id = t.user_id
+			WHERE t.token_hash = $1 AND NOT t.revoked AND NOT u.disabled),
+		touch AS (UPDATE api_tokens a SET last_used = now() FROM t
+			WHERE a.id = t.id AND (t.last_used IS NULL OR t.last_used < now() - interval '1 minute'))
+		SELECT uid, name, role, operator, area_code, disabled, created_at FROM t`, sum[:]), &u)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return data.User{}, &data.NotFoundError{Kind: "token"}
 	}
