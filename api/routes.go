@@ -97,7 +97,6 @@ func (s *Server) routes() http.Handler {
 	})
 
 	// Vector tiles.
-	s.tiles = newTileService(s.jobs.base, s.deps.Store, s.deps.Config.PrivacyK)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser)
 		r.Get("/tiles/{layer}.json", s.handle(s.tileJSON))

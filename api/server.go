@@ -91,6 +91,7 @@ func NewServer(ctx context.Context, d Deps) *Server {
 		d.Logger.Error("the OpenAPI document did not load", "err", s.openapiErr)
 	}
 	s.sess = newSessionAuth(ctx, d)
+	s.tiles = newTileService(ctx, d.Store, d.Config.PrivacyK)
 	s.handler = s.routes()
 	return s
 }
