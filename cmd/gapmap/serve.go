@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/api"
+	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/postgis"
 )
 
@@ -105,6 +106,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	logger.Info("serving", "addr", ln.Addr().String(), "version", buildVersion())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Render the latest run's hex tiles before the first map asks for them.
+	go func() {
+		n, err := handler.WarmTiles(jobsCtx, 0)
+		switch {
+		case err == nil:
+			logger.Info("hex tiles of the latest coverage run rendered", "tiles", n)
+		case errors.Is(err, data.ErrNotFound):
+			logger.Info("no coverage run yet: nothing to render")
+		case jobsCtx.Err() == nil:
+			logger.Warn("hex tiles not rendered in advance", "err", err)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
