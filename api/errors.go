@@ -12,6 +12,7 @@ import (
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // apiError is an error with a status, a stable code and a message safe to
@@ -119,7 +120,8 @@ func classify(err error) *apiError {
 		// The client went away (499 in nginx's terms); nobody reads the answer.
 		return &apiError{status: 499, code: "cancelled", msg: "request cancelled", cause: err}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	var pe *pgconn.PgError
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &pe) && pe.Code == "57014" { // query_canceled: the statement timeout
 		return &apiError{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "the request took too long; try a smaller area or try again later", cause: err}
 	}
 	return &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "internal error; the server log has the details", cause: err}
