@@ -1,8 +1,11 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/go-chi/chi/v5"
@@ -25,9 +28,12 @@ func (s *Server) listAreas(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) areasGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	o := postgis.AreasGeoJSONOptions{Parent: q.Get("parent"), Level: q.Get("level"), Code: q.Get("code")}
+	if err := textParams(map[string]string{"parent": o.Parent, "level": o.Level, "code": o.Code}); err != nil {
+		return err
+	}
 	if v := q.Get("simplify"); v != "" {
 		t, err := strconv.ParseFloat(v, 64)
-		if err != nil || t < 0 || t > 0.1 {
+		if err != nil || !(t >= 0 && t <= 0.1) { // also rejects NaN
 			return errBadRequest("simplify must be a tolerance in degrees from 0 to 0.1 (e.g. 0.001)", err)
 		}
 		o.Tolerance = t
@@ -47,6 +53,9 @@ func (s *Server) areasGeoJSON(w http.ResponseWriter, r *http.Request) error {
 // homes by connectivity class, coverage %, schools without Internet, from
 // the latest coverage run or the given one. Aggregates only.
 func (s *Server) areaSummary(w http.ResponseWriter, r *http.Request) error {
+	if err := textParams(map[string]string{"the area code": chi.URLParam(r, "code")}); err != nil {
+		return err
+	}
 	var run int64
 	if v := r.URL.Query().Get("run"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -78,6 +87,9 @@ func (s *Server) listSchools(w http.ResponseWriter, r *http.Request) error {
 			return errBadRequest("run must be a coverage run id (a positive integer)", err)
 		}
 	}
+	if err := textParams(map[string]string{"area": q.Get("area")}); err != nil {
+		return err
+	}
 	page, err := s.deps.Store.ListSchools(r.Context(), q.Get("area"), run, limit, offset)
 	if err != nil {
 		return err
@@ -105,4 +117,26 @@ func pageParams(r *http.Request) (int, int, error) {
 		offset = n
 	}
 	return limit, offset, nil
+}
+
+// textParams answers 400 when a parameter (name → value) is not UTF-8
+// text or holds a NUL byte: PostgreSQL text cannot hold either, and such
+// a value would otherwise fail in the database as a 500.
+func textParams(params map[string]string) error {
+	for name, v := range params {
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return errBadRequest(name+" must be UTF-8 text without NUL bytes", nil)
+		}
+	}
+	return nil
+}
+
+// allFinite reports whether every value is a finite number (not NaN or ±Inf).
+func allFinite(vs ...float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }

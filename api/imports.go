@@ -68,6 +68,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 		return errForbidden("your role (" + string(u.Role) + ") may not upload " + kind)
 	}
 	q := r.URL.Query()
+	if err := textParams(map[string]string{"operator": q.Get("operator")}); err != nil {
+		return err
+	}
 	opts := importer.Options{}
 	var err error
 	if opts.Replace, err = boolParam(q.Get("replace")); err != nil {

@@ -29,6 +29,9 @@ func networkFilter(r *http.Request) (postgis.NetworkFilter, error) {
 		}
 		f.Operators = data.OperatorAliases(u.Operator)
 	}
+	if err := textParams(map[string]string{"operator": q.Get("operator"), "area": q.Get("area")}); err != nil {
+		return f, err
+	}
 	f.AreaCode = q.Get("area")
 	if v := q.Get("bbox"); v != "" {
 		parts := strings.Split(v, ",")
@@ -38,7 +41,7 @@ func networkFilter(r *http.Request) (postgis.NetworkFilter, error) {
 			b[i], err = strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
 			ok = err == nil
 		}
-		if !ok || b[0] >= b[2] || b[1] >= b[3] {
+		if !ok || !allFinite(b[:]...) || b[0] >= b[2] || b[1] >= b[3] {
 			return f, errBadRequest("bbox must be minLon,minLat,maxLon,maxLat (e.g. 105.9,21.1,106.6,21.6)", err)
 		}
 		f.BBox = &b
@@ -147,6 +150,9 @@ func (s *Server) deleteNetwork(kind string) func(w http.ResponseWriter, r *http.
 		id, err := url.PathUnescape(chi.URLParam(r, "id"))
 		if err != nil {
 			return errBadRequest("the id in the path is not valid", err)
+		}
+		if err := textParams(map[string]string{"the id in the path": id}); err != nil {
+			return err
 		}
 		if err := s.deps.Store.DeleteNetworkRow(r.Context(), kind, id, ops); err != nil {
 			return err

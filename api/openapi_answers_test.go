@@ -30,6 +30,10 @@ func TestOpenAPIErrorAnswers(t *testing.T) {
 	ts := httptest.NewServer(apitest.Validating(t, srv))
 	t.Cleanup(ts.Close)
 
+	// The officer's area is a province (the top of its tree): it may commit.
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO areas (code, name, level) VALUES ('72', 'Tây Ninh', 'province')`); err != nil {
+		t.Fatal(err)
+	}
 	token := map[string]string{}
 	for _, u := range []data.User{
 		{Name: "planner", Role: data.RolePlanner}, {Name: "officer", Role: data.RoleOfficer, AreaCode: "72"},

@@ -249,7 +249,7 @@ func decode(t *testing.T, b []byte) map[string]*mvt.Layer {
 
 func newTileServer(t *testing.T, st *postgis.Store) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(api.NewServer(t.Context(), api.Deps{Store: st}))
+	srv := httptest.NewServer(api.Validating(t, api.NewServer(t.Context(), api.Deps{Store: st})))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -804,7 +804,7 @@ func TestWarmTiles(t *testing.T) {
 	if again, err := s.WarmTiles(t.Context(), run); err != nil || again != n {
 		t.Errorf("second warm-up: %d tiles (%v), want %d", again, err, n)
 	}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(api.Validating(t, s))
 	defer srv.Close()
 	cold := newTileServer(t, f.st)
 	for _, z := range []int{0, 6, 10, 14} {

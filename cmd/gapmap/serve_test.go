@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gapmap/gapmap/api"
+	"github.com/gapmap/gapmap/api/apitest"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
 )
 
@@ -18,7 +19,7 @@ func TestServeHealthAndSummary(t *testing.T) {
 	if _, err := st.Pool().Exec(ctx, `INSERT INTO areas (code, name, level) VALUES ('24', 'Bắc Giang', 'province')`); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.NewServer(ctx, api.Deps{Store: st}))
+	srv := httptest.NewServer(apitest.Validating(t, api.NewServer(ctx, api.Deps{Store: st})))
 	defer srv.Close()
 
 	get := func(path string) (int, string) {
