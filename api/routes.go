@@ -12,7 +12,7 @@ import (
 // routes lists every route of the service.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.observe, middleware.Recoverer, s.authenticate)
+	r.Use(middleware.RequestID, s.observe, middleware.Recoverer, s.saneInput, s.authenticate)
 
 	// Operations.
 	r.Get("/healthz", s.handle(s.healthz))

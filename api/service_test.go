@@ -361,3 +361,14 @@ func TestErrorsNeverLeakCauses(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestInvalidTextIsABadRequest(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.user("p", data.RolePlanner, "", "")
+	for _, path := range []string{"/api/v1/allocation/students/%FF", "/api/v1/areas/%00/summary", "/api/v1/schools?area=%FF", "/api/v1/sites?operator=a%00b", "/api/v1/schools?a=%zz"} {
+		code, _, b := ts.do("GET", path, tok, nil)
+		if code != http.StatusBadRequest || decodeError(t, b).Error.Code != codeBadRequest {
+			t.Errorf("GET %s = %d %s, want 400", path, code, b)
+		}
+	}
+}
