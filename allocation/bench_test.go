@@ -2,10 +2,9 @@ package allocation
 
 import (
 	"context"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/gapmap/gapmap/internal/procstat"
 )
 
 // BenchmarkAllocate runs Allocate on a national-scale input: 2M students,
@@ -26,29 +25,7 @@ func BenchmarkAllocate(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(in.Schools)), "schools")
 	b.ReportMetric(float64(len(res.Allocations)), "allocations")
-	if mb, ok := peakRSSMB(); ok {
-		b.ReportMetric(mb, "peakRSS-MB")
+	if rss, ok := procstat.PeakRSS(); ok {
+		b.ReportMetric(float64(rss)/(1<<20), "peakRSS-MB")
 	}
-}
-
-// peakRSSMB reads the peak resident set size of this process (Linux).
-func peakRSSMB() (float64, bool) {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				return 0, false
-			}
-			kb, err := strconv.ParseFloat(f[0], 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb / 1024, true
-		}
-	}
-	return 0, false
 }
