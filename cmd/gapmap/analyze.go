@@ -7,9 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/internal/procstat"
 )
 
 const analyzeSynopsis = `analyze --in DIR --out OUT [flags]     (offline, on files)
@@ -122,7 +121,7 @@ func (c *coverageFlags) load(ctx context.Context, e *env) (coverage.Settings, co
 	if err != nil {
 		return s, coverage.Input{}, 0, err
 	}
-	limitMemory(e.getenv)
+	procstat.LimitMemory(e.getenv)
 	in, readTime, err := c.readInput(ctx, e)
 	return s, in, readTime, err
 }
@@ -190,7 +189,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 			return adviseImport(err)
 		}
 		r = run.Result
-		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs (%s)\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds(), timingsText(r.Timings))
+		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs (%s)\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds(), coverage.FormatTimings(r.Timings))
 		fmt.Fprintf(e.stdout, "coverage run %d stored\n", run.ID)
 	} else {
 		s, in, readTime, err := cf.load(ctx, e)
@@ -203,14 +202,16 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 		if r, err = coverage.Analyze(ctx, in, s); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", time.Since(t0).Seconds(), timingsText(r.Timings))
+		fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", time.Since(t0).Seconds(), coverage.FormatTimings(r.Timings))
 	}
 	if out != "" {
-		if err := writeCoverageFiles(r, out); err != nil {
+		if err := coveragerun.WriteFiles(r, out); err != nil {
 			return err
 		}
 	}
-	printCoverageTotals(e.stdout, r)
+	if err := r.WriteTotals(e.stdout); err != nil {
+		return err
+	}
 	if out != "" {
 		fmt.Fprintf(e.stdout, "files in %s (entities.csv is internal: personal data)\n", out)
 	}
@@ -225,7 +226,7 @@ func (c *coverageFlags) databaseRun(ctx context.Context, e *env) (coveragerun.Op
 	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
-	limitMemory(e.getenv)
+	procstat.LimitMemory(e.getenv)
 	var in coverage.Input
 	if err := c.extraInputs(ctx, &in); err != nil {
 		return coveragerun.Options{}, nil, err
@@ -257,71 +258,4 @@ func adviseImport(err error) error {
 		return fmt.Errorf("%w (run gapmap import first, or use --in DIR)", err)
 	}
 	return err
-}
-
-func timingsText(ts []coverage.Timing) string {
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = fmt.Sprintf("%s %.2fs", t.Phase, t.Seconds)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func printCoverageTotals(w io.Writer, r *coverage.Result) {
-	t := r.Total
-	pct := func(a, b int) float64 {
-		if b == 0 {
-			return 0
-		}
-		return 100 * float64(a) / float64(b)
-	}
-	hh := t.Households.Fiber + t.Households.G4 + t.Households.G3 + t.Households.G2 + t.Households.None
-	pr := t.PriorityStudents
-	prTotal := pr.Fiber + pr.G4 + pr.G3 + pr.G2 + pr.None
-	fmt.Fprintf(w, "%d homes: fiber %d, 4G %d, 3G only %d, 2G only %d, none %d (%.1f%% without 4G or fiber)\n",
-		hh, t.Households.Fiber, t.Households.G4, t.Households.G3, t.Households.G2, t.Households.None, pct(t.Households.Unconnected(), hh))
-	fmt.Fprintf(w, "%d tier 1–3 students, %d of them (%.1f%%) at homes without 4G or fiber\n", prTotal, pr.Unconnected(), pct(pr.Unconnected(), prTotal))
-	fmt.Fprintf(w, "%d schools without 4G or fiber; %d gap areas\n", t.Schools.Unconnected(), len(r.Gaps))
-	for k := 0; k < len(r.Gaps) && k < 5; k++ {
-		g := &r.Gaps[k]
-		fmt.Fprintf(w, "  #%d %s area %s: %d homes, %d tier 1–3 students, %d schools; %s %.0f M VND; score %.2f\n",
-			g.Rank, g.ID, g.AreaCode, g.Households, g.Students[1]+g.Students[2]+g.Students[3], g.Schools, g.Score.Option, g.Score.CostVND/1e6, g.Score.Score)
-	}
-}
-
-// writeCoverageFiles writes the four result files into dir, each through
-// a temporary file renamed into place.
-func writeCoverageFiles(r *coverage.Result, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the output directory: %w", err)
-	}
-	write := func(name string, fn func(io.Writer) error) error {
-		f, err := os.CreateTemp(dir, "."+name+".*")
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := fn(f); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := os.Chmod(f.Name(), 0o644); err != nil {
-			return err
-		}
-		return os.Rename(f.Name(), filepath.Join(dir, name))
-	}
-	if err := write("entities.csv", r.WriteEntitiesCSV); err != nil {
-		return err
-	}
-	if err := write("cells.csv", r.WriteCellsCSV); err != nil {
-		return err
-	}
-	if err := write("gaps.geojson", r.WriteGapsGeoJSON); err != nil {
-		return err
-	}
-	return write("summary.json", r.WriteSummaryJSON)
 }

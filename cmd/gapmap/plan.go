@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -104,59 +101,15 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if out != "" {
-		if err := writePlanFile(out, p, r); err != nil {
+		if err := coveragerun.WritePlanFile(out, p, r); err != nil {
 			return err
 		}
 	}
-	w := bufio.NewWriter(e.stdout)
-	defer w.Flush()
-	fmt.Fprintf(w, "%d gap areas, %.1f weighted beneficiaries without 4G or fiber; plan by %s:\n", len(r.Gaps), p.Demand, p.Method)
-	fmt.Fprintf(w, "%4s  %-15s  %-9s  %-8s  %8s  %10s  %8s  %10s  %12s  %12s\n", "rank", "h3", "area", "env", "range_m", "cost_MVND", "benef.", "cum.benef.", "cum.cost_MVND", "MVND/benef.")
-	for _, st := range p.Steps {
-		fmt.Fprintf(w, "%4d  %-15s  %-9s  %-8s  %8.0f  %10.0f  %8.1f  %10.1f  %12.0f  %12.1f\n", st.Rank, st.H3, st.AreaCode, st.Environment,
-			st.RangeM, st.CostVND/1e6, st.Weighted, st.CumulativeWeighted, st.CumulativeCostVND/1e6, st.CostPerBeneficiaryVND/1e6)
-	}
-	fiber := 0
-	for _, g := range p.Gaps {
-		if g.Recommended == "fiber" {
-			fiber++
-		}
-	}
-	fmt.Fprintf(w, "per gap area: %d cheaper by fiber extension, %d by new sites (cost per beneficiary)\n", fiber, len(p.Gaps)-fiber)
-	if after != nil {
-		before, left := r.WeightedUnconnected(), after.WeightedUnconnected()
-		fmt.Fprintf(w, "what-if (affected area only): building the %d sites leaves %.1f of %.1f weighted beneficiaries without 4G or fiber, %d gap areas\n",
-			len(p.Steps), left, before, len(after.Gaps))
-	}
-	if runID != 0 {
-		fmt.Fprintf(w, "coverage run %d with its plan stored\n", runID)
-	}
-	return nil
-}
-
-func writePlanFile(path string, p *coverage.Plan, r *coverage.Result) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the plan's directory: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing the plan: %w", err)
-	}
-	bw := bufio.NewWriter(f)
-	err = p.WriteGeoJSON(bw, r)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing the plan: %w", err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
+	if err := p.WriteReport(e.stdout, r, after); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if runID != 0 {
+		fmt.Fprintf(e.stdout, "coverage run %d with its plan stored\n", runID)
+	}
+	return nil
 }
