@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -70,18 +68,17 @@ func (c *coverageFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.workers, "workers", 0, "goroutines (default: all cores); results do not depend on it")
 }
 
-// settings returns the defaults overlaid with --settings and the flags.
+// coverageSettings returns the defaults overlaid with --settings and the flags.
 func (c *coverageFlags) coverageSettings() (coverage.Settings, error) {
 	s := coverage.DefaultSettings()
 	if c.settings != "" {
-		b, err := os.ReadFile(c.settings)
+		f, err := os.Open(c.settings)
 		if err != nil {
 			return s, fmt.Errorf("reading the settings file: %w", err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("%s: %w (fields are those of coverage.Settings as written in summary.json, e.g. \"fiber_node_m\")", c.settings, err)
+		defer f.Close()
+		if s, err = coverage.ReadSettings(f); err != nil {
+			return s, fmt.Errorf("%s: %w", c.settings, err)
 		}
 	}
 	if c.includePlanned {
@@ -91,66 +88,25 @@ func (c *coverageFlags) coverageSettings() (coverage.Settings, error) {
 	return s, s.Validate()
 }
 
-// extraInputs reads the optional polygons and measurements.
-func (c *coverageFlags) extraInputs(ctx context.Context, in *coverage.Input) error {
-	if c.polygons != "" {
-		err := format.ReadCoveragePolygons(ctx, c.polygons, nil, func(_ int, p data.OperatorPolygon) error {
-			in.Polygons = append(in.Polygons, p)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if c.measurements != "" {
-		err := format.ReadMeasurements(ctx, c.measurements, nil, func(_ int, m data.Measurement) error {
-			in.Measurements = append(in.Measurements, m)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// load gives the settings and the input of an analyze or plan run, with the
-// memory limit for the big in-memory analysis set first.
+// load gives the settings and the input of an offline analyze or plan run
+// (--in), with the memory limit for the big in-memory analysis set first.
 func (c *coverageFlags) load(ctx context.Context, e *env) (coverage.Settings, coverage.Input, time.Duration, error) {
 	s, err := c.coverageSettings()
 	if err != nil {
 		return s, coverage.Input{}, 0, err
 	}
 	procstat.LimitMemory(e.getenv)
-	in, readTime, err := c.readInput(ctx, e)
-	return s, in, readTime, err
-}
-
-// readInput reads the dataset of --in (files); runs on the database read it
-// through coveragerun.
-func (c *coverageFlags) readInput(ctx context.Context, e *env) (coverage.Input, time.Duration, error) {
 	t0 := time.Now()
-	var in coverage.Input
-	var err error
-	if c.in != "" {
-		in.Dataset, err = format.ReadDir(ctx, c.in)
-		if err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return in, 0, fmt.Errorf("the input files of %s have problems; fix them and run again:\n%w", c.in, err)
-			}
-			return in, 0, err
-		}
-		if err := format.CheckReferences(in.Dataset); err != nil {
-			fmt.Fprintf(e.stderr, "warning: %v\n", firstLines(err.Error(), 6))
-		}
-	} else {
-		return in, 0, errors.New("readInput reads files: use coveragerun on the database")
+	in, warnings, err := coveragerun.ReadFiles(ctx, c.in, c.polygons, c.measurements)
+	if warnings != nil {
+		fmt.Fprintf(e.stderr, "warning: %v\n", firstLines(warnings.Error(), 6))
 	}
-	if err := c.extraInputs(ctx, &in); err != nil {
-		return in, 0, err
+	var de *format.DatasetError
+	var ve *data.ValidationError
+	if errors.As(err, &de) && errors.As(de.Err, &ve) {
+		return s, in, 0, fmt.Errorf("the input files of %s have problems; fix them and run again:\n%w", c.in, err)
 	}
-	return in, time.Since(t0), nil
+	return s, in, time.Since(t0), err
 }
 
 func firstLines(s string, n int) string {
@@ -227,15 +183,15 @@ func (c *coverageFlags) databaseRun(ctx context.Context, e *env) (coveragerun.Op
 		return coveragerun.Options{}, nil, err
 	}
 	procstat.LimitMemory(e.getenv)
-	var in coverage.Input
-	if err := c.extraInputs(ctx, &in); err != nil {
+	polygons, measurements, err := coveragerun.ReadOverrides(ctx, c.polygons, c.measurements)
+	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
 	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
-	return coveragerun.Options{Settings: s, Polygons: in.Polygons, Measurements: in.Measurements, Progress: phaseProgress(e)}, st, nil
+	return coveragerun.Options{Settings: s, Polygons: polygons, Measurements: measurements, Progress: phaseProgress(e)}, st, nil
 }
 
 // phaseProgress shows a run's phase and percent on a terminal.
