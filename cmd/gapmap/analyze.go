@@ -154,11 +154,12 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "read %d schools, %d households, %d students, %d sectors in %.2fs\n",
 			len(in.Dataset.Schools), len(in.Dataset.Households), len(in.Dataset.Students), len(in.Dataset.Sectors), readTime.Seconds())
-		t0 := time.Now()
-		if r, err = coverage.Analyze(ctx, in, s); err != nil {
+		run, err := coveragerun.AnalyzeOffline(ctx, in, s)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", time.Since(t0).Seconds(), coverage.FormatTimings(r.Timings))
+		r = run.Result
+		fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", run.AnalyseTime.Seconds(), coverage.FormatTimings(r.Timings))
 	}
 	if out != "" {
 		if err := coveragerun.WriteFiles(r, out); err != nil {

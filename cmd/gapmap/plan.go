@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
@@ -63,21 +62,18 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 		return usageError{"--out plan.geojson is required with --in"}
 	}
 	po := coverage.PlanOptions{Sites: sites, BudgetVND: budget}
-	var r, after *coverage.Result
-	var p *coverage.Plan
-	var runID int64
+	var run *coveragerun.Run
 	if cf.in == "" {
 		opts, st, err := cf.databaseRun(ctx, e)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		run, err := coveragerun.Plan(ctx, st, opts, po)
+		run, err = coveragerun.Plan(ctx, st, opts, po)
 		endPhases(e)
 		if err != nil {
 			return adviseImport(err)
 		}
-		r, p, after, runID = run.Result, run.Plan, run.After, run.ID
 		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds())
 	} else {
 		s, in, readTime, err := cf.load(ctx, e)
@@ -85,31 +81,21 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "read the dataset in %.2fs\n", readTime.Seconds())
-		t0 := time.Now()
-		if r, err = coverage.Analyze(ctx, in, s); err != nil {
+		if run, err = coveragerun.PlanOffline(ctx, in, s, po); err != nil {
 			return err
 		}
-		t1 := time.Now()
-		if p, err = r.Plan(ctx, po); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "analysed in %.2fs, planned in %.2fs (%d candidates)\n", t1.Sub(t0).Seconds(), time.Since(t1).Seconds(), p.Candidates)
-		if len(p.Steps) > 0 {
-			if after, err = r.WhatIf(ctx, p.Sectors()); err != nil {
-				return err
-			}
-		}
+		fmt.Fprintf(e.stderr, "analysed in %.2fs, planned in %.2fs (%d candidates)\n", run.AnalyseTime.Seconds(), run.PlanTime.Seconds(), run.Plan.Candidates)
 	}
 	if out != "" {
-		if err := coveragerun.WritePlanFile(out, p, r); err != nil {
+		if err := coveragerun.WritePlanFile(out, run.Plan, run.Result); err != nil {
 			return err
 		}
 	}
-	if err := p.WriteReport(e.stdout, r, after); err != nil {
+	if err := run.Plan.WriteReport(e.stdout, run.Result, run.After); err != nil {
 		return err
 	}
-	if runID != 0 {
-		fmt.Fprintf(e.stdout, "coverage run %d with its plan stored\n", runID)
+	if run.ID != 0 {
+		fmt.Fprintf(e.stdout, "coverage run %d with its plan stored\n", run.ID)
 	}
 	return nil
 }
