@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
-	"github.com/gapmap/gapmap/data/format"
+	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/gen"
 )
 
@@ -26,13 +27,17 @@ func TestWriteFilesAndReports(t *testing.T) {
 	if _, err := gen.Generate(ctx, gen.Options{Seed: 3, Scale: 0.03, OutDir: in}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := format.ReadDir(ctx, in)
+	input, warnings, err := coveragerun.ReadFiles(ctx, in, "", "")
+	if err != nil || warnings != nil {
+		t.Fatalf("ReadFiles: %v (warnings %v)", err, warnings)
+	}
+	run, err := coveragerun.AnalyzeOffline(ctx, input, coverage.DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := coverage.Analyze(ctx, coverage.Input{Dataset: ds}, coverage.DefaultSettings())
-	if err != nil {
-		t.Fatal(err)
+	r := run.Result
+	if run.ID != 0 || run.AnalyseTime <= 0 || r.NumEntities() != len(input.Dataset.Schools)+len(input.Dataset.Households) {
+		t.Fatalf("offline run: id %d, %v, %d entities", run.ID, run.AnalyseTime, r.NumEntities())
 	}
 	out := filepath.Join(t.TempDir(), "nested", "out")
 	if err := coveragerun.WriteFiles(r, out); err != nil {
@@ -70,15 +75,22 @@ func TestWriteFilesAndReports(t *testing.T) {
 		t.Fatal("summary.json is empty")
 	}
 
-	p, err := r.Plan(ctx, coverage.PlanOptions{Sites: 2})
+	if _, err := coveragerun.PlanOffline(ctx, input, coverage.DefaultSettings(), coverage.PlanOptions{Sites: 2, BudgetVND: 1e9}); !errors.As(err, new(*data.ValidationError)) {
+		t.Fatalf("sites and budget: %v", err)
+	}
+	planned, err := coveragerun.PlanOffline(ctx, input, coverage.DefaultSettings(), coverage.PlanOptions{Sites: 2})
 	if err != nil {
 		t.Fatal(err)
+	}
+	p := planned.Plan
+	if planned.After == nil || planned.After.WeightedUnconnected() > planned.Result.WeightedUnconnected() {
+		t.Fatalf("what-if of the plan: %v", planned.After)
 	}
 	if len(p.Steps) != 2 || len(r.Gaps) == 0 {
 		t.Fatalf("%d sites planned, %d gap areas: the test wants both", len(p.Steps), len(r.Gaps))
 	}
 	planPath := filepath.Join(t.TempDir(), "a", "plan.geojson")
-	if err := coveragerun.WritePlanFile(planPath, p, r); err != nil {
+	if err := coveragerun.WritePlanFile(planPath, p, planned.Result); err != nil {
 		t.Fatal(err)
 	}
 	fc.Features = nil
