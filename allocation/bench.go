@@ -1,10 +1,17 @@
 package allocation
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"runtime"
+	"slices"
+	"text/tabwriter"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/internal/procstat"
 )
 
 // GenerateBench synthesises a national-scale input for benchmarks and
@@ -187,3 +194,86 @@ func GenerateBench(seed int64, students, devices, districts, communes int) Input
 	}
 	return in
 }
+
+// Targets of the allocation benchmark (issue #4).
+const (
+	BenchWallTarget = 3 * time.Second
+	BenchRSSTarget  = 2 << 30 // bytes
+)
+
+// BenchOptions are the sizes of a benchmark run (gapmap bench allocation).
+type BenchOptions struct {
+	Runs                                   int // ≥ 1
+	Students, Devices, Districts, Communes int
+	Seed                                   int64
+	Settings                               Settings
+}
+
+// RunBench generates a national-scale input in memory (GenerateBench),
+// runs Allocate o.Runs times and writes to w, as it goes, the wall time of
+// each run, then the median, min and max wall time of Allocate alone and the
+// process's peak RSS (VmHWM, generator included) against the targets.
+func RunBench(ctx context.Context, o BenchOptions, w io.Writer) error {
+	if o.Runs < 1 || o.Students < 1 || o.Devices < 0 || o.Districts < 1 || o.Communes < 1 {
+		return fmt.Errorf("allocation bench: runs, students, districts and communes must be at least 1, devices at least 0")
+	}
+	start := time.Now()
+	in := GenerateBench(o.Seed, o.Students, o.Devices, o.Districts, o.Communes)
+	gen := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rssAfterGen, _ := procstat.PeakRSS()
+	fmt.Fprintf(w, "gapmap bench allocation: %d students, %d devices, %d areas, %d schools, %d SIM packages (seed %d), GOMAXPROCS %d\n",
+		len(in.Students), len(in.Devices), len(in.Areas), len(in.Schools), len(in.SimPackages), o.Seed, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "input generated in %s (peak RSS so far %s)\n\n", gen.Round(time.Millisecond), procstat.FormatBytes(rssAfterGen))
+
+	walls := make([]time.Duration, 0, o.Runs)
+	var res *Result
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\twall\tallocations\tSIMs\tunmet")
+	for i := range o.Runs {
+		runtime.GC() // each run starts from the same heap
+		t0 := time.Now()
+		var err error
+		res, err = Allocate(ctx, in, o.Settings)
+		wall := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		walls = append(walls, wall)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\n", i+1, benchSeconds(wall), len(res.Allocations), res.Totals.SimsGiven, res.Totals.Unmet)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	slices.Sort(walls)
+	median := walls[len(walls)/2]
+	if len(walls)%2 == 0 {
+		median = (walls[len(walls)/2-1] + walls[len(walls)/2]) / 2
+	}
+	rss, rssOK := procstat.PeakRSS()
+	verdict := func(ok bool) string {
+		if ok {
+			return "ok"
+		}
+		return "OVER TARGET"
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tvalue\ttarget\t")
+	fmt.Fprintf(tw, "median wall (Allocate)\t%s\t≤ %s\t%s\n", benchSeconds(median), benchSeconds(BenchWallTarget), verdict(median <= BenchWallTarget))
+	fmt.Fprintf(tw, "min / max wall\t%s / %s\t\t\n", benchSeconds(walls[0]), benchSeconds(walls[len(walls)-1]))
+	if rssOK {
+		fmt.Fprintf(tw, "peak RSS (VmHWM, generator included)\t%s\t≤ %s\t%s\n", procstat.FormatBytes(rss), procstat.FormatBytes(BenchRSSTarget), verdict(rss <= BenchRSSTarget))
+	} else {
+		fmt.Fprintf(tw, "peak RSS\tunavailable (no /proc/self/status)\t≤ %s\t\n", procstat.FormatBytes(BenchRSSTarget))
+	}
+	fmt.Fprintf(tw, "needs (tiers 1–3, no device)\t%d\t\t\n", res.Totals.Needs)
+	fmt.Fprintf(tw, "allocations made\t%d\t\t\n", len(res.Allocations))
+	fmt.Fprintf(tw, "SIMs given\t%d\t\t\n", res.Totals.SimsGiven)
+	fmt.Fprintf(tw, "devices rejected at intake\t%d\t\t\n", len(res.RejectedDevices))
+	return tw.Flush()
+}
+
+func benchSeconds(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }

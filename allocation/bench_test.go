@@ -1,11 +1,13 @@
 package allocation
 
 import (
+	"bytes"
 	"context"
-	"os"
-	"strconv"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/gapmap/gapmap/internal/procstat"
 )
 
 // BenchmarkAllocate runs Allocate on a national-scale input: 2M students,
@@ -26,29 +28,29 @@ func BenchmarkAllocate(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(in.Schools)), "schools")
 	b.ReportMetric(float64(len(res.Allocations)), "allocations")
-	if mb, ok := peakRSSMB(); ok {
-		b.ReportMetric(mb, "peakRSS-MB")
+	if rss, ok := procstat.PeakRSS(); ok {
+		b.ReportMetric(float64(rss)/(1<<20), "peakRSS-MB")
 	}
 }
 
-// peakRSSMB reads the peak resident set size of this process (Linux).
-func peakRSSMB() (float64, bool) {
-	raw, err := os.ReadFile("/proc/self/status")
+// RunBench on a small input writes one row per run and the metrics table.
+func TestRunBenchSmall(t *testing.T) {
+	var out bytes.Buffer
+	err := RunBench(context.Background(), BenchOptions{Runs: 2, Students: 2000, Devices: 500, Districts: 11, Communes: 40, Seed: 1, Settings: DefaultSettings()}, &out)
 	if err != nil {
-		return 0, false
+		t.Fatal(err)
 	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				return 0, false
-			}
-			kb, err := strconv.ParseFloat(f[0], 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb / 1024, true
+	s := out.String()
+	in := GenerateBench(1, 2000, 500, 11, 40)
+	for _, want := range []string{
+		fmt.Sprintf("gapmap bench allocation: %d students, %d devices, %d areas, %d schools, %d SIM packages (seed 1)", len(in.Students), len(in.Devices), len(in.Areas), len(in.Schools), len(in.SimPackages)),
+		"\n1  ", "\n2  ", "median wall (Allocate)", "min / max wall", "≤ 3.000 s", "needs (tiers 1–3, no device)", "allocations made", "SIMs given", "devices rejected at intake",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
-	return 0, false
+	if err := RunBench(context.Background(), BenchOptions{Runs: 0, Students: 1, Districts: 1, Communes: 1}, &out); err == nil {
+		t.Error("0 runs accepted")
+	}
 }

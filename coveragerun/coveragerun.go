@@ -63,8 +63,9 @@ type Run struct {
 	After *coverage.Result
 	// ReadTime is the time spent reading the dataset from the database.
 	ReadTime time.Duration
-	// AnalyseTime is the time of the engine's analysis.
-	AnalyseTime time.Duration
+	// AnalyseTime is the time of the engine's analysis, PlanTime the time
+	// of choosing the plan's sites (what-if excluded).
+	AnalyseTime, PlanTime time.Duration
 }
 
 // ReadInput reads the dataset of a run from the database. An empty
@@ -128,15 +129,8 @@ func Plan(ctx context.Context, st *postgis.Store, o Options, po coverage.PlanOpt
 	if err != nil {
 		return nil, err
 	}
-	o.progress(PhasePlanning, 50)
-	if run.Plan, err = run.Result.Plan(ctx, po); err != nil {
+	if err := planRun(ctx, run, po, o.progress); err != nil {
 		return nil, err
-	}
-	if len(run.Plan.Steps) > 0 {
-		o.progress(PhaseWhatIf, 65)
-		if run.After, err = run.Result.WhatIf(ctx, run.Plan.Sectors()); err != nil {
-			return nil, err
-		}
 	}
 	if run.ID, err = Store(ctx, st, run.Result, run.Plan, storeProgress(&o, 70)); err != nil {
 		return nil, err

@@ -17,10 +17,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -29,6 +27,7 @@ import (
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/internal/procstat"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 )
@@ -201,7 +200,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer stopBase()
 
-	rep := &Report{Run: run, Clients: o.Clients, Duration: o.Duration, TilesPerZoom: map[int]int{}, LoadBefore: loadAvg()}
+	rep := &Report{Run: run, Clients: o.Clients, Duration: o.Duration, TilesPerZoom: map[int]int{}, LoadBefore: procstat.LoadAvg()}
 	for z, ts := range tiles {
 		rep.TilesPerZoom[z] = len(ts)
 	}
@@ -228,9 +227,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.WarmTime = time.Since(t0)
 	fmt.Fprintf(o.Progress, "bench http: %d hex tiles of run %d rendered in %s\n", rep.WarmTiles, run, rep.WarmTime.Round(time.Millisecond))
-	cpu0, cpuOK0 := processCPU()
+	cpu0, cpuOK0 := procstat.CPU()
 	g := drive(ctx, client, o, tiles, token, func(t maptile.Tile) string { return hexURL(gmURL, t) }, gmURL, apiPaths)
-	cpu1, cpuOK1 := processCPU()
+	cpu1, cpuOK1 := procstat.CPU()
 	if n := g.hex.Requests + g.api.Requests; cpuOK0 && cpuOK1 && n > 0 {
 		rep.CPUPerRequest = (cpu1 - cpu0) / time.Duration(n)
 	}
@@ -245,7 +244,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Ratio = rep.Hex.PerSecond() / rep.Baseline.PerSecond()
 	}
 	rep.FirstErrors = append(g.errs, b.errs...)
-	rep.LoadAfter = loadAvg()
+	rep.LoadAfter = procstat.LoadAvg()
 	return rep, ctx.Err()
 }
 
@@ -507,44 +506,6 @@ func (r *Report) Met() bool {
 func zoomOf(name string) int {
 	z, _ := strconv.Atoi(name[1:])
 	return z
-}
-
-// processCPU reads the user and system CPU time of this process from
-// /proc/self/stat (Linux; clock ticks of 1/100 s).
-func processCPU() (time.Duration, bool) {
-	b, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return 0, false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	// After the command: state is field 3; utime and stime are 14 and 15.
-	if len(f) < 13 {
-		return 0, false
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, true
-}
-
-// loadAvg reads the load averages of the machine (Linux), "" elsewhere.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

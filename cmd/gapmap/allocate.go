@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/allocation"
 	"github.com/gapmap/gapmap/allocation/report"
 	"github.com/gapmap/gapmap/allocation/runs"
-	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
@@ -175,10 +172,8 @@ func allocateSettings(o allocateOpts) (allocation.Settings, error) {
 			return s, fmt.Errorf("--settings: %w", err)
 		}
 		defer f.Close()
-		dec := json.NewDecoder(f)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("--settings %s: %w (expected a JSON object with fields of allocation.Settings, e.g. {\"policy\":\"need-first\",\"tier_weights\":{\"1\":3,\"2\":2,\"3\":1}})", o.settings, err)
+		if s, err = allocation.ReadSettings(f); err != nil {
+			return s, fmt.Errorf("--settings %s: %w", o.settings, err)
 		}
 	}
 	if o.policy != "" {
@@ -199,31 +194,20 @@ func allocateSettings(o allocateOpts) (allocation.Settings, error) {
 }
 
 func allocateOffline(ctx context.Context, e *env, o allocateOpts, s allocation.Settings) error {
-	ds, err := format.ReadDir(ctx, o.in)
-	if err != nil {
-		var ve *data.ValidationError
-		if errors.As(err, &ve) {
-			return fmt.Errorf("read %s: %w\nfix the files and run again", o.in, err)
-		}
-		return fmt.Errorf("read %s: %w", o.in, err)
-	}
-	if len(ds.Students) == 0 {
-		return fmt.Errorf("%s has no students: allocate needs students.csv (and schools.csv, areas.geojson, devices.csv, sim_packages.csv)", o.in)
-	}
-	var conn map[string]allocation.Connectivity
-	coverage := "none (--no-coverage)"
+	files := runs.Files{Dir: o.in, NoCoverage: "none (--no-coverage)"}
 	if !o.noCoverage {
-		path := o.coverage
-		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-			path = filepath.Join(path, "entities.csv")
-		}
-		if conn, err = readCoverageEntities(ctx, path); err != nil {
-			return err
-		}
-		coverage = path
+		files.Coverage = o.coverage
 	}
-	out, err := runs.Offline(ctx, ds, conn, coverage, runs.Options{Settings: s, Date: o.date, Actor: o.actor})
-	if err != nil {
+	out, err := runs.OfflineFiles(ctx, files, runs.Options{Settings: s, Date: o.date, Actor: o.actor})
+	var de *format.DatasetError
+	var ve *data.ValidationError
+	var ce *runs.CoverageFileError
+	switch {
+	case errors.As(err, &de) && errors.As(de.Err, &ve):
+		return fmt.Errorf("%w\nfix the files and run again", err)
+	case errors.As(err, &ce):
+		return fmt.Errorf("%w (run `gapmap analyze --in DIR --out OUT` and pass --coverage OUT)", err)
+	case err != nil:
 		return err
 	}
 	warnUnknownHomes(e, out)
@@ -248,17 +232,6 @@ func writeAllocationDir(ctx context.Context, dir string, v *report.View) error {
 		return fmt.Errorf("--out %w", err)
 	}
 	return err
-}
-
-// readCoverageEntities reads the household rows of the coverage engine's
-// entities.csv (coverage.ReadHouseholdConnectivity).
-func readCoverageEntities(ctx context.Context, path string) (map[string]allocation.Connectivity, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the coverage result: %w (run `gapmap analyze --in DIR --out OUT` and pass --coverage OUT)", err)
-	}
-	defer f.Close()
-	return coverage.ReadHouseholdConnectivity(ctx, path, f)
 }
 
 // allocateDatabase runs on the store: a preview by default, a commit with

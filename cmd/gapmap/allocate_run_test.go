@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gapmap/gapmap/allocation/runs"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
@@ -32,7 +33,7 @@ func allocDatabaseProvince(ctx context.Context, t *testing.T) (string, *env, *by
 		t.Fatal(err)
 	}
 	allocStoreDataset(ctx, t, s, ds)
-	conn, err := readCoverageEntities(ctx, filepath.Join(cov, "entities.csv"))
+	conn, _, err := runs.ReadCoverage(ctx, filepath.Join(cov, "entities.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

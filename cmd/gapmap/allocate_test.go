@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gapmap/gapmap/allocation/runs"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
@@ -360,7 +361,7 @@ func TestAllocateDatabase(t *testing.T) {
 	}
 
 	// The coverage run, from the same entities.csv.
-	conn, err := readCoverageEntities(ctx, filepath.Join(cov, "entities.csv"))
+	conn, _, err := runs.ReadCoverage(ctx, filepath.Join(cov, "entities.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

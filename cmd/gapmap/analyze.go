@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +14,7 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/internal/procstat"
 )
 
 const analyzeSynopsis = `analyze --in DIR --out OUT [flags]     (offline, on files)
@@ -71,18 +68,17 @@ func (c *coverageFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.workers, "workers", 0, "goroutines (default: all cores); results do not depend on it")
 }
 
-// settings returns the defaults overlaid with --settings and the flags.
+// coverageSettings returns the defaults overlaid with --settings and the flags.
 func (c *coverageFlags) coverageSettings() (coverage.Settings, error) {
 	s := coverage.DefaultSettings()
 	if c.settings != "" {
-		b, err := os.ReadFile(c.settings)
+		f, err := os.Open(c.settings)
 		if err != nil {
 			return s, fmt.Errorf("reading the settings file: %w", err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("%s: %w (fields are those of coverage.Settings as written in summary.json, e.g. \"fiber_node_m\")", c.settings, err)
+		defer f.Close()
+		if s, err = coverage.ReadSettings(f); err != nil {
+			return s, fmt.Errorf("%s: %w", c.settings, err)
 		}
 	}
 	if c.includePlanned {
@@ -92,66 +88,25 @@ func (c *coverageFlags) coverageSettings() (coverage.Settings, error) {
 	return s, s.Validate()
 }
 
-// extraInputs reads the optional polygons and measurements.
-func (c *coverageFlags) extraInputs(ctx context.Context, in *coverage.Input) error {
-	if c.polygons != "" {
-		err := format.ReadCoveragePolygons(ctx, c.polygons, nil, func(_ int, p data.OperatorPolygon) error {
-			in.Polygons = append(in.Polygons, p)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if c.measurements != "" {
-		err := format.ReadMeasurements(ctx, c.measurements, nil, func(_ int, m data.Measurement) error {
-			in.Measurements = append(in.Measurements, m)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// load gives the settings and the input of an analyze or plan run, with the
-// memory limit for the big in-memory analysis set first.
+// load gives the settings and the input of an offline analyze or plan run
+// (--in), with the memory limit for the big in-memory analysis set first.
 func (c *coverageFlags) load(ctx context.Context, e *env) (coverage.Settings, coverage.Input, time.Duration, error) {
 	s, err := c.coverageSettings()
 	if err != nil {
 		return s, coverage.Input{}, 0, err
 	}
-	limitMemory(e.getenv)
-	in, readTime, err := c.readInput(ctx, e)
-	return s, in, readTime, err
-}
-
-// readInput reads the dataset of --in (files); runs on the database read it
-// through coveragerun.
-func (c *coverageFlags) readInput(ctx context.Context, e *env) (coverage.Input, time.Duration, error) {
+	procstat.LimitMemory(e.getenv)
 	t0 := time.Now()
-	var in coverage.Input
-	var err error
-	if c.in != "" {
-		in.Dataset, err = format.ReadDir(ctx, c.in)
-		if err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return in, 0, fmt.Errorf("the input files of %s have problems; fix them and run again:\n%w", c.in, err)
-			}
-			return in, 0, err
-		}
-		if err := format.CheckReferences(in.Dataset); err != nil {
-			fmt.Fprintf(e.stderr, "warning: %v\n", firstLines(err.Error(), 6))
-		}
-	} else {
-		return in, 0, errors.New("readInput reads files: use coveragerun on the database")
+	in, warnings, err := coveragerun.ReadFiles(ctx, c.in, c.polygons, c.measurements)
+	if warnings != nil {
+		fmt.Fprintf(e.stderr, "warning: %v\n", firstLines(warnings.Error(), 6))
 	}
-	if err := c.extraInputs(ctx, &in); err != nil {
-		return in, 0, err
+	var de *format.DatasetError
+	var ve *data.ValidationError
+	if errors.As(err, &de) && errors.As(de.Err, &ve) {
+		return s, in, 0, fmt.Errorf("the input files of %s have problems; fix them and run again:\n%w", c.in, err)
 	}
-	return in, time.Since(t0), nil
+	return s, in, time.Since(t0), err
 }
 
 func firstLines(s string, n int) string {
@@ -190,7 +145,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 			return adviseImport(err)
 		}
 		r = run.Result
-		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs (%s)\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds(), timingsText(r.Timings))
+		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs (%s)\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds(), coverage.FormatTimings(r.Timings))
 		fmt.Fprintf(e.stdout, "coverage run %d stored\n", run.ID)
 	} else {
 		s, in, readTime, err := cf.load(ctx, e)
@@ -199,18 +154,21 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "read %d schools, %d households, %d students, %d sectors in %.2fs\n",
 			len(in.Dataset.Schools), len(in.Dataset.Households), len(in.Dataset.Students), len(in.Dataset.Sectors), readTime.Seconds())
-		t0 := time.Now()
-		if r, err = coverage.Analyze(ctx, in, s); err != nil {
+		run, err := coveragerun.AnalyzeOffline(ctx, in, s)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", time.Since(t0).Seconds(), timingsText(r.Timings))
+		r = run.Result
+		fmt.Fprintf(e.stderr, "analysed in %.2fs (%s)\n", run.AnalyseTime.Seconds(), coverage.FormatTimings(r.Timings))
 	}
 	if out != "" {
-		if err := writeCoverageFiles(r, out); err != nil {
+		if err := coveragerun.WriteFiles(r, out); err != nil {
 			return err
 		}
 	}
-	printCoverageTotals(e.stdout, r)
+	if err := r.WriteTotals(e.stdout); err != nil {
+		return err
+	}
 	if out != "" {
 		fmt.Fprintf(e.stdout, "files in %s (entities.csv is internal: personal data)\n", out)
 	}
@@ -225,16 +183,16 @@ func (c *coverageFlags) databaseRun(ctx context.Context, e *env) (coveragerun.Op
 	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
-	limitMemory(e.getenv)
-	var in coverage.Input
-	if err := c.extraInputs(ctx, &in); err != nil {
+	procstat.LimitMemory(e.getenv)
+	polygons, measurements, err := coveragerun.ReadOverrides(ctx, c.polygons, c.measurements)
+	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
 	st, err := openStore(ctx, e, false)
 	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
-	return coveragerun.Options{Settings: s, Polygons: in.Polygons, Measurements: in.Measurements, Progress: phaseProgress(e)}, st, nil
+	return coveragerun.Options{Settings: s, Polygons: polygons, Measurements: measurements, Progress: phaseProgress(e)}, st, nil
 }
 
 // phaseProgress shows a run's phase and percent on a terminal.
@@ -257,71 +215,4 @@ func adviseImport(err error) error {
 		return fmt.Errorf("%w (run gapmap import first, or use --in DIR)", err)
 	}
 	return err
-}
-
-func timingsText(ts []coverage.Timing) string {
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = fmt.Sprintf("%s %.2fs", t.Phase, t.Seconds)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func printCoverageTotals(w io.Writer, r *coverage.Result) {
-	t := r.Total
-	pct := func(a, b int) float64 {
-		if b == 0 {
-			return 0
-		}
-		return 100 * float64(a) / float64(b)
-	}
-	hh := t.Households.Fiber + t.Households.G4 + t.Households.G3 + t.Households.G2 + t.Households.None
-	pr := t.PriorityStudents
-	prTotal := pr.Fiber + pr.G4 + pr.G3 + pr.G2 + pr.None
-	fmt.Fprintf(w, "%d homes: fiber %d, 4G %d, 3G only %d, 2G only %d, none %d (%.1f%% without 4G or fiber)\n",
-		hh, t.Households.Fiber, t.Households.G4, t.Households.G3, t.Households.G2, t.Households.None, pct(t.Households.Unconnected(), hh))
-	fmt.Fprintf(w, "%d tier 1–3 students, %d of them (%.1f%%) at homes without 4G or fiber\n", prTotal, pr.Unconnected(), pct(pr.Unconnected(), prTotal))
-	fmt.Fprintf(w, "%d schools without 4G or fiber; %d gap areas\n", t.Schools.Unconnected(), len(r.Gaps))
-	for k := 0; k < len(r.Gaps) && k < 5; k++ {
-		g := &r.Gaps[k]
-		fmt.Fprintf(w, "  #%d %s area %s: %d homes, %d tier 1–3 students, %d schools; %s %.0f M VND; score %.2f\n",
-			g.Rank, g.ID, g.AreaCode, g.Households, g.Students[1]+g.Students[2]+g.Students[3], g.Schools, g.Score.Option, g.Score.CostVND/1e6, g.Score.Score)
-	}
-}
-
-// writeCoverageFiles writes the four result files into dir, each through
-// a temporary file renamed into place.
-func writeCoverageFiles(r *coverage.Result, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the output directory: %w", err)
-	}
-	write := func(name string, fn func(io.Writer) error) error {
-		f, err := os.CreateTemp(dir, "."+name+".*")
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := fn(f); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := os.Chmod(f.Name(), 0o644); err != nil {
-			return err
-		}
-		return os.Rename(f.Name(), filepath.Join(dir, name))
-	}
-	if err := write("entities.csv", r.WriteEntitiesCSV); err != nil {
-		return err
-	}
-	if err := write("cells.csv", r.WriteCellsCSV); err != nil {
-		return err
-	}
-	if err := write("gaps.geojson", r.WriteGapsGeoJSON); err != nil {
-		return err
-	}
-	return write("summary.json", r.WriteSummaryJSON)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/export"
 	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/internal/atomicfile"
 )
 
 const exportSynopsis = `export uncovered [--in OUT] [--run ID] [--operator OP | --view no_network] [--area CODE] [--k N] [--format csv|xlsx|geojson|kml] --out FILE
@@ -158,23 +158,8 @@ func writeExportFile(path string, stdout io.Writer, fn func(io.Writer) error) er
 	if path == "-" {
 		return fn(stdout)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
+	if err := atomicfile.Write(path, fn); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
@@ -66,21 +62,18 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 		return usageError{"--out plan.geojson is required with --in"}
 	}
 	po := coverage.PlanOptions{Sites: sites, BudgetVND: budget}
-	var r, after *coverage.Result
-	var p *coverage.Plan
-	var runID int64
+	var run *coveragerun.Run
 	if cf.in == "" {
 		opts, st, err := cf.databaseRun(ctx, e)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		run, err := coveragerun.Plan(ctx, st, opts, po)
+		run, err = coveragerun.Plan(ctx, st, opts, po)
 		endPhases(e)
 		if err != nil {
 			return adviseImport(err)
 		}
-		r, p, after, runID = run.Result, run.Plan, run.After, run.ID
 		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds())
 	} else {
 		s, in, readTime, err := cf.load(ctx, e)
@@ -88,75 +81,21 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "read the dataset in %.2fs\n", readTime.Seconds())
-		t0 := time.Now()
-		if r, err = coverage.Analyze(ctx, in, s); err != nil {
+		if run, err = coveragerun.PlanOffline(ctx, in, s, po); err != nil {
 			return err
 		}
-		t1 := time.Now()
-		if p, err = r.Plan(ctx, po); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "analysed in %.2fs, planned in %.2fs (%d candidates)\n", t1.Sub(t0).Seconds(), time.Since(t1).Seconds(), p.Candidates)
-		if len(p.Steps) > 0 {
-			if after, err = r.WhatIf(ctx, p.Sectors()); err != nil {
-				return err
-			}
-		}
+		fmt.Fprintf(e.stderr, "analysed in %.2fs, planned in %.2fs (%d candidates)\n", run.AnalyseTime.Seconds(), run.PlanTime.Seconds(), run.Plan.Candidates)
 	}
 	if out != "" {
-		if err := writePlanFile(out, p, r); err != nil {
+		if err := coveragerun.WritePlanFile(out, run.Plan, run.Result); err != nil {
 			return err
 		}
 	}
-	w := bufio.NewWriter(e.stdout)
-	defer w.Flush()
-	fmt.Fprintf(w, "%d gap areas, %.1f weighted beneficiaries without 4G or fiber; plan by %s:\n", len(r.Gaps), p.Demand, p.Method)
-	fmt.Fprintf(w, "%4s  %-15s  %-9s  %-8s  %8s  %10s  %8s  %10s  %12s  %12s\n", "rank", "h3", "area", "env", "range_m", "cost_MVND", "benef.", "cum.benef.", "cum.cost_MVND", "MVND/benef.")
-	for _, st := range p.Steps {
-		fmt.Fprintf(w, "%4d  %-15s  %-9s  %-8s  %8.0f  %10.0f  %8.1f  %10.1f  %12.0f  %12.1f\n", st.Rank, st.H3, st.AreaCode, st.Environment,
-			st.RangeM, st.CostVND/1e6, st.Weighted, st.CumulativeWeighted, st.CumulativeCostVND/1e6, st.CostPerBeneficiaryVND/1e6)
-	}
-	fiber := 0
-	for _, g := range p.Gaps {
-		if g.Recommended == "fiber" {
-			fiber++
-		}
-	}
-	fmt.Fprintf(w, "per gap area: %d cheaper by fiber extension, %d by new sites (cost per beneficiary)\n", fiber, len(p.Gaps)-fiber)
-	if after != nil {
-		before, left := r.WeightedUnconnected(), after.WeightedUnconnected()
-		fmt.Fprintf(w, "what-if (affected area only): building the %d sites leaves %.1f of %.1f weighted beneficiaries without 4G or fiber, %d gap areas\n",
-			len(p.Steps), left, before, len(after.Gaps))
-	}
-	if runID != 0 {
-		fmt.Fprintf(w, "coverage run %d with its plan stored\n", runID)
-	}
-	return nil
-}
-
-func writePlanFile(path string, p *coverage.Plan, r *coverage.Result) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the plan's directory: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing the plan: %w", err)
-	}
-	bw := bufio.NewWriter(f)
-	err = p.WriteGeoJSON(bw, r)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing the plan: %w", err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
+	if err := run.Plan.WriteReport(e.stdout, run.Result, run.After); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if run.ID != 0 {
+		fmt.Fprintf(e.stdout, "coverage run %d with its plan stored\n", run.ID)
+	}
+	return nil
 }

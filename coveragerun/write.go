@@ -1,0 +1,47 @@
+package coveragerun
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/internal/atomicfile"
+)
+
+// WriteFiles writes the four result files of a run into dir (created if
+// needed): entities.csv, cells.csv, gaps.geojson and summary.json, each
+// through a temporary file renamed into place. entities.csv holds personal
+// data (household ids and positions).
+func WriteFiles(r *coverage.Result, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the output directory: %w", err)
+	}
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"entities.csv", r.WriteEntitiesCSV},
+		{"cells.csv", r.WriteCellsCSV},
+		{"gaps.geojson", r.WriteGapsGeoJSON},
+		{"summary.json", r.WriteSummaryJSON},
+	} {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.write); err != nil {
+			return fmt.Errorf("writing %s: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// WritePlanFile writes the plan's GeoJSON (counts only, no ids and no home
+// positions) to path, its directory created if needed.
+func WritePlanFile(path string, p *coverage.Plan, r *coverage.Result) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating the plan's directory: %w", err)
+	}
+	if err := atomicfile.Write(path, func(w io.Writer) error { return p.WriteGeoJSON(w, r) }); err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	return nil
+}
