@@ -619,15 +619,19 @@ func TestCoverageJobConflictAndCancel(t *testing.T) {
 		t.Fatalf("cancel: %d %s", code, b)
 	}
 	done, _ := e.waitJob(j.ID)
-	if done.Status != data.JobCancelled {
-		t.Fatalf("cancelled job ended %+v", done)
-	}
 	var runs int
 	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM coverage_runs`).Scan(&runs); err != nil {
 		t.Fatal(err)
 	}
-	if runs != 0 {
-		t.Errorf("%d runs stored by a cancelled job", runs)
+	// The cancel usually arrives while the job reads or analyses; on a busy
+	// machine the job may already have committed its run, and then it has
+	// succeeded. Either way the job's status and the database agree.
+	switch {
+	case done.Status == data.JobCancelled && runs == 0:
+	case done.Status == data.JobSucceeded && runs == 1:
+		t.Logf("the job committed its run before the cancel arrived")
+	default:
+		t.Errorf("cancelled job ended %s with %d run(s) stored", done.Status, runs)
 	}
 	// The kind is free again.
 	j = e.startJob("planner", "/api/v1/coverage/runs", nil)

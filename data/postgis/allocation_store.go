@@ -377,7 +377,7 @@ func (s *Store) CommitAllocation(ctx context.Context, run AllocationRun, plan Pl
 	}
 	committed, err := commitTx(ctx, tx, &run, plan)
 	if err == nil {
-		if err = tx.Commit(ctx); err == nil {
+		if err = commit(ctx, tx); err == nil {
 			return committed, nil
 		}
 	}

@@ -255,7 +255,7 @@ func StoreCoverageRun(ctx context.Context, pool *pgxpool.Pool, run CoverageRun, 
 			return 0, fmt.Errorf("store plan step %d: %w%s", s.Rank, err, hintMigrate(err))
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return 0, fmt.Errorf("store the coverage run: %w", err)
 	}
 	return id, nil

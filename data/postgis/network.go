@@ -227,5 +227,5 @@ func (s *Store) DeleteNetworkRow(ctx context.Context, kind, id string, operators
 	if _, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s = $1", pgx.Identifier{table}.Sanitize(), pgx.Identifier{col}.Sanitize()), id); err != nil {
 		return fmt.Errorf("delete %s %s: %w", kind, id, err)
 	}
-	return tx.Commit(ctx)
+	return commit(ctx, tx)
 }

@@ -200,3 +200,13 @@ func redact(url string) string {
 	}
 	return strings.Replace(url, ":"+cfg.Password+"@", ":***@", 1)
 }
+
+// commit commits tx unless ctx is already done. Once sent, the commit is not
+// cancelled with ctx: a cancellation arriving during COMMIT would otherwise
+// leave the caller told "cancelled" about a transaction the server applied.
+func commit(ctx context.Context, tx pgx.Tx) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return tx.Commit(context.WithoutCancel(ctx))
+}
