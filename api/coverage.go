@@ -477,7 +477,7 @@ func (s *Server) coverageCells(w http.ResponseWriter, r *http.Request) error {
 	out := make([]cellView, 0, len(rows))
 	for i := range rows {
 		c := &rows[i]
-		hide := !all && c.Households > 0 && c.Households < k
+		hide := !all && data.SmallCount(c.Households, k)
 		v := cellView{H3: c.Cell.String(), Res: c.Res, Lat: round7(c.Lat), Lon: round7(c.Lon), AreaCode: c.AreaCode, Suppressed: hide,
 			Households: cnt(c.Households, hide), StudentsT1: cnt(c.Students[1], hide), StudentsT2: cnt(c.Students[2], hide), StudentsT3: cnt(c.Students[3], hide),
 			NoDeviceT123: cnt(c.NoDeviceT123, hide), HouseholdsFiber: cnt(c.HouseholdsByClass[0], hide), Households4G: cnt(c.HouseholdsByClass[1], hide),
@@ -590,7 +590,7 @@ func (s *Server) coverageGaps(w http.ResponseWriter, r *http.Request) error {
 	out := make([]gapView, 0, len(rows))
 	for i := range rows {
 		g := &rows[i]
-		hide := !all && g.Households > 0 && g.Households < k
+		hide := !all && data.SmallCount(g.Households, k)
 		v := gapView{GapID: g.GapID, Rank: g.Rank, AreaCode: g.AreaCode, Environment: g.Environment, Cells: g.Cells, Suppressed: hide,
 			Households: cnt(g.Households, hide), StudentsT1: cnt(g.Students[1], hide), StudentsT2: cnt(g.Students[2], hide), StudentsT3: cnt(g.Students[3], hide),
 			NoDeviceT123: cnt(g.NoDeviceT123, hide), Schools: g.Schools, SchoolStudents: g.SchoolStudents, Beneficiaries: cnt(g.Beneficiaries, hide),

@@ -289,7 +289,7 @@ func TestCoverageCells(t *testing.T) {
 		if c.Households == nil || c.Suppressed {
 			t.Fatalf("planner sees a suppressed cell: %+v", c)
 		}
-		if *c.Households > 0 && *c.Households < 5 {
+		if data.SmallCount(*c.Households, 5) {
 			small++
 		}
 	}
@@ -311,7 +311,7 @@ func TestCoverageCells(t *testing.T) {
 			if p.H3 != c.H3 || p.Schools != c.Schools {
 				t.Fatalf("%s: cell %d differs: %+v vs %+v", user, i, c, p)
 			}
-			if *p.Households > 0 && *p.Households < 5 {
+			if data.SmallCount(*p.Households, 5) {
 				hidden++
 				if !c.Suppressed || c.Households != nil || c.StudentsT1 != nil {
 					t.Errorf("%s sees small cell %s: %+v", user, c.H3, c)
@@ -510,7 +510,7 @@ func TestCoverageGaps(t *testing.T) {
 	hidden := 0
 	for i, g := range viewer.Gaps {
 		p := all.Gaps[i]
-		if *p.Households > 0 && *p.Households < 5 {
+		if data.SmallCount(*p.Households, 5) {
 			hidden++
 			if !g.Suppressed || g.Households != nil || len(g.Outline) != 0 || len(g.Components) != 0 {
 				t.Errorf("viewer sees small gap %s: %+v", g.GapID, g)

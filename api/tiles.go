@@ -398,8 +398,9 @@ func hexTile(h *hexRun, z, x, y, k int) ([]byte, error) {
 		p["unconnected_schools"] = c.UnconnectedSchools
 		p["gap"] = c.Gap
 		p["gap_id"] = c.GapID
-		p["suppressed"] = c.Households < k
-		if c.Households >= k {
+		small := data.SmallCount(c.Households, k)
+		p["suppressed"] = small
+		if !small {
 			p["households"] = c.Households
 			for tier := range 4 {
 				p["students_t"+strconv.Itoa(tier)] = c.Students[tier]

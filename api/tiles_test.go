@@ -818,3 +818,84 @@ func TestWarmTiles(t *testing.T) {
 		t.Error("warming a run that does not exist succeeded")
 	}
 }
+
+// The hex tiles show, cell by cell, the counts the JSON API gives for the
+// same run and resolution (and withhold the same small cells from a viewer).
+func TestHexTilesMatchTheAPI(t *testing.T) {
+	f := newTileFixture(t)
+	run := f.addRun(t, 1)
+	srv := newTileServer(t, f.st)
+	type apiCell struct {
+		H3          string `json:"h3"`
+		Suppressed  bool   `json:"suppressed"`
+		Households  *int   `json:"households"`
+		StudentsT1  *int   `json:"students_t1"`
+		StudentsT2  *int   `json:"students_t2"`
+		StudentsT3  *int   `json:"students_t3"`
+		Unconnected *int   `json:"unconnected_households"`
+		Schools     int    `json:"schools"`
+	}
+	compared := 0
+	for _, z := range []int{6, 8, 10, 12, 14} {
+		res := api.HexResForZoom(z)
+		for _, who := range []string{"planner", "viewer"} {
+			r := fetch(t, srv, fmt.Sprintf("/api/v1/coverage/runs/%d/cells?res=%d&limit=50000", run, res), f.tokens[who])
+			if r.status != http.StatusOK {
+				t.Fatalf("cells res %d as %s: %d %s", res, who, r.status, r.body)
+			}
+			var body struct {
+				Cells     []apiCell `json:"cells"`
+				Truncated bool      `json:"truncated"`
+			}
+			if err := json.Unmarshal(r.body, &body); err != nil || body.Truncated {
+				t.Fatalf("cells res %d: %v (truncated %v)", res, err, body.Truncated)
+			}
+			byH3 := map[string]apiCell{}
+			for _, c := range body.Cells {
+				byH3[c.H3] = c
+			}
+			tr := fetch(t, srv, tilePath("cells", z, run), f.tokens[who])
+			if tr.status != http.StatusOK {
+				t.Fatalf("z%d tile as %s: %d", z, who, tr.status)
+			}
+			layer := decode(t, tr.body)["cells"]
+			if layer == nil || len(layer.Features) == 0 {
+				t.Fatalf("z%d: no cells in the tile", z)
+			}
+			for _, ft := range layer.Features {
+				p := ft.Properties
+				h := p["h3"].(string)
+				c, ok := byH3[h]
+				if !ok {
+					t.Errorf("z%d %s: tile cell %s is not in the API's cells", z, who, h)
+					continue
+				}
+				compared++
+				num := func(key string) *int {
+					v, ok := p[key]
+					if !ok {
+						return nil
+					}
+					n := int(v.(float64))
+					return &n
+				}
+				eq := func(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+				if who == "planner" && c.Households != nil && data.SmallCount(*c.Households, 5) {
+					// Planners see every count in the JSON API; tiles withhold
+					// small cells from everyone.
+					c.Suppressed = true
+					c.Households, c.StudentsT1, c.StudentsT2, c.StudentsT3, c.Unconnected = nil, nil, nil, nil, nil
+				}
+				if p["suppressed"].(bool) != c.Suppressed || int(p["schools"].(float64)) != c.Schools ||
+					!eq(num("households"), c.Households) || !eq(num("students_t1"), c.StudentsT1) ||
+					!eq(num("students_t2"), c.StudentsT2) || !eq(num("students_t3"), c.StudentsT3) ||
+					!eq(num("unconnected_households"), c.Unconnected) {
+					t.Errorf("z%d %s: cell %s tile %v, API %+v", z, who, h, p, c)
+				}
+			}
+		}
+	}
+	if compared < 10 {
+		t.Fatalf("only %d cells compared", compared)
+	}
+}

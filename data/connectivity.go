@@ -38,3 +38,10 @@ type Connectivity struct {
 	Class       string   `json:"class"`        // fiber | 4g | 3g | 2g | none ("" = not classified)
 	Operators4G []string `json:"operators_4g"` // operators whose 4G covers the home (any order, any case)
 }
+
+// SmallCount reports whether an aggregate (a cell, a gap area) is below
+// the privacy threshold k: it holds fewer than k households, so its person
+// counts must not be shown to those who may not see personal data. A cell
+// without households may still count pupils (at a school), so it is small
+// too. The tile SQL in data/postgis mirrors this rule (households < k).
+func SmallCount(households, k int) bool { return households < k }
