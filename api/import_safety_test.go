@@ -158,7 +158,7 @@ func TestAPIImportConflictIs409(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if err := postgis.LockImport(ctx, tx, []string{"sites"}, nil); err != nil {
+	if err := postgis.LockImport(ctx, tx, postgis.ImportLocks{Exclusive: []string{"sites"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var eb errorBody

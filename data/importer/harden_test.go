@@ -97,7 +97,7 @@ func TestImportWaitsForAnotherImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if err := postgis.LockImport(ctx, tx, []string{"households"}, nil); err != nil {
+	if err := postgis.LockImport(ctx, tx, postgis.ImportLocks{Exclusive: []string{"households"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	waiting := make(chan []string, 1)
@@ -154,7 +154,7 @@ func TestLockTimeoutIsRetryable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if err := postgis.LockImport(ctx, tx, []string{"households"}, nil); err != nil {
+	if err := postgis.LockImport(ctx, tx, postgis.ImportLocks{Exclusive: []string{"households"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	path := csvFile(t, t.TempDir(), "households.csv", format.HouseholdHeader(), householdRows("T", 5)...)
@@ -497,5 +497,69 @@ func TestNumbersBeyondTheColumn(t *testing.T) {
 			checkErrors(t, errs, "sim_packages.csv", want{Row: 3, Column: "quantity", Value: "99999999999",
 				Reason: "quantity 99999999999 is out of range: it must be from 0 to 2147483647"})
 		})
+	}
+}
+
+// TestImportLocks: what each import locks, from the foreign keys.
+func TestImportLocks(t *testing.T) {
+	s := pgtest.New(t)
+	for _, c := range []struct {
+		tables            []string
+		bulk              bool
+		exclusive, shared []string
+	}{
+		{[]string{"households"}, false, []string{"households", "students"}, []string{"areas"}},
+		{[]string{"households"}, true, []string{"areas", "households", "students"}, nil},
+		{[]string{"students"}, false, []string{"students"}, []string{"schools", "households"}},
+		{[]string{"donors", "devices"}, false, []string{"donors", "devices"}, []string{"areas"}},
+		{[]string{"areas"}, false, []string{"areas", "schools", "households", "devices", "sim_packages"}, nil},
+		{[]string{"sites"}, true, []string{"sites"}, nil},
+	} {
+		got, err := postgis.ImportLockTables(context.Background(), s.Pool(), c.tables, c.bulk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, postgis.ImportLocks{Exclusive: c.exclusive, Shared: c.shared}) {
+			t.Errorf("%v: %+v", c.tables, got)
+		}
+	}
+}
+
+// TestConcurrentImportsOfSiblingKinds: kinds that only share a parent
+// (households, devices and SIM packages all refer to areas) import at once
+// without deadlock: side by side, or one after the other when they may be
+// bulk-loaded.
+func TestConcurrentImportsOfSiblingKinds(t *testing.T) {
+	for _, bulk := range []bulkPolicy{bulkNever, bulkAlways, bulkAuto} {
+		t.Run(fmt.Sprint(bulk), func(t *testing.T) { testSiblings(t, bulk) })
+	}
+}
+
+func testSiblings(t *testing.T, bulk bulkPolicy) {
+	s := pgtest.New(t)
+	mustImport(t, s, format.KindAreas, areasFile(t, t.TempDir(), testAreas()), Options{})
+	hh := csvFile(t, t.TempDir(), "households.csv", format.HouseholdHeader(), householdRows("H", 2000)...)
+	dv := csvFile(t, t.TempDir(), "devices.csv", format.DeviceHeader(), records(testDevices(), format.DeviceRecord)...)
+	sp := csvFile(t, t.TempDir(), "sim_packages.csv", format.SimPackageHeader(), records(testSims(), format.SimPackageRecord)...)
+	for round := 0; round < 4; round++ {
+		var wg sync.WaitGroup
+		jobs := []struct{ kind, path string }{{format.KindHouseholds, hh}, {format.KindDevices, dv}, {format.KindSimPackages, sp}}
+		errs := make([]error, len(jobs))
+		for i, j := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = Import(context.Background(), s, j.kind, j.path, Options{Replace: true, bulk: bulk})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d: %s: %v", round, jobs[i].kind, err)
+			}
+		}
+		if c := counts(t, s); c["households"] != 2000 || c["devices"] != 2 || c["sim_packages"] != 1 {
+			t.Errorf("round %d: %v", round, c)
+		}
 	}
 }

@@ -211,7 +211,7 @@ func Import(ctx context.Context, store *postgis.Store, kind, path string, opts O
 		return Summary{}, err
 	}
 	defer j.rollback()
-	if err := j.lock([]string{kind}); err != nil {
+	if err := j.lock([]string{kind}, []string{path}); err != nil {
 		return Summary{}, retryable(op, err)
 	}
 	if opts.Replace {
@@ -288,7 +288,11 @@ func ImportDir(ctx context.Context, store *postgis.Store, dir string, opts Optio
 	if replace {
 		lockKinds = append(slices.Clone(kinds), emptied...)
 	}
-	if err := j.lock(lockKinds); err != nil {
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.path)
+	}
+	if err := j.lock(lockKinds, paths); err != nil {
 		return nil, retryable(op, err)
 	}
 	if replace {
@@ -415,6 +419,8 @@ type job struct {
 	protected bool
 	// files: the file imported for each kind (names the lost rows).
 	files map[string]string
+	// mayBulk: the locks taken allow a bulk load (see lock).
+	mayBulk bool
 }
 
 func begin(ctx context.Context, store *postgis.Store, opts Options) (*job, error) {
@@ -683,10 +689,22 @@ func (j *job) truncateAll() error {
 	return nil
 }
 
-// lock takes the import locks of the tables of kinds and of the tables
-// linked to them by foreign keys (see postgis.ImportLockTables), before
-// anything is read: imports of linked kinds run one after the other.
-func (j *job) lock(kinds []string) error {
+// lock takes the import locks of the tables of kinds, of the tables that
+// refer to them (exclusive) and of the tables they refer to (shared): see
+// postgis.ImportLockTables; the tables they refer to exclusively too when
+// one of the files may be bulk-loaded (see useBulk). It runs before
+// anything is read.
+func (j *job) lock(kinds, paths []string) error {
+	switch j.opts.bulk {
+	case bulkAlways:
+		j.mayBulk = true
+	case bulkAuto:
+		for _, p := range paths {
+			if st, err := os.Stat(p); err == nil && st.Size() >= bulkMinBytes {
+				j.mayBulk = true
+			}
+		}
+	}
 	var tables []string
 	for _, k := range kinds {
 		t, _, err := postgis.TableOf(k)
@@ -701,11 +719,11 @@ func (j *job) lock(kinds []string) error {
 	if j.opts.ReplaceAll && j.opts.Operator == "" && j.opts.AreaCode == "" {
 		tables = postgis.Tables()
 	}
-	all, err := postgis.ImportLockTables(j.ctx, j.tx, tables)
+	locks, err := postgis.ImportLockTables(j.ctx, j.tx, tables, j.mayBulk)
 	if err != nil {
 		return err
 	}
-	return postgis.LockImport(j.ctx, j.tx, all, j.opts.OnWait)
+	return postgis.LockImport(j.ctx, j.tx, locks, j.opts.OnWait)
 }
 
 // importFile imports one file inside the job's transaction, adding its

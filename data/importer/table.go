@@ -501,7 +501,7 @@ func (j *job) useBulk(table, path string) (bool, error) {
 			return false, nil
 		}
 	}
-	if j.errs.Len() > 0 {
+	if j.errs.Len() > 0 || !j.mayBulk {
 		return false, nil
 	}
 	return postgis.IsEmpty(j.ctx, j.tx, table)

@@ -16,61 +16,93 @@ import (
 // oid)); the second key is the oid of the table.
 const importLockSpace int32 = 0x67617001
 
-// ImportLockTables returns the tables an import writing tables must lock:
-// the tables themselves and every data table (see Tables) linked to one of
-// them by a foreign key, in either direction, in the fixed order of
-// Tables. A bulk load drops and re-creates the foreign keys on both sides
-// of a table, and a replace deletes rows other tables refer to: two imports
-// that touch linked tables are therefore serialised, which is what keeps
-// them from deadlocking.
-func ImportLockTables(ctx context.Context, q Querier, tables []string) ([]string, error) {
-	rows, err := q.Query(ctx, `
-		SELECT DISTINCT other FROM (
-			SELECT confrelid::regclass::text AS other FROM pg_constraint
-			WHERE contype = 'f' AND conrelid::regclass::text = ANY($1::text[])
-			UNION
-			SELECT conrelid::regclass::text FROM pg_constraint
-			WHERE contype = 'f' AND confrelid::regclass::text = ANY($1::text[])
-		) o`, tables)
-	if err != nil {
-		return nil, fmt.Errorf("read the foreign keys of %v: %w%s", tables, err, hintMigrate(err))
-	}
-	linked, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("read the foreign keys of %v: %w", tables, err)
-	}
-	var out []string
-	for _, t := range Tables() {
-		if slices.Contains(tables, t) || slices.Contains(linked, t) {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+// ImportLocks are the import locks an import takes (see LockImport).
+type ImportLocks struct {
+	// Exclusive: the tables the import writes, and the tables that refer
+	// to them by a foreign key (a bulk load drops and re-creates those
+	// keys; a replace deletes rows they may refer to); for an import that
+	// may bulk-load, the tables they refer to as well.
+	Exclusive []string
+	// Shared: the tables they refer to, for an import that does not
+	// bulk-load (only read by the foreign key checks).
+	Shared []string
 }
 
-// LockImport takes, inside tx, the import lock of every table of tables
-// (a transaction-level advisory lock: it is released when tx commits or
-// rolls back), in the order of Tables whatever the order given. When one of
-// them is held by another transaction, onWait (if set) is called once with
-// the tables still to lock, and LockImport waits for them; ctx cancels the
-// wait. A wait ended by the server (lock_timeout, statement_timeout,
-// deadlock) is a *RetryableError.
-func LockImport(ctx context.Context, tx pgx.Tx, tables []string, onWait func(waitingFor []string)) error {
+// ImportLockTables returns the locks of an import writing tables, from the
+// foreign keys between the data tables (see Tables). Two imports of the
+// same table, or of a table and one referring to it, run one after the
+// other. Imports of tables that only share a parent (households and SIM
+// packages both refer to areas) run at once, unless one of them may
+// bulk-load: dropping a foreign key takes an ACCESS EXCLUSIVE lock on the
+// table it refers to, so two bulk loads of siblings would deadlock on the
+// parent.
+func ImportLockTables(ctx context.Context, q Querier, tables []string, bulk bool) (ImportLocks, error) {
+	rows, err := q.Query(ctx, `
+		SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint
+		WHERE contype = 'f' AND (conrelid::regclass::text = ANY($1::text[]) OR confrelid::regclass::text = ANY($1::text[]))`, tables)
+	if err != nil {
+		return ImportLocks{}, fmt.Errorf("read the foreign keys of %v: %w%s", tables, err, hintMigrate(err))
+	}
+	var children, parents []string
+	for rows.Next() {
+		var child, parent string
+		if err := rows.Scan(&child, &parent); err != nil {
+			rows.Close()
+			return ImportLocks{}, fmt.Errorf("read the foreign keys of %v: %w", tables, err)
+		}
+		if slices.Contains(tables, parent) {
+			children = append(children, child)
+		}
+		if slices.Contains(tables, child) {
+			parents = append(parents, parent)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return ImportLocks{}, fmt.Errorf("read the foreign keys of %v: %w", tables, err)
+	}
+	var l ImportLocks
+	for _, t := range Tables() {
+		switch {
+		case slices.Contains(tables, t) || slices.Contains(children, t):
+			l.Exclusive = append(l.Exclusive, t)
+		case slices.Contains(parents, t) && bulk:
+			l.Exclusive = append(l.Exclusive, t)
+		case slices.Contains(parents, t):
+			l.Shared = append(l.Shared, t)
+		}
+	}
+	return l, nil
+}
+
+// LockImport takes, inside tx, the import locks of l: transaction-level
+// advisory locks, exclusive or shared, released when tx commits or rolls
+// back, taken in the order of Tables whatever the order given (so two
+// imports never wait for each other in a cycle). It is taken before the
+// import reads or deletes anything. When one of them is held by another
+// transaction, onWait (if set) is called once with the tables still to
+// lock, and LockImport waits for them; ctx cancels the wait. A wait ended
+// by the server (lock_timeout, statement_timeout, deadlock) is a
+// *RetryableError.
+func LockImport(ctx context.Context, tx pgx.Tx, l ImportLocks, onWait func(waitingFor []string)) error {
 	var ordered []string
 	for _, t := range Tables() {
-		if slices.Contains(tables, t) {
+		if slices.Contains(l.Exclusive, t) || slices.Contains(l.Shared, t) {
 			ordered = append(ordered, t)
 		}
 	}
-	for _, t := range tables {
+	for _, t := range slices.Concat(l.Exclusive, l.Shared) {
 		if !slices.Contains(ordered, t) {
 			return fmt.Errorf("lock %s for an import: not a data table", t)
 		}
 	}
 	waited := false
 	for i, t := range ordered {
+		try, wait := "pg_try_advisory_xact_lock", "pg_advisory_xact_lock"
+		if !slices.Contains(l.Exclusive, t) {
+			try, wait = "pg_try_advisory_xact_lock_shared", "pg_advisory_xact_lock_shared"
+		}
 		var got bool
-		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2::regclass::oid::int)`, importLockSpace, t).Scan(&got); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT `+try+`($1, $2::regclass::oid::int)`, importLockSpace, t).Scan(&got); err != nil {
 			return lockError(t, err)
 		}
 		if got {
@@ -80,7 +112,7 @@ func LockImport(ctx context.Context, tx pgx.Tx, tables []string, onWait func(wai
 			onWait(ordered[i:])
 		}
 		waited = true
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2::regclass::oid::int)`, importLockSpace, t); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT `+wait+`($1, $2::regclass::oid::int)`, importLockSpace, t); err != nil {
 			return lockError(t, err)
 		}
 	}
