@@ -37,6 +37,22 @@
 // one transaction (each file in a savepoint), so a directory is all or
 // nothing too, and later files are checked against the earlier ones.
 //
+// # Concurrency and replace
+//
+// Before it reads or deletes anything, an import takes the import locks of
+// the tables it writes and of the tables linked to them by foreign keys
+// (postgis.ImportLockTables, postgis.LockImport): two imports of the same
+// kind, or of linked kinds, run one after the other, so two replaces never
+// merge and two loads into an empty table never deadlock. A conflict the
+// server resolves by cancelling the import (deadlock, serialization
+// failure, lock or statement timeout) is a *postgis.RetryableError.
+//
+// A replace of students, devices or SIM packages locks the allocation
+// records (SHARE) and notes the rows they refer to; at the end each must
+// be back (a row with the same id in the new file), else every missing one
+// is a row error and nothing is written. Replace on a directory empties
+// only the kinds it holds a file of; ReplaceAll empties every table.
+//
 // # Speed
 //
 // Rows stream from the file through a pipeline of goroutines with bounded
@@ -490,6 +506,9 @@ func (j *job) checkAllocated() error {
 		return err
 	}
 	for _, a := range lost {
+		if table, _, _ := postgis.TableOf(a.Kind); j.failed[table] {
+			continue // the file failed on a database key: its rows are not in; its errors say why
+		}
 		file := j.files[a.Kind]
 		if file == "" {
 			file = a.Kind
