@@ -16,14 +16,17 @@ import (
 // cmdImport imports one file of a kind, or every known file of a directory,
 // all or nothing.
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "import", "import KIND FILE [--dry-run] [--replace] [--operator OP]\n       gapmap import DIR [--dry-run] [--replace] [--operator OP]\n\n"+
+	fs := newFlags(e, "import", "import KIND FILE [--dry-run] [--replace] [--operator OP]\n       gapmap import DIR [--dry-run] [--replace | --replace-all] [--operator OP]\n\n"+
 		"KIND is one of "+strings.Join(importer.Kinds(), ", ")+".\n"+
 		"Tables are CSV (UTF-8 with or without BOM, ; or tab separated too) or XLSX; areas, fiber routes\n"+
 		"and coverage polygons are GeoJSON. Vietnamese headers are accepted (e.g. Mã học sinh, Vĩ độ, Kinh độ).\n"+
 		"Every problem is reported as FILE:ROW: column COLUMN: value \"V\": REASON, and a file with any\n"+
-		"problem writes nothing. A directory is imported in dependency order in one transaction.")
+		"problem writes nothing. A directory is imported in dependency order in one transaction.\n"+
+		"Imports of related tables run one at a time (a second one waits); a replace never deletes a student,\n"+
+		"device or SIM package that a committed allocation or a handover refers to.")
 	dryRun := fs.Bool("dry-run", false, "check everything, database checks included, and write nothing")
-	replace := fs.Bool("replace", false, "delete the existing rows of the kind (for a directory: all data tables) first, in the same transaction")
+	replace := fs.Bool("replace", false, "delete the existing rows of the kind (for a directory: of the kinds it holds a file of) first, in the same transaction")
+	replaceAll := fs.Bool("replace-all", false, "for a directory: empty every data table first, including the kinds the directory holds no file of")
 	operator := fs.String("operator", "", "import one operator's network only (sites, fiber_nodes, fiber_routes, coverage_polygons, measurements): a row of another operator is an error, and --replace deletes only this operator's rows")
 	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return err
@@ -32,6 +35,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if len(rest) != 1 && len(rest) != 2 {
 		fs.Usage()
 		return usageError{"import needs KIND FILE or DIR"}
+	}
+	if *replaceAll && len(rest) != 1 {
+		return usageError{"--replace-all applies to a directory only: use --replace to replace one kind"}
 	}
 	st, err := openStore(ctx, e, true)
 	if err != nil {
@@ -46,7 +52,18 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		Operator: strings.ToLower(strings.TrimSpace(*operator)),
 		Progress: func(n int64) { p.update(stage, n, 0) },
 		OnFile:   func(kind, file string) { p.done(); stage = "import " + kind + " (" + file + ")" },
+		OnWait: func(tables []string) {
+			fmt.Fprintf(e.stderr, "waiting for another import of %s to finish…\n", strings.Join(tables, ", "))
+		},
+		OnReplace: func(emptied, kept []string) {
+			fmt.Fprintf(e.stderr, "replace: emptying %s", strings.Join(emptied, ", "))
+			if len(kept) > 0 {
+				fmt.Fprintf(e.stderr, "; keeping %s (not in the directory: --replace-all empties them too)", strings.Join(kept, ", "))
+			}
+			fmt.Fprintln(e.stderr)
+		},
 	}
+	opts.ReplaceAll = *replaceAll
 	var sums []importer.Summary
 	if len(rest) == 1 {
 		if slices.Contains(importer.Kinds(), rest[0]) {

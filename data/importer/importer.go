@@ -37,6 +37,22 @@
 // one transaction (each file in a savepoint), so a directory is all or
 // nothing too, and later files are checked against the earlier ones.
 //
+// # Concurrency and replace
+//
+// Before it reads or deletes anything, an import takes the import locks of
+// the tables it writes and of the tables linked to them by foreign keys
+// (postgis.ImportLockTables, postgis.LockImport): two imports of the same
+// kind, or of linked kinds, run one after the other, so two replaces never
+// merge and two loads into an empty table never deadlock. A conflict the
+// server resolves by cancelling the import (deadlock, serialization
+// failure, lock or statement timeout) is a *postgis.RetryableError.
+//
+// A replace of students, devices or SIM packages locks the allocation
+// records (SHARE) and notes the rows they refer to; at the end each must
+// be back (a row with the same id in the new file), else every missing one
+// is a row error and nothing is written. Replace on a directory empties
+// only the kinds it holds a file of; ReplaceAll empties every table.
+//
 // # Speed
 //
 // Rows stream from the file through a pipeline of goroutines with bounded
@@ -79,9 +95,22 @@ type Options struct {
 	// DryRun validates everything, database checks included, and writes
 	// nothing.
 	DryRun bool
-	// Replace deletes the rows of the kind before importing (ImportDir:
-	// every table), in the same transaction.
+	// Replace deletes the rows of the kind before importing, in the same
+	// transaction. For ImportDir it empties the kinds the directory holds
+	// a file of, and only those (see ReplaceAll).
 	Replace bool
+	// ReplaceAll (ImportDir only) empties every data table, including the
+	// kinds the directory holds no file of, before importing. It implies
+	// Replace.
+	ReplaceAll bool
+	// OnReplace, when set, is called once before anything is deleted, with
+	// the kinds a Replace is about to empty (in the order they are
+	// emptied: dependants first) and the non-empty kinds it keeps.
+	OnReplace func(emptied, kept []string)
+	// OnWait, when set, is called once when another import holds the lock
+	// of a table this import needs (see postgis.LockImport): the import
+	// waits for it, and ctx cancels the wait.
+	OnWait func(tables []string)
 	// Progress, when set, is called with the number of rows done so far of
 	// the current file, every few thousand rows and at the end of a file.
 	// Calls come from the import's goroutines, one at a time.
@@ -189,24 +218,54 @@ func Import(ctx context.Context, store *postgis.Store, kind, path string, opts O
 	if err := checkScope(kind, opts); err != nil {
 		return Summary{}, err
 	}
+	op := "import " + kind
+	if opts.ReplaceAll {
+		return Summary{}, &data.ValidationError{Errors: []data.FieldError{{File: filepath.Base(path), Reason: "replace-all empties every table and applies to a directory only: to replace the " + kind + " alone, use replace"}}}
+	}
 	j, err := begin(ctx, store, opts)
 	if err != nil {
 		return Summary{}, err
 	}
 	defer j.rollback()
+	if err := j.lock([]string{kind}, []string{path}); err != nil {
+		return Summary{}, retryable(op, err)
+	}
 	if opts.Replace {
+		if j.opts.OnReplace != nil {
+			j.opts.OnReplace([]string{kind}, nil)
+		}
+		if err := j.protect([]string{kind}); err != nil {
+			return Summary{}, retryable(op, err)
+		}
 		if err := j.deleteKind(kind); err != nil {
-			return Summary{}, err
+			return Summary{}, retryable(op, err)
 		}
 	}
 	sum, err := j.importFile(kind, path)
 	if err != nil {
-		return sum, err
+		return sum, retryable(op, err)
 	}
 	if err := j.finish(); err != nil {
-		return sum, err
+		return sum, retryable(op, err)
 	}
 	return sum, nil
+}
+
+// retryable turns a conflict the server resolved by cancelling the
+// import (deadlock, serialization failure, lock timeout) into a
+// *postgis.RetryableError; other errors are returned as they are.
+func retryable(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *postgis.RetryableError
+	if errors.As(err, &re) {
+		return err
+	}
+	if postgis.IsRetryable(err) {
+		return &postgis.RetryableError{Op: op, Cause: err}
+	}
+	return err
 }
 
 // ImportDir imports every known file of dir — <kind>.csv, .xlsx or .csv.gz
@@ -226,28 +285,69 @@ func ImportDir(ctx context.Context, store *postgis.Store, dir string, opts Optio
 			return nil, err
 		}
 	}
+	var kinds []string
+	for _, f := range files {
+		kinds = append(kinds, f.kind)
+	}
+	replace := opts.Replace || opts.ReplaceAll
+	var emptied []string
+	if replace {
+		emptied = replaceKindsOf(kinds, opts)
+	}
 	j, err := begin(ctx, store, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer j.rollback()
-	if opts.Replace {
-		if err := j.replaceAll(); err != nil {
-			return nil, err
+	const op = "import the directory"
+	lockKinds := kinds
+	if replace {
+		lockKinds = append(slices.Clone(kinds), emptied...)
+	}
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.path)
+	}
+	if err := j.lock(lockKinds, paths); err != nil {
+		return nil, retryable(op, err)
+	}
+	if replace {
+		if err := j.replaceKinds(emptied); err != nil {
+			return nil, retryable(op, err)
 		}
 	}
 	var sums []Summary
 	for _, f := range files {
 		sum, err := j.importFile(f.kind, f.path)
 		if err != nil {
-			return sums, err
+			return sums, retryable(op, err)
 		}
 		sums = append(sums, sum)
 	}
 	if err := j.finish(); err != nil {
-		return sums, err
+		return sums, retryable(op, err)
 	}
 	return sums, nil
+}
+
+// replaceKindsOf returns the kinds a Replace of a directory empties, in
+// the order they are emptied (dependants first): the kinds of the
+// directory's files, or with ReplaceAll every kind of the import's scope.
+func replaceKindsOf(dirKinds []string, opts Options) []string {
+	all := Kinds()
+	switch {
+	case opts.Operator != "":
+		all = networkKinds()
+	case opts.AreaCode != "":
+		all = areaKinds()
+	}
+	var out []string
+	for i := len(all) - 1; i >= 0; i-- {
+		if opts.ReplaceAll || slices.Contains(dirKinds, all[i]) {
+			out = append(out, all[i])
+		}
+	}
+	return out
 }
 
 type kindFile struct{ kind, path string }
@@ -330,6 +430,13 @@ type job struct {
 	// reported otherwise).
 	failed map[string]bool
 	done   bool
+	// protected: RememberAllocated noted the allocated rows of the kinds
+	// being replaced; finish checks that they are still there.
+	protected bool
+	// files: the file imported for each kind (names the lost rows).
+	files map[string]string
+	// mayBulk: the locks taken allow a bulk load (see lock).
+	mayBulk bool
 }
 
 func begin(ctx context.Context, store *postgis.Store, opts Options) (*job, error) {
@@ -337,7 +444,7 @@ func begin(ctx context.Context, store *postgis.Store, opts Options) (*job, error
 	if err != nil {
 		return nil, err
 	}
-	return &job{ctx: ctx, store: store, tx: tx, opts: opts, errs: &data.ValidationError{}, failed: map[string]bool{}}, nil
+	return &job{ctx: ctx, store: store, tx: tx, opts: opts, errs: &data.ValidationError{}, failed: map[string]bool{}, files: map[string]string{}}, nil
 }
 
 func (j *job) rollback() {
@@ -349,6 +456,10 @@ func (j *job) rollback() {
 // finish commits, or rolls back on a dry run or when errors were found.
 func (j *job) finish() error {
 	j.done = true
+	if err := j.checkAllocated(); err != nil {
+		_ = j.tx.Rollback(j.ctx)
+		return err
+	}
 	if j.errs.Len() > 0 {
 		_ = j.tx.Rollback(j.ctx)
 		return j.errs
@@ -366,6 +477,74 @@ func (j *job) finish() error {
 		return fmt.Errorf("commit the import: %w", err)
 	}
 	return nil
+}
+
+// protect, before a replace of kinds deletes anything, locks the
+// allocation records against changes until the import ends and notes the
+// rows of kinds they refer to (students, devices, SIM packages), which
+// must still be there at the end: checkAllocated.
+func (j *job) protect(kinds []string) error {
+	if !slices.ContainsFunc(kinds, postgis.IsProtected) {
+		return nil
+	}
+	if err := postgis.LockAllocationsShared(j.ctx, j.tx); err != nil {
+		return err
+	}
+	noted, err := postgis.RememberAllocated(j.ctx, j.tx, kinds)
+	j.protected = j.protected || noted
+	return err
+}
+
+// checkAllocated adds an error for every allocated row that a replace
+// removed and the new files did not bring back (same id).
+func (j *job) checkAllocated() error {
+	if !j.protected {
+		return nil
+	}
+	lost, err := postgis.LostAllocated(j.ctx, j.tx)
+	if err != nil {
+		return err
+	}
+	for _, a := range lost {
+		if table, _, _ := postgis.TableOf(a.Kind); j.failed[table] {
+			continue // the file failed on a database key: its rows are not in; its errors say why
+		}
+		file := j.files[a.Kind]
+		if file == "" {
+			file = a.Kind
+		}
+		j.errs.Add(data.FieldError{File: file, Column: idColumn(a.Kind), Value: a.ID, Reason: allocatedReason(a)})
+	}
+	return nil
+}
+
+func idColumn(kind string) string {
+	_, col, _ := postgis.TableOf(kind)
+	return col
+}
+
+// allocatedReason explains why a row cannot disappear.
+func allocatedReason(a postgis.Allocated) string {
+	var what string
+	switch a.Kind {
+	case format.KindStudents:
+		what = "student " + a.ID + " received a device"
+	case format.KindDevices:
+		what = "device " + a.ID + " was given to a student"
+	default:
+		what = fmt.Sprintf("SIM package %s issued %d SIM(s)", a.ID, a.Count)
+	}
+	state := map[string]string{
+		"handed_over": "handed over",
+		"returned":    "handed over, then returned",
+		"pending":     "handover pending",
+		"allocated":   "allocated",
+	}[a.Status]
+	fix := "keep it in the file with the same id"
+	if a.Status == "pending" || a.Status == "allocated" {
+		fix += ", or cancel the allocation first"
+	}
+	return fmt.Sprintf("%s in committed allocation run %d (%s), and the replace would delete it: the allocation records keep referring to it, so %s", what, a.Run, state, fix)
 }
 
 // sortByRow orders the errors of one file by row (stable: a row's errors
@@ -448,27 +627,76 @@ func (j *job) inScope(code string) bool {
 	return j.opts.AreaCode == "" || code == j.opts.AreaCode || (j.areas != nil && j.areas.isAncestor(j.opts.AreaCode, code))
 }
 
-// replaceAll empties every table (Replace on a directory), or, for a
-// scoped import, the scope's rows of every kind it may import.
-func (j *job) replaceAll() error {
-	var kinds []string
+// replaceKinds empties the kinds (in this order: dependants first), or,
+// for a scoped import, the scope's rows of them. It says first, through
+// OnReplace, what it empties and which non-empty kinds it keeps.
+func (j *job) replaceKinds(kinds []string) error {
+	scope := Kinds()
 	switch {
 	case j.opts.Operator != "":
-		kinds = networkKinds()
+		scope = networkKinds()
 	case j.opts.AreaCode != "":
-		kinds = areaKinds()
-	default:
-		return j.truncateAll()
+		scope = areaKinds()
 	}
-	for i := len(kinds) - 1; i >= 0; i-- {
-		if err := j.deleteKind(kinds[i]); err != nil {
+	if j.opts.OnReplace != nil {
+		var kept []string
+		for _, k := range scope {
+			if slices.Contains(kinds, k) {
+				continue
+			}
+			table, _, err := postgis.TableOf(k)
+			if err != nil {
+				return err
+			}
+			empty, err := postgis.IsEmpty(j.ctx, j.tx, table)
+			if err != nil {
+				return err
+			}
+			if !empty {
+				kept = append(kept, k)
+			}
+		}
+		j.opts.OnReplace(slices.Clone(kinds), kept)
+	}
+	if err := j.protect(kinds); err != nil {
+		return err
+	}
+	if j.opts.Operator == "" && j.opts.AreaCode == "" {
+		if j.opts.ReplaceAll {
+			return j.truncateAll()
+		}
+		// One TRUNCATE when no table outside the set refers to the set;
+		// else row by row, where a reference from a kept table is an error
+		// that names it.
+		var names []string
+		for _, k := range kinds {
+			table, _, err := postgis.TableOf(k)
+			if err != nil {
+				return err
+			}
+			names = append(names, pgx.Identifier{table}.Sanitize())
+		}
+		if err := j.exec("SAVEPOINT gapmap_truncate"); err != nil {
+			return err
+		}
+		if _, err := j.tx.Exec(j.ctx, "TRUNCATE "+strings.Join(names, ", ")); err == nil {
+			return j.exec("RELEASE SAVEPOINT gapmap_truncate")
+		} else if pe := asPgError(err); pe == nil || pe.Code != "0A000" {
+			return fmt.Errorf("replace: empty the tables: %w", err)
+		}
+		if err := j.exec("ROLLBACK TO SAVEPOINT gapmap_truncate"); err != nil {
+			return err
+		}
+	}
+	for _, k := range kinds {
+		if err := j.deleteKind(k); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// truncateAll empties every table (Replace on a directory).
+// truncateAll empties every table (ReplaceAll on a directory).
 func (j *job) truncateAll() error {
 	var names []string
 	for _, t := range postgis.Tables() {
@@ -480,11 +708,49 @@ func (j *job) truncateAll() error {
 	return nil
 }
 
+// lock takes the import locks of the tables of kinds, of the tables that
+// refer to them (exclusive) and of the tables they refer to (shared): see
+// postgis.ImportLockTables; the tables they refer to exclusively too when
+// one of the files may be bulk-loaded (see useBulk). It runs before
+// anything is read.
+func (j *job) lock(kinds, paths []string) error {
+	switch j.opts.bulk {
+	case bulkAlways:
+		j.mayBulk = true
+	case bulkAuto:
+		for _, p := range paths {
+			if st, err := os.Stat(p); err == nil && st.Size() >= bulkMinBytes {
+				j.mayBulk = true
+			}
+		}
+	}
+	var tables []string
+	for _, k := range kinds {
+		t, _, err := postgis.TableOf(k)
+		if err != nil {
+			return err
+		}
+		tables = append(tables, t)
+		if k == format.KindDevices {
+			tables = append(tables, "donors") // written by a devices import
+		}
+	}
+	if j.opts.ReplaceAll && j.opts.Operator == "" && j.opts.AreaCode == "" {
+		tables = postgis.Tables()
+	}
+	locks, err := postgis.ImportLockTables(j.ctx, j.tx, tables, j.mayBulk)
+	if err != nil {
+		return err
+	}
+	return postgis.LockImport(j.ctx, j.tx, locks, j.opts.OnWait)
+}
+
 // importFile imports one file inside the job's transaction, adding its
 // problems to j.errs.
 func (j *job) importFile(kind, path string) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Kind: kind, File: filepath.Base(path), DryRun: j.opts.DryRun}
+	j.files[kind] = sum.File
 	first := len(j.errs.Errors)
 	defer func() { sortByRow(j.errs.Errors[first:]) }()
 	if j.opts.OnFile != nil {

@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -106,6 +107,30 @@ func (p *prep) loadScopeHouseholds() error {
 	return nil
 }
 
+// intColumn is a whole-number column and the range the database stores:
+// its type's (integer, smallint) narrowed by its CHECK constraint.
+type intColumn struct {
+	name     string // as the file's canonical header writes it
+	v        int
+	min, max int64
+}
+
+const maxInteger = math.MaxInt32 // PostgreSQL integer
+
+// inRange reports, as ordinary row errors, the numbers the database could
+// not store (beyond the column's type or its CHECK range), so that they
+// never reach COPY, which would reject the whole file without a row.
+func (p *prep) inRange(row int, cols ...intColumn) bool {
+	ok := true
+	for _, c := range cols {
+		if int64(c.v) < c.min || int64(c.v) > c.max {
+			p.fail(row, c.name, strconv.Itoa(c.v), fmt.Sprintf("%s %d is out of range: it must be from %d to %d", c.name, c.v, c.min, c.max))
+			ok = false
+		}
+	}
+	return ok
+}
+
 func (p *prep) fail(row int, col, val, reason string) {
 	p.errs.Add(data.FieldError{File: p.file, Row: row, Column: col, Value: val, Reason: reason})
 }
@@ -131,6 +156,9 @@ func schoolSpec() *tableSpec[data.School, postgis.SchoolRow] {
 	return &tableSpec[data.School, postgis.SchoolRow]{
 		kind: format.KindSchools, table: "schools", idCol: "school_id", read: format.ReadSchools, areas: areaIndex,
 		prep: func(p *prep, row int, s data.School) (postgis.SchoolRow, bool) {
+			if !p.inRange(row, intColumn{"students", s.Students, 0, maxInteger}) {
+				return postgis.SchoolRow{}, false
+			}
 			code, ok := p.locate(row, s.Lat, s.Lon, s.AreaCode)
 			if !ok || !p.inArea(row, code) {
 				return postgis.SchoolRow{}, false
@@ -150,6 +178,9 @@ func householdSpec() *tableSpec[data.Household, postgis.HouseholdRow] {
 	return &tableSpec[data.Household, postgis.HouseholdRow]{
 		kind: format.KindHouseholds, table: "households", idCol: "household_id", read: format.ReadHouseholds, areas: areaIndex,
 		prep: func(p *prep, row int, h data.Household) (postgis.HouseholdRow, bool) {
+			if !p.inRange(row, intColumn{"members", h.Members, 1, 100}) {
+				return postgis.HouseholdRow{}, false
+			}
 			code, ok := p.locate(row, h.Lat, h.Lon, h.AreaCode)
 			if !ok || !p.inArea(row, code) {
 				return postgis.HouseholdRow{}, false
@@ -169,6 +200,9 @@ func studentSpec() *tableSpec[data.Student, data.Student] {
 	return &tableSpec[data.Student, data.Student]{
 		kind: format.KindStudents, table: "students", idCol: "student_id", read: format.ReadStudents,
 		prep: func(p *prep, row int, s data.Student) (data.Student, bool) {
+			if !p.inRange(row, intColumn{"grade", s.Grade, 0, 20}, intColumn{"priority", s.Priority, 0, 3}) {
+				return s, false
+			}
 			if p.scopeHouseholds != nil && !p.scopeHouseholds[s.HouseholdID] {
 				p.fail(row, "household_id", s.HouseholdID, fmt.Sprintf("household %s is not a household of your area %s: you may import only students living in %s and the areas below it",
 					s.HouseholdID, p.j.opts.AreaCode, p.j.opts.AreaCode))
@@ -192,6 +226,9 @@ func sectorSpec() *tableSpec[data.Sector, postgis.SectorRow] {
 	return &tableSpec[data.Sector, postgis.SectorRow]{
 		kind: format.KindSites, table: "sites", idCol: "sector_id", read: format.ReadSites,
 		prep: func(p *prep, row int, s data.Sector) (postgis.SectorRow, bool) {
+			if !p.inRange(row, intColumn{"band_mhz", s.BandMHz, 1, 100000}) {
+				return postgis.SectorRow{}, false
+			}
 			if !p.ownOperator(row, s.Operator) {
 				return postgis.SectorRow{}, false
 			}
@@ -302,6 +339,9 @@ func simPackageSpec() *tableSpec[data.SimPackage, data.SimPackage] {
 	return &tableSpec[data.SimPackage, data.SimPackage]{
 		kind: format.KindSimPackages, table: "sim_packages", idCol: "package_id", read: format.ReadSimPackages, areas: areaCodes,
 		prep: func(p *prep, row int, s data.SimPackage) (data.SimPackage, bool) {
+			if !p.inRange(row, intColumn{"months", s.Months, 1, 120}, intColumn{"quantity", s.Quantity, 0, maxInteger}) {
+				return s, false
+			}
 			return s, p.checkArea(row, s.AreaCode)
 		},
 		copy: func(p *prep, src postgis.Source[data.SimPackage]) (int64, error) {
@@ -381,13 +421,25 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 		return err
 	}
 	var bl *postgis.BulkLoad
-	if j.useBulk(sp.table, path) {
+	bulk, err := j.useBulk(sp.table, path)
+	if err != nil {
+		return err
+	}
+	if bulk {
 		bl, err = postgis.PrepareBulkLoad(j.ctx, j.tx, sp.table)
 		if err != nil {
+			// A cancellation or a conflict with another transaction is
+			// the import's error, never hidden behind a fallback.
+			if j.ctx.Err() != nil {
+				return j.ctx.Err()
+			}
+			if postgis.IsRetryable(err) {
+				return err
+			}
 			// Not the owner of the table, or a deferred check of an earlier
 			// file failed: load with the keys in place instead.
-			if err := j.exec("ROLLBACK TO SAVEPOINT gapmap_file"); err != nil {
-				return err
+			if rerr := j.exec("ROLLBACK TO SAVEPOINT gapmap_file"); rerr != nil {
+				return fmt.Errorf("%w (after: %v)", rerr, err)
 			}
 			bl = nil
 		}
@@ -436,21 +488,23 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 // useBulk decides the bulk path: an empty table, a large file, and no
 // error so far in this transaction (a bulk load runs the deferred checks of
 // the earlier files, which must not fail for their own reasons here).
-func (j *job) useBulk(table, path string) bool {
+// An error reading the table is returned, not taken for "not empty": it
+// has aborted the transaction, and every later statement would only say
+// so.
+func (j *job) useBulk(table, path string) (bool, error) {
 	switch j.opts.bulk {
 	case bulkNever:
-		return false
+		return false, nil
 	case bulkAuto:
 		st, err := os.Stat(path)
 		if err != nil || st.Size() < bulkMinBytes {
-			return false
+			return false, nil
 		}
 	}
-	if j.errs.Len() > 0 {
-		return false
+	if j.errs.Len() > 0 || !j.mayBulk {
+		return false, nil
 	}
-	empty, err := postgis.IsEmpty(j.ctx, j.tx, table)
-	return err == nil && empty
+	return postgis.IsEmpty(j.ctx, j.tx, table)
 }
 
 // stageRow is a record as the diagnostic pass stores it.
