@@ -479,3 +479,32 @@ func TestImportProblemsAndHints(t *testing.T) {
 		t.Errorf("printed %q", s)
 	}
 }
+
+// Any command's validation problems: the first 20 printed, all of them in
+// a CSV file in the working directory.
+func TestManyProblemsOfAnyCommand(t *testing.T) {
+	ve := &data.ValidationError{}
+	for i := range 25 {
+		ve.Add(data.FieldError{File: "in.csv", Row: i + 2, Column: "c", Reason: "wrong"})
+	}
+	var out bytes.Buffer
+	e, _, _ := allocTestEnv(nil)
+	e.stderr, e.cwd = &out, t.TempDir()
+	if code := exitStatus(e, []string{"analyze"}, fmt.Errorf("the input files have problems: %w", ve)); code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 22 || lines[19] != "in.csv:21: column c: wrong" {
+		t.Fatalf("%d lines: %q", len(lines), lines)
+	}
+	m := regexp.MustCompile(`^… and 5 more problems \(25 in all\): the whole list is in (.+)$`).FindStringSubmatch(lines[20])
+	if m == nil || filepath.Dir(m[1]) != e.cwd || !strings.HasPrefix(filepath.Base(m[1]), "gapmap-errors-analyze-") {
+		t.Fatalf("line %q", lines[20])
+	}
+	if l := readLines(t, m[1]); len(l) != 26 || l[25] != "in.csv,26,c,,wrong" {
+		t.Errorf("file %q", l)
+	}
+	if !strings.HasPrefix(lines[21], "gapmap: the input files have problems: 25 problems; nothing was written") {
+		t.Errorf("last line %q", lines[21])
+	}
+}

@@ -62,7 +62,7 @@ const DefaultConnectTimeout = 10 * time.Second
 func ParseConfig(url string, opts ...Option) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %q is not valid (expected postgres://user:password@host:port/dbname?sslmode=disable): %w", redact(url), redactErr(err, url))
+		return nil, fmt.Errorf("database URL %q is not valid (expected postgres://user:password@host:port/dbname?sslmode=disable): %w", redact(url), redactErr(err))
 	}
 	if cfg.ConnConfig.ConnectTimeout <= 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
@@ -110,7 +110,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	name := describe(&cfg.ConnConfig.Config)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the database %s: %w", name, redactErr(err, url))
+		return nil, fmt.Errorf("connect to the database %s: %w", name, redactErr(err))
 	}
 	// The connection, the PostGIS check of AfterConnect and the ping all
 	// answer within the connect timeout.
@@ -119,7 +119,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, openError(ctx, name, cfg.ConnConfig.User, timeout, redactErr(err, url))
+		return nil, openError(ctx, name, cfg.ConnConfig.User, timeout, redactErr(err))
 	}
 	return &Store{pool: pool, name: name}, nil
 }
@@ -319,7 +319,7 @@ var (
 
 // redactErr removes passwords from err's message (pgx's errors redact
 // them already; this is a second guard).
-func redactErr(err error, _ string) error {
+func redactErr(err error) error {
 	if err == nil {
 		return nil
 	}
