@@ -69,7 +69,7 @@ func main() {
 
 // exitStatus prints err, if any, on stderr and returns the exit status: 0, 1,
 // or 2 for a usage error. Every line goes through the sanitiser (e.stderr is
-// a safeWriter in main; the lines are sanitised here too, for any writer).
+// a termsafe.Writer in main; the lines are sanitised here too, for any writer).
 // The problems of a *data.ValidationError come first, at most
 // maxShownProblems of them; the whole list goes to a CSV file it names.
 func exitStatus(e *env, args []string, err error) int {
