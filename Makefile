@@ -5,7 +5,8 @@ export DATABASE_URL
 GO ?= go
 BIN := bin/gapmap
 DEMO_DIR ?= var/demo
-ADDR ?= :8080
+# ADDR: 127.0.0.1:8080 serves this machine only; make demo ADDR=:8080 listens on every interface
+ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 10s
 DEMO_PASSWORD ?= gapmap-demo-2026
 export DEMO_PASSWORD
@@ -37,7 +38,7 @@ fuzz:
 ## test: everything CI runs, from a fresh Debian machine
 test: setup vet unit fuzz
 
-## demo: database up, sample province generated, imported, analysed, served on :8080
+## demo: database up, sample province generated, imported, analysed, served on 127.0.0.1:8080 (ADDR=:8080: all interfaces)
 demo: setup build
 	$(BIN) migrate
 	$(BIN) gen --seed 1 --out $(DEMO_DIR)

@@ -21,7 +21,7 @@ func benchAllocation(ctx context.Context, e *env, args []string) error {
 	communes := fs.Int("communes", 11_000, "communes")
 	seed := fs.Int64("seed", 1, "generator seed")
 	policy := fs.String("policy", allocation.PolicyReadyFirst, "ready-first or need-first")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *runs < 1 || *students < 1 || *devices < 0 || *districts < 1 || *communes < 1 {

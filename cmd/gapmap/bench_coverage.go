@@ -42,7 +42,7 @@ func benchCoverage(ctx context.Context, e *env, args []string) error {
 	work := fs.String("work", "", "directory for the generated files (default: a temporary one, removed at the end)")
 	seed := fs.Int64("seed", 1, "generator seed")
 	workers := fs.Int("workers", 0, "goroutines (default: all cores)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *runs < 1 || *nationalRuns < 1 {
@@ -55,6 +55,9 @@ func benchCoverage(ctx context.Context, e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !*noBaseline {
+		announceDB(e, databaseURL(e))
 	}
 	s := coverage.DefaultSettings()
 	s.Workers = *workers

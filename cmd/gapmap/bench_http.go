@@ -29,7 +29,7 @@ func benchHTTP(ctx context.Context, e *env, args []string) error {
 	k := fs.Int("privacy-k", 5, "privacy threshold of the cells (households)")
 	maxReq := fs.Int64("max-requests", 5_000_000, "bound on the requests of one phase")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -46,7 +46,7 @@ func benchHTTP(ctx context.Context, e *env, args []string) error {
 	if *clients < 1 || *clients > 1024 || *duration <= 0 || *duration > time.Hour {
 		return usageError{"--clients must be 1–1024 and --duration at most 1h"}
 	}
-	st, err := postgis.Open(ctx, databaseURL(e), postgis.WithMaxConns(16))
+	st, err := openDB(ctx, e, postgis.WithMaxConns(16))
 	if err != nil {
 		return err
 	}

@@ -19,12 +19,13 @@ func benchImport(ctx context.Context, e *env, args []string) error {
 	n := fs.Int("households", 1_000_000, "approximate number of households")
 	runs := fs.Int("runs", 3, "repetitions (the median is reported)")
 	keep := fs.Bool("keep", false, "keep the scratch database and files")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *runs < 1 || *n < 1000 {
 		return usageError{"--runs must be ≥ 1 and --households ≥ 1000"}
 	}
+	announceDB(e, databaseURL(e))
 	rep, err := importbench.Run(ctx, importbench.Options{DatabaseURL: databaseURL(e), Households: *n, Runs: *runs, Keep: *keep, Progress: e.stderr})
 	if err != nil {
 		return err

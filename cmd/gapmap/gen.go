@@ -21,7 +21,7 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	scale := fs.Float64("scale", 1, "multiply every count (e.g. 56 ≈ national size, 26.9M households)")
 	out := fs.String("out", "", "output directory (created; files are replaced)")
 	workers := fs.Int("workers", 0, "parallel workers (0 = number of CPUs); does not change the output")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {

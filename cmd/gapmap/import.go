@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/importer"
+	"github.com/gapmap/gapmap/data/importer/problems"
+	"github.com/gapmap/gapmap/internal/termsafe"
 )
 
 // cmdImport imports one file of a kind, or every known file of a directory,
@@ -23,18 +26,32 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		"Every problem is reported as FILE:ROW: column COLUMN: value \"V\": REASON, and a file with any\n"+
 		"problem writes nothing. A directory is imported in dependency order in one transaction.\n"+
 		"Imports of related tables run one at a time (a second one waits); a replace never deletes a student,\n"+
-		"device or SIM package that a committed allocation or a handover refers to.")
+		"device or SIM package that a committed allocation or a handover refers to.\n"+
+		"The first 20 problems are printed; with more, all of them go to gapmap-errors-KIND-TIME.csv next\n"+
+		"to the input (or in the current directory), a CSV for Excel: file,row,column,value,reason.")
 	dryRun := fs.Bool("dry-run", false, "check everything, database checks included, and write nothing")
 	replace := fs.Bool("replace", false, "delete the existing rows of the kind (for a directory: of the kinds it holds a file of) first, in the same transaction")
 	replaceAll := fs.Bool("replace-all", false, "for a directory: empty every data table first, including the kinds the directory holds no file of")
 	operator := fs.String("operator", "", "import one operator's network only (sites, fiber_nodes, fiber_routes, coverage_polygons, measurements): a row of another operator is an error, and --replace deletes only this operator's rows")
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+	errorsTo := fs.String("errors", "", "write every problem to this CSV file (default: gapmap-errors-KIND-TIME.csv next to the input when there are more than 20)")
+	if err := parseArgs(fs, args, 1, 2); err != nil {
 		return err
 	}
 	rest := fs.Args()
-	if len(rest) != 1 && len(rest) != 2 {
-		fs.Usage()
-		return usageError{"import needs KIND FILE or DIR"}
+	if len(rest) == 2 && !slices.Contains(importer.Kinds(), rest[0]) && slices.Contains(importer.Kinds(), rest[1]) {
+		return usageError{fmt.Sprintf("the kind comes first: gapmap import %s %s", rest[1], rest[0])}
+	}
+	if len(rest) == 1 {
+		if slices.Contains(importer.Kinds(), rest[0]) {
+			return usageError{fmt.Sprintf("import %s needs a FILE: gapmap import %s FILE", rest[0], rest[0])}
+		}
+		fi, statErr := os.Stat(rest[0])
+		if statErr != nil {
+			return fmt.Errorf("import: %w", statErr)
+		}
+		if !fi.IsDir() {
+			return usageError{fmt.Sprintf("%s is not a directory: use gapmap import KIND FILE for one file", rest[0])}
+		}
 	}
 	if *replaceAll && len(rest) != 1 {
 		return usageError{"--replace-all applies to a directory only: use --replace to replace one kind"}
@@ -66,16 +83,6 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	opts.ReplaceAll = *replaceAll
 	var sums []importer.Summary
 	if len(rest) == 1 {
-		if slices.Contains(importer.Kinds(), rest[0]) {
-			return usageError{fmt.Sprintf("import %s needs a FILE: gapmap import %s FILE", rest[0], rest[0])}
-		}
-		fi, statErr := os.Stat(rest[0])
-		if statErr != nil {
-			return fmt.Errorf("import: %w", statErr)
-		}
-		if !fi.IsDir() {
-			return usageError{fmt.Sprintf("%s is not a directory: use gapmap import KIND FILE for one file", rest[0])}
-		}
 		sums, err = importer.ImportDir(ctx, st, rest[0], opts)
 	} else {
 		var s importer.Summary
@@ -87,7 +94,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	p.done()
 	for _, s := range sums {
 		for _, w := range s.Warnings {
-			fmt.Fprintln(e.stderr, "warning:", w.Error())
+			fmt.Fprintln(e.stderr, "warning:", termsafe.Line(w.Error()))
 		}
 		if s.WarningsTruncated > 0 {
 			fmt.Fprintf(e.stderr, "warning: … and %d more warnings\n", s.WarningsTruncated)
@@ -95,13 +102,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	}
 	var ve *data.ValidationError
 	if errors.As(err, &ve) {
-		for _, fe := range ve.Errors {
-			fmt.Fprintln(e.stderr, fe.Error())
-		}
-		if ve.Truncated > 0 {
-			fmt.Fprintf(e.stderr, "… and %d more errors\n", ve.Truncated)
-		}
-		return fmt.Errorf("import failed with %d error(s); nothing was written: fix the rows above and run it again", ve.Len())
+		return importProblems(ctx, e, ve, rest, sums, *errorsTo)
 	}
 	if err != nil {
 		return err
@@ -110,6 +111,33 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, s.String())
 	}
 	return nil
+}
+
+// importProblems prints the problems of a failed import (the first 20; all
+// of them in a CSV file next to the input when there are more) and returns
+// the error: the count, that nothing was written (the import is one
+// transaction, rolled back), and the common mistakes recognised, one line
+// each.
+func importProblems(ctx context.Context, e *env, ve *data.ValidationError, rest []string, sums []importer.Summary, to string) error {
+	kind, dir, in := "dir", rest[0], rest[0]
+	if len(rest) == 2 {
+		kind, dir, in = rest[0], filepath.Dir(rest[1]), rest[1]
+	}
+	printProblems(e, ve, kind, dir, to)
+	var files []problems.File
+	for _, s := range sums {
+		path := filepath.Join(dir, s.File)
+		if len(rest) == 2 {
+			path = in
+		}
+		files = append(files, problems.File{Kind: s.Kind, Path: path, Name: s.File, Rows: s.Rows})
+	}
+	msg := fmt.Sprintf("import failed with %s problem(s); nothing was written", commas(ve.Len()))
+	hints := importHints(ctx, ve, files)
+	if len(hints) == 0 {
+		return errors.New(msg + ": fix them and run it again")
+	}
+	return errors.New(msg + ":\n" + strings.Join(hints, "\n"))
 }
 
 // reorderFlags moves the flags of fs (with their values) in front of the

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/gapmap/gapmap/internal/termsafe"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -28,6 +30,12 @@ type env struct {
 	stderr io.Writer
 	// isTerminal reports whether stderr is a terminal (progress display).
 	isTerminal bool
+	// cwd is where files without a better place go (the lists of
+	// problems); "" is the working directory.
+	cwd string
+	// term is stderr unfiltered, for the progress line's own control
+	// sequences (nil: stderr). Everything else goes to stderr.
+	term io.Writer
 }
 
 type command struct {
@@ -53,28 +61,46 @@ func commands() map[string]command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	e := &env{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: isTerminal(os.Stderr)}
-	if err := run(ctx, os.Args[1:], e); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return // --help asked for: the usage is printed, not an error
-		}
-		var ve *data.ValidationError
-		if errors.As(err, &ve) {
-			for _, fe := range ve.Errors {
-				fmt.Fprintln(os.Stderr, fe.Error())
-			}
-			if ve.Truncated > 0 {
-				fmt.Fprintf(os.Stderr, "… and %d more\n", ve.Truncated)
-			}
-		}
-		fmt.Fprintln(os.Stderr, "gapmap:", withAdvice(err))
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	e := &env{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: termsafe.NewWriter(os.Stderr), term: os.Stderr, isTerminal: isTerminal(os.Stderr)}
+	code := exitStatus(e, os.Args[1:], run(ctx, os.Args[1:], e))
+	stop()
+	os.Exit(code)
+}
+
+// exitStatus prints err, if any, on stderr and returns the exit status: 0, 1,
+// or 2 for a usage error. Every line goes through the sanitiser (e.stderr is
+// a termsafe.Writer in main; the lines are sanitised here too, for any writer).
+// The problems of a *data.ValidationError come first, at most
+// maxShownProblems of them; the whole list goes to a CSV file it names.
+func exitStatus(e *env, args []string, err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0 // --help asked for: the usage is printed, not an error
 	}
+	msg := withAdvice(err).Error()
+	var ve *data.ValidationError
+	if errors.As(err, &ve) {
+		name := "gapmap"
+		if len(args) > 0 {
+			name = args[0]
+		}
+		printProblems(e, ve, name, "", "")
+		// A problem quoted in the message stays on one line: a line
+		// feed of a value does not start a line.
+		for i, fe := range ve.Errors {
+			if i == 100 {
+				break
+			}
+			if raw := fe.Error(); strings.ContainsAny(raw, "\n") {
+				msg = strings.ReplaceAll(msg, raw, termsafe.Line(raw))
+			}
+		}
+	}
+	fmt.Fprintln(e.stderr, "gapmap: "+termsafe.Text(msg))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
 }
 
 type usageError struct{ msg string }
@@ -131,6 +157,44 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// parseNoArgs parses the flags of a command that takes no argument, and
+// refuses any argument (gapmap serve extra) with a usage error.
+func parseNoArgs(fs *flag.FlagSet, args []string) error { return parseArgs(fs, args, 0, 0) }
+
+// parseArgs parses args into fs, flags before or after the arguments, and
+// checks that min to max arguments remain (max < 0: any number): else it
+// prints the usage and returns a usage error naming what was given.
+func parseArgs(fs *flag.FlagSet, args []string, min, max int) error {
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return err
+	}
+	n := fs.NArg()
+	if n >= min && (max < 0 || n <= max) {
+		return nil
+	}
+	fs.Usage()
+	got := make([]string, n)
+	for i, a := range fs.Args() {
+		got[i] = strconv.Quote(a)
+	}
+	switch {
+	case max == 0:
+		return usageError{fmt.Sprintf("%s takes no arguments (got %s): flags start with --", fs.Name(), strings.Join(got, " "))}
+	case n < min:
+		return usageError{fmt.Sprintf("%s needs %s, got %d", fs.Name(), plural(min, "argument"), n)}
+	case min == max:
+		return usageError{fmt.Sprintf("%s takes %s (got %s)", fs.Name(), plural(max, "argument"), strings.Join(got, " "))}
+	}
+	return usageError{fmt.Sprintf("%s takes at most %s (got %s)", fs.Name(), plural(max, "argument"), strings.Join(got, " "))}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func isTerminal(f *os.File) bool {

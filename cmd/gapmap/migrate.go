@@ -3,17 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/gapmap/gapmap/data/postgis"
 )
 
 // cmdMigrate creates or upgrades the PostGIS schema (embedded migrations).
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "migrate", "migrate\n\nCreates or upgrades the schema in DATABASE_URL; safe to run twice or concurrently.")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	st, err := postgis.Open(ctx, databaseURL(e))
+	st, err := openDB(ctx, e)
 	if err != nil {
 		return err
 	}

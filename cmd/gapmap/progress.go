@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/gapmap/gapmap/internal/termsafe"
 	"io"
 	"sync"
 	"time"
@@ -19,7 +20,11 @@ type progress struct {
 }
 
 func newProgress(e *env) *progress {
-	return &progress{w: e.stderr, enabled: e.isTerminal, started: time.Now()}
+	w := e.term // the progress line's own \r and ESC [K reach the terminal
+	if w == nil {
+		w = e.stderr
+	}
+	return &progress{w: w, enabled: e.isTerminal, started: time.Now()}
 }
 
 func (p *progress) update(stage string, done, total int64) {
@@ -33,6 +38,7 @@ func (p *progress) update(stage string, done, total int64) {
 		return
 	}
 	p.last = now
+	stage = termsafe.Line(stage) // it may name a file
 	rate := float64(done) / now.Sub(p.started).Seconds()
 	if total > 0 {
 		fmt.Fprintf(p.w, "\r\033[K%s: %d/%d (%.0f%%, %.0f/s)", stage, done, total, 100*float64(done)/float64(total), rate)

@@ -17,6 +17,10 @@ import (
 	"github.com/gapmap/gapmap/data/postgis"
 )
 
+// defaultServeAddr is loopback: a service holding students' personal data
+// is not reachable from the network unless asked (--addr :8080).
+const defaultServeAddr = "127.0.0.1:8080"
+
 // serveConfig is what serve reads from flags and the environment.
 type serveConfig struct {
 	addr             string
@@ -29,8 +33,10 @@ type serveConfig struct {
 
 // cmdServe runs the HTTP API and web app until interrupted.
 func cmdServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--addr :8080] [flags]\n\n"+
+	fs := newFlags(e, "serve", "serve [--addr 127.0.0.1:8080] [flags]\n\n"+
 		"Migrates the schema, then serves the API, tiles and web app on --addr until SIGINT/SIGTERM.\n"+
+		"By default only this machine can connect (loopback); --addr :8080 (or GAPMAP_ADDR=:8080) listens\n"+
+		"on every interface, e.g. behind a reverse proxy on another host or in a container.\n"+
 		"Each flag also reads an environment variable (GAPMAP_ADDR, GAPMAP_PRIVACY_K, …); a flag wins.")
 	c := serveConfig{api: api.DefaultConfig()}
 	envOr := func(name, def string) string {
@@ -51,7 +57,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		return def
 	}
-	fs.StringVar(&c.addr, "addr", envOr("GAPMAP_ADDR", ":8080"), "listen address (GAPMAP_ADDR)")
+	fs.StringVar(&c.addr, "addr", envOr("GAPMAP_ADDR", defaultServeAddr), "listen address (GAPMAP_ADDR); :8080 listens on every interface")
 	fs.DurationVar(&c.statementTimeout, "statement-timeout", envDur("GAPMAP_STATEMENT_TIMEOUT", 60*time.Second), "longest database statement of a request (GAPMAP_STATEMENT_TIMEOUT)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDur("GAPMAP_SHUTDOWN_TIMEOUT", 30*time.Second), "how long requests in flight may finish after SIGTERM (GAPMAP_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.logFormat, "log-format", envOr("GAPMAP_LOG_FORMAT", "json"), "log format: json or text (GAPMAP_LOG_FORMAT)")
@@ -61,7 +67,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&c.api.SessionLifetime, "session-lifetime", envDur("GAPMAP_SESSION_LIFETIME", c.api.SessionLifetime), "web session lifetime (GAPMAP_SESSION_LIFETIME)")
 	fs.IntVar(&c.api.LoginLimit, "login-limit", envInt("GAPMAP_LOGIN_LIMIT", c.api.LoginLimit), "login attempts per --login-window per address and per user name (GAPMAP_LOGIN_LIMIT)")
 	fs.DurationVar(&c.api.LoginWindow, "login-window", envDur("GAPMAP_LOGIN_WINDOW", c.api.LoginWindow), "the window of --login-limit (GAPMAP_LOGIN_WINDOW)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if c.api.PrivacyK < 1 {
@@ -71,7 +77,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := postgis.Open(ctx, databaseURL(e), postgis.WithStatementTimeout(c.statementTimeout), postgis.WithMaxConns(16))
+	st, err := openDB(ctx, e, postgis.WithStatementTimeout(c.statementTimeout), postgis.WithMaxConns(16))
 	if err != nil {
 		return err
 	}
@@ -103,6 +109,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on %s: %w (is another gapmap running? use --addr)", c.addr, err)
 	}
 	fmt.Fprintf(e.stdout, "serve: listening on http://%s\n", displayAddr(ln.Addr()))
+	if t, ok := ln.Addr().(*net.TCPAddr); ok && !t.IP.IsLoopback() {
+		logger.Warn("listening on a non-loopback address: other machines can reach the service", "addr", ln.Addr().String())
+	}
 	logger.Info("serving", "addr", ln.Addr().String(), "version", buildVersion())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

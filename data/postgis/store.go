@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -45,15 +46,26 @@ func URL(explicit string, getenv func(string) string) string {
 // Store is the PostGIS store. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	name string // host:port/dbname, for messages
 }
 
-// Open connects to the database at url (see URL) and checks that it
-// answers. The go-geom codec is registered on every connection of the pool
-// once PostGIS is installed (Migrate installs it and refreshes the pool).
-func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+// DefaultConnectTimeout bounds the connection to the server (TCP connect,
+// TLS, startup and authentication) and the first query Open sends, when
+// the URL sets no connect_timeout (a positive number of seconds) and
+// PGCONNECT_TIMEOUT is not set. Without it a server that accepts the
+// connection and never answers would make every command wait forever.
+const DefaultConnectTimeout = 10 * time.Second
+
+// ParseConfig parses url (see URL) into the pool configuration Open uses:
+// the options applied, at least 4 connections, and the connect timeout of
+// the URL or DefaultConnectTimeout.
+func ParseConfig(url string, opts ...Option) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %q is not valid (expected postgres://user:password@host:port/dbname?sslmode=disable): %w", redact(url), err)
+		return nil, fmt.Errorf("database URL %q is not valid (expected postgres://user:password@host:port/dbname?sslmode=disable): %w", redact(url), redactErr(err))
+	}
+	if cfg.ConnConfig.ConnectTimeout <= 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	for _, o := range opts {
 		o(cfg)
@@ -61,21 +73,92 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if cfg.MaxConns < 4 {
 		cfg.MaxConns = 4
 	}
+	return cfg, nil
+}
+
+// Describe names the database of url for messages: host:port/dbname
+// (never the user's password), e.g. "127.0.0.1:5432/gapmap"; a URL that
+// does not parse is described as "an invalid DATABASE_URL".
+func Describe(url string) string {
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil {
+		return "an invalid DATABASE_URL"
+	}
+	return describe(cfg)
+}
+
+func describe(cfg *pgconn.Config) string {
+	host := cfg.Host
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "/") {
+		host = "[" + host + "]" // IPv6
+	}
+	return fmt.Sprintf("%s:%d/%s", host, cfg.Port, cfg.Database)
+}
+
+// Open connects to the database at url (see URL) and checks that it
+// answers within the connect timeout (see ParseConfig). The go-geom codec
+// is registered on every connection of the pool once PostGIS is installed
+// (Migrate installs it and refreshes the pool). The errors name the
+// database as Describe does, never the password; a server that cannot be
+// reached or does not answer in time is ErrUnreachable.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	cfg, err := ParseConfig(url, opts...)
+	if err != nil {
+		return nil, err
+	}
 	cfg.AfterConnect = registerGeom
+	name := describe(&cfg.ConnConfig.Config)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", redact(url), err)
+		return nil, fmt.Errorf("connect to the database %s: %w", name, redactErr(err))
 	}
-	if err := pool.Ping(ctx); err != nil {
+	// The connection, the PostGIS check of AfterConnect and the ping all
+	// answer within the connect timeout.
+	timeout := cfg.ConnConfig.ConnectTimeout
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("cannot reach the database at %s: %w: %w", redact(url), ErrUnreachable, err)
+		return nil, openError(ctx, name, cfg.ConnConfig.User, timeout, redactErr(err))
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, name: name}, nil
+}
+
+// openError explains why the database name could not be used.
+func openError(ctx context.Context, name, user string, timeout time.Duration, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("connect to the database %s: %w", name, cerr)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "28P01", "28000":
+			return fmt.Errorf("the database %s refused user %s: %s: %w", name, user, pe.Message, ErrAuth)
+		case "3D000":
+			return fmt.Errorf("the database %s does not exist: %w", name, ErrNoDatabase)
+		}
+		return fmt.Errorf("the database %s refused the connection: %w", name, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return fmt.Errorf("cannot reach the database %s: no answer within %s (set connect_timeout=SECONDS in DATABASE_URL to wait longer): %w", name, timeout, ErrUnreachable)
+	}
+	return fmt.Errorf("cannot reach the database %s: %w: %w", name, ErrUnreachable, err)
 }
 
 // ErrUnreachable is matched (errors.Is) by the error of Open when the
 // server does not answer.
 var ErrUnreachable = errors.New("database unreachable")
+
+// ErrAuth is matched (errors.Is) by the error of Open when the server
+// refuses the user or password.
+var ErrAuth = errors.New("authentication failed")
+
+// ErrNoDatabase is matched (errors.Is) by the error of Open when the
+// server has no database of that name.
+var ErrNoDatabase = errors.New("no such database")
+
+// Database names the store's database: host:port/dbname (see Describe).
+func (s *Store) Database() string { return s.name }
 
 // Option tunes the connection pool.
 type Option func(*pgxpool.Config)
@@ -88,6 +171,30 @@ func WithStatementTimeout(d time.Duration) Option {
 			c.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(d.Milliseconds(), 10)
 		}
 	}
+}
+
+// WithDefaultStatementTimeout is WithStatementTimeout unless the URL sets
+// statement_timeout itself (e.g. ?statement_timeout=600000, milliseconds),
+// which then wins.
+func WithDefaultStatementTimeout(d time.Duration) Option {
+	return func(c *pgxpool.Config) {
+		if _, ok := c.ConnConfig.RuntimeParams["statement_timeout"]; !ok {
+			WithStatementTimeout(d)(c)
+		}
+	}
+}
+
+// StatementTimeout is the statement_timeout the connections of cfg set
+// (0: none).
+func StatementTimeout(cfg *pgxpool.Config) time.Duration {
+	v, ok := cfg.ConnConfig.RuntimeParams["statement_timeout"]
+	if !ok {
+		return 0
+	}
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return -1 // a unit the server parses ("5min"): set, but not known here
 }
 
 // WithMaxConns sets the pool size (at least 4).
@@ -192,14 +299,46 @@ func hintMigrate(err error) string {
 	return ""
 }
 
-// redact hides the password of a database URL.
+// redact hides the password of a database URL (key=value strings too);
+// a URL that does not parse loses everything between :// and @.
 func redact(url string) string {
 	cfg, err := pgconn.ParseConfig(url)
-	if err != nil || cfg.Password == "" {
+	if err != nil {
+		return userinfo.ReplaceAllString(kvPassword.ReplaceAllString(url, "password=***"), "://***@")
+	}
+	if cfg.Password == "" {
 		return url
 	}
-	return strings.Replace(url, ":"+cfg.Password+"@", ":***@", 1)
+	return strings.ReplaceAll(kvPassword.ReplaceAllString(url, "password=***"), ":"+cfg.Password+"@", ":***@")
 }
+
+var (
+	userinfo   = regexp.MustCompile(`://[^/?#]*@`)
+	kvPassword = regexp.MustCompile(`password=('[^']*'|\S*)`)
+)
+
+// redactErr removes passwords from err's message (pgx's errors redact
+// them already; this is a second guard).
+func redactErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := userinfo.ReplaceAllString(kvPassword.ReplaceAllString(msg, "password=***"), "://***@")
+	if clean == msg {
+		return err
+	}
+	return redactedError{msg: clean, err: err}
+}
+
+// redactedError is err with a cleaned message; errors.Is/As still see err.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r redactedError) Error() string { return r.msg }
+func (r redactedError) Unwrap() error { return r.err }
 
 // commit commits tx unless ctx is already done. Once sent, the commit is not
 // cancelled with ctx: a cancellation arriving during COMMIT would otherwise
