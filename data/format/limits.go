@@ -87,6 +87,7 @@ type LimitError struct {
 	Max    int64
 	Line   int
 	Reason string // what went past the limit, worded for the user
+	record bool   // a record spanning lines (Line is where it was noticed)
 }
 
 func (e *LimitError) Error() string {
@@ -191,7 +192,7 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 			if l.line <= l.max {
 				what = "this row is longer than " + byteSize(l.max) + " (its quoted cells span several lines: is a closing double quote missing?)"
 			}
-			l.err = &LimitError{Name: "MaxLineBytes", Max: l.max, Line: l.errLine, Reason: what}
+			l.err = &LimitError{Name: "MaxLineBytes", Max: l.max, Line: l.errLine, Reason: what, record: l.line <= l.max}
 			return i, l.err
 		}
 	}

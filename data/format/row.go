@@ -231,19 +231,18 @@ func (r *rowCtx) latLon(fLat, fLon int) (lat, lon float64) {
 	ls, os := r.val(fLat), r.val(fLon)
 	lat, okLat := r.coord(fLat, ls, "latitude", "21.0285")
 	lon, okLon := r.coord(fLon, os, "longitude", "105.8542")
-	if !okLat || !okLon {
-		return 0, 0
-	}
-	latIn := lat >= minLat && lat <= maxLat
-	lonIn := lon >= minLon && lon <= maxLon
+	// Each coordinate is checked on its own, so a bad latitude does not
+	// hide a bad longitude.
+	latIn := okLat && lat >= minLat && lat <= maxLat
+	lonIn := okLon && lon >= minLon && lon <= maxLon
 	if latIn && lonIn {
 		return lat, lon
 	}
-	swapped := lon >= minLat && lon <= maxLat && lat >= minLon && lat <= maxLon
-	if !latIn {
+	swapped := okLat && okLon && lon >= minLat && lon <= maxLat && lat >= minLon && lat <= maxLon
+	if okLat && !latIn {
 		r.fail(fLat, ls, "latitude "+fmtFloat(lat)+" is outside Vietnam (6.0–23.5)"+coordHint(lat, swapped))
 	}
-	if !lonIn {
+	if okLon && !lonIn {
 		r.fail(fLon, os, "longitude "+fmtFloat(lon)+" is outside Vietnam (102.0–118.0)"+coordHint(lon, swapped))
 	}
 	return 0, 0
@@ -390,7 +389,7 @@ func (r *rowCtx) flag(f int, def bool) bool {
 	}
 	v, ok := parseBool(s)
 	if !ok {
-		r.fail(f, s, r.cols[f].name+" "+strconv.Quote(s)+" is not yes/no: write true or false (also 1/0, có/không, x or empty)")
+		r.fail(f, s, r.cols[f].name+" "+strconv.Quote(s)+" is not yes/no: write true or false (also 1/0, có/không, x or empty)"+punctHint(s))
 	}
 	return v
 }

@@ -285,7 +285,7 @@ func (s *csvSource) next() ([]string, int, error) {
 			return nil, s.row, err
 		}
 		var le *LimitError
-		if errors.As(err, &le) && le.Line > 0 {
+		if errors.As(err, &le) && le.Line > 0 && !le.record {
 			return nil, s.row + max(le.Line-s.prevEnd, 1), err
 		}
 		return nil, s.row + 1, err

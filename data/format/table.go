@@ -108,12 +108,18 @@ func (t *table) sheetName() string {
 
 // readErr reports a file that cannot be read further.
 func (t *table) readErr(row int, err error) error {
+	fe := data.FieldError{File: t.file, Row: max(row, 1), Reason: fmt.Sprintf("cannot read the file from here on: %v", err)}
 	var le *LimitError
 	if errors.As(err, &le) {
-		t.errs.Add(data.FieldError{File: t.file, Row: max(row, 1), Reason: "the file is not read further: " + le.Error()})
+		fe.Reason = "the file is not read further: " + le.Error()
+	}
+	if n := len(t.errs.Errors); n >= data.MaxKeptErrors {
+		// Why the reading stopped matters more than one more row error.
+		t.errs.Errors[n-1] = fe
+		t.errs.Truncated++
 		return t.errs
 	}
-	t.errs.Add(data.FieldError{File: t.file, Row: max(row, 1), Reason: fmt.Sprintf("cannot read the file from here on: %v", err)})
+	t.errs.Add(fe)
 	return t.errs
 }
 

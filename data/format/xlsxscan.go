@@ -23,7 +23,7 @@ import (
 
 // xlsxScan is what the scan found.
 type xlsxScan struct {
-	sheet    string // name of the first sheet
+	sheet    string        // name of the first sheet
 	formulas map[int][]int // row → 0-based columns of formula cells without a value
 	nFormula int
 	limit    *LimitError // first limit exceeded, with its place
@@ -93,7 +93,7 @@ func scanXLSX(ra io.ReaderAt, size int64, lim Limits) *xlsxScan {
 			if strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels") {
 				x.feed(buf[:n])
 			}
-			if err != nil {
+			if err != nil || x.stop {
 				break
 			}
 		}
@@ -177,13 +177,14 @@ type xmlScan struct {
 	textLen int64
 	text    []byte // the first bytes of the current text
 
-	row            int
-	cell           string // A1 reference of the open cell
-	inCell         bool
-	hasF, hasV     bool
-	shared, inV    bool
-	si             int // shared strings: index of the open <si>, -1 before
-	siLen          int64
+	row         int
+	cell        string // A1 reference of the open cell
+	inCell      bool
+	hasF, hasV  bool
+	shared, inV bool
+	si          int // shared strings: index of the open <si>, -1 before
+	siLen       int64
+	stop        bool // the rest of the part is not needed
 }
 
 func (x *xmlScan) feed(b []byte) {
@@ -222,8 +223,13 @@ func (x *xmlScan) feed(b []byte) {
 			x.text = append(x.text, part[:min(len(part), 32-len(x.text))]...)
 		}
 		switch {
+		case x.sst && x.si >= 0 && x.siLen > x.lim.MaxFieldBytes:
+			// Reported on the cell that uses it; the rest of the shared
+			// strings is not read.
+			x.big[x.si] = x.siLen
+			x.stop = true
+			return
 		case x.sst:
-			// Recorded at </si>; reported on the cell that uses it.
 		case x.sheet && x.textLen > x.lim.MaxFieldBytes:
 			x.tooLong()
 			return
@@ -314,10 +320,6 @@ func (x *xmlScan) endTag() {
 	case x.sst && name == "si" && !closing:
 		x.si++
 		x.siLen = 0
-	case x.sst && name == "si" && closing:
-		if x.siLen > x.lim.MaxFieldBytes {
-			x.big[x.si] = x.siLen
-		}
 	case !x.sheet:
 	case name == "row" && !closing:
 		if r, err := strconv.Atoi(attr(x.tag, "r")); err == nil {
