@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin/gapmap
 DEMO_DIR ?= var/demo
 ADDR ?= :8080
-FUZZTIME ?= 10s
+FUZZTIME ?= 8s
 DEMO_PASSWORD ?= gapmap-demo-2026
 export DEMO_PASSWORD
 
