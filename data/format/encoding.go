@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -146,9 +147,12 @@ func (c *crToLF) Read(p []byte) (int, error) {
 // badByte describes the first byte of s that is not valid UTF-8 or is
 // NUL, with its 1-based position in the value; "" when there is none.
 func badByte(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return ""
+	}
 	for i := 0; i < len(s); {
 		if s[i] == 0 {
-			return fmt.Sprintf("the value contains a NUL byte (\\x00) at byte %d", i+1)
+			return fmt.Sprintf("the value contains a NUL byte (\\x00) at byte %d (a file saved as UTF-16, Excel's 'Unicode Text', shows this): correct it, or save the file as 'CSV UTF-8'", i+1)
 		}
 		if s[i] < utf8.RuneSelf {
 			i++
@@ -156,7 +160,7 @@ func badByte(s string) string {
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {
-			return fmt.Sprintf("byte 0x%02X at byte %d is not valid UTF-8", s[i], i+1)
+			return fmt.Sprintf("byte 0x%02X at byte %d is not valid UTF-8: the rest of the file is read as UTF-8, so this value cannot be; correct it, or save the whole file as 'CSV UTF-8'", s[i], i+1)
 		}
 		i += n
 	}

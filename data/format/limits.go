@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -178,25 +179,36 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 		return 0, l.err
 	}
 	n, err := l.r.Read(p)
-	for i, c := range p[:n] {
-		l.line++
-		l.record++
-		if c == '\n' {
-			l.lines++
-			l.line = 0
-			continue
+	rest, off := p[:n], 0
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		seg := int64(len(rest))
+		if i >= 0 {
+			seg = int64(i)
 		}
-		if l.line > l.max || l.record > l.max+l.slack {
+		if l.line+seg > l.max || l.record+seg > l.max+l.slack {
+			// Pass the bytes up to the limit, then fail.
+			allowed := min(l.max-l.line, l.max+l.slack-l.record)
 			l.errLine = l.lines + 1
 			what := "this line is longer than " + byteSize(l.max) + ": is this really a table?"
-			if l.line <= l.max {
+			record := l.line+seg <= l.max
+			if record {
 				what = "this row is longer than " + byteSize(l.max) + " (its quoted cells span several lines: is a closing double quote missing?)"
 			}
-			l.err = &LimitError{Name: "MaxLineBytes", Max: l.max, Line: l.errLine, Reason: what, record: l.line <= l.max}
-			return i, l.err
+			l.err = &LimitError{Name: "MaxLineBytes", Max: l.max, Line: l.errLine, Reason: what, record: record}
+			return off + int(max(allowed, 0)), l.err
 		}
+		if i < 0 {
+			l.line += seg
+			l.record += seg
+			return n, err
+		}
+		l.record += seg + 1
+		l.lines++
+		l.line = 0
+		off += i + 1
+		rest = rest[i+1:]
 	}
-	return n, err
 }
 
 // reset starts a new record; buffered bytes were read but not yet used.

@@ -58,7 +58,7 @@ func (r *rowCtx) precheck(t *table) {
 			continue
 		}
 		if why := badByte(v); why != "" {
-			r.fail(f, v, why+": the rest of the file is read as UTF-8, so this value cannot be: correct it, or save the whole file as 'CSV UTF-8'")
+			r.fail(f, v, why)
 		}
 	}
 	for _, c := range t.formulaCols(r.row) {
