@@ -7,7 +7,7 @@ BIN := bin/gapmap
 DEMO_DIR ?= var/demo
 # ADDR: 127.0.0.1:8080 serves this machine only; make demo ADDR=:8080 listens on every interface
 ADDR ?= 127.0.0.1:8080
-FUZZTIME ?= 10s
+FUZZTIME ?= 8s
 DEMO_PASSWORD ?= gapmap-demo-2026
 export DEMO_PASSWORD
 

@@ -3,7 +3,10 @@ package data
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FieldError is one problem found in an input file: where (file, row,
@@ -18,20 +21,63 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
+// Error is one line safe to print on a terminal: the value is Go-quoted
+// and control characters, escape sequences and invalid bytes in the file
+// name, column and reason are escaped (see SafeText).
 func (e FieldError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(SafeText(e.File))
 	if e.Row > 0 {
 		fmt.Fprintf(&b, ":%d", e.Row)
 	}
 	if e.Column != "" {
-		fmt.Fprintf(&b, ": column %s", e.Column)
+		fmt.Fprintf(&b, ": column %s", SafeText(e.Column))
 	}
 	if e.Value != "" {
 		fmt.Fprintf(&b, ": value %q", truncate(e.Value, 80))
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Reason)
+	b.WriteString(SafeText(e.Reason))
+	return b.String()
+}
+
+// SafeText returns s unchanged when every character is printable (letters
+// of any script, digits, punctuation, symbols, spaces); otherwise control
+// characters (ESC, NUL, CR, LF, tab…), format characters (such as
+// right-to-left overrides) and invalid UTF-8 bytes are written as Go
+// escapes (\x1b, \x00, \n, \u202e, \xff), so text read from a file can never
+// drive the terminal that prints it.
+func SafeText(s string) string {
+	clean := true
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
+				clean = false
+				break
+			}
+		}
+		if r != ' ' && !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteString(s[i : i+n])
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
 	return b.String()
 }
 
@@ -47,6 +93,10 @@ func truncate(s string, n int) string {
 // written when it is returned.
 type ValidationError struct {
 	Errors []FieldError
+	// Warnings are remarks that do not stop an import (e.g. the encoding a
+	// reader assumed); they are not counted by Len and do not make Err
+	// non-nil. At most MaxKeptErrors are kept.
+	Warnings []FieldError
 	// Truncated counts errors beyond the ones kept (inputs with millions of
 	// bad rows keep the first MaxKeptErrors).
 	Truncated int
@@ -62,6 +112,13 @@ func (v *ValidationError) Add(e FieldError) {
 		return
 	}
 	v.Errors = append(v.Errors, e)
+}
+
+// Warn records one warning.
+func (v *ValidationError) Warn(e FieldError) {
+	if len(v.Warnings) < MaxKeptErrors {
+		v.Warnings = append(v.Warnings, e)
+	}
 }
 
 // Len is the total number of errors found.

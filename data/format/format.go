@@ -10,6 +10,11 @@
 // skipped; Vietnamese decimal commas ("21,5") are accepted when the value has
 // no ".".
 //
+// Table files are read in bounded memory under Limits (line, value,
+// decompressed size and ratio; see limits.go and WithLimits); the encoding
+// assumed when a CSV file is not UTF-8 is reported as a warning in the
+// ValidationError; error text never carries raw control characters.
+//
 // Writers stream too: CSV writes a UTF-8 BOM and a header, and escapes cells
 // Excel would run as formulas (see EscapeCell); every reader undoes that
 // escape, so a file written by this package reads back equal.

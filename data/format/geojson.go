@@ -507,6 +507,9 @@ func (f *featureCtx) has(key string) bool {
 // areaLevel maps Vietnamese level names to the English labels; other
 // labels are kept, lower-cased.
 func areaLevel(s string) string {
+	if strayPunct(s) {
+		return strings.ToLower(s) // "-xã" is not a commune
+	}
 	switch foldKey(normKey(s)) {
 	case "xa", "phuong", "thi tran", "dac khu", "commune", "ward":
 		return "commune"

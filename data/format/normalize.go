@@ -116,10 +116,16 @@ func newEnum(field string, values []string, aliases map[string][]string, hint st
 	return e
 }
 
-// lookup returns the canonical value for s (already trimmed).
+// lookup returns the canonical value for s (already trimmed). Only an
+// accepted spelling written exactly may start or end with a sign or a
+// punctuation mark ("-" for none): normalising never drops them, so "-1"
+// is not 1 and "_x" is not x.
 func (e *enum) lookup(s string) (string, bool) {
 	if v, ok := e.m[s]; ok {
 		return v, true
+	}
+	if strayPunct(s) {
+		return "", false
 	}
 	k := normKey(s)
 	if v, ok := e.m[k]; ok {
@@ -135,7 +141,26 @@ func (e *enum) reason(s string) string {
 	if e.hint != "" {
 		r += " (also accepted: " + e.hint + ")"
 	}
-	return r
+	return r + punctHint(s)
+}
+
+// strayPunct reports a value that starts with a sign or one of . _ or
+// ends with one of - . _: normKey would drop it and change the value's
+// meaning ("-1" would read as 1).
+func strayPunct(s string) bool {
+	if s == "" {
+		return false
+	}
+	return strings.IndexByte("+-._", s[0]) >= 0 || strings.IndexByte("-._", s[len(s)-1]) >= 0
+}
+
+// punctHint explains why a value with a sign or a stray punctuation mark
+// was not read.
+func punctHint(s string) string {
+	if strayPunct(s) && s != "-" {
+		return "; a sign or punctuation mark at the start or end of a value is never ignored"
+	}
+	return ""
 }
 
 // parseNum parses a decimal number as users write it: "21.0285",
@@ -196,6 +221,9 @@ func parseBool(s string) (v, ok bool) {
 		return true, true
 	case "false", "0", "FALSE", "", "-":
 		return false, true
+	}
+	if strayPunct(s) {
+		return false, false // "-1" is not 1, "_x" is not x
 	}
 	switch foldKey(normKey(s)) {
 	case "true", "t", "yes", "y", "x", "co", "dung", "1", "v", "✓", "✔", "ok", "co thiet bi", "da co":

@@ -23,6 +23,7 @@ type rowCtx struct {
 	row    int
 	xlsx   bool
 	bad    bool
+	failed []bool // columns already reported in this row
 	errs   *data.ValidationError
 	ids    *dupSet
 	intern map[string]string
@@ -31,7 +32,41 @@ type rowCtx struct {
 func newRowCtx(t *table, cols []column, m *headerMatch) *rowCtx {
 	return &rowCtx{
 		file: t.file, cols: cols, header: m.header, idx: m.idx, xlsx: t.xlsx, errs: t.errs,
-		ids: newDupSet(), intern: make(map[string]string),
+		ids: newDupSet(), intern: make(map[string]string), failed: make([]bool, len(cols)),
+	}
+}
+
+// start begins a row.
+func (r *rowCtx) start(row int, rec []string) {
+	r.row, r.rec, r.bad = row, rec, false
+	clear(r.failed)
+}
+
+// precheck reports, before the row is parsed, the values that no parser
+// should see: longer than MaxFieldBytes, not UTF-8, holding a NUL byte,
+// or an XLSX formula without a saved value. Each such column is reported
+// once; the other columns are still parsed and checked.
+func (r *rowCtx) precheck(t *table) {
+	for f, i := range r.idx {
+		if i < 0 || i >= len(r.rec) {
+			continue
+		}
+		v := r.rec[i]
+		if int64(len(v)) > t.lim.MaxFieldBytes {
+			r.fail(f, v, fmt.Sprintf("the value is %s long, over the limit of %s for one value (limit MaxFieldBytes)",
+				byteSize(int64(len(v))), byteSize(t.lim.MaxFieldBytes)))
+			continue
+		}
+		if why := badByte(v); why != "" {
+			r.fail(f, v, why)
+		}
+	}
+	for _, c := range t.formulaCols(r.row) {
+		for f, i := range r.idx {
+			if i == c {
+				r.fail(f, "", formulaReason(t.sheetName(), r.row, c))
+			}
+		}
 	}
 }
 
@@ -84,13 +119,21 @@ func (r *rowCtx) val(f int) string {
 // name is the column's header as written, or its canonical name.
 func (r *rowCtx) name(f int) string {
 	if i := r.idx[f]; i >= 0 {
-		return r.header[i]
+		return data.SafeText(r.header[i])
 	}
 	return r.cols[f].name
 }
 
+// fail reports a problem with column f; a column already reported in this
+// row is not reported again.
 func (r *rowCtx) fail(f int, value, reason string) {
 	r.bad = true
+	if r.failed != nil {
+		if r.failed[f] {
+			return
+		}
+		r.failed[f] = true
+	}
 	r.errs.Add(data.FieldError{File: r.file, Row: r.row, Column: r.name(f), Value: clip(value), Reason: reason})
 }
 
@@ -188,19 +231,18 @@ func (r *rowCtx) latLon(fLat, fLon int) (lat, lon float64) {
 	ls, os := r.val(fLat), r.val(fLon)
 	lat, okLat := r.coord(fLat, ls, "latitude", "21.0285")
 	lon, okLon := r.coord(fLon, os, "longitude", "105.8542")
-	if !okLat || !okLon {
-		return 0, 0
-	}
-	latIn := lat >= minLat && lat <= maxLat
-	lonIn := lon >= minLon && lon <= maxLon
+	// Each coordinate is checked on its own, so a bad latitude does not
+	// hide a bad longitude.
+	latIn := okLat && lat >= minLat && lat <= maxLat
+	lonIn := okLon && lon >= minLon && lon <= maxLon
 	if latIn && lonIn {
 		return lat, lon
 	}
-	swapped := lon >= minLat && lon <= maxLat && lat >= minLon && lat <= maxLon
-	if !latIn {
+	swapped := okLat && okLon && lon >= minLat && lon <= maxLat && lat >= minLon && lat <= maxLon
+	if okLat && !latIn {
 		r.fail(fLat, ls, "latitude "+fmtFloat(lat)+" is outside Vietnam (6.0–23.5)"+coordHint(lat, swapped))
 	}
-	if !lonIn {
+	if okLon && !lonIn {
 		r.fail(fLon, os, "longitude "+fmtFloat(lon)+" is outside Vietnam (102.0–118.0)"+coordHint(lon, swapped))
 	}
 	return 0, 0
@@ -347,7 +389,7 @@ func (r *rowCtx) flag(f int, def bool) bool {
 	}
 	v, ok := parseBool(s)
 	if !ok {
-		r.fail(f, s, r.cols[f].name+" "+strconv.Quote(s)+" is not yes/no: write true or false (also 1/0, có/không, x or empty)")
+		r.fail(f, s, r.cols[f].name+" "+strconv.Quote(s)+" is not yes/no: write true or false (also 1/0, có/không, x or empty)"+punctHint(s))
 	}
 	return v
 }

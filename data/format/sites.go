@@ -26,7 +26,7 @@ import (
 // as range_m; status active.
 func ReadSites(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, s data.Sector) error) error {
 	return run(errs, func(errs *data.ValidationError) error {
-		t, err := openTable(fileRef{path: path}, errs)
+		t, err := openTable(ctx, fileRef{path: path}, errs)
 		if err != nil {
 			return err
 		}

@@ -25,15 +25,22 @@ type table struct {
 	file string // base name, for FieldError.File
 	src  rowSource
 	xlsx bool
+	lim  Limits
 	pend []pendRow
 	errs *data.ValidationError
 }
 
-// openTable opens path; a problem is added to errs and errs is returned.
-func openTable(ref fileRef, errs *data.ValidationError) (*table, error) {
-	t := &table{file: ref.name(), errs: errs}
-	src, isXLSX, err := openSource(ref)
+// openTable opens path with the limits of ctx; a problem is added to errs
+// and errs is returned.
+func openTable(ctx context.Context, ref fileRef, errs *data.ValidationError) (*table, error) {
+	t := &table{file: ref.name(), errs: errs, lim: LimitsFrom(ctx)}
+	src, isXLSX, err := openSource(ref, t.lim, errs)
 	if err != nil {
+		var rl *rowLimitError
+		if errors.As(err, &rl) {
+			errs.Add(data.FieldError{File: t.file, Row: rl.row, Reason: "the file is not read: " + rl.LimitError.Error()})
+			return nil, errs
+		}
 		errs.Add(data.FieldError{File: t.file, Reason: err.Error()})
 		return nil, errs
 	}
@@ -61,7 +68,7 @@ func (t *table) next() ([]string, int, error) {
 			}
 			return nil, row, err
 		}
-		if blank(rec) {
+		if blank(rec) && len(t.formulaCols(row)) == 0 {
 			continue
 		}
 		return rec, row, nil
@@ -82,9 +89,37 @@ func blank(rec []string) bool {
 	return true
 }
 
+// formulaCols returns the 0-based columns of an XLSX row holding a formula
+// without a saved value.
+func (t *table) formulaCols(row int) []int {
+	if x, ok := t.src.(*xlsxSource); ok {
+		return x.formulaCols(row)
+	}
+	return nil
+}
+
+// sheetName is the name of the XLSX sheet read.
+func (t *table) sheetName() string {
+	if x, ok := t.src.(*xlsxSource); ok && x.scan != nil {
+		return x.scan.sheet
+	}
+	return ""
+}
+
 // readErr reports a file that cannot be read further.
 func (t *table) readErr(row int, err error) error {
-	t.errs.Add(data.FieldError{File: t.file, Row: max(row, 1), Reason: fmt.Sprintf("cannot read the file from here on: %v", err)})
+	fe := data.FieldError{File: t.file, Row: max(row, 1), Reason: fmt.Sprintf("cannot read the file from here on: %v", err)}
+	var le *LimitError
+	if errors.As(err, &le) {
+		fe.Reason = "the file is not read further: " + le.Error()
+	}
+	if n := len(t.errs.Errors); n >= data.MaxKeptErrors {
+		// Why the reading stopped matters more than one more row error.
+		t.errs.Errors[n-1] = fe
+		t.errs.Truncated++
+		return t.errs
+	}
+	t.errs.Add(fe)
 	return t.errs
 }
 
@@ -208,7 +243,7 @@ func (t *table) findHeader(cols []column) (*rowCtx, error) {
 	var found []string
 	for _, h := range first.header {
 		if h != "" {
-			found = append(found, h)
+			found = append(found, data.SafeText(h))
 		}
 	}
 	for _, i := range first.missing {
@@ -259,10 +294,11 @@ func eachRow[T any](ctx context.Context, t *table, r *rowCtx, parse func(*rowCtx
 		if err != nil {
 			return t.readErr(row, err)
 		}
-		r.row, r.rec, r.bad = row, rec, false
+		r.start(row, rec)
 		if !r.checkWidth() {
 			continue
 		}
+		r.precheck(t)
 		v := parse(r)
 		if r.bad {
 			continue
@@ -290,7 +326,7 @@ func run(errs *data.ValidationError, body func(errs *data.ValidationError) error
 func readTable[T any](ctx context.Context, ref fileRef, errs *data.ValidationError, cols []column,
 	parse func(*rowCtx) T, fn func(int, T) error) error {
 	return run(errs, func(errs *data.ValidationError) error {
-		t, err := openTable(ref, errs)
+		t, err := openTable(ctx, ref, errs)
 		if err != nil {
 			return err
 		}

@@ -87,6 +87,11 @@ func (r *rowCtx) grade(f int) (int, bool) {
 	if n, ok := parseInt(s); ok {
 		return n, true
 	}
+	if strayPunct(s) {
+		// "-6A" is not grade 6: normalising never drops a sign.
+		r.fail(f, s, "grade must be a whole number such as 6 (a class name such as 6A1 is also accepted)"+punctHint(s))
+		return 0, false
+	}
 	k := foldKey(normKey(s))
 	for _, p := range []string{"lop ", "khoi ", "grade ", "class "} {
 		k = strings.TrimPrefix(k, p)

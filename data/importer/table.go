@@ -479,7 +479,8 @@ func runTable[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R]) 
 		return err
 	}
 	sum.Inserted = copied
-	sum.Warnings, sum.WarningsTruncated = p.warns, p.warnsTrunc
+	// The reader's warnings (e.g. the encoding it assumed) come first.
+	sum.Warnings, sum.WarningsTruncated = append(ferrs.Warnings, p.warns...), p.warnsTrunc
 	j.addAll(ferrs)
 	j.addAll(&p.errs)
 	return nil
@@ -628,7 +629,8 @@ func diagnose[T, R any](j *job, path string, sum *Summary, sp *tableSpec[T, R], 
 		}
 		found = append(found, e)
 	}
-	sum.Warnings, sum.WarningsTruncated = p.warns, p.warnsTrunc
+	// The reader's warnings (e.g. the encoding it assumed) come first.
+	sum.Warnings, sum.WarningsTruncated = append(ferrs.Warnings, p.warns...), p.warnsTrunc
 	j.addAll(ferrs)
 	j.addAll(&p.errs)
 	for _, e := range found {
