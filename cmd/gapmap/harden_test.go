@@ -508,3 +508,38 @@ func TestManyProblemsOfAnyCommand(t *testing.T) {
 		t.Errorf("last line %q", lines[21])
 	}
 }
+
+// The file limits come from the environment and reach the readers: a
+// line longer than GAPMAP_MAX_LINE_BYTES is refused with its limit.
+func TestFileLimitsFromEnvironment(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	dir := t.TempDir()
+	long := "HH1," + strings.Repeat("x", 3000) + ",21.0,105.8,,gps,poor,4\n"
+	path := filepath.Join(dir, "households.csv")
+	if err := os.WriteFile(path, []byte("household_id,note,lat,lon,area_code,location_precision,poverty,members\n"+long), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	areas := filepath.Join(dir, "areas.geojson")
+	if err := os.WriteFile(areas, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"01","name":"Hà Nội","level":"province"},
+		"geometry":{"type":"Polygon","coordinates":[[[105.7,20.9],[105.9,20.9],[105.9,21.1],[105.7,21.1],[105.7,20.9]]]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, _, stderr := allocTestEnv(map[string]string{"DATABASE_URL": url, "GAPMAP_MAX_LINE_BYTES": "2KiB"})
+	if err := run(ctx, []string{"import", "areas", areas}, e); err != nil {
+		t.Fatalf("areas: %v\n%s", err, stderr)
+	}
+	err := run(ctx, []string{"import", "households", path, "--dry-run"}, e)
+	if err == nil || !strings.Contains(stderr.String(), "households.csv:2: the file is not read further: this line is longer than 2 KiB") {
+		t.Fatalf("a 3 KB line with a 2 KiB limit: %v\n%s", err, stderr)
+	}
+	e, _, _ = allocTestEnv(map[string]string{"DATABASE_URL": url, "GAPMAP_MAX_LINE_BYTES": "lots"})
+	if err := run(ctx, []string{"import", "households", path, "--dry-run"}, e); !isUsage(err) {
+		t.Fatalf("a bad limit: %v", err)
+	}
+	for in, want := range map[string]int64{"123": 123, "64KiB": 64 << 10, "2MiB": 2 << 20, "4GiB": 4 << 30, "1k": 1024, "-1": -1} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+}

@@ -121,6 +121,10 @@ func run(ctx context.Context, args []string, e *env) error {
 		usage(e.stderr, cmds)
 		return usageError{fmt.Sprintf("unknown subcommand %q", args[0])}
 	}
+	ctx, err := withFileLimits(ctx, e.getenv)
+	if err != nil {
+		return err
+	}
 	return c.run(ctx, e, args[1:])
 }
 

@@ -95,7 +95,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	handler := api.NewServer(jobsCtx, api.Deps{Store: st, Logger: logger, Version: buildVersion(), Config: c.api})
+	// Requests carry the values of ctx (the file limits) but not its
+	// cancellation: on SIGTERM requests in flight finish (Shutdown).
+	reqBase := context.WithoutCancel(ctx)
 	srv := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return reqBase },
 		Addr:              c.addr,
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
