@@ -598,9 +598,8 @@ func (s *Server) updateHandover(action string) func(w http.ResponseWriter, r *ht
 		}
 		switch action {
 		case "handover":
-			if q.ICCID != "" && !iccidPattern(q.ICCID) {
-				return &data.ValidationError{Errors: []data.FieldError{{File: "request", Column: "iccid", Value: q.ICCID, Reason: "an ICCID is 18 to 22 digits (printed on the SIM card)"}}}
-			}
+			// runs checks the ICCID (19–20 digits, Luhn) and the day (not
+			// before the programme or the allocation, not in the future).
 			err = svc.Handover(r.Context(), actor, student, q.ICCID, day)
 		case "return":
 			err = svc.Return(r.Context(), actor, student, q.Reason, day)
@@ -626,16 +625,4 @@ func (s *Server) updateHandover(action string) func(w http.ResponseWriter, r *ht
 		writeJSON(w, http.StatusOK, a)
 		return nil
 	}
-}
-
-func iccidPattern(s string) bool {
-	if len(s) < 18 || len(s) > 22 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -401,7 +401,7 @@ func TestAllocationAPI(t *testing.T) {
 	if len(eb.Error.Details) != 1 || eb.Error.Details[0].Column != "settings.policy" {
 		t.Errorf("bad policy: %s", b)
 	}
-	c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"settings": map[string]any{"policy": "ready-first"}, "date": "2026-11-30"}, http.StatusAccepted, &job)
+	c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"settings": map[string]any{"policy": "ready-first"}, "date": "2026-11-15"}, http.StatusAccepted, &job)
 	if job.Kind != "allocation_preview" || job.Status != data.JobRunning {
 		t.Errorf("preview job %+v", job)
 	}
@@ -634,6 +634,24 @@ func TestAllocationAPI(t *testing.T) {
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["viewer"], hand, http.StatusForbidden, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-b"], hand, http.StatusNotFound, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], map[string]any{"iccid": "12AB"}, http.StatusUnprocessableEntity, nil)
+	// An ICCID is 19–20 digits with a valid Luhn check digit; the day is
+	// not before the programme, the allocation (run date 2026-11-15) or in
+	// the future. Each is a 422 naming the field.
+	tomorrow := time.Now().Add(48 * time.Hour).Format("2006-01-02")
+	for _, bad := range []struct{ iccid, date, column, reason string }{
+		{"8984048000000000002", "2026-11-20", "iccid", "Luhn"},
+		{"898404800000000001", "2026-11-20", "iccid", "19 or 20 digits"},
+		{"898404800000000000001", "2026-11-20", "iccid", "19 or 20 digits"},
+		{"8984048000000000001", "2021-08-31", "date", "before the programme began (2021-09-01)"},
+		{"8984048000000000001", "2026-11-14", "date", "before the allocation"},
+		{"8984048000000000001", tomorrow, "date", "in the future"},
+	} {
+		var eb allocErrorBody
+		c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], map[string]any{"iccid": bad.iccid, "date": bad.date}, http.StatusUnprocessableEntity, &eb)
+		if len(eb.Error.Details) != 1 || eb.Error.Details[0].Column != bad.column || !strings.Contains(eb.Error.Details[0].Reason, bad.reason) {
+			t.Errorf("handover %s on %s: %+v, want %s: %s", bad.iccid, bad.date, eb.Error, bad.column, bad.reason)
+		}
+	}
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], hand, http.StatusOK, &one)
 	if one.Allocation.Handover.Status != "handed_over" || one.Allocation.Handover.SimICCID != "8984048000000000001" ||
 		one.Allocation.Handover.HandedOverOn == nil || !strings.HasPrefix(*one.Allocation.Handover.HandedOverOn, "2026-11-20") {
@@ -642,6 +660,11 @@ func TestAllocationAPI(t *testing.T) {
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], hand, http.StatusConflict, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/cancel", token["officer-a"], map[string]any{"reason": "nhầm"}, http.StatusConflict, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/return", token["officer-a"], map[string]any{"date": "2026-11-22"}, http.StatusUnprocessableEntity, nil)
+	var early allocErrorBody
+	c.json("POST", "/api/v1/allocation/students/ST1/return", token["officer-a"], map[string]any{"reason": "chuyển trường", "date": "2026-11-19"}, http.StatusUnprocessableEntity, &early)
+	if len(early.Error.Details) != 1 || early.Error.Details[0].Column != "date" || !strings.Contains(early.Error.Details[0].Reason, "before the handover (2026-11-20)") {
+		t.Errorf("a return before the handover: %+v", early.Error)
+	}
 	c.json("POST", "/api/v1/allocation/students/ST1/return", token["officer-a"], map[string]any{"reason": "chuyển trường", "date": "2026-11-22"}, http.StatusOK, &one)
 	if one.Allocation.Handover.Status != "returned" || one.Allocation.Handover.ReturnedOn == nil || !strings.HasPrefix(*one.Allocation.Handover.ReturnedOn, "2026-11-22") {
 		t.Errorf("after the return: %+v", one)

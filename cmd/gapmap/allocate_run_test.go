@@ -91,7 +91,8 @@ func TestAllocateRunRewrite(t *testing.T) {
 	ctx := context.Background()
 	root, e, stdout, s := allocDatabaseProvince(ctx, t)
 	first := filepath.Join(root, "committed")
-	if err := run(ctx, []string{"allocate", "--commit", "--out", first}, e); err != nil {
+	// Run date 2026-11-01: the handover below (2026-11-20) comes after it.
+	if err := run(ctx, []string{"allocate", "--commit", "--date", "2026-11-01", "--out", first}, e); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	var runID int64
