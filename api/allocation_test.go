@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gapmap/gapmap/allocation/report"
+	"github.com/gapmap/gapmap/allocation/runs"
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/importer"
@@ -680,6 +683,74 @@ func TestAllocationAPI(t *testing.T) {
 	if len(rowsX) < 4 || len(rowsX[3]) < 12 || rowsX[3][1] != "ST1" || rowsX[3][8] != "8984048000000000001" || rowsX[3][9] != "20/11/2026" ||
 		rowsX[3][11] != "Đã trả lại ngày 22/11/2026" || len(rowsX) > 4 && len(rowsX[4]) > 1 && rowsX[4][1] == "ST6" {
 		t.Errorf("handover list after the handover: %q", rowsX)
+	}
+
+	// Every file of the run written again, as one ZIP: the same bytes
+	// gapmap allocate --run N --out DIR writes (report.WriteDir of the
+	// run read back); an officer gets its area's part; viewers none.
+	status, zb := c.do("GET", run+"/files.zip", token["planner"], "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("files.zip: %d %s", status, zb)
+	}
+	v, err := (&runs.Service{Store: st}).View(ctx, committed, runs.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "alloc")
+	if err := report.WriteDir(ctx, dir, v); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, f := range zr.File {
+		entries = append(entries, f.Name)
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("files.zip %s differs from the file gapmap allocate --run writes (%v)", f.Name, err)
+		}
+	}
+	var onDisk []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != ".gapmap-allocation" {
+			rel, _ := filepath.Rel(dir, p)
+			onDisk = append(onDisk, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	slices.Sort(entries)
+	slices.Sort(onDisk)
+	if !slices.Equal(entries, onDisk) || !slices.Contains(entries, "handover/S1.xlsx") || !slices.Contains(entries, "explanation.md") {
+		t.Errorf("files.zip holds %v, the directory %v", entries, onDisk)
+	}
+	if status, _ := c.do("GET", run+"/files.zip", token["viewer"], "", nil); status != http.StatusForbidden {
+		t.Errorf("files.zip as viewer: %d, want 403", status)
+	}
+	status, zb = c.do("GET", run+"/files.zip", token["officer-b"], "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("files.zip as officer-b: %d", status)
+	}
+	zr, _ = zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	for _, f := range zr.File {
+		if f.Name == "handover/S1.xlsx" {
+			t.Error("officer-b (7211) got S1's handover list (7210)")
+		}
+		if f.Name == "allocations.csv" {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			if bytes.Contains(b, []byte("ST1,")) || !bytes.Contains(b, []byte("ST3,")) {
+				t.Errorf("officer-b's allocations.csv:\n%s", b)
+			}
+		}
 	}
 
 	// Two commits at once: the database keeps one device per student and

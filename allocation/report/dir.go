@@ -1,6 +1,7 @@
 package report
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -104,41 +105,102 @@ func (s *Staged) Abort() {
 	}
 }
 
-// writeAll writes every output of v into the empty directory tmp.
+// OutputFile is one file of a run's outputs: its path in the output
+// directory (slash-separated) and what writes it.
+type OutputFile struct {
+	Name  string
+	Write func(io.Writer) error
+}
+
+// Files lists every output file of v in a fixed order: README.txt,
+// allocations.csv, unserved.csv, area_summary.csv, explanation.csv,
+// explanation.md, rejected_devices.csv, rejected_sims.csv, sim_stock.csv,
+// conflicts.csv, then by_area/AREA.csv by area code and
+// handover/SCHOOL.xlsx in the run's order (names from FileNames). WriteDir
+// and WriteZip write exactly these.
+func Files(v *View) []OutputFile {
+	bind := func(f func(io.Writer, *View) error) func(io.Writer) error {
+		return func(w io.Writer) error { return f(w, v) }
+	}
+	files := []OutputFile{
+		{"README.txt", bind(WriteReadme)},
+		{"allocations.csv", bind(WriteAllocations)},
+		{"unserved.csv", bind(WriteUnserved)},
+		{"area_summary.csv", bind(WriteAreaSummary)},
+		{"explanation.csv", bind(WriteExplanationCSV)},
+		{"explanation.md", bind(WriteExplanationMD)},
+		{"rejected_devices.csv", bind(WriteRejectedDevices)},
+		{"rejected_sims.csv", bind(WriteRejectedSims)},
+		{"sim_stock.csv", bind(WriteSimStock)},
+		{"conflicts.csv", bind(WriteConflicts)},
+	}
+	lists := v.AreaLists()
+	codes := make([]string, 0, len(lists))
+	for c := range lists {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	areaNames := FileNames(codes)
+	for _, code := range codes {
+		in := make(map[int]bool, len(lists[code]))
+		for _, i := range lists[code] {
+			in[i] = true
+		}
+		files = append(files, OutputFile{"by_area/" + areaNames[code] + ".csv", func(w io.Writer) error {
+			return v.writeAllocationRows(w, func(i int) bool { return in[i] })
+		}})
+	}
+	names := v.HandoverNames()
+	for _, id := range v.SchoolIDs() {
+		files = append(files, OutputFile{"handover/" + names[id] + ".xlsx", func(w io.Writer) error { return WriteHandover(w, v, id) }})
+	}
+	return files
+}
+
+// writeAll writes every output of v into the empty directory tmp, several
+// files at a time (the handover lists take most of the time).
 func writeAll(ctx context.Context, tmp string, v *View) error {
 	if err := os.Chmod(tmp, 0o750); err != nil {
 		return fmt.Errorf("create a directory next to %s: %w", tmp, err)
 	}
-	files := []struct {
-		name  string
-		write func(io.Writer, *View) error
-	}{
-		{"README.txt", WriteReadme},
-		{"allocations.csv", WriteAllocations},
-		{"unserved.csv", WriteUnserved},
-		{"area_summary.csv", WriteAreaSummary},
-		{"explanation.csv", WriteExplanationCSV},
-		{"explanation.md", WriteExplanationMD},
-		{"rejected_devices.csv", WriteRejectedDevices},
-		{"rejected_sims.csv", WriteRejectedSims},
-		{"sim_stock.csv", WriteSimStock},
-		{"conflicts.csv", WriteConflicts},
-	}
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := writeFile(filepath.Join(tmp, f.name), func(w io.Writer) error { return f.write(w, v) }); err != nil {
-			return err
-		}
-	}
 	if err := os.WriteFile(filepath.Join(tmp, markerFile), []byte(v.Run.Label()+"\n"), 0o640); err != nil {
 		return fmt.Errorf("write %s: %w", markerFile, err)
 	}
-	if err := writeAreaLists(ctx, tmp, v); err != nil {
-		return err
+	for _, d := range []string{"by_area", "handover"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o750); err != nil {
+			return fmt.Errorf("create %s/: %w", d, err)
+		}
 	}
-	return writeHandovers(ctx, tmp, v)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, runtime.GOMAXPROCS(0)))
+	for _, f := range Files(v) {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			return writeFile(filepath.Join(tmp, filepath.FromSlash(f.Name)), f.Write)
+		})
+	}
+	return g.Wait()
+}
+
+// WriteZip writes every output of v (Files, the same bytes WriteDir writes)
+// as a ZIP archive to w, the entries dated with the run's date.
+func WriteZip(ctx context.Context, w io.Writer, v *View) error {
+	zw := zip.NewWriter(w)
+	for _, f := range Files(v) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: v.Run.Date.UTC()})
+		if err != nil {
+			return err
+		}
+		if err := f.Write(fw); err != nil {
+			return fmt.Errorf("write %s: %w", f.Name, err)
+		}
+	}
+	return zw.Close()
 }
 
 // writeFile creates path and writes it with fn.
@@ -158,54 +220,6 @@ func writeFile(path string, fn func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeAreaLists writes by_area/<code>.csv for every area with allocations
-// in its subtree.
-func writeAreaLists(ctx context.Context, dir string, v *View) error {
-	lists := v.AreaLists()
-	codes := make([]string, 0, len(lists))
-	for c := range lists {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	names := FileNames(codes)
-	for _, code := range codes {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		in := make(map[int]bool, len(lists[code]))
-		for _, i := range lists[code] {
-			in[i] = true
-		}
-		err := writeFile(filepath.Join(dir, "by_area", names[code]+".csv"), func(w io.Writer) error {
-			return v.writeAllocationRows(w, func(i int) bool { return in[i] })
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeHandovers writes handover/<school_id>.xlsx for every school with
-// allocations, several at a time.
-func writeHandovers(ctx context.Context, dir string, v *View) error {
-	if err := os.MkdirAll(filepath.Join(dir, "handover"), 0o750); err != nil {
-		return fmt.Errorf("create handover/: %w", err)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, runtime.GOMAXPROCS(0)))
-	names := v.HandoverNames()
-	for _, id := range v.SchoolIDs() {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			return writeFile(filepath.Join(dir, "handover", names[id]+".xlsx"), func(w io.Writer) error { return WriteHandover(w, v, id) })
-		})
-	}
-	return g.Wait()
 }
 
 // maxNameBytes bounds the part of a file name taken from an id (the
