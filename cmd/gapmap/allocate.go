@@ -45,6 +45,14 @@ whole commit rolls back: run again, it serves only what is left.
 allocations as they stand now: cancelled ones gone, handovers with their
 ICCID and date), e.g. to print last month's handover lists again.
 
+--out ALLOC is checked before anything is read or recorded (it can be
+created and written, it is new, empty or an earlier allocation output, a
+file of the longest name fits). A preview's files are written before the
+preview is recorded: when they cannot be written, no run is recorded. A
+commit writes its files once committed: when that fails (disk full,
+Ctrl-C) the allocations are kept and gapmap allocate --run N --out ALLOC
+writes every file again, identical. A symlink ALLOC is written through.
+
 Files in ALLOC (replaced as a whole; a directory that is not an allocation
 output is never overwritten):
   allocations.csv      one row per student served: device, SIM, flag, reason, handover
@@ -58,6 +66,10 @@ output is never overwritten):
   conflicts.csv        student ids listed more than once (fix the lists)
   handover/SCHOOL.xlsx handover list per school, Vietnamese headers, A4 landscape
   by_area/AREA.csv     the allocations of each area (every level), for its officers
+  README.txt           what each file holds; which handover/by_area file is which
+                       school or area when an id could not be its file name as is
+                       (characters a file system refuses, ids that collide once
+                       cleaned, ids over 100 bytes: a short hash of the id added)
 PERSONAL DATA: allocations.csv, unserved.csv, conflicts.csv, by_area/ and
 handover/ hold student ids. They are internal files of the education office
 (Decree 13/2023/NĐ-CP): never send them to operators or publish them.`
@@ -93,7 +105,7 @@ func parseAllocateFlags(e *env, args []string) (allocateOpts, allocation.Setting
 	fs.BoolVar(&o.commit, "commit", false, "database: write the run (default: preview only)")
 	fs.StringVar(&o.policy, "policy", "", "within a tier, serve first the homes that are ready (ready-first: fiber or 4G) or in need (need-first); default ready-first")
 	fs.StringVar(&o.settings, "settings", "", "JSON file of engine settings (fields of allocation.Settings; missing fields keep their defaults)")
-	fs.StringVar(&o.operators, "prefer-operators", "", "comma-separated SIM operators in order of preference (default: none)")
+	fs.StringVar(&o.operators, "prefer-operators", "", "comma-separated SIM operators in order of preference: viettel, vinaphone (VNPT), mobifone, vietnamobile, gmobile (default: none)")
 	fs.StringVar(&o.actor, "actor", "", "who runs the allocation, recorded in the database (default $GAPMAP_ACTOR, else $USER)")
 	date := fs.String("date", "", "run date YYYY-MM-DD: areas valid on that day are used (default today)")
 	fs.Int64Var(&o.run, "run", 0, "database: write every output of recorded run N again into --out (committed runs show their handovers as they stand now)")

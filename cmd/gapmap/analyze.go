@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/internal/atomicfile"
 	"github.com/gapmap/gapmap/internal/procstat"
 )
 
@@ -132,6 +134,12 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	if cf.in != "" && out == "" {
 		return usageError{"--out OUT is required with --in: the directory to write the results to"}
 	}
+	if out != "" {
+		// Before the analysis: every file of OUT can be written.
+		if err := checkOutputFiles(out, "entities.csv", "cells.csv", "gaps.geojson", "summary.json"); err != nil {
+			return err
+		}
+	}
 	var r *coverage.Result
 	if cf.in == "" {
 		opts, st, err := cf.databaseRun(ctx, e)
@@ -215,4 +223,20 @@ func adviseImport(err error) error {
 		return fmt.Errorf("%w (run gapmap import first, or use --in DIR)", err)
 	}
 	return err
+}
+
+// checkOutputFiles checks, before a long run, that the named files can be
+// written in dir (created if needed) under the policy of package
+// atomicfile: no directory, block device or socket in their place, a
+// directory that can be written.
+func checkOutputFiles(dir string, names ...string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w; nothing was done", dir, err)
+	}
+	for _, n := range names {
+		if err := atomicfile.Check(filepath.Join(dir, n)); err != nil {
+			return fmt.Errorf("--out %s: %w; nothing was done", dir, err)
+		}
+	}
+	return nil
 }

@@ -152,6 +152,21 @@ func TestOutputsNeverReplaceSpecialFiles(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "plan.geojson")); err != nil || !bytes.Contains(b, []byte("FeatureCollection")) {
 		t.Errorf("plan not written through its symlink: %v", err)
 	}
+	// analyze and plan check --out before they work: a directory where a
+	// file goes, or a file where a directory goes, stops them at once.
+	os.Mkdir(filepath.Join(sub, "cells.csv"), 0o755)
+	for _, args := range [][]string{
+		{"analyze", "--in", in, "--out", sub},
+		{"analyze", "--in", in, "--out", target},
+		{"plan", "--in", in, "--sites", "1", "--out", sub},
+	} {
+		if err := run(ctx, args, e); err == nil || !strings.Contains(err.Error(), "nothing was done") {
+			t.Errorf("%v: %v, want refused before any work", args, err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(sub, "cells.csv")); err != nil || !fi.IsDir() {
+		t.Errorf("analyze replaced a directory: %v", err)
+	}
 }
 
 // collidingIDs rewrites the hand-checked province: schools X/1, X:1, X_1
