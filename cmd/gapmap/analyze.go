@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,17 +227,40 @@ func adviseImport(err error) error {
 }
 
 // checkOutputFiles checks, before a long run, that the named files can be
-// written in dir (created if needed) under the policy of package
-// atomicfile: no directory, block device or socket in their place, a
-// directory that can be written.
+// written in dir under the policy of package atomicfile (no directory,
+// block device or socket in their place, a directory that can be
+// written), creating nothing: a dir that does not exist yet must be
+// creatable in its nearest existing parent.
 func checkOutputFiles(dir string, names ...string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--out %s: %w; nothing was done", dir, err)
+	fail := func(err error) error { return fmt.Errorf("--out %s: %w; nothing was done", dir, err) }
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fail(errors.New("is not a directory"))
+	case err == nil:
+		for _, n := range names {
+			if err := atomicfile.Check(filepath.Join(dir, n)); err != nil {
+				return fail(err)
+			}
+		}
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return fail(err)
 	}
-	for _, n := range names {
-		if err := atomicfile.Check(filepath.Join(dir, n)); err != nil {
-			return fmt.Errorf("--out %s: %w; nothing was done", dir, err)
+	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return fail(fmt.Errorf("%s is not a directory", p))
+			}
+			tmp, err := os.MkdirTemp(p, ".gapmap-check-")
+			if err != nil {
+				return fail(err)
+			}
+			return os.Remove(tmp)
+		}
+		if !errors.Is(err, fs.ErrNotExist) || p == filepath.Dir(p) {
+			return fail(err)
 		}
 	}
-	return nil
 }
