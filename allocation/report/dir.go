@@ -392,6 +392,7 @@ func outputDir(out string) (string, error) {
 // CheckDir checks, writing no output, that WriteDir can put its files in
 // out: out is new, empty or an earlier allocation output; its parent can
 // be created and written; a file of the longest name WriteDir gives fits.
+// It creates nothing that stays.
 // A run calls it before it commits or records anything, so a directory
 // that cannot be written stops the run before the database changes.
 func CheckDir(out string) error {
@@ -402,9 +403,21 @@ func CheckDir(out string) error {
 	if err := checkReplaceable(out); err != nil {
 		return err
 	}
+	// Nothing is created for good: the probe goes into the nearest parent
+	// that exists.
 	parent := filepath.Dir(out)
-	if err := os.MkdirAll(parent, 0o750); err != nil {
-		return fmt.Errorf("create %s: %w", parent, err)
+	for {
+		fi, err := os.Stat(parent)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("create %s: %s is not a directory", filepath.Dir(out), parent)
+			}
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) || parent == filepath.Dir(parent) {
+			return fmt.Errorf("create %s: %w", filepath.Dir(out), err)
+		}
+		parent = filepath.Dir(parent)
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".partial-")
 	if err != nil {
