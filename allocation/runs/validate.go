@@ -98,6 +98,19 @@ func ICCIDProblem(iccid string) string {
 	return ""
 }
 
+// CheckICCID is ICCIDProblem as a *data.ValidationError naming the field
+// (nil for a valid or empty ICCID), for callers that check before they
+// reach the database.
+func CheckICCID(file, iccid string) error {
+	if iccid == "" {
+		return nil
+	}
+	if p := ICCIDProblem(iccid); p != "" {
+		return &data.ValidationError{Errors: []data.FieldError{{File: file, Column: "iccid", Value: iccid, Reason: p}}}
+	}
+	return nil
+}
+
 // luhnValid checks the Luhn check digit (the last) of a string of digits.
 func luhnValid(digits string) bool {
 	sum := 0

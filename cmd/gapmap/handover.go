@@ -55,6 +55,9 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 		}
 		on = d
 	}
+	if err := runs.CheckICCID("handover", strings.TrimSpace(*iccid)); err != nil {
+		return err // before the database; the service checks it again
+	}
 	who := firstNonEmpty(*actor, e.getenv("GAPMAP_ACTOR"), e.getenv("USER"), "gapmap")
 	st, err := openStore(ctx, e, false)
 	if err != nil {
