@@ -526,6 +526,36 @@ func (s *Server) handoverXLSX(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// allocationFilesZip: GET /api/v1/allocation/runs/{id}/files.zip: every
+// output file of a run (what gapmap allocate --run N --out DIR writes, the
+// same bytes) as one ZIP archive, written again from the database: a
+// committed run's allocations as they stand now. An officer gets its
+// area's part. Personal data: not for viewers.
+func (s *Server) allocationFilesZip(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := s.allocView(r, id, "")
+	if err != nil {
+		return err
+	}
+	// Built in memory first: an error is still an error answer, not half
+	// an archive.
+	var buf bytes.Buffer
+	if err := report.WriteZip(r.Context(), &buf, v); err != nil {
+		return err
+	}
+	_ = s.deps.Store.Audit(r.Context(), actorName(r), "export", "allocation files",
+		map[string]any{"run_id": id, "area": allocScopeArea(r), "allocations": len(v.Allocations)}, r.RemoteAddr)
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="phan_bo_dot_%d.zip"`, id))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
 // ---- one student's allocation and its handover ----
 
 // studentAllocation is a student's committed allocation.
@@ -598,9 +628,8 @@ func (s *Server) updateHandover(action string) func(w http.ResponseWriter, r *ht
 		}
 		switch action {
 		case "handover":
-			if q.ICCID != "" && !iccidPattern(q.ICCID) {
-				return &data.ValidationError{Errors: []data.FieldError{{File: "request", Column: "iccid", Value: q.ICCID, Reason: "an ICCID is 18 to 22 digits (printed on the SIM card)"}}}
-			}
+			// runs checks the ICCID (19–20 digits, Luhn) and the day (not
+			// before the programme or the allocation, not in the future).
 			err = svc.Handover(r.Context(), actor, student, q.ICCID, day)
 		case "return":
 			err = svc.Return(r.Context(), actor, student, q.Reason, day)
@@ -626,16 +655,4 @@ func (s *Server) updateHandover(action string) func(w http.ResponseWriter, r *ht
 		writeJSON(w, http.StatusOK, a)
 		return nil
 	}
-}
-
-func iccidPattern(s string) bool {
-	if len(s) < 18 || len(s) > 22 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

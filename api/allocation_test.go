@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gapmap/gapmap/allocation/report"
+	"github.com/gapmap/gapmap/allocation/runs"
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/importer"
@@ -401,7 +404,7 @@ func TestAllocationAPI(t *testing.T) {
 	if len(eb.Error.Details) != 1 || eb.Error.Details[0].Column != "settings.policy" {
 		t.Errorf("bad policy: %s", b)
 	}
-	c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"settings": map[string]any{"policy": "ready-first"}, "date": "2026-11-30"}, http.StatusAccepted, &job)
+	c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"settings": map[string]any{"policy": "ready-first"}, "date": "2026-11-15"}, http.StatusAccepted, &job)
 	if job.Kind != "allocation_preview" || job.Status != data.JobRunning {
 		t.Errorf("preview job %+v", job)
 	}
@@ -634,6 +637,24 @@ func TestAllocationAPI(t *testing.T) {
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["viewer"], hand, http.StatusForbidden, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-b"], hand, http.StatusNotFound, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], map[string]any{"iccid": "12AB"}, http.StatusUnprocessableEntity, nil)
+	// An ICCID is 19–20 digits with a valid Luhn check digit; the day is
+	// not before the programme, the allocation (run date 2026-11-15) or in
+	// the future. Each is a 422 naming the field.
+	tomorrow := time.Now().Add(48 * time.Hour).Format("2006-01-02")
+	for _, bad := range []struct{ iccid, date, column, reason string }{
+		{"8984048000000000002", "2026-11-20", "iccid", "Luhn"},
+		{"898404800000000001", "2026-11-20", "iccid", "19 or 20 digits"},
+		{"898404800000000000001", "2026-11-20", "iccid", "19 or 20 digits"},
+		{"8984048000000000001", "2021-08-31", "date", "before the programme began (2021-09-01)"},
+		{"8984048000000000001", "2026-11-14", "date", "before the allocation"},
+		{"8984048000000000001", tomorrow, "date", "in the future"},
+	} {
+		var eb allocErrorBody
+		c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], map[string]any{"iccid": bad.iccid, "date": bad.date}, http.StatusUnprocessableEntity, &eb)
+		if len(eb.Error.Details) != 1 || eb.Error.Details[0].Column != bad.column || !strings.Contains(eb.Error.Details[0].Reason, bad.reason) {
+			t.Errorf("handover %s on %s: %+v, want %s: %s", bad.iccid, bad.date, eb.Error, bad.column, bad.reason)
+		}
+	}
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], hand, http.StatusOK, &one)
 	if one.Allocation.Handover.Status != "handed_over" || one.Allocation.Handover.SimICCID != "8984048000000000001" ||
 		one.Allocation.Handover.HandedOverOn == nil || !strings.HasPrefix(*one.Allocation.Handover.HandedOverOn, "2026-11-20") {
@@ -642,6 +663,11 @@ func TestAllocationAPI(t *testing.T) {
 	c.json("POST", "/api/v1/allocation/students/ST1/handover", token["officer-a"], hand, http.StatusConflict, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/cancel", token["officer-a"], map[string]any{"reason": "nhầm"}, http.StatusConflict, nil)
 	c.json("POST", "/api/v1/allocation/students/ST1/return", token["officer-a"], map[string]any{"date": "2026-11-22"}, http.StatusUnprocessableEntity, nil)
+	var early allocErrorBody
+	c.json("POST", "/api/v1/allocation/students/ST1/return", token["officer-a"], map[string]any{"reason": "chuyển trường", "date": "2026-11-19"}, http.StatusUnprocessableEntity, &early)
+	if len(early.Error.Details) != 1 || early.Error.Details[0].Column != "date" || !strings.Contains(early.Error.Details[0].Reason, "before the handover (2026-11-20)") {
+		t.Errorf("a return before the handover: %+v", early.Error)
+	}
 	c.json("POST", "/api/v1/allocation/students/ST1/return", token["officer-a"], map[string]any{"reason": "chuyển trường", "date": "2026-11-22"}, http.StatusOK, &one)
 	if one.Allocation.Handover.Status != "returned" || one.Allocation.Handover.ReturnedOn == nil || !strings.HasPrefix(*one.Allocation.Handover.ReturnedOn, "2026-11-22") {
 		t.Errorf("after the return: %+v", one)
@@ -657,6 +683,74 @@ func TestAllocationAPI(t *testing.T) {
 	if len(rowsX) < 4 || len(rowsX[3]) < 12 || rowsX[3][1] != "ST1" || rowsX[3][8] != "8984048000000000001" || rowsX[3][9] != "20/11/2026" ||
 		rowsX[3][11] != "Đã trả lại ngày 22/11/2026" || len(rowsX) > 4 && len(rowsX[4]) > 1 && rowsX[4][1] == "ST6" {
 		t.Errorf("handover list after the handover: %q", rowsX)
+	}
+
+	// Every file of the run written again, as one ZIP: the same bytes
+	// gapmap allocate --run N --out DIR writes (report.WriteDir of the
+	// run read back); an officer gets its area's part; viewers none.
+	status, zb := c.do("GET", run+"/files.zip", token["planner"], "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("files.zip: %d %s", status, zb)
+	}
+	v, err := (&runs.Service{Store: st}).View(ctx, committed, runs.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "alloc")
+	if err := report.WriteDir(ctx, dir, v); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, f := range zr.File {
+		entries = append(entries, f.Name)
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("files.zip %s differs from the file gapmap allocate --run writes (%v)", f.Name, err)
+		}
+	}
+	var onDisk []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != ".gapmap-allocation" {
+			rel, _ := filepath.Rel(dir, p)
+			onDisk = append(onDisk, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	slices.Sort(entries)
+	slices.Sort(onDisk)
+	if !slices.Equal(entries, onDisk) || !slices.Contains(entries, "handover/S1.xlsx") || !slices.Contains(entries, "explanation.md") {
+		t.Errorf("files.zip holds %v, the directory %v", entries, onDisk)
+	}
+	if status, _ := c.do("GET", run+"/files.zip", token["viewer"], "", nil); status != http.StatusForbidden {
+		t.Errorf("files.zip as viewer: %d, want 403", status)
+	}
+	status, zb = c.do("GET", run+"/files.zip", token["officer-b"], "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("files.zip as officer-b: %d", status)
+	}
+	zr, _ = zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	for _, f := range zr.File {
+		if f.Name == "handover/S1.xlsx" {
+			t.Error("officer-b (7211) got S1's handover list (7210)")
+		}
+		if f.Name == "allocations.csv" {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			if bytes.Contains(b, []byte("ST1,")) || !bytes.Contains(b, []byte("ST3,")) {
+				t.Errorf("officer-b's allocations.csv:\n%s", b)
+			}
+		}
 	}
 
 	// Two commits at once: the database keeps one device per student and

@@ -88,6 +88,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/runs/{id}/schools", s.handle(s.allocationSchools))
 				r.With(reader).Get("/runs/{id}/schools/{school_id}", s.handle(s.allocationSchool))
 				r.With(reader).Get("/runs/{id}/schools/{school_id}/handover.xlsx", s.handle(s.handoverXLSX))
+				r.With(reader).Get("/runs/{id}/files.zip", s.handle(s.allocationFilesZip))
 				r.With(reader).Get("/students/{student_id}", s.handle(s.getStudentAllocation))
 				r.With(officer).Post("/students/{student_id}/handover", s.handle(s.updateHandover("handover")))
 				r.With(officer).Post("/students/{student_id}/return", s.handle(s.updateHandover("return")))

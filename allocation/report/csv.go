@@ -181,8 +181,8 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 	t := v.Totals
 	s := v.Run.Settings
 	areas := v.areaIndex()
-	fmt.Fprintf(&b, "# Allocation explained — %s\n\n", v.Run.Label())
-	fmt.Fprintf(&b, "Date %s · actor %s · policy **%s** · connectivity from %s\n\n", v.Run.Date.Format("2006-01-02"), v.Run.Actor, s.Policy, v.Run.Coverage)
+	fmt.Fprintf(&b, "# Allocation explained — %s\n\n", md(v.Run.Label()))
+	fmt.Fprintf(&b, "Date %s · actor %s · policy **%s** · connectivity from %s\n\n", v.Run.Date.Format("2006-01-02"), md(v.Run.Actor), md(s.Policy), md(v.Run.Coverage))
 	b.WriteString("## Totals\n\n| needs | tier 1 | tier 2 | tier 3 | allocated | unmet | SIMs | needs_sim | needs_connectivity | rejected devices | unused devices |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", t.Needs, t.NeedsTier1, t.NeedsTier2, t.NeedsTier3,
 		t.Allocated, t.Unmet, t.SimsGiven, t.NeedsSim, t.NeedsConnectivity, len(v.RejectedDevices), v.UnusedDevices)
@@ -196,7 +196,7 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 
 ## How each area and school got its devices
 
-`, s.MinGBPerDay, s.MinMonths, s.TierWeights[1], s.TierWeights[2], s.TierWeights[3], s.Policy)
+`, s.MinGBPerDay, s.MinMonths, s.TierWeights[1], s.TierWeights[2], s.TierWeights[3], md(s.Policy))
 	parent := "\x00"
 	for i, u := range v.Units {
 		if i == maxExplainedUnits {
@@ -207,22 +207,52 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 			parent = u.Parent
 			name := "the whole stock"
 			if parent != "" {
-				name = "area " + parent
+				name = "area " + md(parent)
 				if a := areas[parent]; a != nil && a.Name != "" {
-					name += " (" + a.Name + ")"
+					name += " (" + md(a.Name) + ")"
 				}
 			}
 			fmt.Fprintf(&b, "\n### From %s\n\n", name)
 		}
-		label := u.Code
+		label := md(u.Code)
 		if n := v.unitName(u, areas); n != "" {
-			label += " " + n
+			label += " " + md(n)
 		}
 		fmt.Fprintf(&b, "- %s **%s**: weight %s, exact quota %.2f, own stock %d, cap (unmet need) %d → **%d** device(s); rule: %s\n",
-			u.Kind, label, ftoa(u.Weight), u.Quota, u.Held, u.Cap, u.Seats, u.Rule)
+			md(u.Kind), label, ftoa(u.Weight), u.Quota, u.Held, u.Cap, u.Seats, md(u.Rule))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdReplacer escapes what Markdown (CommonMark, GitHub's tables) or HTML
+// would read in a name: HTML's < > &, a table's |, emphasis * _, code `,
+// links [ ], the backslash itself, and line breaks (a name stays on its
+// line: a newline would start a heading or a list).
+var mdReplacer = strings.NewReplacer(
+	`\`, `\\`, "<", "&lt;", ">", "&gt;", "&", "&amp;", "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`",
+	"[", `\[`, "]", `\]`, "~", `\~`, "\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// md makes s (a school or area name, a code, an actor) plain text in
+// explanation.md: every Markdown or HTML character escaped, control
+// characters dropped, and a leading #, +, - or = escaped so it cannot
+// start a heading or a list even at the start of a line.
+func md(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return r
+		}
+		if r < 32 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return -1
+		}
+		return r
+	}, s)
+	s = mdReplacer.Replace(s)
+	if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("#+-=>", rune(t[0])) {
+		s = s[:len(s)-len(t)] + `\` + t
+	}
+	return s
 }
 
 // WriteRejectedDevices writes rejected_devices.csv: devices failing the
@@ -313,5 +343,43 @@ conflicts.csv        student ids listed more than once
 handover/            one printable handover list per school (XLSX)
 by_area/             the allocations of each area, for its officers
 `, v.Run.Label(), v.Run.Date.Format("2006-01-02"), v.Run.Actor, v.Run.Settings.Policy, v.Run.Coverage)
+	if err != nil {
+		return err
+	}
+	return writeRenamed(w, v)
+}
+
+// writeRenamed lists the handover and area files whose name is not the
+// school id or area code itself (characters a file system refuses, ids
+// that collide once cleaned, ids too long for a file name).
+func writeRenamed(w io.Writer, v *View) error {
+	var b strings.Builder
+	for _, part := range []struct {
+		dir, ext, what string
+		names          map[string]string
+	}{
+		{"handover/", ".xlsx", "school", v.HandoverNames()},
+		{"by_area/", ".csv", "area", v.AreaListNames()},
+	} {
+		ids := Renamed(part.names)
+		if len(ids) == 0 {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("\nFile names that are not the id itself (the id has characters a file name\n" +
+				"cannot hold, is too long, or collides with another id once cleaned; a\n" +
+				"short hash of the id tells them apart):\n")
+		}
+		for _, id := range ids {
+			label := id
+			if part.what == "school" {
+				if n := v.Schools[id].Name; n != "" {
+					label += " (" + n + ")"
+				}
+			}
+			fmt.Fprintf(&b, "  %s%s%s  %s %s\n", part.dir, part.names[id], part.ext, part.what, strconv.Quote(label))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -11,10 +11,14 @@ import (
 
 // Offline allocates on a dataset read from files, with the homes'
 // connectivity conn (nil: none; every home unknown) described by coverage.
-// Nothing is recorded.
+// Nothing is recorded. o.OutDir is not written here (the caller writes
+// the view with report.WriteDir).
 func Offline(ctx context.Context, ds *data.Dataset, conn map[string]allocation.Connectivity, coverage string, o Options) (*Outcome, error) {
 	if o.Date.IsZero() {
 		o.Date = time.Now()
+	}
+	if err := CheckSettings(o.Settings); err != nil {
+		return nil, err
 	}
 	in := allocation.Input{
 		Areas: ValidAreas(ds.Areas, o.Date), Schools: ds.Schools, Students: ds.Students,

@@ -33,7 +33,45 @@ type Options struct {
 	Date time.Time
 	// Actor is who runs it (required), recorded with the run.
 	Actor string
+	// OutDir, when not empty, is the directory the run's files are written
+	// to (report.WriteDir). It is checked before anything is read,
+	// computed or recorded (report.CheckDir). A preview's files are
+	// written before its record commits: a preview whose files cannot be
+	// written records no run. A commit's files are written once it is
+	// committed; when that fails the error is a *FilesError (the
+	// allocations are committed; View and report.WriteDir write the files
+	// again).
+	OutDir string
 }
+
+// FilesError: a run was committed (or a preview recorded) but its files
+// could not be put in place.
+// Nothing is lost: the run's files can be written again from the database
+// (Service.View, then report.WriteDir).
+type FilesError struct {
+	RunID int64
+	Dir   string
+	Err   error
+}
+
+func (e *FilesError) Error() string {
+	return fmt.Sprintf("allocation run %d is recorded, but writing its files to %s failed: %v", e.RunID, e.Dir, e.Err)
+}
+
+func (e *FilesError) Unwrap() error { return e.Err }
+
+// OutputError: the run's files cannot be written to OutDir, found before
+// anything was committed or recorded (nothing was).
+type OutputError struct {
+	Dir string
+	Err error
+}
+
+func (e *OutputError) Error() string {
+	return fmt.Sprintf("the files cannot be written to %s: %v", e.Dir, e.Err)
+}
+
+func (e *OutputError) Unwrap() error { return e.Err }
 
 // Progress reports a phase and a percent (0–100); it may be nil.
 type Progress func(phase string, percent float64)
@@ -106,6 +144,14 @@ func (s *Service) run(ctx context.Context, o Options, commit bool, progress Prog
 	if o.Date.IsZero() {
 		o.Date = time.Now()
 	}
+	if err := CheckSettings(o.Settings); err != nil {
+		return nil, err
+	}
+	if o.OutDir != "" {
+		if err := report.CheckDir(o.OutDir); err != nil {
+			return nil, &OutputError{Dir: o.OutDir, Err: err}
+		}
+	}
 	settingsJSON, err := json.Marshal(o.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("encode the settings: %w", err)
@@ -154,13 +200,44 @@ func (s *Service) run(ctx context.Context, o Options, commit bool, progress Prog
 			return nil, err
 		}
 		run.Summary, run.Devices, run.Sims = p.Summary, len(view.Allocations), view.SimsGiven()
-		if out.Run, err = s.Store.RecordAllocationPreview(ctx, run, p.Report); err != nil {
+		if o.OutDir == "" {
+			out.Run, err = s.Store.RecordAllocationPreview(ctx, run, p.Report)
+		} else {
+			// The files are staged inside the recording transaction: no
+			// files, no run.
+			var staged *report.Staged
+			out.Run, err = s.Store.RecordAllocationPreviewThen(ctx, run, p.Report, func(r postgis.AllocationRun) error {
+				view.Run.Mode, view.Run.ID, view.Run.Date = info.Mode, r.ID, o.Date
+				progress.report("writing files", 85)
+				var serr error
+				if staged, serr = report.StageDir(ctx, o.OutDir, view); serr != nil {
+					return &OutputError{Dir: o.OutDir, Err: serr}
+				}
+				return nil
+			})
+			if err != nil && staged != nil {
+				staged.Abort()
+			}
+			if err == nil {
+				if cerr := staged.Commit(); cerr != nil {
+					out.View = view
+					return out, &FilesError{RunID: out.Run.ID, Dir: o.OutDir, Err: cerr}
+				}
+			}
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
 	view.Run.Mode, view.Run.ID, view.Run.Date = info.Mode, out.Run.ID, o.Date
 	out.View = view
 	out.Needs, out.UnknownHomes = unknownHomes(ai.Dataset.Students, conn)
+	if commit && o.OutDir != "" {
+		progress.report("writing files", 90)
+		if err := report.WriteDir(ctx, o.OutDir, view); err != nil {
+			return out, &FilesError{RunID: out.Run.ID, Dir: o.OutDir, Err: err}
+		}
+	}
 	progress.report("done", 100)
 	return out, nil
 }
@@ -313,14 +390,39 @@ func IsConflict(err error) bool {
 // its ICCID, when not empty) on day on. A handover is final (a second one
 // is a *data.ConflictError); a student without an allocation is a
 // *data.NotFoundError.
+//
+// The ICCID, when given, must be valid (ICCIDProblem) and the day neither
+// before the programme began (ProgrammeStart), nor in the future, nor
+// before the allocation's run date: otherwise a *data.ValidationError
+// naming the field (iccid, date).
 func (s *Service) Handover(ctx context.Context, actor, studentID, iccid string, on time.Time) error {
+	ve := &data.ValidationError{}
+	if iccid != "" {
+		if p := ICCIDProblem(iccid); p != "" {
+			ve.Add(data.FieldError{File: "handover", Column: "iccid", Value: iccid, Reason: p})
+		}
+	}
+	if err := s.checkHandoverDay(ctx, "handover", studentID, on, ve); err != nil {
+		return err
+	}
+	if err := ve.Err(); err != nil {
+		return err
+	}
 	return s.Store.RecordHandover(ctx, actor, studentID, iccid, on)
 }
 
 // Return records that a student returned the device on day on, and why.
+// The day is checked as a handover's, and may not be before the handover.
 func (s *Service) Return(ctx context.Context, actor, studentID, reason string, on time.Time) error {
+	ve := &data.ValidationError{}
 	if reason == "" {
-		return &data.ValidationError{Errors: []data.FieldError{{File: "return", Column: "reason", Reason: "say why the device came back (kept in the ledger)"}}}
+		ve.Add(data.FieldError{File: "return", Column: "reason", Reason: "say why the device came back (kept in the ledger)"})
+	}
+	if err := s.checkHandoverDay(ctx, "return", studentID, on, ve); err != nil {
+		return err
+	}
+	if err := ve.Err(); err != nil {
+		return err
 	}
 	return s.Store.RecordReturn(ctx, actor, studentID, reason, on)
 }

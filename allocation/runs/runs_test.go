@@ -156,7 +156,10 @@ func TestPreviewCommitView(t *testing.T) {
 		t.Errorf("ST3 outside 7210: %v, want not found", err)
 	}
 
-	on := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	// Today: a handover is neither before the run (dated today) nor in the
+	// future.
+	y, m, d := time.Now().Date()
+	on := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	if err := svc.Handover(ctx, "thầy Minh", "ST1", "8984048000000000001", on); err != nil {
 		t.Fatal(err)
 	}

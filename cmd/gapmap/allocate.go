@@ -45,6 +45,14 @@ whole commit rolls back: run again, it serves only what is left.
 allocations as they stand now: cancelled ones gone, handovers with their
 ICCID and date), e.g. to print last month's handover lists again.
 
+--out ALLOC is checked before anything is read or recorded (it can be
+created and written, it is new, empty or an earlier allocation output, a
+file of the longest name fits). A preview's files are written before the
+preview is recorded: when they cannot be written, no run is recorded. A
+commit writes its files once committed: when that fails (disk full,
+Ctrl-C) the allocations are kept and gapmap allocate --run N --out ALLOC
+writes every file again, identical. A symlink ALLOC is written through.
+
 Files in ALLOC (replaced as a whole; a directory that is not an allocation
 output is never overwritten):
   allocations.csv      one row per student served: device, SIM, flag, reason, handover
@@ -58,6 +66,10 @@ output is never overwritten):
   conflicts.csv        student ids listed more than once (fix the lists)
   handover/SCHOOL.xlsx handover list per school, Vietnamese headers, A4 landscape
   by_area/AREA.csv     the allocations of each area (every level), for its officers
+  README.txt           what each file holds; which handover/by_area file is which
+                       school or area when an id could not be its file name as is
+                       (characters a file system refuses, ids that collide once
+                       cleaned, ids over 100 bytes: a short hash of the id added)
 PERSONAL DATA: allocations.csv, unserved.csv, conflicts.csv, by_area/ and
 handover/ hold student ids. They are internal files of the education office
 (Decree 13/2023/NĐ-CP): never send them to operators or publish them.`
@@ -93,7 +105,7 @@ func parseAllocateFlags(e *env, args []string) (allocateOpts, allocation.Setting
 	fs.BoolVar(&o.commit, "commit", false, "database: write the run (default: preview only)")
 	fs.StringVar(&o.policy, "policy", "", "within a tier, serve first the homes that are ready (ready-first: fiber or 4G) or in need (need-first); default ready-first")
 	fs.StringVar(&o.settings, "settings", "", "JSON file of engine settings (fields of allocation.Settings; missing fields keep their defaults)")
-	fs.StringVar(&o.operators, "prefer-operators", "", "comma-separated SIM operators in order of preference (default: none)")
+	fs.StringVar(&o.operators, "prefer-operators", "", "comma-separated SIM operators in order of preference: viettel, vinaphone (VNPT), mobifone, vietnamobile, gmobile (default: none)")
 	fs.StringVar(&o.actor, "actor", "", "who runs the allocation, recorded in the database (default $GAPMAP_ACTOR, else $USER)")
 	date := fs.String("date", "", "run date YYYY-MM-DD: areas valid on that day are used (default today)")
 	fs.Int64Var(&o.run, "run", 0, "database: write every output of recorded run N again into --out (committed runs show their handovers as they stand now)")
@@ -180,20 +192,25 @@ func allocateSettings(o allocateOpts) (allocation.Settings, error) {
 		s.Policy = o.policy
 	}
 	if o.operators != "" {
-		s.OperatorPreference = nil
-		for _, op := range strings.Split(o.operators, ",") {
-			if op = strings.TrimSpace(op); op != "" {
-				s.OperatorPreference = append(s.OperatorPreference, op)
-			}
+		ops, err := runs.ParseOperators(o.operators)
+		if err != nil {
+			return s, usageError{fmt.Sprintf("--prefer-operators %q: %v", o.operators, err)}
 		}
+		s.OperatorPreference = ops
 	}
 	if s.Policy != allocation.PolicyReadyFirst && s.Policy != allocation.PolicyNeedFirst {
 		return s, usageError{fmt.Sprintf("--policy %q: use %s or %s", s.Policy, allocation.PolicyReadyFirst, allocation.PolicyNeedFirst)}
+	}
+	if err := runs.CheckSettings(s); err != nil {
+		return s, fmt.Errorf("--settings %s: %w", o.settings, err)
 	}
 	return s, nil
 }
 
 func allocateOffline(ctx context.Context, e *env, o allocateOpts, s allocation.Settings) error {
+	if err := checkAllocationDir(o.out); err != nil {
+		return err
+	}
 	files := runs.Files{Dir: o.in, NoCoverage: "none (--no-coverage)"}
 	if !o.noCoverage {
 		files.Coverage = o.coverage
@@ -226,17 +243,38 @@ func warnUnknownHomes(e *env, out *runs.Outcome) {
 
 // writeAllocationDir writes every output of a run into dir.
 func writeAllocationDir(ctx context.Context, dir string, v *report.View) error {
-	err := report.WriteDir(ctx, dir, v)
+	return outDirError(report.WriteDir(ctx, dir, v))
+}
+
+// checkAllocationDir checks --out before any work (report.CheckDir).
+func checkAllocationDir(dir string) error {
+	if err := outDirError(report.CheckDir(dir)); err != nil {
+		return fmt.Errorf("%w; nothing was done", err)
+	}
+	return nil
+}
+
+func outDirError(err error) error {
 	var nr *report.NotReplaceableError
 	if errors.As(err, &nr) {
 		return fmt.Errorf("--out %w", err)
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
 }
 
 // allocateDatabase runs on the store: a preview by default, a commit with
 // --commit, or the files of a recorded run again with --run.
 func allocateDatabase(ctx context.Context, e *env, o allocateOpts, s allocation.Settings) error {
+	if o.out != "" {
+		// Before the database: a directory that cannot be written stops
+		// the run before anything is committed or recorded.
+		if err := checkAllocationDir(o.out); err != nil {
+			return err
+		}
+	}
 	store, err := openStore(ctx, e, false)
 	if err != nil {
 		return err
@@ -253,7 +291,9 @@ func allocateDatabase(ctx context.Context, e *env, o allocateOpts, s allocation.
 		}
 		return report.WriteSummary(e.stdout, v, o.out)
 	}
-	opts := runs.Options{Settings: s, Date: o.date, Actor: o.actor}
+	// The files go with the run: a preview whose files cannot be written
+	// records no run; a commit writes them once committed.
+	opts := runs.Options{Settings: s, Date: o.date, Actor: o.actor, OutDir: o.out}
 	var out *runs.Outcome
 	if o.commit {
 		out, err = svc.Commit(ctx, opts, nil)
@@ -261,24 +301,25 @@ func allocateDatabase(ctx context.Context, e *env, o allocateOpts, s allocation.
 		out, err = svc.Preview(ctx, opts, nil)
 	}
 	var nc *postgis.NoCoverageError
-	if errors.As(err, &nc) {
+	var fe *runs.FilesError
+	var oe *runs.OutputError
+	switch {
+	case errors.As(err, &nc):
 		return fmt.Errorf("%w (run `gapmap analyze` first)", err)
-	}
-	if runs.IsConflict(err) {
+	case runs.IsConflict(err):
 		return fmt.Errorf("%w: run gapmap allocate --commit again", err)
-	}
-	if err != nil {
+	case errors.As(err, &fe):
+		what := "the allocations are committed"
+		if !o.commit {
+			what = "the preview is recorded"
+		}
+		return fmt.Errorf("%w\nnothing is lost: %s; gapmap allocate --run %d --out DIR writes every file again", err, what, fe.RunID)
+	case errors.As(err, &oe):
+		return fmt.Errorf("--out %s: %w; nothing was recorded or committed", o.out, oe.Err)
+	case err != nil:
 		return err
 	}
 	warnUnknownHomes(e, out)
-	if o.out != "" {
-		if err := writeAllocationDir(ctx, o.out, out.View); err != nil {
-			if o.commit {
-				return fmt.Errorf("run %d is committed, but writing its files failed: %w (the allocations are in the database; gapmap allocate --run %d --out DIR writes them again)", out.Run.ID, err, out.Run.ID)
-			}
-			return err
-		}
-	}
 	if err := report.WriteSummary(e.stdout, out.View, o.out); err != nil {
 		return err
 	}

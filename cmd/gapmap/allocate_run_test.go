@@ -20,8 +20,18 @@ import (
 // run in a fresh database and returns an env on it.
 func allocDatabaseProvince(ctx context.Context, t *testing.T) (string, *env, *bytes.Buffer, *postgis.Store) {
 	t.Helper()
+	return allocDatabaseProvinceWith(ctx, t, nil)
+}
+
+// allocDatabaseProvinceWith is allocDatabaseProvince with the input files
+// changed by mutate (the directory of exchange files) first.
+func allocDatabaseProvinceWith(ctx context.Context, t *testing.T, mutate func(in string)) (string, *env, *bytes.Buffer, *postgis.Store) {
+	t.Helper()
 	root := t.TempDir()
 	in, cov := allocProvince(t, root)
+	if mutate != nil {
+		mutate(in)
+	}
 	url := pgtest.NewURL(t)
 	s, err := postgis.Open(ctx, url)
 	if err != nil {
@@ -91,7 +101,8 @@ func TestAllocateRunRewrite(t *testing.T) {
 	ctx := context.Background()
 	root, e, stdout, s := allocDatabaseProvince(ctx, t)
 	first := filepath.Join(root, "committed")
-	if err := run(ctx, []string{"allocate", "--commit", "--out", first}, e); err != nil {
+	// Run date 2026-11-01: the handover below (2026-11-20) comes after it.
+	if err := run(ctx, []string{"allocate", "--commit", "--date", "2026-11-01", "--out", first}, e); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	var runID int64

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/internal/atomicfile"
 	"github.com/gapmap/gapmap/internal/procstat"
 )
 
@@ -132,6 +135,12 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	if cf.in != "" && out == "" {
 		return usageError{"--out OUT is required with --in: the directory to write the results to"}
 	}
+	if out != "" {
+		// Before the analysis: every file of OUT can be written.
+		if err := checkOutputFiles(out, "entities.csv", "cells.csv", "gaps.geojson", "summary.json"); err != nil {
+			return err
+		}
+	}
 	var r *coverage.Result
 	if cf.in == "" {
 		opts, st, err := cf.databaseRun(ctx, e)
@@ -215,4 +224,43 @@ func adviseImport(err error) error {
 		return fmt.Errorf("%w (run gapmap import first, or use --in DIR)", err)
 	}
 	return err
+}
+
+// checkOutputFiles checks, before a long run, that the named files can be
+// written in dir under the policy of package atomicfile (no directory,
+// block device or socket in their place, a directory that can be
+// written), creating nothing: a dir that does not exist yet must be
+// creatable in its nearest existing parent.
+func checkOutputFiles(dir string, names ...string) error {
+	fail := func(err error) error { return fmt.Errorf("--out %s: %w; nothing was done", dir, err) }
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fail(errors.New("is not a directory"))
+	case err == nil:
+		for _, n := range names {
+			if err := atomicfile.Check(filepath.Join(dir, n)); err != nil {
+				return fail(err)
+			}
+		}
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return fail(err)
+	}
+	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return fail(fmt.Errorf("%s is not a directory", p))
+			}
+			tmp, err := os.MkdirTemp(p, ".gapmap-check-")
+			if err != nil {
+				return fail(err)
+			}
+			return os.Remove(tmp)
+		}
+		if !errors.Is(err, fs.ErrNotExist) || p == filepath.Dir(p) {
+			return fail(err)
+		}
+	}
 }

@@ -46,7 +46,11 @@ gaps.geojson, summary.json and only the school rows of entities.csv); add
 --schools FILE (the analysed schools.csv) for school names and levels.
 Formats: csv (UTF-8 BOM, Excel-safe), xlsx (bilingual header), geojson
 (RFC 7946, lon/lat, points), kml (KML 2.2, cells with their hexagon); by
-default from the --out extension. --out - writes to standard output.`
+default from the --out extension. --out - writes to standard output.
+--out FILE is written through a temporary file renamed into place; a
+symlink is written through (its target replaced), a character device
+(/dev/null, /dev/stdout) or a FIFO is written to directly, never replaced;
+a directory, block device or socket is refused.`
 
 type exportFlags struct {
 	in, schools, operator, view, area, format, out string
@@ -112,6 +116,16 @@ func cmdExportUncovered(ctx context.Context, e *env, args []string) error {
 	if !slices.Contains(export.Formats(), f.format) {
 		return usageError{fmt.Sprintf("--format %q: use csv, xlsx, geojson or kml", f.format)}
 	}
+	if v := strings.ToLower(strings.TrimSpace(f.view)); v != "" && !slices.Contains(export.Views(), v) {
+		return usageError{fmt.Sprintf("--view %q: use one of %s", f.view, strings.Join(export.Views(), ", "))}
+	}
+	// Before any work: --out must be a file this command may write (never
+	// a directory or a device it would replace).
+	if f.out != "-" {
+		if err := atomicfile.Check(f.out); err != nil {
+			return fmt.Errorf("--out %s: %w", f.out, err)
+		}
+	}
 	q := coveragerun.ExportQuery{RunID: f.runID, View: f.view, Operator: f.operator, AreaCode: f.area, Format: f.format, K: f.k}
 	var x *coveragerun.Export
 	var err error
@@ -152,8 +166,10 @@ func withheldNote(n int) string {
 	return fmt.Sprintf("; %d households withheld: their whole region holds fewer than k", n)
 }
 
-// writeExportFile writes through a temporary file renamed into place, or
-// to stdout for "-".
+// writeExportFile writes path under the policy of package atomicfile (a
+// regular file through a temporary file renamed into place; a symlink
+// written through; a character device or a FIFO written to directly;
+// anything else refused), or to stdout for "-".
 func writeExportFile(path string, stdout io.Writer, fn func(io.Writer) error) error {
 	if path == "-" {
 		return fn(stdout)

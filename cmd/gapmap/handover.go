@@ -20,8 +20,11 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 		"Records, for a student of a committed allocation (gapmap allocate --commit), that the device and\n"+
 		"SIM were handed over (with the SIM's ICCID), that the device came back, or cancels an allocation\n"+
 		"that was not handed over yet (the device and SIM return to stock; the student can be served again).\n"+
-		"A handover is final: the database refuses to cancel or reassign it. Every change is in the ledger.")
-	iccid := fs.String("iccid", "", "ICCID of the SIM handed over (printed on the SIM card)")
+		"A handover is final: the database refuses to cancel or reassign it. Every change is in the ledger.\n\n"+
+		"The ICCID has 19 or 20 digits, the last its Luhn check digit (ITU-T E.118). The day may not be\n"+
+		"before the programme began (2021-09-01), before the allocation's run date, in the future, or (a\n"+
+		"return) before the handover.")
+	iccid := fs.String("iccid", "", "ICCID of the SIM handed over (printed on the SIM card: 19 or 20 digits)")
 	date := fs.String("date", "", "day of the handover or return, YYYY-MM-DD (default: today)")
 	ret := fs.Bool("return", false, "record that the student returned the device")
 	cancel := fs.Bool("cancel", false, "cancel an allocation that was not handed over")
@@ -51,6 +54,9 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Sprintf("--date %q: write the day as YYYY-MM-DD", *date)}
 		}
 		on = d
+	}
+	if err := runs.CheckICCID("handover", strings.TrimSpace(*iccid)); err != nil {
+		return err // before the database; the service checks it again
 	}
 	who := firstNonEmpty(*actor, e.getenv("GAPMAP_ACTOR"), e.getenv("USER"), "gapmap")
 	st, err := openStore(ctx, e, false)

@@ -24,7 +24,7 @@ func TestHandoverEndToEnd(t *testing.T) {
 	}
 	url := pgtest.NewURL(t)
 	e, stdout, stderr := allocTestEnv(map[string]string{"DATABASE_URL": url, "USER": "cô Lan"})
-	for _, args := range [][]string{{"import", dir}, {"analyze"}, {"allocate", "--commit", "--out", out}} {
+	for _, args := range [][]string{{"import", dir}, {"analyze"}, {"allocate", "--commit", "--date", "2026-11-01", "--out", out}} {
 		if err := run(ctx, args, e); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, stderr)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,12 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	}
 	if cf.in != "" && out == "" {
 		return usageError{"--out plan.geojson is required with --in"}
+	}
+	if out != "" {
+		// Before the analysis and the plan: the file can be written.
+		if err := checkOutputFiles(filepath.Dir(out), filepath.Base(out)); err != nil {
+			return err
+		}
 	}
 	po := coverage.PlanOptions{Sites: sites, BudgetVND: budget}
 	var run *coveragerun.Run
