@@ -11,7 +11,7 @@ FUZZTIME ?= 8s
 DEMO_PASSWORD ?= gapmap-demo-2026
 export DEMO_PASSWORD
 
-.PHONY: all setup build test vet unit fuzz demo demo-data serve bench clean
+.PHONY: all setup web build test vet unit fuzz demo demo-data serve bench clean
 
 all: build
 
@@ -19,7 +19,11 @@ all: build
 setup:
 	@./scripts/setup.sh
 
-build:
+## web: the web app (npm ci on the committed lock file, esbuild) into web/dist, embedded by build
+web:
+	cd web && npm ci --no-audit --no-fund --loglevel=error && node build.mjs
+
+build: web
 	$(GO) build -o $(BIN) ./cmd/gapmap
 
 vet:
@@ -36,7 +40,7 @@ fuzz:
 	done
 
 ## test: everything CI runs, from a fresh Debian machine
-test: setup vet unit fuzz
+test: setup web vet unit fuzz
 
 ## demo: database up, sample province generated, imported, analysed, served on 127.0.0.1:8080 (ADDR=:8080: all interfaces)
 demo: setup build

@@ -20,7 +20,8 @@ func (s *Server) routes() http.Handler {
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	r.Get("/api/summary", s.handle(s.summary))
 	r.Get("/api/openapi.json", s.handle(s.openapi))
-	r.Get("/", s.handle(s.home))
+	r.Get("/", s.handle(s.webIndex))
+	r.Method(http.MethodGet, "/assets/*", s.webAssets())
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/summary", s.handle(s.summary))

@@ -8,6 +8,7 @@ package api
 import (
 	"context"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -51,6 +52,9 @@ type Deps struct {
 	Logger  *slog.Logger
 	Version string
 	Config  Config
+	// Web is the built web app (index.html, assets/); nil serves the
+	// summary page at / instead.
+	Web fs.FS
 }
 
 // Server is gapmap's HTTP handler. Close it to cancel its background jobs.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what gapmap needs on a Debian machine, idempotently:
 # PostgreSQL + PostGIS (Debian packages), PROJ headers (geodesic), GDAL tools,
+# Node + npm (the web app's build) and Chromium (its browser tests),
 # starts PostgreSQL when it is not running, creates the database with PostGIS.
 # DATABASE_URL overrides the database (default: postgres://postgres:gapmap@127.0.0.1:5432/gapmap).
 set -euo pipefail
@@ -15,6 +16,10 @@ command -v pg_ctlcluster >/dev/null || need+=(postgresql postgresql-contrib)
 [ -f /usr/include/geodesic.h ] || need+=(libproj-dev)
 command -v ogrinfo >/dev/null || need+=(gdal-bin)
 command -v gcc >/dev/null || need+=(gcc)
+# The web app: Node and npm build it, Debian's Chromium runs its browser tests.
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   as_root apt-get update -qq

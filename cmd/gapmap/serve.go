@@ -15,6 +15,7 @@ import (
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/web"
 )
 
 // defaultServeAddr is loopback: a service holding students' personal data
@@ -94,7 +95,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Background jobs live until shutdown; requests get their own context.
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
-	handler := api.NewServer(jobsCtx, api.Deps{Store: st, Logger: logger, Version: buildVersion(), Config: c.api})
+	assets, err := web.Assets()
+	if err != nil {
+		logger.Warn("the web app is not in this binary: / shows the summary page; build it with make web, then make build", "err", err)
+		assets = nil
+	}
+	handler := api.NewServer(jobsCtx, api.Deps{Store: st, Logger: logger, Version: buildVersion(), Config: c.api, Web: assets})
 	// Requests carry the values of ctx (the file limits) but not its
 	// cancellation: on SIGTERM requests in flight finish (Shutdown).
 	reqBase := context.WithoutCancel(ctx)
