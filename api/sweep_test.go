@@ -22,10 +22,11 @@ import (
 )
 
 // publicRoutes answer without a user: operations, the API document, the
-// loaded-data counts, the start page and logging in and out.
+// loaded-data counts, the start page and the web app's static files, and
+// logging in and out.
 func publicRoute(method, route string) bool {
 	switch route {
-	case "/", "/healthz", "/readyz", "/metrics", "/api/openapi.json", "/api/summary", "/api/v1/summary", "/api/v1/login", "/api/v1/logout":
+	case "/", "/assets/*", "/healthz", "/readyz", "/metrics", "/api/openapi.json", "/api/summary", "/api/v1/summary", "/api/v1/login", "/api/v1/logout":
 		return true
 	}
 	return false
