@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/accounts"
+	"github.com/gapmap/gapmap/allocation"
+	"github.com/gapmap/gapmap/allocation/runs"
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
@@ -67,6 +69,10 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := coveragerun.Analyze(ctx, st, coveragerun.Options{Settings: coverage.DefaultSettings()}); err != nil {
+		t.Fatal(err)
+	}
+	// A committed allocation run, for the reports' devices and SIMs.
+	if _, err := (&runs.Service{Store: st}).Commit(ctx, runs.Options{Settings: allocation.DefaultSettings(), Actor: "test"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var province string
