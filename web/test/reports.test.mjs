@@ -35,8 +35,8 @@ test('reports: progress by area shows the API\'s numbers, with the committed all
   await page.route(runsURL, async (route) => { await new Promise(r => setTimeout(r, 400)); await route.continue(); });
   await page.goto(page.url().split('#')[0] + '#/reports');
   await page.waitForSelector('#reports-trend-body .loading[role=status]');
-  await page.unroute(runsURL);
   await page.waitForFunction(() => window.gapmap.reports?.progress && window.gapmap.reports?.trend);
+  await page.unroute(runsURL);
 
   assert.ok(province, 'GAPMAP_PROVINCE is not set');
   const sum = await api(page, `/api/v1/areas/${province}/summary`);

@@ -172,6 +172,7 @@ export const reportsPage = {
       options: {
         animation: false, responsive: true, maintainAspectRatio: false,
         scales: {
+          x: {offset: true},
           pct: {type: 'linear', position: 'left', min: 0, max: 100, title: {display: true, text: '%'}},
           n: {type: 'linear', position: 'right', beginAtZero: true, grid: {drawOnChartArea: false}},
         },
