@@ -78,7 +78,17 @@ test('reports: progress by area shows the API\'s numbers, with the committed all
   assert.equal(Number((await cell(page, province, 'sims_given')).v), pa.sims_given);
   const schools = await api(page, `/api/v1/allocation/runs/${committed.id}/schools`);
   const handed = schools.body.schools.reduce((n, s) => n + s.handed_over, 0);
+  assert.equal(handed, 2, "the harness handed over two devices");
   assert.equal(Number((await cell(page, province, 'handed_over')).v), handed);
+  // Each district's handed-over devices are its schools'; together the province's.
+  let kidsHanded = 0;
+  for (const k of kids) {
+    const v = Number((await cell(page, k, 'handed_over')).v);
+    const ka = areas.body.areas.find(a => a.code === k);
+    assert.equal(Number((await cell(page, k, 'allocated')).v), ka ? ka.allocated : 0, `allocated in ${k}`);
+    kidsHanded += v;
+  }
+  assert.equal(kidsHanded, handed);
   assert.match(await page.textContent('#reports-alloc-run'), new RegExp(`#${committed.id}`));
 
   // The trend: a chart and one table row per coverage run.
@@ -121,6 +131,18 @@ test('reports: an operator sees the coverage progress but no allocation counts',
   assert.equal(await page.locator('#reports-progress .error').count(), 0);
   for (const r of page.responses) assert.ok(!new URL(r.url()).pathname.startsWith('/api/v1/allocation'), `operator asked ${r.url()}`);
   assert.match(await page.textContent('#reports-progress h2'), /Progress by area/);
+  // The area picker: a district's row and its communes, with the API's numbers.
+  const tree = await api(page, '/api/v1/areas');
+  const district = tree.body.areas.find(a => a.parent_code === province && tree.body.areas.some(c => c.parent_code === a.code));
+  assert.ok(district, 'no district with communes');
+  await page.selectOption('#reports-area', district.code);
+  await page.waitForSelector(`#reports-progress-table tbody tr:first-child[data-code="${district.code}"]`);
+  await page.waitForFunction(() => window.gapmap.reports.progress);
+  const communes = tree.body.areas.filter(a => a.parent_code === district.code).map(a => a.code);
+  assert.deepEqual(await page.$$eval('#reports-progress-table tbody tr', trs => trs.map(tr => tr.dataset.code)), [district.code, ...communes]);
+  const ds = await api(page, `/api/v1/areas/${district.code}/summary`);
+  const t1 = await page.getAttribute(`#reports-progress-table tr[data-code="${district.code}"] td[data-k="students_t1"]`, 'data-v');
+  assert.equal(Number(t1), ds.body.students_t1);
   assert.deepEqual(await page.evaluate(() => window.gapmap.missing()), []);
   await screenshot(page, 'reports-operator');
   assert.deepEqual(page.offsite, [], 'requests to another host');
