@@ -82,8 +82,8 @@ export const reportsPage = {
     window.gapmap.reports = {progress: false, trend: false};
     // Both sections load at once; each shows its own error.
     await Promise.all([
-      this.progress(main, ctx, progressBox).catch(err => failed(progressBox, err)),
-      this.trend(trendBox).catch(err => failed(trendBox, err)),
+      this.progress(main, ctx, progressBox).catch(err => { failed(progressBox, err); window.gapmap.reports.progress = true; }),
+      this.trend(trendBox).catch(err => { failed(trendBox, err); window.gapmap.reports.trend = true; }),
     ]);
   },
 
@@ -114,20 +114,23 @@ export const reportsPage = {
     if (alloc === null) note.textContent = '';
     else if (!alloc.run) note.textContent = t('reports.alloc_none');
     else note.textContent = t('reports.alloc_run', {id: alloc.run.id, date: new Date(alloc.run.created_at).toLocaleString(getLang() === 'en' ? 'en-GB' : 'vi-VN')});
+    let seq = 0; // only the latest choice is drawn
     const show = async () => {
+      const mine = ++seq;
       loading(box);
       window.gapmap.reports.progress = false;
       try {
-        await this.table(box, sel.value, byCode, children, alloc);
-      } catch (err) { failed(box, err); }
-      window.gapmap.reports.progress = true;
+        const html = await this.table(sel.value, byCode, children, alloc);
+        if (mine === seq) box.innerHTML = html;
+      } catch (err) { if (mine === seq) failed(box, err); }
+      if (mine === seq) window.gapmap.reports.progress = true;
     };
     sel.onchange = show;
     if (!top) { box.innerHTML = `<p class="muted">—</p>`; window.gapmap.reports.progress = true; return; }
     await show();
   },
 
-  async table(box, code, byCode, children, alloc) {
+  async table(code, byCode, children, alloc) {
     const rows = [code, ...(children.get(code) || []).map(a => a.code)];
     const sums = await Promise.all(rows.map(c => get(`/api/v1/areas/${encodeURIComponent(c)}/summary`)));
     const withAlloc = !!alloc?.run;
@@ -145,7 +148,7 @@ export const reportsPage = {
         (withAlloc ? num(a?.allocated ?? 0, 'allocated') + num(a?.sims_given ?? 0, 'sims_given') +
           num(handedIn(c, alloc, byCode), 'handed_over') : '') + `</tr>`;
     }).join('');
-    box.innerHTML = `<div class="tablewrap"><table id="reports-progress-table"><thead><tr>${head.map((k, i) => `<th scope="col"${i ? ' class="n"' : ''} data-t="${k}">${esc(t(k))}</th>`).join('')}</tr></thead>
+    return `<div class="tablewrap"><table id="reports-progress-table"><thead><tr>${head.map((k, i) => `<th scope="col"${i ? ' class="n"' : ''} data-t="${k}">${esc(t(k))}</th>`).join('')}</tr></thead>
       <tbody>${body}</tbody></table></div>`;
   },
 
