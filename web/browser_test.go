@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/accounts"
+	"github.com/gapmap/gapmap/allocation"
+	"github.com/gapmap/gapmap/allocation/runs"
 	"github.com/gapmap/gapmap/api"
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
@@ -68,6 +70,21 @@ func TestBrowser(t *testing.T) {
 	}
 	if _, err := coveragerun.Analyze(ctx, st, coveragerun.Options{Settings: coverage.DefaultSettings()}); err != nil {
 		t.Fatal(err)
+	}
+	// A committed allocation run with two devices handed over, for the
+	// reports' devices and SIMs.
+	allocs := &runs.Service{Store: st}
+	committed, err := allocs.Commit(ctx, runs.Options{Settings: allocation.DefaultSettings(), Actor: "test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(committed.View.Allocations) < 2 {
+		t.Fatalf("the committed allocation run allocated %d devices", len(committed.View.Allocations))
+	}
+	for _, a := range committed.View.Allocations[:2] {
+		if err := allocs.Handover(ctx, "test", a.StudentID, "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var province string
 	if err := st.Pool().QueryRow(ctx, `SELECT code FROM areas WHERE coalesce(parent_code, '') = '' ORDER BY code LIMIT 1`).Scan(&province); err != nil {

@@ -5,12 +5,12 @@ import {mapPage} from './map.js';
 // import: gaps
 // import: operator
 // import: allocation
-// import: reports
+import {reportsPage} from './reports.js';
 
 export const pages = [
   mapPage,
   // page: gaps
   // page: operator
   // page: allocation
-  // page: reports
+  reportsPage,
 ];
