@@ -24,8 +24,9 @@ async function waitRows(page, ids) {
 
 async function openGaps(page, user) {
   await login(page, user);
-  await page.goto(page.url().replace(/#.*$/, '') + '#/gaps');
-  await page.waitForFunction(() => window.gapmap.gaps && window.gapmap.map);
+  await page.waitForFunction(() => document.querySelector('#main').childElementCount > 0 && !/…/.test(document.querySelector('#run-id')?.textContent ?? ''));
+  await page.evaluate(() => { location.hash = '#/gaps'; });
+  await page.waitForFunction(() => window.gapmap.gaps && window.gapmap.map?.getContainer().id === 'gaps-map');
   await waitIdle(page);
 }
 
@@ -196,6 +197,8 @@ test('a what-if with a site placed on the map shows before and after', async () 
   await page.click(`#gaps-table tr[data-gap="${top.gap_id}"]`);
   await page.waitForFunction(() => !window.gapmap.map.isMoving());
   await page.click('#whatif-place');
+  assert.equal(await page.getAttribute('#whatif-place', 'aria-pressed'), 'true');
+  await page.locator('#gaps-map').scrollIntoViewIfNeeded();
   const pt = await page.evaluate((c) => window.gapmap.map.project(c), top.centroid);
   const box = await page.locator('#gaps-map canvas').boundingBox();
   await page.mouse.click(box.x + pt.x, box.y + pt.y);

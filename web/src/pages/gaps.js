@@ -31,9 +31,9 @@ addStrings({
   'gaps.col.gap_id': ['Vùng lõm', 'Gap'],
   'gaps.col.area_code': ['Địa bàn', 'Area'],
   'gaps.col.households': ['Hộ', 'Households'],
-  'gaps.col.beneficiaries': ['Người hưởng lợi', 'Beneficiaries'],
-  'gaps.col.weighted_beneficiaries': ['Có trọng số', 'Weighted'],
-  'gaps.col.nearest_4g_m': ['Trạm 4G gần nhất (m)', 'Nearest 4G (m)'],
+  'gaps.col.beneficiaries': ['Hưởng lợi', 'Benefit'],
+  'gaps.col.weighted_beneficiaries': ['Trọng số', 'Weighted'],
+  'gaps.col.nearest_4g_m': ['Cách 4G (m)', '4G at (m)'],
   'gaps.col.option': ['Giải pháp', 'Option'],
   'gaps.col.cost_vnd': ['Chi phí (đồng)', 'Cost (VND)'],
   'gaps.col.score': ['Điểm', 'Score'],
@@ -69,6 +69,7 @@ addStrings({
   'whatif.weighted': ['Người chưa kết nối (có trọng số)', 'Unconnected (weighted)'],
   'whatif.gapareas': ['Số vùng lõm sóng', 'Gap areas'],
   'whatif.needplace': ['Hãy chọn vị trí trạm trên bản đồ trước.', 'Pick the site’s place on the map first.'],
+  'job.done': ['Xong', 'Done'],
   'job.failed': ['Công việc không thành công', 'The job failed'],
 });
 
@@ -83,7 +84,7 @@ const formats = ['csv', 'xlsx', 'geojson', 'kml'];
 
 let map = null;
 let chart = null;
-let alive = false;
+let alive = 0; // the render in progress (a later render or leave() ends it)
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 
@@ -92,7 +93,9 @@ export const gapsPage = {
   nav: 'nav.gaps',
   roles: ['planner', 'operator', 'officer', 'viewer'],
   async render(main, ctx) {
-    alive = true;
+    const me = ++alive;
+    const live = () => alive === me;
+    window.gapmap.gaps = null;
     const role = ctx.user.role;
     const planner = role === 'planner' || role === 'admin';
     const exporter = role !== 'officer';
@@ -152,6 +155,7 @@ export const gapsPage = {
       if (err.status === 404) { $('.gaps-list').insertAdjacentHTML('beforeend', `<p class="card">${esc(t('gaps.norun'))}</p>`); return; }
       throw err;
     }
+    if (!live()) return;
     st.run = tj.run;
     $('#gaps-run').textContent = tj.run;
 
@@ -202,7 +206,7 @@ export const gapsPage = {
         st.rows = r.gaps; st.total = r.total;
         draw();
         exportsHref();
-      } catch (err) { ctx.showError(err); } finally {
+      } catch (err) { if (live()) ctx.showError(err); } finally {
         $('#gaps-loading').hidden = true;
         $('#gaps-table').removeAttribute('aria-busy');
       }
@@ -280,7 +284,7 @@ export const gapsPage = {
     };
 
     await load();
-    if (!alive) return;
+    if (!live()) return;
 
     // The map.
     setWorkerUrl(location.origin + '/assets/maplibre-gl-worker.mjs');
@@ -335,8 +339,9 @@ export const gapsPage = {
     };
     const runJob = async (job, box, phase) => {
       progress(box, phase, job);
-      const done = await pollJob(job.id, (j) => { if (alive) progress(box, phase, j); }, 400);
+      const done = await pollJob(job.id, (j) => { if (live()) progress(box, phase, j); }, 400);
       if (done.status !== 'succeeded') throw new Error(done.error || t('job.failed'));
+      $(phase).textContent = `${t('job.done')} (${fmt(100)} %)`;
       return done;
     };
     const drawPlan = (steps) => {
@@ -372,7 +377,7 @@ export const gapsPage = {
       try {
         const job = await post('/api/v1/coverage/plan', by === 'sites' ? {sites: Math.round(v)} : {budget_vnd: v});
         const done = await runJob(job, '#plan-progress', '#plan-phase');
-        if (!alive) return;
+        if (!live()) return;
         let steps = done.result?.plan?.steps;
         if (!steps && done.result?.run_id) steps = (await get(`/api/v1/coverage/runs/${done.result.run_id}/plan`)).steps;
         drawPlan(steps || []);
@@ -385,6 +390,7 @@ export const gapsPage = {
       $('#whatif-place').setAttribute('aria-pressed', String(st.placing));
       $('#whatif-place').textContent = t(st.placing ? 'whatif.placing' : 'whatif.place');
       map.getCanvas().style.cursor = st.placing ? 'crosshair' : '';
+      if (st.placing) $('#gaps-map').scrollIntoView({block: 'nearest', behavior: 'instant'});
     };
     $('#whatif-form').onsubmit = async (ev) => {
       ev.preventDefault();
@@ -397,7 +403,7 @@ export const gapsPage = {
           band_mhz: parseInt($('#whatif-band').value, 10) || 0, range_m: Number($('#whatif-range').value) || 0};
         const job = await post('/api/v1/coverage/whatif', {sites: [site]});
         const done = await runJob(job, '#whatif-progress', '#whatif-phase');
-        if (!alive) return;
+        if (!live()) return;
         const r = done.result || {};
         const tr = (k, a, b, d) => `<tr><th>${esc(t(k))}</th><td class="n">${fmt(a, d)}</td><td class="n">${fmt(b, d)}</td></tr>`;
         $('#whatif-result tbody').innerHTML = tr('whatif.weighted', r.before?.weighted_unconnected, r.weighted_unconnected, 1) +
@@ -408,7 +414,7 @@ export const gapsPage = {
     };
   },
   leave() {
-    alive = false;
+    alive++;
     chart?.destroy(); chart = null;
     map?.remove(); map = null;
   },
