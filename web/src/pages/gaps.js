@@ -35,9 +35,10 @@ addStrings({
   'gaps.col.weighted_beneficiaries': ['Trọng số', 'Weighted'],
   'gaps.col.nearest_4g_m': ['Cách 4G (m)', '4G at (m)'],
   'gaps.col.option': ['Giải pháp', 'Option'],
-  'gaps.col.cost_vnd': ['Chi phí (đồng)', 'Cost (VND)'],
+  'gaps.col.cost_vnd': ['Chi phí (triệu đồng)', 'Cost (million VND)'],
   'gaps.col.score': ['Điểm', 'Score'],
   'gaps.withheld': ['ẩn', 'withheld'],
+  'gaps.pick': ['Bấm vào một dòng của bảng hoặc một vùng lõm trên bản đồ để xem chi tiết.', 'Click a row of the table or a gap on the map for its details.'],
   'gaps.selected': ['Vùng lõm đã chọn', 'Selected gap'],
   'gaps.notonpage': ['Vùng lõm {id} (hạng {rank}) không ở trang này của bảng.', 'Gap {id} (rank {rank}) is not on this page of the table.'],
   'gaps.map': ['Bản đồ các vùng lõm sóng', 'Map of the gap areas'],
@@ -111,7 +112,7 @@ export const gapsPage = {
           <button type="submit" class="primary" id="gaps-apply" data-t="gaps.apply"></button>
           <button type="button" id="gaps-clear" data-t="gaps.clear"></button>
         </form>
-        <div class="gaps-tablewrap"><table id="gaps-table" aria-labelledby="gaps-h"><thead><tr>${cols.map(([k, s, n]) =>
+        <div class="gaps-tablewrap" tabindex="0" role="region" aria-labelledby="gaps-h"><table id="gaps-table" aria-labelledby="gaps-h"><thead><tr>${cols.map(([k, s, n]) =>
           `<th scope="col" class="${n ? 'n' : ''}" data-col="${k}">${s ? `<button type="button" class="sort" data-sort="${s}" data-t-title="gaps.sortby"><span data-t="gaps.col.${k}"></span><i aria-hidden="true"></i></button>` : `<span data-t="gaps.col.${k}"></span>`}</th>`).join('')}</tr></thead>
           <tbody></tbody></table></div>
         <p class="muted" id="gaps-loading" data-t="common.loading" hidden></p>
@@ -121,7 +122,7 @@ export const gapsPage = {
       </section>
       <section class="gaps-side">
         <div id="gaps-map" role="region" data-t-title="gaps.map" aria-label="map"></div>
-        <div class="card" id="gaps-details" aria-live="polite"><p class="muted" data-t="gaps.selected"></p></div>
+        <div class="card" id="gaps-details" aria-live="polite"><p class="muted" data-t="gaps.pick"></p></div>
         ${planner ? `<form class="card" id="plan-form" aria-labelledby="plan-h"><h2 id="plan-h" data-t="plan.title"></h2>
           <fieldset><legend data-t="plan.by"></legend>
             <label><input type="radio" name="plan-by" value="sites" checked> <span data-t="plan.bysites"></span></label>
@@ -180,6 +181,7 @@ export const gapsPage = {
         case 'gap_id': case 'area_code': case 'option': return esc(v);
         case 'households': case 'beneficiaries': return v === null ? `<span class="muted">${esc(t('gaps.withheld'))}</span>` : fmt(v);
         case 'weighted_beneficiaries': case 'score': return fmt(v, 2);
+        case 'cost_vnd': return fmt(v / 1e6, 1);
         default: return fmt(v);
       }
     };
@@ -244,7 +246,7 @@ export const gapsPage = {
       box.innerHTML = `<h2>${esc(t('gaps.selected'))}: <code id="gaps-sel-id">${esc(g.gap_id)}</code></h2><table>` +
         row('gaps.col.rank', fmt(g.rank)) + row('gaps.col.area_code', esc(g.area_code)) + row('gaps.col.households', cell(g, 'households')) +
         row('gaps.col.beneficiaries', cell(g, 'beneficiaries')) + row('gaps.col.weighted_beneficiaries', fmt(g.weighted_beneficiaries, 2)) +
-        row('gaps.col.nearest_4g_m', fmt(g.nearest_4g_m)) + row('gaps.col.option', esc(g.option)) + row('gaps.col.cost_vnd', fmt(g.cost_vnd)) + `</table>`;
+        row('gaps.col.nearest_4g_m', fmt(g.nearest_4g_m)) + row('gaps.col.option', esc(g.option)) + row('gaps.col.cost_vnd', fmt(g.cost_vnd / 1e6, 1)) + `</table>`;
     };
     const highlight = (id) => {
       st.selected = id;
