@@ -183,7 +183,10 @@ test('a planner makes a plan of 2 sites: progress, the sites on the map, the cha
   }
   const canvas = await page.locator('#plan-chart').boundingBox();
   assert.ok(canvas && canvas.width > 100 && canvas.height > 100, 'no chart');
-  await page.locator('#plan-form').scrollIntoViewIfNeeded();
+  // The whole page (map, table, plan and chart) for the screenshot.
+  await page.setViewportSize({width: 1366, height: 1150});
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate(() => new Promise(r => { const m = window.gapmap.map; m.once('idle', r); m.resize(); m.triggerRepaint(); setTimeout(r, 3000); }));
   await screenshot(page, 'plan');
   assert.deepEqual(page.offsite, []);
   assert.deepEqual(page.errors, []);

@@ -101,7 +101,7 @@ export const gapsPage = {
     const planner = role === 'planner' || role === 'admin';
     const exporter = role !== 'officer';
     const st = {sort: 'rank', order: 'asc', limit: 10, offset: 0, area: '', operator: '', min: 0, rows: [], total: 0, selected: null, run: null, place: null, placing: false};
-    main.innerHTML = `<div class="gaps-grid">
+    main.innerHTML = `<div class="gaps-grid"><div class="gaps-main">
       <section class="card gaps-list" aria-labelledby="gaps-h">
         <h1 id="gaps-h"><span data-t="gaps.title"></span> <small class="muted"><span data-t="gaps.run"></span> <b id="gaps-run">…</b></small></h1>
         <form id="gaps-filters" class="gaps-filters" aria-label="filters">
@@ -120,9 +120,6 @@ export const gapsPage = {
           <span id="gaps-pageinfo" aria-live="polite"></span><button type="button" id="gaps-next" data-t="gaps.next"></button></nav>
         ${exporter ? `<div class="gaps-exports noprint" id="gaps-exports"><span data-t="gaps.export"></span>: ${formats.map(f => `<a class="button" id="export-${f}" data-format="${f}" download href="#">${f.toUpperCase()}</a>`).join(' ')}</div>` : ''}
       </section>
-      <section class="gaps-side">
-        <div id="gaps-map" role="region" data-t-title="gaps.map" aria-label="map"></div>
-        <div class="card" id="gaps-details" aria-live="polite"><p class="muted" data-t="gaps.pick"></p></div>
         ${planner ? `<form class="card" id="plan-form" aria-labelledby="plan-h"><h2 id="plan-h" data-t="plan.title"></h2>
           <fieldset><legend data-t="plan.by"></legend>
             <label><input type="radio" name="plan-by" value="sites" checked> <span data-t="plan.bysites"></span></label>
@@ -132,8 +129,12 @@ export const gapsPage = {
           <div id="plan-progress" hidden><p id="plan-phase" aria-live="polite"></p><div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100"><div></div></div></div>
           <p id="plan-summary"></p>
           <div class="plan-chart" hidden><canvas id="plan-chart" data-t-title="plan.chart" role="img"></canvas></div>
-          <ol id="plan-sites" class="plan-sites"></ol></form>
-        <form class="card" id="whatif-form" aria-labelledby="whatif-h"><h2 id="whatif-h" data-t="whatif.title"></h2>
+          <ol id="plan-sites" class="plan-sites"></ol></form>` : ''}
+      </div>
+      <section class="gaps-side">
+        <div id="gaps-map" role="region" data-t-title="gaps.map" aria-label="map"></div>
+        <div class="card" id="gaps-details" aria-live="polite"><p class="muted" data-t="gaps.pick"></p></div>
+        ${planner ? `<form class="card" id="whatif-form" aria-labelledby="whatif-h"><h2 id="whatif-h" data-t="whatif.title"></h2>
           <p><button type="button" id="whatif-place" data-t="whatif.place" aria-pressed="false"></button>
             <span data-t="whatif.at"></span>: <b id="whatif-at" data-t="whatif.noplace"></b></p>
           <label><span data-t="gaps.operator"></span> <select id="whatif-operator">${operators.map(o => `<option>${o}</option>`).join('')}</select></label>
