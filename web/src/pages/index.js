@@ -2,14 +2,14 @@
 // {path, nav (i18n key), roles (undefined: every signed-in user), full
 // (no padding), render(main, ctx), leave()}. One line per page.
 import {mapPage} from './map.js';
-// import: gaps
+import {gapsPage} from './gaps.js';
 // import: operator
 // import: allocation
 import {reportsPage} from './reports.js';
 
 export const pages = [
   mapPage,
-  // page: gaps
+  gapsPage,
   // page: operator
   // page: allocation
   reportsPage,
