@@ -3,14 +3,14 @@
 // (no padding), render(main, ctx), leave()}. One line per page.
 import {mapPage} from './map.js';
 // import: gaps
-// import: operator
+import {operatorPage} from './operator.js';
 // import: allocation
 // import: reports
 
 export const pages = [
   mapPage,
   // page: gaps
-  // page: operator
+  operatorPage,
   // page: allocation
   // page: reports
 ];
