@@ -29,6 +29,8 @@ async function noPersonalData(page) {
 }
 
 async function openPage(page) {
+  // Let the first page (the map) finish rendering before leaving it.
+  await page.waitForFunction(() => window.gapmap.map || document.querySelector('#details')?.textContent);
   await page.goto(base + '/#/operator');
   await page.waitForSelector('#op-upload');
   await page.waitForFunction(() => document.querySelector('#op-pageinfo')?.textContent);
@@ -193,8 +195,6 @@ test('a good sites file writes its rows, listed and deletable; the exports downl
   assert.ok(total.includes(`Tổng: ${closed.body.totals.cells.toLocaleString('vi-VN')} ô`), `${total} vs ${JSON.stringify(closed.body.totals)}`);
   const h3s = await page.$$eval('#op-closed-table tbody tr', trs => trs.map(tr => tr.dataset.h3));
   assert.deepEqual(h3s, closed.body.cells.map(c => c.h3));
-  await page.locator('#op-closed-h').scrollIntoViewIfNeeded();
-  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, 'operator');
 
   await noPersonalData(page);
@@ -207,6 +207,7 @@ test('a good sites file writes its rows, listed and deletable; the exports downl
 test('a planner chooses the operator; the page works in English at tablet width', async () => {
   const page = await newPage(browser, {lang: 'en', width: 820, height: 1180});
   await login(page, 'planner');
+  await page.waitForFunction(() => window.gapmap.map || document.querySelector('#details')?.textContent);
   await page.goto(base + '/#/operator');
   await page.waitForSelector('#op-operator');
   assert.equal(await page.isHidden('#op-body'), true);

@@ -97,7 +97,7 @@ const esc = (s) => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<':
 const LISTS = {
   sites: {path: '/api/v1/sites', del: '/api/v1/sites/', id: r => r.sector_id, cols: [
     ['op.c.sector', r => esc(r.sector_id)], ['op.c.site', r => esc(r.site_id)], ['op.c.tech', r => esc(r.technology)],
-    ['op.c.band', r => fmt(r.band_mhz), 'n'], ['op.c.lat', r => fmt(r.lat, 5), 'n'], ['op.c.lon', r => fmt(r.lon, 5), 'n'],
+    ['op.c.band', r => esc(r.band_mhz), 'n'], ['op.c.lat', r => fmt(r.lat, 5), 'n'], ['op.c.lon', r => fmt(r.lon, 5), 'n'],
     ['op.c.azimuth', r => r.azimuth_deg === null ? t('op.omni') : fmt(r.azimuth_deg), 'n'], ['op.c.status', r => esc(r.status)]]},
   nodes: {path: '/api/v1/fiber/nodes', del: '/api/v1/fiber/nodes/', id: r => r.node_id, cols: [
     ['op.c.node', r => esc(r.node_id)], ['op.c.nodeKind', r => esc(r.kind)], ['op.c.lat', r => fmt(r.lat, 5), 'n'], ['op.c.lon', r => fmt(r.lon, 5), 'n']]},
@@ -105,23 +105,23 @@ const LISTS = {
     ['op.c.route', r => esc(r.route_id)], ['op.c.points', r => fmt(r.line.length), 'n']]},
 };
 
-let alive = false;
+let generation = 0; // bumped by each render and leave: late answers of a left page are dropped
 
 export const operatorPage = {
   path: '#/operator',
   nav: 'nav.operator',
   roles: ['operator', 'planner'],
   async render(main, ctx) {
-    alive = true;
+    const gen = ++generation;
+    const current = () => gen === generation;
     const bound = ctx.user.role === 'operator';
     const st = {op: bound ? ctx.user.operator : (sessionStorage.getItem('gapmap.op.operator') || ''), list: 'sites', offset: 0};
     main.innerHTML = `<div class="oppage">
-      <h1 data-t="op.title"></h1>
-      <div class="card" id="op-who">${bound
-        ? `<p><span data-t="op.operator"></span>: <b id="op-bound">${esc(ctx.user.operator)}</b></p>`
+      <div class="op-head"><h1 data-t="op.title"></h1><div id="op-who">${bound
+        ? `<span data-t="op.operator"></span>: <b id="op-bound">${esc(ctx.user.operator)}</b>`
         : `<label for="op-operator" data-t="op.operator"></label> <select id="op-operator"><option value="" data-t="op.choose"></option>
-            ${OPERATORS.map(o => `<option value="${o}">${o}</option>`).join('')}</select>`}</div>
-      <div id="op-body">
+            ${OPERATORS.map(o => `<option value="${o}">${o}</option>`).join('')}</select>`}</div></div>
+      <div id="op-body"><div class="op-grid"><div>
       <section class="card" aria-labelledby="op-upload-h"><h2 id="op-upload-h" data-t="op.upload"></h2>
         <p class="muted" data-t="op.uploadHelp"></p>
         <form id="op-upload" class="op-form">
@@ -136,6 +136,12 @@ export const operatorPage = {
         <div id="op-progress" class="noprint" hidden><p role="status" data-t="op.sending"></p><div class="progress"><div class="indeterminate"></div></div></div>
         <div id="op-result" aria-live="polite"></div>
       </section>
+      <section class="card" aria-labelledby="op-exp-h"><h2 id="op-exp-h" data-t="op.exports"></h2>
+        <p class="muted" data-t="op.exportsHelp"></p><div id="op-exports"></div></section>
+      </div>
+      <section class="card" aria-labelledby="op-closed-h"><h2 id="op-closed-h" data-t="op.closed"></h2>
+        <div id="op-closed"><p class="muted" data-t="common.loading"></p></div></section>
+      </div>
       <section class="card" aria-labelledby="op-net-h"><h2 id="op-net-h" data-t="op.network"></h2>
         <p><label for="op-list" data-t="op.list"></label>
           <select id="op-list">${Object.keys(LISTS).map(k => `<option value="${k}" data-t="op.list.${k}"></option>`).join('')}</select></p>
@@ -143,10 +149,6 @@ export const operatorPage = {
         <p class="op-pager"><button type="button" id="op-prev" data-t="op.prev"></button> <span id="op-pageinfo"></span>
           <button type="button" id="op-next" data-t="op.next"></button></p>
       </section>
-      <section class="card" aria-labelledby="op-exp-h"><h2 id="op-exp-h" data-t="op.exports"></h2>
-        <p class="muted" data-t="op.exportsHelp"></p><div id="op-exports"></div></section>
-      <section class="card" aria-labelledby="op-closed-h"><h2 id="op-closed-h" data-t="op.closed"></h2>
-        <div id="op-closed"><p class="muted" data-t="common.loading"></p></div></section>
       </div>
       <p class="card muted" id="op-choose" hidden data-t="op.chooseFirst"></p></div>`;
     ctx.translate(main);
@@ -171,7 +173,7 @@ export const operatorPage = {
       try {
         page = await get(`${L.path}?operator=${encodeURIComponent(st.op)}&limit=${PAGE}&offset=${st.offset}`);
       } catch (err) { box.innerHTML = ''; ctx.showError(err); return; }
-      if (!alive) return;
+      if (!current()) return;
       const items = page.items || [];
       if (items.length === 0 && st.offset > 0 && page.total > 0) { st.offset = Math.max(0, st.offset - PAGE); loadList(); return; }
       box.innerHTML = items.length === 0 ? `<p class="muted">${t('op.empty')}</p>` :
@@ -212,10 +214,10 @@ export const operatorPage = {
       box.innerHTML = `<p class="muted">${t('common.loading')}</p>`;
       try {
         const runs = (await get('/api/v1/coverage/runs?limit=50')).runs.filter(r => !r.what_if_sectors?.length);
-        if (!alive) return;
+        if (!current()) return;
         if (runs.length < 2) { box.innerHTML = `<p class="muted" id="op-closed-none">${t('op.closedNone')}</p>`; return; }
         const c = await get(`/api/v1/coverage/runs/${runs[0].id}/closed?since=${runs[1].id}&operator=${encodeURIComponent(st.op)}&limit=200`);
-        if (!alive) return;
+        if (!current()) return;
         const T = c.totals;
         const n = (v) => v === null || v === undefined ? `<span class="muted">${t('op.withheld')}</span>` : fmt(v);
         box.innerHTML = `<p class="muted">${esc(t('op.closedHelp', {run: c.run_id, since: c.since_run_id}))}</p>
@@ -277,7 +279,7 @@ export const operatorPage = {
     }
     refresh();
   },
-  leave() { alive = false; },
+  leave() { generation++; },
 };
 
 function problemTable(rows, id) {
