@@ -3,14 +3,14 @@
 // (no padding), render(main, ctx), leave()}. One line per page.
 import {mapPage} from './map.js';
 import {gapsPage} from './gaps.js';
-// import: operator
+import {operatorPage} from './operator.js';
 // import: allocation
 import {reportsPage} from './reports.js';
 
 export const pages = [
   mapPage,
   gapsPage,
-  // page: operator
+  operatorPage,
   // page: allocation
   reportsPage,
 ];
