@@ -230,6 +230,20 @@ test('the area picker finds an area typed without diacritics and zooms there', a
   if (focused === target.code) assert.ok(view.zoom > zoom0, `zoom ${view.zoom} not above ${zoom0}`);
   assert.equal(await page.inputValue('#area-search'), areas.find(a => a.code === focused).name);
   await screenshot(page, 'map-area');
+  // At tablet width the panel goes below the map; the picker still works.
+  const tablet = await newPage(browser, {width: 820, height: 1180});
+  await login(tablet, 'viewer');
+  await tablet.waitForFunction(() => window.gapmap.map);
+  await waitIdle(tablet);
+  await tablet.fill('#area-search', 'lam son');
+  await tablet.waitForSelector('#area-results button');
+  await tablet.click('#area-results button');
+  await tablet.waitForFunction(() => window.gapmap.area);
+  await waitIdle(tablet);
+  const tb = await tablet.locator('#map').boundingBox();
+  assert.ok(tb.width > 700 && tb.height > 400, `map ${tb.width}×${tb.height} at tablet width`);
+  await screenshot(tablet, 'map-tablet');
+  assert.deepEqual(tablet.offsite, [], 'requests to another host');
   assert.deepEqual(page.offsite, [], 'requests to another host');
   assert.deepEqual(page.errors, [], 'page errors');
 });

@@ -207,8 +207,8 @@ export const mapPage = {
           <input id="area-search" type="search" autocomplete="off" data-t-placeholder="map.areahint" aria-controls="area-results">
           <ul id="area-results" class="mp-hits"></ul></section>
         <fieldset class="mp-layers" id="layers"><legend data-t="map.layers"></legend></fieldset>
-        <div class="legend" id="legend"></div>
         <div id="details" aria-live="polite"><p class="muted" data-t="map.click"></p></div>
+        <div class="legend" id="legend"></div>
       </aside></div>`;
     ctx.translate(main);
     const $ = (s) => main.querySelector(s);
@@ -285,6 +285,7 @@ export const mapPage = {
       const f = clickable.map(by).find(Boolean);
       if (!f) return;
       const p = f.properties, id = f.layer.id;
+      setTimeout(() => details.scrollIntoView({block: 'start'}), 0);
       if (id === 'schools') showSchool(details, p);
       else if (id.startsWith('sectors')) showSector(details, p);
       else if (id.startsWith('fiber')) showFiber(details, p, id);
