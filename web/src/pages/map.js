@@ -84,6 +84,18 @@ addStrings({
   'map.fibernode': ['Điểm cáp quang', 'Fiber node'],
   'map.fiberroute': ['Tuyến cáp quang', 'Fiber route'],
   'map.kind': ['Loại', 'Kind'],
+  'slevel.primary': ['Tiểu học', 'Primary'],
+  'slevel.lower': ['Trung học cơ sở', 'Lower secondary'],
+  'slevel.upper': ['Trung học phổ thông', 'Upper secondary'],
+  'slevel.gdnn_gdtx': ['Trung tâm GDNN-GDTX', 'Vocational and continuing education centre'],
+  'slevel.vocational': ['Trung cấp', 'Vocational school'],
+  'slevel.college': ['Cao đẳng', 'College'],
+  'slevel.university': ['Đại học', 'University'],
+  'conn.adsl': ['ADSL', 'ADSL'],
+  'env.urban': ['Đô thị', 'Urban'],
+  'env.suburban': ['Ven đô', 'Suburban'],
+  'env.rural': ['Nông thôn', 'Rural'],
+  'env.mountain': ['Miền núi', 'Mountain'],
   'opt.site': ['Trạm mới', 'New site'],
   'opt.fiber': ['Kéo cáp quang', 'Fiber'],
   'conn.fiber': ['Cáp quang', 'Fiber'],
@@ -424,7 +436,7 @@ function showSchool(box, p) {
     row('map.connectivity', `<b id="school-conn" data-conn="${esc(p.connectivity)}" style="color:${connColors[p.connectivity] || 'inherit'}">${esc(tconn(p.connectivity))}</b>`) +
     row('map.ops4g', esc(p.operators_4g || '—')) +
     row('map.near4g', metres(p.nearest_4g_m)) + row('map.nearfiber', metres(p.nearest_fiber_m)) +
-    row('map.level', esc(p.level || '—')) + row('map.students', fmt(p.students)) + row('map.internet', esc(p.internet || '—')) +
+    row('map.level', esc(p.level ? tOr('slevel.' + p.level, p.level) : '—')) + row('map.students', fmt(p.students)) + row('map.internet', esc(tconn(p.internet))) +
     row('map.area_code', esc(p.area_code || '—')) + row('map.gap', p.gap_id ? esc(p.gap_id) : '—') + `</table>`;
 }
 
@@ -468,7 +480,7 @@ async function showGap(box, p, run, current) {
     }).join('') + `</table>`;
   }
   box.innerHTML = head + (g.suppressed ? `<p class="muted">${esc(t('map.suppressed'))}</p>` : '') + `<table id="gap-table">` +
-    row('map.rank', fmt(g.rank)) + row('map.area_code', esc(g.area_code || '—')) + row('map.environment', esc(g.environment || '—')) +
+    row('map.rank', fmt(g.rank)) + row('map.area_code', esc(g.area_code || '—')) + row('map.environment', esc(g.environment ? tOr('env.' + g.environment, g.environment) : '—')) +
     row('map.cells', fmt(g.cells)) + row('map.households', fmt(g.households)) +
     row('map.students_t1', fmt(g.students_t1)) + row('map.students_t2', fmt(g.students_t2)) + row('map.students_t3', fmt(g.students_t3)) +
     row('map.nodevice', fmt(g.no_device_t123)) + row('map.schools', fmt(g.schools)) +
