@@ -68,7 +68,7 @@ func tileLayerInfo(name string) (tileLayerDesc, bool) {
 
 func tileLayerDescs() map[string]tileLayerDesc {
 	return map[string]tileLayerDesc{
-		tileLayerCells: {true, "H3 cells of the coverage run: counts by tier (withheld below the privacy threshold), 4G and fiber shares, gap flag; resolution by zoom: z≤6 res 5, z7 res 6, z8–9 res 7, z10–11 res 8, z≥12 res 9",
+		tileLayerCells: {true, "H3 cells of the coverage run: counts by tier (withheld below the privacy threshold), 4G and fiber shares, gap flag; resolution by zoom: z≤6 res 5, z7 res 6, z8–9 res 7, z10–11 res 8, z≥12 res 9; share_4g_{operator} (one field per operator of the run, e.g. share_4g_viettel) is that operator's 4G share",
 			[]tileJSONLayer{{ID: "cells", Fields: map[string]string{
 				"h3": "String", "res": "Number", "schools": "Number", "unconnected_schools": "Number", "gap": "Boolean", "gap_id": "String",
 				"suppressed": "Boolean", "households": "Number", "students_t0": "Number", "students_t1": "Number", "students_t2": "Number",
@@ -222,6 +222,7 @@ func (c *tileCache) put(k tileKey, t *encodedTile) {
 // bounding boxes.
 type hexRun struct {
 	run   int64
+	ops   []string // the run's operators (the order of HexCell.Share4G)
 	cells []postgis.HexCell
 	trees [16]*rtree.RTreeG[int32]
 }
@@ -313,7 +314,12 @@ func (ts *tileService) hexRunOf(ctx context.Context, run int64) (*hexRun, error)
 	v, err, _ := ts.group.Do("hex:"+strconv.FormatInt(run, 10), func() (any, error) {
 		// Detached from the request: other requests wait for the same load.
 		h := &hexRun{run: run}
-		err := ts.store.HexCells(context.WithoutCancel(ctx), run, func(c postgis.HexCell) error {
+		cr, err := ts.store.CoverageRun(context.WithoutCancel(ctx), run)
+		if err != nil {
+			return nil, err
+		}
+		h.ops = cr.Operators
+		err = ts.store.HexCells(context.WithoutCancel(ctx), run, func(c postgis.HexCell) error {
 			if c.Res < 0 || c.Res >= len(h.trees) {
 				return nil
 			}
@@ -411,6 +417,11 @@ func hexTile(h *hexRun, z, x, y, k int) ([]byte, error) {
 			}
 			p["share_4g_any"] = c.Share4GAny
 			p["share_fiber"] = c.ShareFiber
+			for o, sh := range c.Share4G {
+				if o < len(h.ops) {
+					p["share_4g_"+h.ops[o]] = sh
+				}
+			}
 		}
 		fs = append(fs, f)
 	}
@@ -743,6 +754,16 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		url += "?run=" + strconv.FormatInt(run, 10)
+		if name == tileLayerCells { // one 4G share per operator of the run
+			cr, err := s.deps.Store.CoverageRun(r.Context(), run)
+			if err != nil {
+				return err
+			}
+			for _, op := range cr.Operators {
+				info.layers[0].Fields["share_4g_"+op] = "Number"
+			}
+			out["operators"] = nonNilStrings(cr.Operators)
+		}
 		out["run"] = run
 		out["version"] = "run-" + strconv.FormatInt(run, 10)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -62,7 +63,7 @@ func (f *tileFixture) addRun(t *testing.T, mult int) int64 {
 	ctx := t.Context()
 	pool := f.st.Pool()
 	var run int64
-	if err := pool.QueryRow(ctx, `INSERT INTO coverage_runs (parameters) VALUES ('{}') RETURNING id`).Scan(&run); err != nil {
+	if err := pool.QueryRow(ctx, `INSERT INTO coverage_runs (parameters, operators) VALUES ('{}', '{viettel,mobifone}') RETURNING id`).Scan(&run); err != nil {
 		t.Fatal(err)
 	}
 	cells := map[geo.Cell]*fxCell{}
@@ -104,10 +105,11 @@ func (f *tileFixture) addRun(t *testing.T, mult int) int64 {
 		}
 		_, err = pool.Exec(ctx, `INSERT INTO coverage_cells (run_id, h3, res, households, schools,
 			students_t0, students_t1, students_t2, students_t3, unconnected_households,
-			unconnected_students_t1, unconnected_students_t2, unconnected_students_t3, share_4g_any, share_fiber, gap, gap_id, geom)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, ST_GeomFromText($18, 4326))`,
+			unconnected_students_t1, unconnected_students_t2, unconnected_students_t3, share_4g_any, share_fiber, gap, gap_id, geom, share_4g)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, ST_GeomFromText($18, 4326), $19)`,
 			run, int64(c.cell), c.cell.Res(), c.households, c.schools, c.students[0], c.students[1], c.students[2], c.students[3],
-			c.unconn[1]+c.unconn[3], c.unconn[1], c.unconn[2], c.unconn[3], 0.5, 0.25, c.unconn[3] > 0, "", wkt(ring))
+			c.unconn[1]+c.unconn[3], c.unconn[1], c.unconn[2], c.unconn[3], 0.5, 0.25, c.unconn[3] > 0, "", wkt(ring),
+			[]float64{0.5, 0.125})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -395,12 +397,17 @@ func TestHexTilesMatchTheDatabase(t *testing.T) {
 		}
 		for _, ft := range layer.Features {
 			bp := byID[ft.Properties["h3"].(string)]
+			perOp := 0 // share_4g_{operator}: not in the SQL baseline (TestHexTilesMatchTheAPI checks them)
 			for key, v := range ft.Properties {
+				if strings.HasPrefix(key, "share_4g_") && key != "share_4g_any" {
+					perOp++
+					continue
+				}
 				if fmt.Sprint(bp[key]) != fmt.Sprint(v) {
 					t.Errorf("z%d: cell %v %s = %v, baseline %v", z, ft.Properties["h3"], key, v, bp[key])
 				}
 			}
-			if len(bp) != len(ft.Properties) {
+			if len(bp)+perOp != len(ft.Properties) {
 				t.Errorf("z%d: cell %v: baseline properties %v, tile %v", z, ft.Properties["h3"], bp, ft.Properties)
 			}
 		}
@@ -826,16 +833,17 @@ func TestHexTilesMatchTheAPI(t *testing.T) {
 	run := f.addRun(t, 1)
 	srv := newTileServer(t, f.st)
 	type apiCell struct {
-		H3          string `json:"h3"`
-		Suppressed  bool   `json:"suppressed"`
-		Households  *int   `json:"households"`
-		StudentsT1  *int   `json:"students_t1"`
-		StudentsT2  *int   `json:"students_t2"`
-		StudentsT3  *int   `json:"students_t3"`
-		Unconnected *int   `json:"unconnected_households"`
-		Schools     int    `json:"schools"`
+		H3          string             `json:"h3"`
+		Suppressed  bool               `json:"suppressed"`
+		Households  *int               `json:"households"`
+		StudentsT1  *int               `json:"students_t1"`
+		StudentsT2  *int               `json:"students_t2"`
+		StudentsT3  *int               `json:"students_t3"`
+		Unconnected *int               `json:"unconnected_households"`
+		Schools     int                `json:"schools"`
+		Share4G     map[string]float64 `json:"share_4g"`
 	}
-	compared := 0
+	compared, shares := 0, 0
 	for _, z := range []int{6, 8, 10, 12, 14} {
 		res := api.HexResForZoom(z)
 		for _, who := range []string{"planner", "viewer"} {
@@ -892,10 +900,24 @@ func TestHexTilesMatchTheAPI(t *testing.T) {
 					!eq(num("unconnected_households"), c.Unconnected) {
 					t.Errorf("z%d %s: cell %s tile %v, API %+v", z, who, h, p, c)
 				}
+				// Each operator's 4G share, unless the cell is withheld.
+				for op, sh := range c.Share4G {
+					v, ok := p["share_4g_"+op]
+					if c.Suppressed {
+						if ok {
+							t.Errorf("z%d %s: withheld cell %s has share_4g_%s", z, who, h, op)
+						}
+						continue
+					}
+					if !ok || math.Abs(v.(float64)-sh) > 1e-9 {
+						t.Errorf("z%d %s: cell %s share_4g_%s tile %v, API %v", z, who, h, op, v, sh)
+					}
+					shares++
+				}
 			}
 		}
 	}
-	if compared < 10 {
-		t.Fatalf("only %d cells compared", compared)
+	if compared < 10 || shares < 10 {
+		t.Fatalf("only %d cells and %d 4G shares compared", compared, shares)
 	}
 }

@@ -202,6 +202,7 @@ type HexCell struct {
 	UnconnectedStudents   [4]int
 	Share4GAny            float64
 	ShareFiber            float64
+	Share4G               []float64 // per operator, in the run's order of operators
 	Gap                   bool
 	GapID                 string
 	Outline               orb.Ring // closed, lon/lat
@@ -220,7 +221,7 @@ func (s *Store) HexCells(ctx context.Context, run int64, fn func(HexCell) error)
 	rows, err := s.pool.Query(ctx, `SELECT h3, res, households, schools, unconnected_schools,
 		students_t0, students_t1, students_t2, students_t3, unconnected_households,
 		unconnected_students_t0, unconnected_students_t1, unconnected_students_t2, unconnected_students_t3,
-		share_4g_any, share_fiber, gap, coalesce(gap_id, '')
+		share_4g_any, share_fiber, share_4g, gap, coalesce(gap_id, '')
 		FROM coverage_cells WHERE run_id = $1`, run)
 	if err != nil {
 		return fmt.Errorf("read the cells of run %d: %w", run, err)
@@ -232,7 +233,7 @@ func (s *Store) HexCells(ctx context.Context, run int64, fn func(HexCell) error)
 	var hh, sc, usc, t0, t1, t2, t3, uh, u0, u1, u2, u3 int32
 	for rows.Next() {
 		if err := rows.Scan(&h3, &res, &hh, &sc, &usc, &t0, &t1, &t2, &t3, &uh, &u0, &u1, &u2, &u3,
-			&c.Share4GAny, &c.ShareFiber, &c.Gap, &c.GapID); err != nil {
+			&c.Share4GAny, &c.ShareFiber, &c.Share4G, &c.Gap, &c.GapID); err != nil {
 			return fmt.Errorf("read the cells of run %d: %w", run, err)
 		}
 		c.Cell, c.Res = geo.Cell(h3), int(res)
