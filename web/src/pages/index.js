@@ -4,13 +4,13 @@
 import {mapPage} from './map.js';
 // import: gaps
 // import: operator
-// import: allocation
+import {allocationPage} from './allocation.js';
 // import: reports
 
 export const pages = [
   mapPage,
   // page: gaps
   // page: operator
-  // page: allocation
+  allocationPage,
   // page: reports
 ];
