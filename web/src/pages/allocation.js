@@ -42,6 +42,7 @@ addStrings({
   'alloc.norun': ['Chưa có lượt phân bổ nào.', 'No allocation run yet.'],
   'alloc.preview': ['Chạy thử phân bổ', 'Preview an allocation'],
   'alloc.previewing': ['Đang chạy thử…', 'Previewing…'],
+  'alloc.previewed': ['Chạy thử xong.', 'Preview done.'],
   'alloc.run': ['Lượt', 'Run'],
   'alloc.created': ['Thời gian', 'Created'],
   'alloc.actor': ['Người chạy', 'By'],
@@ -229,11 +230,12 @@ export const allocationPage = {
 
     function drawChart(areas) {
       chart?.destroy();
-      const root = areas.totals.code;
-      // The areas just below the top one the caller sees (every area when
-      // that leaves too few).
-      let list = areas.areas.filter(a => a.parent_code === root);
-      if (list.length < 2) list = areas.areas.filter(a => a.code !== root);
+      // The areas just below the top one the caller sees (every other area
+      // when that leaves too few).
+      const codes = new Set(areas.areas.map(a => a.code));
+      const top = areas.areas.find(a => !a.parent_code || !codes.has(a.parent_code));
+      let list = areas.areas.filter(a => top && a.parent_code === top.code);
+      if (list.length < 2) list = areas.areas.filter(a => a !== top);
       list = list.slice(0, 40);
       const canvas = runBox.querySelector('#alloc-chart');
       chart = new Chart(canvas, {
@@ -343,7 +345,7 @@ export const allocationPage = {
         const jobBox = main.querySelector('#alloc-job');
         pv.disabled = true;
         const show = (j) => {
-          jobBox.innerHTML = `<p>${t('alloc.previewing')} <span id="alloc-job-phase">${esc(j.phase || '')}</span> <b id="alloc-job-percent">${fmt(j.percent, 0)} %</b> <span id="alloc-job-status" data-status="${esc(j.status)}"></span></p><div class="progress"><div style="width:${Math.max(0, Math.min(100, j.percent || 0))}%"></div></div>`;
+          jobBox.innerHTML = `<p>${t(j.status === 'succeeded' ? 'alloc.previewed' : 'alloc.previewing')} <span id="alloc-job-phase" class="muted">${esc(j.status === 'running' ? j.phase || '' : '')}</span> <b id="alloc-job-percent">${fmt(j.percent, 0)} %</b> <span id="alloc-job-status" data-status="${esc(j.status)}"></span></p><div class="progress"><div style="width:${Math.max(0, Math.min(100, j.percent || 0))}%"></div></div>`;
         };
         try {
           const job = await post('/api/v1/allocation/previews', {});
