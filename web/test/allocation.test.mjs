@@ -23,6 +23,13 @@ function luhnICCID(body18) {
   return body18 + String((10 - (sum % 10)) % 10);
 }
 
+// openAllocation goes to the page once the first page (the map) has
+// finished loading, so that its late work does not land on this page.
+async function openAllocation(page) {
+  await page.waitForFunction(() => window.gapmap.map);
+  await page.goto(process.env.GAPMAP_URL + '/#/allocation');
+}
+
 async function postJSON(page, path, body) {
   return page.evaluate(async ([p, b]) => {
     const me = await (await fetch('/api/v1/me')).json();
@@ -34,7 +41,7 @@ async function postJSON(page, path, body) {
 test('the officer previews, checks areas and chart, commits, downloads a handover list and records a handover', async () => {
   const page = await newPage(browser);
   await login(page, 'officer');
-  await page.goto(process.env.GAPMAP_URL + '/#/allocation');
+  await openAllocation(page);
   await page.waitForSelector('#alloc-preview');
   assert.deepEqual(await page.evaluate(() => window.gapmap.missing()), []);
 
@@ -89,6 +96,7 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
   assert.equal(await page.locator('#alloc-schools tbody tr').count(), schools.body.schools.length);
   await page.locator('#alloc-run').scrollIntoViewIfNeeded();
   await page.evaluate(() => document.querySelector('#alloc-run').scrollIntoView({block: 'start'}));
+  assert.equal(await page.locator('#toast .msg.error').count(), 0, await page.textContent('#toast'));
   await screenshot(page, 'allocation-preview');
 
   // Commit, after confirming in the dialog.
@@ -164,7 +172,7 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
 test('a viewer sees counts only: no student id in any response', async () => {
   const page = await newPage(browser, {lang: 'en'});
   await login(page, 'viewer');
-  await page.goto(process.env.GAPMAP_URL + '/#/allocation');
+  await openAllocation(page);
   await page.waitForSelector('#alloc-schools tbody tr', {timeout: 60000}).catch(async (e) => {
     throw new Error(`${e.message}\n${await page.textContent('body')}\n${page.errors}`);
   });
@@ -182,6 +190,7 @@ test('a viewer sees counts only: no student id in any response', async () => {
     checked++;
   }
   assert.ok(checked >= 4, `only ${checked} JSON responses`);
+  assert.equal(await page.locator('#toast .msg.error').count(), 0, await page.textContent('#toast'));
   await screenshot(page, 'allocation-viewer');
   assert.deepEqual(page.offsite, []);
   assert.deepEqual(page.errors, []);
