@@ -196,6 +196,20 @@ test('a viewer sees counts only: no student id in any response', async () => {
   assert.deepEqual(page.errors, []);
 });
 
+test('a planner reads and previews but neither uploads nor commits', async () => {
+  const page = await newPage(browser, {lang: 'en'});
+  await login(page, 'planner');
+  await openAllocation(page);
+  await page.waitForSelector('#alloc-areas tbody tr');
+  assert.ok(await page.$('#alloc-preview'), 'a planner may preview');
+  assert.equal(await page.$('#alloc-inv'), null, 'a planner does not upload inventory');
+  assert.equal(await page.$('#alloc-commit'), null, 'a planner does not commit');
+  assert.ok(await page.$('.alloc-open-school'), 'a planner reads a school');
+  assert.deepEqual(await page.evaluate(() => window.gapmap.missing()), []);
+  assert.deepEqual(page.offsite, []);
+  assert.deepEqual(page.errors, []);
+});
+
 test('an operator gets the forbidden page', async () => {
   const page = await newPage(browser);
   await login(page, 'viettel');
