@@ -88,6 +88,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/runs/{id}", s.handle(s.getAllocationRun))
 				r.Get("/runs/{id}/areas", s.handle(s.allocationAreas))
 				r.Get("/runs/{id}/schools", s.handle(s.allocationSchools))
+				r.Get("/runs/{id}/units", s.handle(s.allocationUnits))
 				r.With(reader).Get("/runs/{id}/schools/{school_id}", s.handle(s.allocationSchool))
 				r.With(reader).Get("/runs/{id}/schools/{school_id}/handover.xlsx", s.handle(s.handoverXLSX))
 				r.With(reader).Get("/runs/{id}/files.zip", s.handle(s.allocationFilesZip))

@@ -4,13 +4,13 @@
 import {mapPage} from './map.js';
 import {gapsPage} from './gaps.js';
 import {operatorPage} from './operator.js';
-// import: allocation
+import {allocationPage} from './allocation.js';
 import {reportsPage} from './reports.js';
 
 export const pages = [
   mapPage,
   gapsPage,
   operatorPage,
-  // page: allocation
+  allocationPage,
   reportsPage,
 ];
