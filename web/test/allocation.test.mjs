@@ -56,6 +56,14 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
   assert.ok(rows.every(r => r.text.includes('Hong.csv')), 'errors name the uploaded file');
   assert.ok((await page.textContent('#alloc-error-message')).length > 0);
 
+  // A good inventory file: new devices (the harness's committed run has
+  // used the generated ones), so the preview has something to allocate.
+  const fresh = 'device_id,donor,type,os,os_version,cpu_ghz,ram_gb,storage_gb,free_storage_gb,has_charger,av_ok,screen_ok,keyboard_ok,has_monitor,wifi,serial,imei,area_code\n' +
+    Array.from({length: 12}, (_, i) => `DW${String(i + 1).padStart(5, '0')},Quỹ thử nghiệm,tablet,android,12,2,4,32,20,true,true,true,true,true,true,SN-DW${i + 1},,`).join('\n') + '\n';
+  await page.setInputFiles('#alloc-devices', {name: 'thiet_bi.csv', mimeType: 'text/csv', buffer: Buffer.from(fresh)});
+  await page.click('#alloc-inv-form button[type=submit]');
+  await page.waitForSelector('#alloc-inv-result table:not(.alloc-errors)');
+
   // Preview: progress to done, then the run is shown.
   await page.click('#alloc-preview');
   await page.waitForSelector('#alloc-job-percent');

@@ -228,6 +228,7 @@ export const mapPage = {
     try {
       cells = await get('/tiles/cells.json');
     } catch (err) {
+      if (my !== alive) return;
       if (err.status === 404) { $('#details').textContent = t('map.norun'); $('#run-id').textContent = '—'; wireNewRun(); return; }
       throw err;
     }
@@ -320,6 +321,7 @@ export const mapPage = {
     let runs = [];
     const loadRuns = async () => {
       runs = (await get('/api/v1/coverage/runs?limit=100')).runs;
+      if (my !== alive) return;
       const sel = $('#run-select');
       sel.innerHTML = runs.map(r => `<option value="${r.id}">${esc(t('map.runof', {id: r.id, date: new Date(r.created_at).toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN')}))}</option>`).join('');
       sel.value = String(window.gapmap.run);
@@ -401,6 +403,7 @@ export const mapPage = {
     });
     const zoomToArea = async (code) => {
       const fc = await get('/api/v1/areas/geojson?simplify=0.001&code=' + encodeURIComponent(code));
+      if (my !== alive) return;
       const bb = [Infinity, Infinity, -Infinity, -Infinity];
       const walk = (c) => { if (typeof c[0] === 'number') { bb[0] = Math.min(bb[0], c[0]); bb[1] = Math.min(bb[1], c[1]); bb[2] = Math.max(bb[2], c[0]); bb[3] = Math.max(bb[3], c[1]); } else c.forEach(walk); };
       for (const f of fc.features || []) if (f.geometry) walk(f.geometry.coordinates);
