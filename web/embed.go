@@ -31,4 +31,6 @@ var ErrNotBuilt = errNotBuilt{}
 
 type errNotBuilt struct{}
 
-func (errNotBuilt) Error() string { return "the web app is not built into this binary (web/dist is empty)" }
+func (errNotBuilt) Error() string {
+	return "the web app is not built into this binary (web/dist is empty)"
+}
