@@ -33,6 +33,10 @@ type Config struct {
 	LoginWindow time.Duration
 	// MaxUploadBytes bounds an uploaded file.
 	MaxUploadBytes int64
+	// BasemapStyle is a MapLibre style URL drawn under gapmap's layers
+	// (a deployment with Internet); "" keeps the administrative areas as
+	// the base layer and every request on this server.
+	BasemapStyle string
 }
 
 // DefaultConfig returns the documented defaults.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gapmap/gapmap/data"
@@ -370,5 +371,48 @@ func TestInvalidTextIsABadRequest(t *testing.T) {
 		if code != http.StatusBadRequest || decodeError(t, b).Error.Code != codeBadRequest {
 			t.Errorf("GET %s = %d %s, want 400", path, code, b)
 		}
+	}
+}
+
+func TestWebAppServedWithItsPolicy(t *testing.T) {
+	st := pgtest.New(t)
+	app := fstest.MapFS{
+		"index.html":    {Data: []byte("<!doctype html><html><head><title>x</title></head><body></body></html>")},
+		"assets/app.js": {Data: []byte("console.log(1)")},
+		"assets/w.mjs":  {Data: []byte("export {}")},
+	}
+	for _, basemap := range []string{"", "https://tiles.example.org/style.json"} {
+		cfg := DefaultConfig()
+		cfg.BasemapStyle = basemap
+		s := NewServer(context.Background(), Deps{Store: st, Web: app, Config: cfg})
+		hs := httptest.NewServer(s)
+		res, err := http.Get(hs.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		csp := res.Header.Get("Content-Security-Policy")
+		if res.StatusCode != 200 || !strings.Contains(csp, "default-src 'self'") {
+			t.Fatalf("/ = %d, CSP %q", res.StatusCode, csp)
+		}
+		hasMeta := strings.Contains(string(b), `<meta name="gapmap-basemap" content="https://tiles.example.org/style.json">`)
+		allows := strings.Contains(csp, "connect-src 'self' https://tiles.example.org")
+		if (basemap != "") != hasMeta || (basemap != "") != allows {
+			t.Errorf("basemap %q: meta %v, CSP %q", basemap, hasMeta, csp)
+		}
+		if basemap == "" && strings.Contains(csp, "example.org") {
+			t.Errorf("without a base map the CSP names another host: %q", csp)
+		}
+		res, err = http.Get(hs.URL + "/assets/w.mjs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+			t.Errorf("worker module: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		hs.Close()
+		s.Close(context.Background())
 	}
 }

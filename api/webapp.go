@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
+	"html"
 	"io/fs"
+	"net/url"
 	"net/http"
 	"strings"
 )
@@ -13,9 +16,15 @@ import (
 // webHeaders are the security headers of the app's pages: everything from
 // this origin only (no CDN, no external request), MapLibre's workers
 // included.
-func webHeaders(h http.Header) {
+// A configured base map's origin (Config.BasemapStyle) is the one other
+// host the page may fetch from.
+func webHeaders(h http.Header, basemapOrigin string) {
+	extra := ""
+	if basemapOrigin != "" {
+		extra = " " + basemapOrigin
+	}
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; worker-src 'self' blob:; "+
-		"img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		"img-src 'self' data: blob:"+extra+"; style-src 'self' 'unsafe-inline'; connect-src 'self'"+extra+"; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 }
@@ -29,7 +38,13 @@ func (s *Server) webIndex(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.home(w, r)
 	}
-	webHeaders(w.Header())
+	origin := ""
+	if u, err := url.Parse(s.deps.Config.BasemapStyle); err == nil && s.deps.Config.BasemapStyle != "" && u.Host != "" {
+		origin = u.Scheme + "://" + u.Host
+		meta := `<meta name="gapmap-basemap" content="` + html.EscapeString(s.deps.Config.BasemapStyle) + `">`
+		b = bytes.Replace(b, []byte("</head>"), []byte(meta+"\n</head>"), 1)
+	}
+	webHeaders(w.Header(), origin)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	_, err = w.Write(b)
@@ -47,7 +62,7 @@ func (s *Server) webAssets() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		webHeaders(w.Header())
+		webHeaders(w.Header(), "")
 		w.Header().Set("Cache-Control", "no-cache")
 		if strings.HasSuffix(r.URL.Path, ".mjs") {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -68,8 +69,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&c.api.SessionLifetime, "session-lifetime", envDur("GAPMAP_SESSION_LIFETIME", c.api.SessionLifetime), "web session lifetime (GAPMAP_SESSION_LIFETIME)")
 	fs.IntVar(&c.api.LoginLimit, "login-limit", envInt("GAPMAP_LOGIN_LIMIT", c.api.LoginLimit), "login attempts per --login-window per address and per user name (GAPMAP_LOGIN_LIMIT)")
 	fs.DurationVar(&c.api.LoginWindow, "login-window", envDur("GAPMAP_LOGIN_WINDOW", c.api.LoginWindow), "the window of --login-limit (GAPMAP_LOGIN_WINDOW)")
+	fs.StringVar(&c.api.BasemapStyle, "basemap-style", envOr("GAPMAP_BASEMAP_STYLE", ""), "a MapLibre style URL drawn under the map's layers, for a deployment with Internet (GAPMAP_BASEMAP_STYLE; default none: the administrative areas are the base layer)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	if c.api.BasemapStyle != "" {
+		if u, err := url.Parse(c.api.BasemapStyle); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usageError{fmt.Sprintf("--basemap-style %q: give the absolute http(s) URL of a MapLibre style", c.api.BasemapStyle)}
+		}
 	}
 	if c.api.PrivacyK < 1 {
 		return usageError{"--privacy-k must be at least 1"}

@@ -147,6 +147,22 @@ function share4gExpr(op) {
   return ['coalesce', ['get', 'share_4g_' + op], 0];
 }
 
+// withBasemap puts gapmap's layers over the deployment's base map when one
+// is configured (gapmap serve --basemap-style URL: a <meta> of the page);
+// without one, the administrative areas are the base layer and nothing is
+// requested from another host.
+export async function withBasemap(ours) {
+  const url = document.querySelector('meta[name="gapmap-basemap"]')?.content;
+  if (!url) return ours;
+  try {
+    const base = await (await fetch(url)).json();
+    return {...base, sources: {...base.sources, ...ours.sources},
+      layers: [...base.layers, ...ours.layers.filter(l => l.id !== 'background' && l.id !== 'areas-fill')]};
+  } catch {
+    return ours; // the base map is unreachable: the areas stay the base
+  }
+}
+
 function style(cells, bounds, vis, op) {
   const v = (key) => ({visibility: vis[key] ? 'visible' : 'none'});
   return {
@@ -262,7 +278,7 @@ export const mapPage = {
 
     setWorkerUrl(location.origin + '/assets/maplibre-gl-worker.mjs');
     const b = cells.bounds || [102, 8, 110, 23.5];
-    map = new Map({container: 'map', style: style(cells, b, vis, op), bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: {padding: 20}, attributionControl: false});
+    map = new Map({container: 'map', style: await withBasemap(style(cells, b, vis, op)), bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: {padding: 20}, attributionControl: false});
     map.addControl(new NavigationControl(), 'top-left');
     map.addControl(new ScaleControl());
     const m = map;
