@@ -21,6 +21,7 @@ import (
 	"github.com/gapmap/gapmap/data/gen"
 	"github.com/gapmap/gapmap/data/importer"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
+	"github.com/gapmap/gapmap/internal/realdata"
 	"github.com/gapmap/gapmap/web"
 )
 
@@ -38,6 +39,22 @@ type browserUser struct {
 // a real gapmap server on 127.0.0.1 with a generated, analysed province in
 // a fresh PostGIS database. `make test` builds the app first (make web).
 func TestBrowser(t *testing.T) {
+	runBrowserTests(t, gen.Options{Seed: 1, Scale: 0.2}, true, nil)
+}
+
+// TestBrowserBacGiang measures the map on a real province's size: Bắc
+// Giang's 230 communes with its census count of homes (477,487), analysed,
+// then the map test's timing (idle after load and after a zoom) in the
+// browser. The figures are in README.
+func TestBrowserBacGiang(t *testing.T) {
+	areas := realdata.Path(t, "bac_giang", "communes.geojson")
+	runBrowserTests(t, gen.Options{Seed: 1, AreasPath: areas}, false, []string{"test/timing.bg.mjs"})
+}
+
+// runBrowserTests starts a server on a generated province and runs the
+// browser tests (files, or every test/*.test.mjs), after an allocation
+// commit with two handovers when allocate is set.
+func runBrowserTests(t *testing.T, genOpts gen.Options, allocate bool, files []string) {
 	assets, err := web.Assets()
 	if err != nil {
 		t.Fatalf("%v: run `make web` (or `make test`) first", err)
@@ -62,7 +79,8 @@ func TestBrowser(t *testing.T) {
 	ctx := context.Background()
 	st := pgtest.New(t)
 	dir := t.TempDir()
-	if _, err := gen.Generate(ctx, gen.Options{Seed: 1, Scale: 0.2, OutDir: dir}); err != nil {
+	genOpts.OutDir = dir
+	if _, err := gen.Generate(ctx, genOpts); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := importer.ImportDir(ctx, st, dir, importer.Options{}); err != nil {
@@ -71,19 +89,21 @@ func TestBrowser(t *testing.T) {
 	if _, err := coveragerun.Analyze(ctx, st, coveragerun.Options{Settings: coverage.DefaultSettings()}); err != nil {
 		t.Fatal(err)
 	}
-	// A committed allocation run with two devices handed over, for the
-	// reports' devices and SIMs.
-	allocs := &runs.Service{Store: st}
-	committed, err := allocs.Commit(ctx, runs.Options{Settings: allocation.DefaultSettings(), Actor: "test"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(committed.View.Allocations) < 2 {
-		t.Fatalf("the committed allocation run allocated %d devices", len(committed.View.Allocations))
-	}
-	for _, a := range committed.View.Allocations[:2] {
-		if err := allocs.Handover(ctx, "test", a.StudentID, "", time.Now()); err != nil {
+	if allocate {
+		// A committed allocation run with two devices handed over, for the
+		// reports' devices and SIMs.
+		allocs := &runs.Service{Store: st}
+		committed, err := allocs.Commit(ctx, runs.Options{Settings: allocation.DefaultSettings(), Actor: "test"}, nil)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if len(committed.View.Allocations) < 2 {
+			t.Fatalf("the committed allocation run allocated %d devices", len(committed.View.Allocations))
+		}
+		for _, a := range committed.View.Allocations[:2] {
+			if err := allocs.Handover(ctx, "test", a.StudentID, "", time.Now()); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	var province string
@@ -128,7 +148,9 @@ func TestBrowser(t *testing.T) {
 	usersJSON, _ := json.Marshal(users)
 	tctx, tcancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer tcancel()
-	files, _ := filepath.Glob("test/*.test.mjs")
+	if files == nil {
+		files, _ = filepath.Glob("test/*.test.mjs")
+	}
 	if len(files) == 0 {
 		t.Fatal("no browser tests in web/test")
 	}
