@@ -7,6 +7,7 @@
 import {Chart, BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip} from 'chart.js';
 import {t, fmt, addStrings} from '../i18n.js';
 import {get, post, pollJob, APIError} from '../api.js';
+import {esc} from '../html.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -114,7 +115,6 @@ addStrings({
   'alloc.noschool': ['Chọn một trường trong bảng để xem học sinh và bàn giao.', 'Pick a school in the table for its students and handovers.'],
 });
 
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 const today = () => new Date().toISOString().slice(0, 10);
 
 let chart = null;

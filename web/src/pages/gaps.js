@@ -7,6 +7,7 @@ import {Map, NavigationControl, setWorkerUrl} from 'maplibre-gl';
 import {Chart, LineController, LineElement, PointElement, LinearScale, Tooltip, Filler} from 'chart.js';
 import {t, fmt, addStrings} from '../i18n.js';
 import {get, post, pollJob} from '../api.js';
+import {esc} from '../html.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Filler);
 
@@ -87,7 +88,6 @@ let map = null;
 let chart = null;
 let alive = 0; // the render in progress (a later render or leave() ends it)
 
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 
 export const gapsPage = {
   path: '#/gaps',

@@ -6,6 +6,7 @@
 import {Map, NavigationControl, ScaleControl, setWorkerUrl} from 'maplibre-gl';
 import {t, fmt, fold, addStrings} from '../i18n.js';
 import {get, post, pollJob} from '../api.js';
+import {esc} from '../html.js';
 
 addStrings({
   'map.legend': ['Học sinh diện 1–3 chưa có kết nối', 'Tier 1–3 students without a connection'],
@@ -210,9 +211,6 @@ function style(cells, bounds, vis, op) {
 let map = null;
 let alive = 0; // bumped on leave: late callbacks of a left page do nothing
 
-function esc(s) {
-  return String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
-}
 const metres = (m) => (m === undefined || m === null || m < 0) ? '—' : (m >= 1000 ? fmt(m / 1000, 1) + ' km' : fmt(m) + ' m');
 const tOr = (key, raw) => t(key) === key ? raw : t(key);
 const tconn = (c) => c ? tOr('conn.' + c, c) : '—';

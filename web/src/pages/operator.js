@@ -6,6 +6,7 @@
 // the network itself are requested: never a household or a student.
 import {t, fmt, addStrings} from '../i18n.js';
 import {get, api, del} from '../api.js';
+import {esc} from '../html.js';
 
 addStrings({
   'op.title': ['Mạng lưới của nhà mạng', "The operator's network"],
@@ -91,7 +92,6 @@ const KINDS = ['sites', 'fiber_nodes', 'fiber_routes', 'coverage_polygons', 'mea
 const FORMATS = ['csv', 'xlsx', 'geojson', 'kml'];
 const PAGE = 20;
 
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 
 // Lists of the network: path, columns (header key, cell), id of a row.
 const LISTS = {

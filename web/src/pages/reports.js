@@ -5,6 +5,7 @@
 import {Chart, LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip} from 'chart.js';
 import {t, fmt, addStrings, getLang} from '../i18n.js';
 import {get, APIError} from '../api.js';
+import {esc} from '../html.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -39,9 +40,6 @@ addStrings({
 
 let chart = null;
 
-function esc(s) {
-  return String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&#39;'}[c]));
-}
 
 // errorText is the API's message (never just a code).
 function errorText(err) {
