@@ -188,7 +188,7 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 		t.Allocated, t.Unmet, t.SimsGiven, t.NeedsSim, t.NeedsConnectivity, len(v.RejectedDevices), v.UnusedDevices)
 	fmt.Fprintf(&b, `## Rules applied
 
-1. **Needs**: students of tier 1 (poor household), 2 (near-poor) and 3 (COVID-19 hardship) without a device, not served by an earlier committed run; a student id listed twice is served once (see conflicts.csv).
+1. **Needs**: students of tier 1 (poor household), 2 (near-poor) and 3 (a parent died of COVID-19) without a device, not served by an earlier committed run; a student id listed twice is served once (see conflicts.csv). Eligibility: tier 1 needs a poor household, tier 2 a poor or near-poor one, tier 3 the covid_orphan flag; a claimed tier the household does not support is served at the tier it supports (near-poor: 2, poor: 1), otherwise not served, and listed in conflicts.csv with its reason.
 2. **Intake**: devices failing the minimum specs (seed 004) are not allocated (rejected_devices.csv: repair or liquidate); SIM packages below %v GB/day for %d months are not used.
 3. **Between areas**: each area's devices are shared between its child areas and its own schools by Sainte-Laguë (divisors 1, 3, 5, …) on the weighted needs (tier weights: tier 1 %v, tier 2 %v, tier 3 %v), each unit capped at its unmet need; a unit keeps its own stock, and stock it cannot use returns to the parent. The exact (unrounded) quota, own stock, cap and seats of every unit are below and in explanation.csv.
 4. **Inside a school**: strictly by tier, then by connectivity (%s), then by student id.
