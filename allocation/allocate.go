@@ -53,8 +53,9 @@ type engine struct {
 	opRankOf []int     // operator id → preference rank
 
 	// students
-	needs     []need  // in pool order: school position, then tier, connectivity policy, id
-	needStart []int32 // per school position, len schools+1
+	eligibility []Conflict // eligibility conflicts, in student order
+	needs       []need     // in pool order: school position, then tier, connectivity policy, id
+	needStart   []int32    // per school position, len schools+1
 
 	// counts
 	demand     []int32 // per node
@@ -259,7 +260,13 @@ func (e *engine) readStudents(pb *problems) error {
 			e.res.AlreadyServed++
 			continue
 		}
-		n := need{stu: int32(i), school: pos, tier: uint8(s.Priority), class: cUnknown}
+		tier := s.Priority
+		if e.in.Poverty != nil {
+			if tier = e.eligible(s); tier == data.TierNone {
+				continue
+			}
+		}
+		n := need{stu: int32(i), school: pos, tier: uint8(tier), class: cUnknown}
 		if c, ok := e.in.Connectivity[s.HouseholdID]; ok {
 			cl := classIndex(c.Class)
 			if cl < 0 {
@@ -276,7 +283,52 @@ func (e *engine) readStudents(pb *problems) error {
 		}
 		e.needs = append(e.needs, n)
 	}
+	slices.SortStableFunc(e.eligibility, func(a, b Conflict) int { return strings.Compare(a.StudentID, b.StudentID) })
+	e.res.Conflicts = append(e.res.Conflicts, e.eligibility...)
 	return nil
+}
+
+// eligible returns the tier student s is served at: its claimed tier when
+// the household's poverty status (and, for tier 3, the COVID-19 orphan flag)
+// supports it, else the tier the household supports (a near-poor household
+// claiming tier 1 is served at tier 2; a poor or near-poor household claiming
+// tier 3 without the flag at tier 1 or 2), else 0 (not served). Every
+// mismatch is recorded as a Conflict with its reason code.
+func (e *engine) eligible(s *data.Student) int {
+	pov, known := e.in.Poverty[s.HouseholdID]
+	if !known && s.Priority != data.TierCovid {
+		return s.Priority
+	}
+	supported := data.TierNone
+	switch pov {
+	case data.PovertyPoor:
+		supported = data.TierPoor
+	case data.PovertyNearPoor:
+		supported = data.TierNearPoor
+	}
+	served, reason := s.Priority, ""
+	switch s.Priority {
+	case data.TierPoor:
+		if supported != data.TierPoor {
+			served, reason = supported, ReasonTier1NotPoor
+			if supported == data.TierNearPoor {
+				reason = ReasonTier1NearPoor
+			}
+		}
+	case data.TierNearPoor:
+		if supported == data.TierNone {
+			served, reason = data.TierNone, ReasonTier2NotNearPoor
+		}
+	case data.TierCovid:
+		if !s.CovidOrphan {
+			served, reason = supported, ReasonTier3NoCovid
+		}
+	}
+	if reason != "" {
+		e.eligibility = append(e.eligibility, Conflict{StudentID: s.ID, SchoolIDs: []string{s.SchoolID}, KeptSchoolID: s.SchoolID,
+			Reason: reason, ClaimedTier: s.Priority, ServedTier: served, Poverty: pov})
+	}
+	return served
 }
 
 // conflicts finds student ids listed more than once and keeps one record

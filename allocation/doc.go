@@ -25,6 +25,14 @@
 // the others are dropped and reported in Result.Conflicts; fix the data and
 // run again.
 //
+// Eligibility (when Input.Poverty is given): tier 1 needs a poor household,
+// tier 2 a poor or near-poor one, tier 3 the student's COVID-19 orphan flag
+// (data.Student.CovidOrphan; hardship alone is not tier 3). A claimed tier
+// that is not supported is served at the tier the household supports (a
+// near-poor household: 2; a poor one: 1, for a tier-3 claim without the
+// flag), otherwise not served, and reported in Result.Conflicts with a
+// reason code (Reason*): never served silently at the claimed tier.
+//
 // # Between areas: capped Sainte-Laguë down the tree
 //
 // The areas form a tree of any depth (ParentCode); a virtual root sits

@@ -534,3 +534,111 @@ func TestGenerateBenchSmall(t *testing.T) {
 		t.Fatal("rich: some area stock should have returned up")
 	}
 }
+
+// supports reports whether record s (its household's poverty status in pov,
+// known tells whether the household is in Input.Poverty) supports serving
+// s at tier.
+func supports(s data.Student, pov string, known bool, tier int) bool {
+	switch tier {
+	case data.TierPoor:
+		return pov == data.PovertyPoor || (!known && s.Priority == data.TierPoor)
+	case data.TierNearPoor:
+		return (pov == data.PovertyPoor && s.Priority >= data.TierNearPoor) || pov == data.PovertyNearPoor || (!known && s.Priority == data.TierNearPoor)
+	case data.TierCovid:
+		return s.Priority == data.TierCovid && s.CovidOrphan
+	}
+	return false
+}
+
+// With household poverty statuses and COVID-19 flags at random, no student
+// is ever served (or waits) at a tier that its household's poverty status or
+// the COVID-19 flag does not support, never above its claimed tier for tiers
+// 1–2, and every mismatch among the needs is a conflict with a reason code.
+func TestPropertyEligibility(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2026, 11))
+	ctx := context.Background()
+	povs := []string{data.PovertyPoor, data.PovertyNearPoor, data.PovertyNone}
+	for iter := range 1000 {
+		in := randomInput(rng)
+		in.Poverty = map[string]string{}
+		for h := range 12 {
+			if rng.IntN(10) > 0 { // some households unknown
+				in.Poverty[fmt.Sprintf("H%d", h)] = povs[rng.IntN(3)]
+			}
+		}
+		for i := range in.Students {
+			in.Students[i].CovidOrphan = rng.IntN(2) == 0
+		}
+		res, err := Allocate(ctx, in, randomSettings(rng))
+		if err != nil {
+			t.Fatalf("iter %d: %v", iter, err)
+		}
+		ok := func(id, school string, tier int) bool {
+			for _, s := range in.Students {
+				if s.ID == id && s.SchoolID == school {
+					pov, known := in.Poverty[s.HouseholdID]
+					if supports(s, pov, known, tier) && (s.Priority == data.TierCovid || tier >= s.Priority) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		for _, a := range res.Allocations {
+			if !ok(a.StudentID, a.SchoolID, a.Priority) {
+				t.Fatalf("iter %d: %s served at tier %d, which its record does not support", iter, a.StudentID, a.Priority)
+			}
+		}
+		for _, u := range res.Unserved {
+			if !ok(u.StudentID, u.SchoolID, u.Priority) {
+				t.Fatalf("iter %d: %s waits at tier %d, which its record does not support", iter, u.StudentID, u.Priority)
+			}
+		}
+		reasons := map[string]Conflict{}
+		for _, c := range res.Conflicts {
+			if c.Reason == "" {
+				continue
+			}
+			if _, dup := reasons[c.StudentID]; dup {
+				t.Fatalf("iter %d: two eligibility conflicts for %s", iter, c.StudentID)
+			}
+			reasons[c.StudentID] = c
+			if c.ServedTier == c.ClaimedTier {
+				t.Fatalf("iter %d: conflict %+v serves the claimed tier", iter, c)
+			}
+		}
+		// Every kept need whose claimed tier is not supported is a conflict,
+		// and is served (or waits) at the conflict's served tier.
+		at := map[string]int{}
+		for _, a := range res.Allocations {
+			at[a.StudentID] = a.Priority
+		}
+		for _, u := range res.Unserved {
+			at[u.StudentID] = u.Priority
+		}
+		for id, c := range reasons {
+			if at[id] != c.ServedTier {
+				t.Fatalf("iter %d: conflict %+v, but served at tier %d", iter, c, at[id])
+			}
+		}
+		// Without a conflict, a need is served (or waits) at its claimed tier.
+		claimed := func(id, school string, tier int) bool {
+			for _, s := range in.Students {
+				if s.ID == id && s.SchoolID == school && s.Priority == tier {
+					return true
+				}
+			}
+			return false
+		}
+		for _, a := range res.Allocations {
+			if _, has := reasons[a.StudentID]; !has && !claimed(a.StudentID, a.SchoolID, a.Priority) {
+				t.Fatalf("iter %d: %s served at tier %d, not its claimed tier, without a conflict", iter, a.StudentID, a.Priority)
+			}
+		}
+		for id := range at {
+			if c, has := reasons[id]; has && c.ClaimedTier == at[id] {
+				t.Fatalf("iter %d: %s at its claimed tier despite conflict", iter, id)
+			}
+		}
+	}
+}

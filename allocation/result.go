@@ -30,6 +30,12 @@ type Input struct {
 	AllocatedDevices map[string]bool `json:"allocated_devices"`
 	// SimUsed: SIMs of each package (by id) handed out in committed runs.
 	SimUsed map[string]int `json:"sim_used"`
+	// Poverty: the poverty status (data.Poverty*) of each household by id.
+	// When it is non-nil, eligibility is checked (see CheckEligibility):
+	// tier 1 needs a poor household, tier 2 a poor or near-poor one, tier 3
+	// the student's COVID-19 orphan flag. A household absent from the map is
+	// not checked. nil: no household data, eligibility is not checked.
+	Poverty map[string]string `json:"poverty,omitempty"`
 }
 
 // Flags of an allocation.
@@ -167,11 +173,34 @@ type SimStock struct {
 // Conflict is a student id found more than once. The student is served at
 // most once: only the record at the smallest school id (then the smallest
 // priority, household, grade) is kept; fix the data and run again.
+//
+// A Conflict with a Reason (one of the Reason* eligibility codes) is a
+// student whose claimed tier the household's poverty status or the COVID-19
+// flag does not support: the student is served at ServedTier (0: not served)
+// and the conflict says so; fix the lists and run again.
 type Conflict struct {
 	StudentID    string   `json:"student_id"`
 	SchoolIDs    []string `json:"school_ids"` // every school the id appears at, sorted (repeats kept)
 	KeptSchoolID string   `json:"kept_school_id"`
+	// Eligibility conflicts only (Reason not empty).
+	Reason      string `json:"reason,omitempty"`
+	ClaimedTier int    `json:"claimed_tier,omitempty"`
+	ServedTier  int    `json:"served_tier,omitempty"` // 0: not served
+	Poverty     string `json:"poverty,omitempty"`     // the household's status
 }
+
+// Eligibility reason codes of a Conflict.
+const (
+	// Tier 1 claimed, the household is near-poor: served at tier 2.
+	ReasonTier1NearPoor = "tier1_household_near_poor"
+	// Tier 1 claimed, the household is neither poor nor near-poor: not served.
+	ReasonTier1NotPoor = "tier1_household_not_poor"
+	// Tier 2 claimed, the household is neither poor nor near-poor: not served.
+	ReasonTier2NotNearPoor = "tier2_household_not_near_poor"
+	// Tier 3 claimed without the COVID-19 orphan flag: served at the tier the
+	// household supports (1 poor, 2 near-poor), otherwise not served.
+	ReasonTier3NoCovid = "tier3_not_covid_orphan"
+)
 
 // Result is one allocation run. Every list is sorted: identical input gives
 // identical output, whatever the order of the input slices.
@@ -197,7 +226,8 @@ type Result struct {
 	UnusedDevices []string   `json:"unused_devices"`
 	RejectedSims  []SimCheck `json:"rejected_sims"`
 	SimStock      []SimStock `json:"sim_stock"`
-	// Conflicts: student ids at more than one school (or listed twice).
+	// Conflicts: student ids at more than one school (or listed twice),
+	// then eligibility conflicts (Reason set); by student id each.
 	Conflicts []Conflict `json:"conflicts"`
 	// AlreadyServed counts needs skipped because Input.Served lists them.
 	AlreadyServed int `json:"already_served"`

@@ -65,9 +65,9 @@ func allocBaseFiles(t *testing.T) string {
 		"households.csv": "household_id,lat,lon,area_code,location_precision,poverty,members\n" +
 			"H1,21.25,106.05,7210,gps,poor,4\nH2,21.25,106.05,7210,gps,near_poor,4\nH3,21.26,106.06,7211,gps,poor,4\n" +
 			"H4,21.26,106.06,7211,gps,none,4\nH5,21.26,106.06,7211,gps,none,4\nH6,21.25,106.05,7210,gps,poor,4\n",
-		"students.csv": "student_id,household_id,school_id,grade,priority,has_device\n" +
-			"ST1,H1,S1,3,1,false\nST2,H2,S1,4,2,false\nST3,H3,S2,7,1,false\nST4,H4,S2,8,3,false\nST5,H5,S2,8,0,false\n" +
-			"ST6,H6,S1,2,1,false\n",
+		"students.csv": "student_id,household_id,school_id,grade,priority,has_device,covid_orphan\n" +
+			"ST1,H1,S1,3,1,false,\nST2,H2,S1,4,2,false,\nST3,H3,S2,7,1,false,\nST4,H4,S2,8,3,false,true\nST5,H5,S2,8,0,false,\n" +
+			"ST6,H6,S1,2,1,false,\n",
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {

@@ -109,6 +109,9 @@ type Student struct {
 	Grade       int    `json:"grade"`
 	Priority    int    `json:"priority"` // 0..3
 	HasDevice   bool   `json:"has_device"`
+	// CovidOrphan: a parent died of COVID-19 (mồ côi do COVID-19), what
+	// tier 3 requires; hardship ("khó khăn") alone is not tier 3.
+	CovidOrphan bool `json:"covid_orphan"`
 }
 
 // Technologies of a sector.

@@ -188,7 +188,7 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 		t.Allocated, t.Unmet, t.SimsGiven, t.NeedsSim, t.NeedsConnectivity, len(v.RejectedDevices), v.UnusedDevices)
 	fmt.Fprintf(&b, `## Rules applied
 
-1. **Needs**: students of tier 1 (poor household), 2 (near-poor) and 3 (COVID-19 hardship) without a device, not served by an earlier committed run; a student id listed twice is served once (see conflicts.csv).
+1. **Needs**: students of tier 1 (poor household), 2 (near-poor) and 3 (a parent died of COVID-19) without a device, not served by an earlier committed run; a student id listed twice is served once (see conflicts.csv). Eligibility: tier 1 needs a poor household, tier 2 a poor or near-poor one, tier 3 the covid_orphan flag; a claimed tier the household does not support is served at the tier it supports (near-poor: 2, poor: 1), otherwise not served, and listed in conflicts.csv with its reason.
 2. **Intake**: devices failing the minimum specs (seed 004) are not allocated (rejected_devices.csv: repair or liquidate); SIM packages below %v GB/day for %d months are not used.
 3. **Between areas**: each area's devices are shared between its child areas and its own schools by Sainte-Laguë (divisors 1, 3, 5, …) on the weighted needs (tier weights: tier 1 %v, tier 2 %v, tier 3 %v), each unit capped at its unmet need; a unit keeps its own stock, and stock it cannot use returns to the parent. The exact (unrounded) quota, own stock, cap and seats of every unit are below and in explanation.csv.
 4. **Inside a school**: strictly by tier, then by connectivity (%s), then by student id.
@@ -307,13 +307,30 @@ func WriteSimStock(w io.Writer, v *View) error {
 	})
 }
 
-// WriteConflicts writes conflicts.csv: student ids listed more than once.
+// eligibilityAction says what the run did with a student whose claimed tier
+// is not supported.
+func eligibilityAction(c allocation.Conflict) string {
+	fix := "correct the student's tier, the household's poverty status or the covid_orphan flag"
+	if c.ServedTier == 0 {
+		return fmt.Sprintf("not served (tier %d claimed, not supported): %s", c.ClaimedTier, fix)
+	}
+	return fmt.Sprintf("served at tier %d, not the claimed tier %d: %s", c.ServedTier, c.ClaimedTier, fix)
+}
+
+// WriteConflicts writes conflicts.csv: student ids listed more than once,
+// and students whose tier the household's poverty status or the COVID-19
+// flag does not support (reason set).
 func WriteConflicts(w io.Writer, v *View) error {
-	header := []string{"student_id", "school_ids", "kept_school_id", "action"}
+	header := []string{"student_id", "school_ids", "kept_school_id", "action", "reason", "claimed_tier", "served_tier", "household_poverty"}
 	return writeCSV(w, header, func(write func([]string) error) error {
 		for _, c := range v.Conflicts {
-			if err := write([]string{c.StudentID, strings.Join(c.SchoolIDs, ";"), c.KeptSchoolID,
-				"served at most once, at " + c.KeptSchoolID + ": correct the student lists so the id appears once"}); err != nil {
+			row := []string{c.StudentID, strings.Join(c.SchoolIDs, ";"), c.KeptSchoolID,
+				"served at most once, at " + c.KeptSchoolID + ": correct the student lists so the id appears once", "", "", "", ""}
+			if c.Reason != "" {
+				row[3] = eligibilityAction(c)
+				row[4], row[5], row[6], row[7] = c.Reason, strconv.Itoa(c.ClaimedTier), strconv.Itoa(c.ServedTier), c.Poverty
+			}
+			if err := write(row); err != nil {
 				return err
 			}
 		}
@@ -339,7 +356,7 @@ explanation.csv/.md  how each area and school got its devices
 rejected_devices.csv devices failing the minimum specs (repair or liquidate)
 rejected_sims.csv    SIM packages below the minimum data
 sim_stock.csv        SIMs per package: before, given, left
-conflicts.csv        student ids listed more than once
+conflicts.csv        student ids listed more than once; tiers not supported by the household's poverty or the COVID-19 flag (reason)
 handover/            one printable handover list per school (XLSX)
 by_area/             the allocations of each area, for its officers
 `, v.Run.Label(), v.Run.Date.Format("2006-01-02"), v.Run.Actor, v.Run.Settings.Policy, v.Run.Coverage)

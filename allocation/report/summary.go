@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+
+	"github.com/gapmap/gapmap/allocation"
 )
 
 // WriteSummary writes the few lines a terminal shows after a run; dir,
@@ -20,11 +22,23 @@ func WriteSummary(w io.Writer, v *View, dir string) error {
 	p("  allocated: %d devices, %d SIMs; unmet: %d\n", len(v.Allocations), v.SimsGiven(), t.Unmet)
 	p("  flagged:   %d needs_connectivity (no 4G, no fiber: build-out), %d needs_sim (no SIM of a covering operator in stock)\n", t.NeedsConnectivity, t.NeedsSim)
 	p("  devices:   %d rejected at intake, %d left in stock (only once every reachable need is met), %d allocated before\n", len(v.RejectedDevices), v.UnusedDevices, v.AlreadyAllocated)
-	if len(v.Conflicts) > 0 {
-		p("  conflicts: %d student ids listed more than once: see conflicts.csv and fix the lists\n", len(v.Conflicts))
+	if dup, elig := countConflicts(v.Conflicts); dup+elig > 0 {
+		p("  conflicts: %d student ids listed more than once, %d tiers the household or the COVID-19 flag does not support: see conflicts.csv and fix the lists\n", dup, elig)
 	}
 	if dir != "" {
 		p("  files:     %s (student ids inside: internal to the education office)\n", dir)
 	}
 	return err
+}
+
+// countConflicts counts duplicate-id and eligibility conflicts.
+func countConflicts(cs []allocation.Conflict) (dup, elig int) {
+	for _, c := range cs {
+		if c.Reason != "" {
+			elig++
+		} else {
+			dup++
+		}
+	}
+	return dup, elig
 }

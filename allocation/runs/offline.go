@@ -23,6 +23,7 @@ func Offline(ctx context.Context, ds *data.Dataset, conn map[string]allocation.C
 	in := allocation.Input{
 		Areas: ValidAreas(ds.Areas, o.Date), Schools: ds.Schools, Students: ds.Students,
 		Devices: ds.Devices, SimPackages: ds.SimPackages, Connectivity: conn,
+		Poverty: PovertyOf(ds.Households),
 	}
 	res, err := allocation.Allocate(ctx, in, o.Settings)
 	if err != nil {
@@ -49,4 +50,22 @@ func ValidAreas(areas []data.Area, day time.Time) []data.Area {
 		out = append(out, a)
 	}
 	return out
+}
+
+// PovertyOf maps each household id to its poverty status, what the
+// allocation's eligibility check reads. It returns nil (no check) when
+// there is no household.
+func PovertyOf(hs []data.Household) map[string]string {
+	if len(hs) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		p := h.Poverty
+		if p == "" {
+			p = data.PovertyNone
+		}
+		m[h.ID] = p
+	}
+	return m
 }

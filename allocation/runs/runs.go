@@ -175,6 +175,7 @@ func (s *Service) run(ctx context.Context, o Options, commit bool, progress Prog
 			Areas: ai.Dataset.Areas, Schools: ai.Dataset.Schools, Students: ai.Dataset.Students,
 			Devices: ai.Dataset.Devices, SimPackages: ai.Dataset.SimPackages, Connectivity: conn,
 			Served: prior.Served, AllocatedDevices: prior.Devices, SimUsed: prior.SimUsed,
+			Poverty: PovertyOf(ai.Dataset.Households),
 		}
 		res, err := allocation.Allocate(ctx, in, o.Settings)
 		if err != nil {

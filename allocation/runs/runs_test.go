@@ -43,8 +43,8 @@ func province(ctx context.Context, t *testing.T) *postgis.Store {
 		"households.csv": "household_id,lat,lon,area_code,location_precision,poverty,members\n" +
 			"H1,21.25,106.05,7210,gps,poor,4\nH2,21.25,106.05,7210,gps,near_poor,4\nH3,21.26,106.06,7211,gps,poor,4\n" +
 			"H4,21.26,106.06,7211,gps,none,4\nH5,21.26,106.06,7211,gps,none,4\nH6,21.25,106.05,7210,gps,poor,4\n",
-		"students.csv": "student_id,household_id,school_id,grade,priority,has_device\n" +
-			"ST1,H1,S1,3,1,false\nST2,H2,S1,4,2,false\nST3,H3,S2,7,1,false\nST4,H4,S2,8,3,false\nST5,H5,S2,8,0,false\nST6,H6,S1,2,1,false\n",
+		"students.csv": "student_id,household_id,school_id,grade,priority,has_device,covid_orphan\n" +
+			"ST1,H1,S1,3,1,false,\nST2,H2,S1,4,2,false,\nST3,H3,S2,7,1,false,\nST4,H4,S2,8,3,false,true\nST5,H5,S2,8,0,false,\nST6,H6,S1,2,1,false,\n",
 		"devices.csv": "device_id,donor,type,os,os_version,cpu_ghz,ram_gb,storage_gb,free_storage_gb,has_charger,av_ok,screen_ok,keyboard_ok,has_monitor,wifi,serial,imei,area_code\n" +
 			"DV1,Quỹ Vì em,tablet,android,10,,3,32,20,true,true,true,true,true,true,SN-T1,356938035643809,\n" +
 			"DV2,Quỹ Vì em,tablet,android,11,,4,64,30,true,true,true,true,true,true,SN-T2,,213\n" +

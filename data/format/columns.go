@@ -91,6 +91,7 @@ const (
 	stGrade
 	stPriority
 	stHasDevice
+	stCovidOrphan
 	stN
 )
 
@@ -102,6 +103,7 @@ func studentColumns() []column {
 	c[stGrade] = column{name: "grade", required: true, aliases: []string{"lớp", "khối", "khối lớp", "class"}}
 	c[stPriority] = column{name: "priority", aliases: []string{"ưu tiên", "diện ưu tiên", "đối tượng ưu tiên", "nhóm ưu tiên", "tier"}}
 	c[stHasDevice] = column{name: "has_device", aliases: []string{"có thiết bị", "đã có thiết bị", "thiết bị học tập", "has device"}}
+	c[stCovidOrphan] = column{name: "covid_orphan", aliases: []string{"mồ côi do covid-19", "mồ côi do covid", "cha mẹ mất do covid", "cha mẹ mất do covid-19", "covid orphan"}}
 	return c
 }
 

@@ -31,7 +31,7 @@ func StudentHeader() []string { return columnNames(studentColumns()) }
 
 // StudentRecord is one row of students.csv.
 func StudentRecord(s data.Student) []string {
-	return []string{s.ID, s.HouseholdID, s.SchoolID, strconv.Itoa(s.Grade), strconv.Itoa(s.Priority), strconv.FormatBool(s.HasDevice)}
+	return []string{s.ID, s.HouseholdID, s.SchoolID, strconv.Itoa(s.Grade), strconv.Itoa(s.Priority), strconv.FormatBool(s.HasDevice), strconv.FormatBool(s.CovidOrphan)}
 }
 
 // SiteHeader is the header of sites.csv (one row per sector).

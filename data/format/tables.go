@@ -73,6 +73,7 @@ func ReadStudents(ctx context.Context, path string, errs *data.ValidationError, 
 		p := r.choice(stPriority, priority, "0", false)
 		s.Priority, _ = strconv.Atoi(p)
 		s.HasDevice = r.flag(stHasDevice, false)
+		s.CovidOrphan = r.flag(stCovidOrphan, false)
 		return s
 	}, fn)
 }

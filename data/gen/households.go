@@ -106,6 +106,7 @@ func genChunk(seed int64, ch chunk, s *sampler, schools []*school) *chunkOut {
 					st.Priority, pd = data.TierNearPoor, p.device[1]
 				case covid:
 					st.Priority, pd = data.TierCovid, p.device[2]
+					st.CovidOrphan = true // tier 3 requires the flag
 				}
 				if grade >= 10 {
 					pd += 0.1

@@ -99,7 +99,7 @@ func worldFiles(t testing.TB, dir string, xlsx bool) map[string]string {
 	if xlsx {
 		schoolH = []string{"Mã trường", "Tên trường", "Cấp học", "Vĩ độ", "Kinh độ", "Mã xã", "Số học sinh", "Kết nối"}
 		hhH = []string{"Mã hộ", "Vĩ độ", "Kinh độ", "Mã xã", "Độ chính xác", "Hộ nghèo", "Số nhân khẩu"}
-		stH = []string{"Mã học sinh", "Mã hộ", "Mã trường", "Lớp", "Ưu tiên", "Có thiết bị"}
+		stH = []string{"Mã học sinh", "Mã hộ", "Mã trường", "Lớp", "Ưu tiên", "Có thiết bị", "Mồ côi do COVID-19"}
 	}
 	return map[string]string{
 		format.KindAreas:       areasFile(t, dir, testAreas()),
@@ -252,7 +252,7 @@ func loadBase(t testing.TB, s *postgis.Store) {
 
 func TestBadInputs(t *testing.T) {
 	hh := format.HouseholdHeader()
-	st := format.StudentHeader()
+	st := format.StudentHeader()[:6] // without the optional covid_orphan
 	type tc struct {
 		name  string
 		kind  string
@@ -320,7 +320,7 @@ func TestBadInputs(t *testing.T) {
 				s := pgtest.New(t)
 				loadBase(t, s)
 				if c.kind == format.KindStudents {
-					mustImport(t, s, format.KindStudents, csvFile(t, t.TempDir(), "students.csv", st, format.StudentRecord(testStudents()[0])), Options{})
+					mustImport(t, s, format.KindStudents, csvFile(t, t.TempDir(), "students.csv", format.StudentHeader(), format.StudentRecord(testStudents()[0])), Options{})
 				}
 				path := c.file(t.TempDir())
 				errs := importFails(t, s, c.kind, path, Options{bulk: bulk})
@@ -335,7 +335,7 @@ func TestBadInputs(t *testing.T) {
 func TestBulkDiagnostics(t *testing.T) {
 	s := pgtest.New(t)
 	loadBase(t, s)
-	st := format.StudentHeader()
+	st := format.StudentHeader()[:6] // without the optional covid_orphan
 	path := csvFile(t, t.TempDir(), "students.csv", st,
 		[]string{"ST1", "H1", "S1", "4", "0", "false"},
 		[]string{"ST2", "H404", "S1", "4", "0", "false"},
@@ -543,8 +543,8 @@ func TestImportDir(t *testing.T) {
 		csvFile(t, bad, "households.csv", format.HouseholdHeader(), append(records(testHouseholds(), format.HouseholdRecord),
 			[]string{"H5", "north", "105.05", "", "gps", "none", "3"})...)
 		csvFile(t, bad, "students.csv", format.StudentHeader(), append(records(testStudents(), format.StudentRecord),
-			[]string{"ST5", "H5", "S1", "4", "0", "false"},
-			[]string{"ST6", "H404", "S1", "4", "0", "false"})...)
+			[]string{"ST5", "H5", "S1", "4", "0", "false", "false"},
+			[]string{"ST6", "H404", "S1", "4", "0", "false", "false"})...)
 		before := counts(t, s)
 		_, err := ImportDir(context.Background(), s, bad, Options{})
 		var ve *data.ValidationError
@@ -580,7 +580,7 @@ func TestReplaceOneKind(t *testing.T) {
 	if n := counts(t, s)["schools"]; n != 1 {
 		t.Errorf("%d schools after replace", n)
 	}
-	mustImport(t, s, format.KindStudents, csvFile(t, dir, "students.csv", format.StudentHeader(), []string{"ST1", "H1", "S2", "4", "0", "false"}), Options{})
+	mustImport(t, s, format.KindStudents, csvFile(t, dir, "students.csv", format.StudentHeader(), []string{"ST1", "H1", "S2", "4", "0", "false", "false"}), Options{})
 	_, err := Import(context.Background(), s, format.KindSchools, path, Options{Replace: true})
 	var ve *data.ValidationError
 	if !errors.As(err, &ve) || !strings.Contains(ve.Error(), "cannot replace the schools: rows of students refer to them") {

@@ -246,15 +246,29 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	err = scanEach(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device FROM students ORDER BY student_id`,
+	err = scanEach(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan FROM students ORDER BY student_id`,
 		nil, func(r pgx.Rows) error {
 			var s data.Student
 			var grade, prio int16
-			if err := r.Scan(&s.ID, &s.HouseholdID, &s.SchoolID, &grade, &prio, &s.HasDevice); err != nil {
+			if err := r.Scan(&s.ID, &s.HouseholdID, &s.SchoolID, &grade, &prio, &s.HasDevice, &s.CovidOrphan); err != nil {
 				return err
 			}
 			s.Grade, s.Priority = int(grade), int(prio)
 			ds.Students = append(ds.Students, s)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	// Households: id and poverty status only (the eligibility check), no
+	// location.
+	err = scanEach(ctx, q, "households", `SELECT household_id, poverty FROM households ORDER BY household_id`,
+		nil, func(r pgx.Rows) error {
+			var h data.Household
+			if err := r.Scan(&h.ID, &h.Poverty); err != nil {
+				return err
+			}
+			ds.Households = append(ds.Households, h)
 			return nil
 		})
 	if err != nil {
