@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"html"
 	"io/fs"
-	"net/url"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
