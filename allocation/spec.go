@@ -11,6 +11,21 @@ const (
 	StatusOK        = "ok"        // meets the minimum specs: can be allocated
 	StatusRepair    = "repair"    // fails only rules a repair (or a second look) can fix
 	StatusLiquidate = "liquidate" // fails a rule no repair fixes: sell to fund new devices
+	// StatusInspect: the file does not state a required condition (charger,
+	// speaker/mic/camera, screen, keyboard, monitor, Wi-Fi): inspect the
+	// device, record the condition and register it again. Never allocated.
+	StatusInspect = "inspect"
+)
+
+// Reasons of StatusInspect: one per required condition the file leaves
+// unknown ("unknown_" + the devices column).
+const (
+	ReasonUnknownCharger  = "unknown_has_charger"
+	ReasonUnknownAV       = "unknown_av_ok"
+	ReasonUnknownScreen   = "unknown_screen_ok"
+	ReasonUnknownKeyboard = "unknown_keyboard_ok"
+	ReasonUnknownMonitor  = "unknown_has_monitor"
+	ReasonUnknownWiFi     = "unknown_wifi"
 )
 
 // Reason codes of the intake check (seed 004, minimum specs). Each failed
@@ -61,7 +76,7 @@ func liquidating(reason string) bool {
 // SpecResult is the outcome of the intake check of one device.
 type SpecResult struct {
 	OK       bool     `json:"ok"`       // passes: may be allocated
-	Status   string   `json:"status"`   // StatusOK, StatusRepair or StatusLiquidate
+	Status   string   `json:"status"`   // StatusOK, StatusRepair, StatusInspect or StatusLiquidate
 	Reasons  []string `json:"reasons"`  // one code per failed rule, in rule order
 	Warnings []string `json:"warnings"` // advisory codes (e.g. ram_below_4gb_recommended); never block
 	// Liquidate lists the reasons among Reasons that no repair fixes (empty
@@ -76,10 +91,27 @@ type SpecResult struct {
 // screen, keyboard and audio/webcam. Desktops: as laptops without the
 // charger (a desktop has a power supply), plus monitor and peripherals and,
 // unless s.DesktopWiFiRequired is false, a Wi-Fi adapter. A value of 0 means
-// "not recorded" and fails its rule: record it at intake.
+// "not recorded" and fails its rule: record it at intake. A required
+// condition the file does not state (data.CondUnknown) fails with an
+// "unknown_<column>" reason; the status is then StatusInspect (unless a rule
+// no repair fixes also fails: StatusLiquidate), and the device is never
+// allocated until an inspection records the condition.
 func CheckDevice(d data.Device, s Settings) SpecResult {
 	var reasons, warnings []string
 	fail := func(r string) { reasons = append(reasons, r) }
+	unknown := 0
+	// cond applies a yes/no condition: no fails with reason, unknown with
+	// unknownReason (the device then needs an inspection).
+	cond := func(c data.Cond, reason, unknownReason string) {
+		switch c {
+		case data.CondYes:
+		case data.CondNo:
+			fail(reason)
+		default:
+			fail(unknownReason)
+			unknown++
+		}
+	}
 	storageUnfixable := false
 	switch typeIndex(d.Type) {
 	case tPhone, tTablet:
@@ -91,12 +123,8 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 			fail(ReasonFreeStorage)
 			storageUnfixable = d.StorageGB > 0 && d.StorageGB < minFreeGB
 		}
-		if !d.HasCharger {
-			fail(ReasonNoCharger)
-		}
-		if !d.AVOK {
-			fail(ReasonAVNotWorking)
-		}
+		cond(d.HasCharger, ReasonNoCharger, ReasonUnknownCharger)
+		cond(d.AVOK, ReasonAVNotWorking, ReasonUnknownAV)
 	case tLaptop, tDesktop:
 		desktop := typeIndex(d.Type) == tDesktop
 		if d.CPUGHz < minCPUGHz {
@@ -110,24 +138,16 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 		if d.StorageGB < minDiskGB {
 			fail(ReasonDiskBelow120GB)
 		}
-		if !desktop && !d.HasCharger {
-			fail(ReasonNoCharger)
+		if !desktop {
+			cond(d.HasCharger, ReasonNoCharger, ReasonUnknownCharger)
 		}
-		if !d.ScreenOK {
-			fail(ReasonScreen)
-		}
-		if !d.KeyboardOK {
-			fail(ReasonKeyboard)
-		}
-		if !d.AVOK {
-			fail(ReasonAVNotWorking)
-		}
+		cond(d.ScreenOK, ReasonScreen, ReasonUnknownScreen)
+		cond(d.KeyboardOK, ReasonKeyboard, ReasonUnknownKeyboard)
+		cond(d.AVOK, ReasonAVNotWorking, ReasonUnknownAV)
 		if desktop {
-			if !d.HasMonitor {
-				fail(ReasonNoMonitor)
-			}
-			if s.DesktopWiFiRequired && !d.WiFi {
-				fail(ReasonNoWiFi)
+			cond(d.HasMonitor, ReasonNoMonitor, ReasonUnknownMonitor)
+			if s.DesktopWiFiRequired {
+				cond(d.WiFi, ReasonNoWiFi, ReasonUnknownWiFi)
 			}
 		}
 	default:
@@ -138,6 +158,9 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 		return res
 	}
 	res.Status = StatusRepair
+	if unknown > 0 {
+		res.Status = StatusInspect
+	}
 	for _, r := range reasons {
 		if liquidating(r) || (r == ReasonFreeStorage && storageUnfixable) {
 			res.Liquidate = append(res.Liquidate, r)

@@ -296,7 +296,7 @@ func CopyDevices(ctx context.Context, tx pgx.Tx, next Source[data.Device]) (int6
 			donor = pgtype.Text{String: DonorID(d.Donor), Valid: true}
 		}
 		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] = d.ID, donor, d.Type, d.OS, d.OSVersion, d.CPUGHz, d.RAMGB, d.StorageGB, d.FreeStorageGB
-		v[9], v[10], v[11], v[12], v[13], v[14] = d.HasCharger, d.AVOK, d.ScreenOK, d.KeyboardOK, d.HasMonitor, d.WiFi
+		v[9], v[10], v[11], v[12], v[13], v[14] = d.HasCharger.Ptr(), d.AVOK.Ptr(), d.ScreenOK.Ptr(), d.KeyboardOK.Ptr(), d.HasMonitor.Ptr(), d.WiFi.Ptr()
 		v[15], v[16], v[17] = d.Serial, d.IMEI, text(d.AreaCode)
 		return nil
 	})
