@@ -40,6 +40,8 @@ const (
 	ReasonNoCharger      = "no_charger"                // repair
 	ReasonAVNotWorking   = "av_not_working"            // repair: speaker, mic or camera/webcam
 	ReasonCPUBelow1GHz   = "cpu_below_1ghz"            // liquidate
+	ReasonCPUClass       = "cpu_class_below_min"       // liquidate: CPU model below the Celeron/Pentium class (see cpuClass)
+	WarningCPUUnverified = "cpu_class_unverified"      // warning only: CPU model not recognised; ≥ 1.0 GHz passes
 	ReasonDiskBelow120GB = "disk_below_120gb"          // liquidate
 	ReasonScreen         = "screen_not_working"        // repair
 	ReasonKeyboard       = "keyboard_not_working"      // repair
@@ -67,7 +69,7 @@ const (
 // liquidating lists the reasons that no repair fixes.
 func liquidating(reason string) bool {
 	switch reason {
-	case ReasonUnsupportedOS, ReasonOSBelowMin, ReasonRAMBelow2GB, ReasonCPUBelow1GHz, ReasonDiskBelow120GB:
+	case ReasonUnsupportedOS, ReasonOSBelowMin, ReasonRAMBelow2GB, ReasonCPUBelow1GHz, ReasonCPUClass, ReasonDiskBelow120GB:
 		return true
 	}
 	return false
@@ -130,6 +132,14 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 		if d.CPUGHz < minCPUGHz {
 			fail(ReasonCPUBelow1GHz)
 		}
+		switch cpuClass(d.CPUModel) {
+		case cpuWeak:
+			fail(ReasonCPUClass)
+		case cpuUnverified:
+			if d.CPUGHz >= minCPUGHz {
+				warnings = append(warnings, WarningCPUUnverified)
+			}
+		}
 		if d.RAMGB < minRAMGB {
 			fail(ReasonRAMBelow2GB)
 		} else if d.RAMGB < recRAMGB {
@@ -168,6 +178,54 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 		}
 	}
 	return res
+}
+
+// CPU classes of cpuClass.
+const (
+	cpuUnrecorded = iota // no model recorded: the GHz rule alone decides (as before issue 11)
+	cpuUnverified        // a model not recognised: the GHz rule decides, with a warning
+	cpuOK                // Celeron/Pentium class or better
+	cpuWeak              // below the Celeron/Pentium class: fails
+)
+
+// cpuClass classifies a laptop/desktop CPU model (seed 004: "Celeron,
+// Pentium or better"). The documented rule: Intel Atom, ARM netbook chips
+// (ARM, Cortex, Rockchip, Allwinner, MediaTek, VIA) and Celeron N models
+// numbered below N2900 (the N2xxx generation up to N28xx, and older) are
+// below the class; other Celeron and Pentium models, Core, Core 2, Xeon,
+// Ryzen, Athlon, A-series APUs and Apple M chips are of the class or
+// better; any other model is unverified (≥ 1.0 GHz passes with the warning
+// cpu_class_unverified); no model recorded leaves the GHz rule alone.
+func cpuClass(model string) int {
+	m := strings.NewReplacer("(r)", "", "(tm)", "", "®", "", "™", "").Replace(strings.ToLower(strings.TrimSpace(model)))
+	if m == "" {
+		return cpuUnrecorded
+	}
+	for _, w := range []string{"atom", "arm", "cortex", "rockchip", "allwinner", "mediatek", "via "} {
+		if strings.Contains(m, w) {
+			return cpuWeak
+		}
+	}
+	if i := strings.Index(m, "celeron"); i >= 0 {
+		rest := strings.TrimLeft(m[i+len("celeron"):], " -")
+		if strings.HasPrefix(rest, "n") {
+			n, k := 0, 1
+			for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+				n = n*10 + int(rest[k]-'0')
+				k++
+			}
+			if k-1 == 4 && n < 2900 {
+				return cpuWeak
+			}
+		}
+		return cpuOK
+	}
+	for _, g := range []string{"pentium", "core", "xeon", "ryzen", "athlon", "apple m", "amd a", "i3", "i5", "i7", "i9"} {
+		if strings.Contains(m, g) {
+			return cpuOK
+		}
+	}
+	return cpuUnverified
 }
 
 // checkMobileOS applies the OS rule of phones and tablets. The version is

@@ -89,6 +89,24 @@ func TestCheckDevice(t *testing.T) {
 			return d
 		}, s, StatusOK, nil, nil},
 		{"desktop charger unknown is not required", func() data.Device { d := goodDesktop(); d.HasCharger = data.CondUnknown; return d }, s, StatusOK, nil, nil},
+		// Issue 11: the CPU class (Celeron/Pentium or better).
+		{"laptop atom", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.6, "Intel Atom N270"; return d }, s, StatusLiquidate, []string{ReasonCPUClass}, nil},
+		{"laptop celeron N2840", func() data.Device {
+			d := goodLaptop()
+			d.CPUGHz, d.CPUModel = 2.16, "Intel(R) Celeron(R) N2840"
+			return d
+		}, s, StatusLiquidate, []string{ReasonCPUClass}, nil},
+		{"laptop celeron N2940 passes", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.83, "Celeron N2940"; return d }, s, StatusOK, nil, nil},
+		{"laptop celeron N4020 passes", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.1, "Intel Celeron N4020"; return d }, s, StatusOK, nil, nil},
+		{"desktop pentium passes", func() data.Device { d := goodDesktop(); d.CPUModel = "Pentium G4560"; return d }, s, StatusOK, nil, nil},
+		{"laptop ARM netbook", func() data.Device { d := goodLaptop(); d.CPUModel = "Rockchip RK3288"; return d }, s, StatusLiquidate, []string{ReasonCPUClass}, nil},
+		{"laptop unknown model warns", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.2, "Zhaoxin KX-6640"; return d }, s, StatusOK, nil, []string{WarningCPUUnverified}},
+		{"laptop unknown model below 1 GHz", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 0.9, "Zhaoxin KX-6640"; return d }, s, StatusLiquidate, []string{ReasonCPUBelow1GHz}, nil},
+		{"laptop core i5 and 2 GB RAM warns", func() data.Device {
+			d := goodLaptop()
+			d.CPUGHz, d.CPUModel, d.RAMGB = 2.4, "Intel Core i5-3320M", 2
+			return d
+		}, s, StatusOK, nil, []string{WarningRAMBelow4GB}},
 		{"desktop monitor unknown", func() data.Device { d := goodDesktop(); d.HasMonitor = data.CondUnknown; return d }, s, StatusInspect, []string{ReasonUnknownMonitor}, nil},
 		{"desktop wifi unknown", func() data.Device { d := goodDesktop(); d.WiFi = data.CondUnknown; return d }, s, StatusInspect, []string{ReasonUnknownWiFi}, nil},
 		{"desktop needs no charger", goodDesktop, s, StatusOK, nil, nil},

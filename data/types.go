@@ -180,12 +180,15 @@ const (
 
 // Device is one donated device as received.
 type Device struct {
-	ID            string  `json:"id"`
-	Donor         string  `json:"donor"`
-	Type          string  `json:"type"`
-	OS            string  `json:"os"` // android, ios, windows, linux, macos, chromeos
-	OSVersion     string  `json:"os_version"`
-	CPUGHz        float64 `json:"cpu_ghz"`
+	ID        string  `json:"id"`
+	Donor     string  `json:"donor"`
+	Type      string  `json:"type"`
+	OS        string  `json:"os"` // android, ios, windows, linux, macos, chromeos
+	OSVersion string  `json:"os_version"`
+	CPUGHz    float64 `json:"cpu_ghz"`
+	// CPUModel is the processor model as written ("Intel Celeron N4020");
+	// "" when not recorded. Laptops and desktops: its class is checked.
+	CPUModel      string  `json:"cpu_model"`
 	RAMGB         float64 `json:"ram_gb"`
 	StorageGB     float64 `json:"storage_gb"`
 	FreeStorageGB float64 `json:"free_storage_gb"`

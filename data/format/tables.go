@@ -177,6 +177,7 @@ func ReadDevices(ctx context.Context, path string, errs *data.ValidationError, f
 		d.Serial = r.str(dvSerial)
 		d.IMEI = r.str(dvIMEI)
 		d.AreaCode = r.code(dvArea, false)
+		d.CPUModel = r.str(dvCPUModel)
 		return d
 	}, fn)
 }

@@ -8,9 +8,12 @@ ALTER TABLE devices
     ALTER COLUMN screen_ok DROP NOT NULL, ALTER COLUMN screen_ok DROP DEFAULT,
     ALTER COLUMN keyboard_ok DROP NOT NULL, ALTER COLUMN keyboard_ok DROP DEFAULT,
     ALTER COLUMN has_monitor DROP NOT NULL, ALTER COLUMN has_monitor DROP DEFAULT,
-    ALTER COLUMN wifi DROP NOT NULL, ALTER COLUMN wifi DROP DEFAULT;
+    ALTER COLUMN wifi DROP NOT NULL, ALTER COLUMN wifi DROP DEFAULT,
+    -- the processor model as written (laptops, desktops): its class is checked
+    ADD COLUMN cpu_model text NOT NULL DEFAULT '';
 
 -- +goose Down
+ALTER TABLE devices DROP COLUMN cpu_model;
 UPDATE devices SET has_charger = coalesce(has_charger, true), av_ok = coalesce(av_ok, true),
     screen_ok = coalesce(screen_ok, true), keyboard_ok = coalesce(keyboard_ok, true),
     has_monitor = coalesce(has_monitor, true), wifi = coalesce(wifi, true);
