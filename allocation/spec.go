@@ -46,7 +46,7 @@ const (
 	ReasonScreen         = "screen_not_working"        // repair
 	ReasonKeyboard       = "keyboard_not_working"      // repair
 	ReasonNoMonitor      = "no_monitor_or_peripherals" // repair: desktop without monitor, mouse, keyboard, headset
-	ReasonNoWiFi         = "no_wifi_adapter"           // repair: desktop without a Wi-Fi adapter
+	ReasonNoWiFi         = "no_wifi_adapter"           // no longer an intake failure (issue 11): a desktop without Wi-Fi goes to fiber homes only
 	WarningRAMBelow4GB   = "ram_below_4gb_recommended" // warning only (laptop, desktop)
 	ReasonSimGBPerDay    = "gb_per_day_below_min"      // SIM: less data per day than MinGBPerDay
 	ReasonSimMonths      = "months_below_min"          // SIM: shorter than MinMonths
@@ -91,8 +91,9 @@ type SpecResult struct {
 // free storage ≥ 5 GB, charger, working speaker/mic/camera. Laptops: CPU ≥
 // 1.0 GHz, RAM ≥ 2 GB (< 4 GB is a warning), disk ≥ 120 GB, charger, working
 // screen, keyboard and audio/webcam. Desktops: as laptops without the
-// charger (a desktop has a power supply), plus monitor and peripherals and,
-// unless s.DesktopWiFiRequired is false, a Wi-Fi adapter. A value of 0 means
+// charger (a desktop has a power supply), plus monitor and peripherals; its
+// Wi-Fi adapter must be stated (unless s.DesktopWiFiRequired is false), and
+// one without goes only to fiber homes (allocation time). A value of 0 means
 // "not recorded" and fails its rule: record it at intake. A required
 // condition the file does not state (data.CondUnknown) fails with an
 // "unknown_<column>" reason; the status is then StatusInspect (unless a rule
@@ -156,7 +157,9 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 		cond(d.AVOK, ReasonAVNotWorking, ReasonUnknownAV)
 		if desktop {
 			cond(d.HasMonitor, ReasonNoMonitor, ReasonUnknownMonitor)
-			if s.DesktopWiFiRequired {
+			// A desktop without Wi-Fi passes the intake: it goes only to a
+			// fiber home (allocation time, issue 11). Unknown: inspect.
+			if s.DesktopWiFiRequired && !d.WiFi.Known() {
 				cond(d.WiFi, ReasonNoWiFi, ReasonUnknownWiFi)
 			}
 		}

@@ -111,9 +111,9 @@ func TestCheckDevice(t *testing.T) {
 		{"desktop wifi unknown", func() data.Device { d := goodDesktop(); d.WiFi = data.CondUnknown; return d }, s, StatusInspect, []string{ReasonUnknownWiFi}, nil},
 		{"desktop needs no charger", goodDesktop, s, StatusOK, nil, nil},
 		{"desktop monitor", func() data.Device { d := goodDesktop(); d.HasMonitor = data.CondNo; return d }, s, StatusRepair, []string{ReasonNoMonitor}, nil},
-		{"desktop wifi", func() data.Device { d := goodDesktop(); d.WiFi = data.CondNo; return d }, s, StatusRepair, []string{ReasonNoWiFi}, nil},
+		{"desktop without wifi passes intake (fiber homes only)", func() data.Device { d := goodDesktop(); d.WiFi = data.CondNo; return d }, s, StatusOK, nil, nil},
 		{"desktop wifi not required", func() data.Device { d := goodDesktop(); d.WiFi = data.CondNo; return d }, noWiFi, StatusOK, nil, nil},
-		{"desktop disk and wifi", func() data.Device { d := goodDesktop(); d.WiFi, d.StorageGB = data.CondNo, 100; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB, ReasonNoWiFi}, nil},
+		{"desktop disk and wifi", func() data.Device { d := goodDesktop(); d.WiFi, d.StorageGB = data.CondNo, 100; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB}, nil},
 		{"unknown type", func() data.Device { return data.Device{Type: "watch"} }, s, StatusRepair, []string{ReasonUnknownType}, nil},
 	}
 	for _, tc := range tests {

@@ -260,7 +260,7 @@ func meetsSpecs(d *data.Device) bool {
 	case data.DeviceLaptop:
 		return d.CPUGHz >= 1 && d.RAMGB >= 2 && d.StorageGB >= 120 && d.ScreenOK.Yes() && d.KeyboardOK.Yes()
 	default:
-		return d.CPUGHz >= 1 && d.RAMGB >= 2 && d.StorageGB >= 120 && d.HasMonitor.Yes() && d.KeyboardOK.Yes() && d.WiFi.Yes()
+		return d.CPUGHz >= 1 && d.RAMGB >= 2 && d.StorageGB >= 120 && d.HasMonitor.Yes() && d.KeyboardOK.Yes() // no Wi-Fi: fiber homes only (allocation time)
 	}
 }
 
