@@ -67,6 +67,11 @@ type engine struct {
 	assigned   []int32 // devices per school position, flat, offsets seatStart
 	seatStart  []int32
 	unused     []int32
+
+	// servedK[s]: the pool indices of school s's served students, in
+	// allocation order (not always the first ranks: a desktop without
+	// Wi-Fi skips homes that are not fiber).
+	servedK [][]int32
 }
 
 // Allocate turns devices and SIM packages into allocations, school by
@@ -686,6 +691,7 @@ func (e *engine) serveStudents() error {
 	nSchools := len(sc.orig)
 	e.res.Allocations = make([]Allocation, 0, len(e.assigned))
 	e.res.Unserved = make([]Unserved, 0, len(e.needs)-len(e.assigned))
+	e.servedK = make([][]int32, nSchools)
 	for s := range nSchools {
 		school := &e.in.Schools[sc.orig[s]]
 		rank := &e.r.rank[sc.level[s]]
@@ -697,11 +703,27 @@ func (e *engine) serveStudents() error {
 			return cmp.Compare(e.devRank[a], e.devRank[b])
 		})
 		pool := e.needs[e.needStart[s]:e.needStart[s+1]]
+		// A desktop without Wi-Fi goes only to a fiber home (seed 004: the
+		// adapter is needed when the home uses a wireless network): each
+		// student takes the first device left that fits.
+		left := slices.Clone(got)
+		noWiFi := func(d int32) bool {
+			return e.r.settings.DesktopWiFiRequired && e.devType[d] == tDesktop && devs[d].WiFi == data.CondNo
+		}
 		for k := range pool {
 			n := &pool[k]
 			stu := &st[n.stu]
-			if k < len(got) {
-				d := got[k]
+			pick := -1
+			for j, d := range left {
+				if n.class == cFiber || !noWiFi(d) {
+					pick = j
+					break
+				}
+			}
+			if pick >= 0 {
+				d := left[pick]
+				left = slices.Delete(left, pick, pick+1)
+				e.servedK[s] = append(e.servedK[s], int32(k))
 				a := Allocation{
 					StudentID: stu.ID, SchoolID: school.ID, AreaCode: school.AreaCode, Priority: int(n.tier),
 					Connectivity: className(int(n.class)), DeviceID: devs[d].ID, DeviceType: typeName(int(e.devType[d])),
@@ -720,11 +742,18 @@ func (e *engine) serveStudents() error {
 				e.res.Allocations = append(e.res.Allocations, a)
 				continue
 			}
+			reason := ReasonWaitNoStock
+			if len(left) > 0 {
+				reason = ReasonWaitNoWiFi
+			}
 			e.res.Unserved = append(e.res.Unserved, Unserved{
 				StudentID: stu.ID, SchoolID: school.ID, AreaCode: school.AreaCode, Priority: int(n.tier),
 				Connectivity: className(int(n.class)), Rank: k + 1, PoolSize: len(pool), SchoolSeats: len(got),
-				Reason: ReasonWaitNoStock,
+				Reason: reason,
 			})
+		}
+		if len(left) > 0 {
+			e.unused = append(e.unused, left...)
 		}
 	}
 	e.res.UnusedDevices = make([]string, len(e.unused))
@@ -753,16 +782,16 @@ func (e *engine) giveSims() error {
 	ai := 0
 	for s := range e.sc.orig {
 		pool := e.needs[e.needStart[s]:e.needStart[s+1]]
-		served := int(e.schoolSeat[s])
+		served := e.servedK[s]
 		round := uint64(0)
-		for k := range served {
+		for j, k := range served {
 			if pool[k].class == c4G {
 				key := uint64(pool[k].tier)<<56 | round<<32 | uint64(s)
-				recs = append(recs, rec{key, int32(ai + k), e.needStart[s] + int32(k)})
+				recs = append(recs, rec{key, int32(ai + j), e.needStart[s] + k})
 				round++
 			}
 		}
-		ai += served
+		ai += len(served)
 	}
 	slices.SortFunc(recs, func(a, b rec) int { return cmp.Compare(a.key, b.key) })
 	// chain[v]: nodes holding packages on the path from v to the root,
@@ -853,7 +882,7 @@ func (e *engine) summarise() error {
 	ai := 0
 	for s := range sc.orig {
 		m := &sum[sc.node[s]]
-		for k := ai; k < ai+int(e.schoolSeat[s]); k++ {
+		for k := ai; k < ai+len(e.servedK[s]); k++ {
 			a := &e.res.Allocations[k]
 			if a.SimPackageID != "" {
 				m.SimsGiven++
@@ -865,7 +894,7 @@ func (e *engine) summarise() error {
 				m.NeedsConnectivity++
 			}
 		}
-		ai += int(e.schoolSeat[s])
+		ai += len(e.servedK[s])
 	}
 	for i := range e.pkgs {
 		sum[e.pkgs[i].node].SimStock += e.pkgs[i].remaining + e.pkgs[i].given

@@ -131,7 +131,7 @@ func GenerateBench(seed int64, students, devices, districts, communes int) Input
 	in.Devices = make([]data.Device, devices)
 	in.AllocatedDevices = map[string]bool{}
 	for i := range devices {
-		d := data.Device{ID: fmt.Sprintf("DV%08d", i+1), Donor: "donor", HasCharger: true, AVOK: true}
+		d := data.Device{ID: fmt.Sprintf("DV%08d", i+1), Donor: "donor", HasCharger: data.CondYes, AVOK: data.CondYes}
 		switch r := rng.IntN(100); {
 		case r < 35:
 			d.Type, d.OS, d.OSVersion, d.RAMGB, d.StorageGB, d.FreeStorageGB = data.DevicePhone, "android", "10", 3, 32, 12
@@ -139,19 +139,19 @@ func GenerateBench(seed int64, students, devices, districts, communes int) Input
 			d.Type, d.OS, d.OSVersion, d.RAMGB, d.StorageGB, d.FreeStorageGB = data.DeviceTablet, "ios", "14.2", 3, 64, 20
 		case r < 90:
 			d.Type, d.OS, d.CPUGHz, d.RAMGB, d.StorageGB = data.DeviceLaptop, "windows", 2.1, 4, 256
-			d.ScreenOK, d.KeyboardOK = true, true
+			d.ScreenOK, d.KeyboardOK = data.CondYes, data.CondYes
 		default:
 			d.Type, d.OS, d.CPUGHz, d.RAMGB, d.StorageGB = data.DeviceDesktop, "windows", 2.8, 8, 500
-			d.ScreenOK, d.KeyboardOK, d.HasMonitor, d.WiFi = true, true, true, true
+			d.ScreenOK, d.KeyboardOK, d.HasMonitor, d.WiFi = data.CondYes, data.CondYes, data.CondYes, data.CondYes
 		}
 		if rng.IntN(100) < 8 {
 			switch rng.IntN(4) {
 			case 0:
-				d.HasCharger, d.HasMonitor = false, false
+				d.HasCharger, d.HasMonitor = data.CondNo, data.CondNo
 			case 1:
 				d.RAMGB = 1
 			case 2:
-				d.AVOK = false
+				d.AVOK = data.CondNo
 			default:
 				d.OSVersion, d.CPUGHz = "4.1", 0.8
 			}

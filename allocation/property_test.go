@@ -84,7 +84,11 @@ func randomInput(rng *rand.Rand) Input {
 			d.RAMGB = 1
 		}
 		if rng.IntN(8) == 0 {
-			d.AVOK = false
+			d.AVOK = data.CondNo
+		}
+		if rng.IntN(4) == 0 { // a condition the file does not state (issue 11)
+			conds := []*data.Cond{&d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi}
+			*conds[rng.IntN(len(conds))] = data.CondUnknown
 		}
 		if rng.IntN(3) == 0 {
 			d.AreaCode = fmt.Sprintf("A%d", rng.IntN(nAreas))
@@ -171,6 +175,24 @@ func expectedNeeds(in Input) map[string]data.Student {
 // checkInvariants checks every property of one run against its input.
 func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 	t.Helper()
+	byID := map[string]data.Device{}
+	for _, d := range in.Devices {
+		byID[d.ID] = d
+	}
+	for _, rj := range res.RejectedDevices {
+		u := unknownRequired(byID[rj.DeviceID], s)
+		if len(u) == 0 {
+			continue
+		}
+		if rj.Status != StatusInspect && rj.Status != StatusLiquidate {
+			t.Fatalf("device %s with unknown %v has status %s, want inspect (or liquidate)", rj.DeviceID, u, rj.Status)
+		}
+		for _, c := range u {
+			if !slices.Contains(rj.Reasons, "unknown_"+c) {
+				t.Fatalf("device %s: reasons %v do not name unknown %s", rj.DeviceID, rj.Reasons, c)
+			}
+		}
+	}
 	anc := newAncestry(in.Areas)
 	schools := map[string]data.School{}
 	for _, sc := range in.Schools {
@@ -245,6 +267,9 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 		d, ok := devices[a.DeviceID]
 		if !ok || !CheckDevice(d, s).OK || in.AllocatedDevices[a.DeviceID] {
 			t.Fatalf("device %s must not be allocated", a.DeviceID)
+		}
+		if u := unknownRequired(d, s); len(u) > 0 {
+			t.Fatalf("device %s allocated with unknown required conditions %v", d.ID, u)
 		}
 		if !anc.within(a.AreaCode, d.AreaCode) && unmetIn(d.AreaCode) {
 			t.Fatalf("device %s held by %s left its area while needs there wait", d.ID, d.AreaCode)
@@ -641,4 +666,37 @@ func TestPropertyEligibility(t *testing.T) {
 			}
 		}
 	}
+}
+
+// unknownRequired lists, independently of CheckDevice, the required
+// conditions of d that the file leaves unknown (issue 11): phones and
+// tablets need a charger and working speaker/mic/camera; laptops a charger,
+// screen, keyboard and audio/webcam; desktops screen, keyboard, audio,
+// monitor and (when required by s) Wi-Fi.
+func unknownRequired(d data.Device, s Settings) []string {
+	var out []string
+	need := func(c data.Cond, name string) {
+		if !c.Known() {
+			out = append(out, name)
+		}
+	}
+	switch strings.ToLower(d.Type) {
+	case data.DevicePhone, data.DeviceTablet:
+		need(d.HasCharger, "has_charger")
+		need(d.AVOK, "av_ok")
+	case data.DeviceLaptop:
+		need(d.HasCharger, "has_charger")
+		need(d.ScreenOK, "screen_ok")
+		need(d.KeyboardOK, "keyboard_ok")
+		need(d.AVOK, "av_ok")
+	case data.DeviceDesktop:
+		need(d.ScreenOK, "screen_ok")
+		need(d.KeyboardOK, "keyboard_ok")
+		need(d.AVOK, "av_ok")
+		need(d.HasMonitor, "has_monitor")
+		if s.DesktopWiFiRequired {
+			need(d.WiFi, "wifi")
+		}
+	}
+	return out
 }

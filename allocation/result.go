@@ -54,6 +54,9 @@ const (
 	ReasonNoNetwork   = "home has no 4G and no fiber: device only, flagged for build-out"
 	ReasonNoCoverage  = "home has no coverage result: treated as no connectivity, flagged for build-out"
 	ReasonWaitNoStock = "no device left for this school this run"
+	// ReasonWaitNoWiFi: the school's remaining devices are desktops without
+	// a Wi-Fi adapter, which go only to fiber homes.
+	ReasonWaitNoWiFi = "only desktops without Wi-Fi left for this school: they need a fiber home"
 )
 
 // Allocation is one student's device (and SIM).

@@ -61,8 +61,9 @@ type Settings struct {
 	// package with the most SIMs left. Empty (default): no operator
 	// preference.
 	OperatorPreference []string `json:"operator_preference"`
-	// DesktopWiFiRequired makes a Wi-Fi adapter a requirement for desktops
-	// (seed 004: "when the home uses a wireless network"). Default true.
+	// DesktopWiFiRequired: a desktop without a Wi-Fi adapter goes only to a
+	// fiber home, and the adapter must be stated at intake (seed 004: "when
+	// the home uses a wireless network"). Default true.
 	DesktopWiFiRequired bool `json:"desktop_wifi_required"`
 	// MinGBPerDay and MinMonths are the SIM package minimum (seed 004:
 	// 2 GB/day for 3 months).

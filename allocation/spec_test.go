@@ -8,16 +8,16 @@ import (
 )
 
 func goodPhone() data.Device {
-	return data.Device{ID: "p", Type: data.DevicePhone, OS: "android", OSVersion: "4.4", RAMGB: 2, StorageGB: 16, FreeStorageGB: 5, HasCharger: true, AVOK: true}
+	return data.Device{ID: "p", Type: data.DevicePhone, OS: "android", OSVersion: "4.4", RAMGB: 2, StorageGB: 16, FreeStorageGB: 5, HasCharger: data.CondYes, AVOK: data.CondYes}
 }
 
 func goodLaptop() data.Device {
-	return data.Device{ID: "l", Type: data.DeviceLaptop, OS: "windows", CPUGHz: 1.0, RAMGB: 4, StorageGB: 120, HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true}
+	return data.Device{ID: "l", Type: data.DeviceLaptop, OS: "windows", CPUGHz: 1.0, RAMGB: 4, StorageGB: 120, HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes}
 }
 
 func goodDesktop() data.Device {
 	d := goodLaptop()
-	d.ID, d.Type, d.HasCharger, d.HasMonitor, d.WiFi = "d", data.DeviceDesktop, false, true, true
+	d.ID, d.Type, d.HasCharger, d.HasMonitor, d.WiFi = "d", data.DeviceDesktop, data.CondNo, data.CondYes, data.CondYes
 	return d
 }
 
@@ -49,25 +49,71 @@ func TestCheckDevice(t *testing.T) {
 		{"phone RAM", func() data.Device { d := goodPhone(); d.RAMGB = 1.5; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB}, nil},
 		{"phone free storage", func() data.Device { d := goodPhone(); d.FreeStorageGB = 4.9; return d }, s, StatusRepair, []string{ReasonFreeStorage}, nil},
 		{"phone storage too small to free", func() data.Device { d := goodPhone(); d.StorageGB, d.FreeStorageGB = 4, 1; return d }, s, StatusLiquidate, []string{ReasonFreeStorage}, nil},
-		{"phone charger", func() data.Device { d := goodPhone(); d.HasCharger = false; return d }, s, StatusRepair, []string{ReasonNoCharger}, nil},
-		{"phone speaker/mic/camera", func() data.Device { d := goodPhone(); d.AVOK = false; return d }, s, StatusRepair, []string{ReasonAVNotWorking}, nil},
-		{"phone repair and liquidate", func() data.Device { d := goodPhone(); d.AVOK, d.RAMGB = false, 1; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB, ReasonAVNotWorking}, nil},
+		{"phone charger", func() data.Device { d := goodPhone(); d.HasCharger = data.CondNo; return d }, s, StatusRepair, []string{ReasonNoCharger}, nil},
+		{"phone speaker/mic/camera", func() data.Device { d := goodPhone(); d.AVOK = data.CondNo; return d }, s, StatusRepair, []string{ReasonAVNotWorking}, nil},
+		{"phone repair and liquidate", func() data.Device { d := goodPhone(); d.AVOK, d.RAMGB = data.CondNo, 1; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB, ReasonAVNotWorking}, nil},
 		{"laptop at the minimum with 2 GB", func() data.Device { d := goodLaptop(); d.RAMGB = 2; return d }, s, StatusOK, nil, []string{WarningRAMBelow4GB}},
 		{"laptop 4 GB", goodLaptop, s, StatusOK, nil, nil},
 		{"laptop CPU", func() data.Device { d := goodLaptop(); d.CPUGHz = 0.9; return d }, s, StatusLiquidate, []string{ReasonCPUBelow1GHz}, nil},
 		{"laptop RAM", func() data.Device { d := goodLaptop(); d.RAMGB = 1; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB}, nil},
 		{"laptop disk", func() data.Device { d := goodLaptop(); d.StorageGB = 64; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB}, nil},
-		{"laptop charger", func() data.Device { d := goodLaptop(); d.HasCharger = false; return d }, s, StatusRepair, []string{ReasonNoCharger}, nil},
-		{"laptop screen", func() data.Device { d := goodLaptop(); d.ScreenOK = false; return d }, s, StatusRepair, []string{ReasonScreen}, nil},
-		{"laptop keyboard", func() data.Device { d := goodLaptop(); d.KeyboardOK = false; return d }, s, StatusRepair, []string{ReasonKeyboard}, nil},
-		{"laptop audio/webcam", func() data.Device { d := goodLaptop(); d.AVOK = false; return d }, s, StatusRepair, []string{ReasonAVNotWorking}, nil},
-		{"laptop everything", func() data.Device { return data.Device{Type: "Laptop", RAMGB: 3} }, s, StatusLiquidate,
+		{"laptop charger", func() data.Device { d := goodLaptop(); d.HasCharger = data.CondNo; return d }, s, StatusRepair, []string{ReasonNoCharger}, nil},
+		{"laptop screen", func() data.Device { d := goodLaptop(); d.ScreenOK = data.CondNo; return d }, s, StatusRepair, []string{ReasonScreen}, nil},
+		{"laptop keyboard", func() data.Device { d := goodLaptop(); d.KeyboardOK = data.CondNo; return d }, s, StatusRepair, []string{ReasonKeyboard}, nil},
+		{"laptop audio/webcam", func() data.Device { d := goodLaptop(); d.AVOK = data.CondNo; return d }, s, StatusRepair, []string{ReasonAVNotWorking}, nil},
+		{"laptop everything", func() data.Device {
+			return data.Device{Type: "Laptop", RAMGB: 3, HasCharger: data.CondNo, ScreenOK: data.CondNo, KeyboardOK: data.CondNo, AVOK: data.CondNo}
+		}, s, StatusLiquidate,
 			[]string{ReasonCPUBelow1GHz, ReasonDiskBelow120GB, ReasonNoCharger, ReasonScreen, ReasonKeyboard, ReasonAVNotWorking}, []string{WarningRAMBelow4GB}},
+		{"laptop bare specs: unknown conditions and liquidate", func() data.Device { return data.Device{Type: "Laptop", RAMGB: 3} }, s, StatusLiquidate,
+			[]string{ReasonCPUBelow1GHz, ReasonDiskBelow120GB, ReasonUnknownCharger, ReasonUnknownScreen, ReasonUnknownKeyboard, ReasonUnknownAV}, []string{WarningRAMBelow4GB}},
+		// Issue 11: a required condition the file does not state sends the
+		// device to inspection, with one reason per unknown condition.
+		{"phone charger unknown", func() data.Device { d := goodPhone(); d.HasCharger = data.CondUnknown; return d }, s, StatusInspect, []string{ReasonUnknownCharger}, nil},
+		{"phone charger and av unknown", func() data.Device {
+			d := goodPhone()
+			d.HasCharger, d.AVOK = data.CondUnknown, data.CondUnknown
+			return d
+		}, s, StatusInspect,
+			[]string{ReasonUnknownCharger, ReasonUnknownAV}, nil},
+		{"phone screen unknown is not required", func() data.Device { d := goodPhone(); d.ScreenOK = data.CondUnknown; return d }, s, StatusOK, nil, nil},
+		{"laptop unknown and broken", func() data.Device {
+			d := goodLaptop()
+			d.ScreenOK, d.KeyboardOK = data.CondUnknown, data.CondNo
+			return d
+		}, s, StatusInspect,
+			[]string{ReasonUnknownScreen, ReasonKeyboard}, nil},
+		{"laptop monitor and wifi unknown are not required", func() data.Device {
+			d := goodLaptop()
+			d.HasMonitor, d.WiFi = data.CondUnknown, data.CondUnknown
+			return d
+		}, s, StatusOK, nil, nil},
+		{"desktop charger unknown is not required", func() data.Device { d := goodDesktop(); d.HasCharger = data.CondUnknown; return d }, s, StatusOK, nil, nil},
+		// Issue 11: the CPU class (Celeron/Pentium or better).
+		{"laptop atom", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.6, "Intel Atom N270"; return d }, s, StatusLiquidate, []string{ReasonCPUClass}, nil},
+		{"laptop celeron N2840", func() data.Device {
+			d := goodLaptop()
+			d.CPUGHz, d.CPUModel = 2.16, "Intel(R) Celeron(R) N2840"
+			return d
+		}, s, StatusLiquidate, []string{ReasonCPUClass}, nil},
+		{"laptop celeron N2940 passes", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.83, "Celeron N2940"; return d }, s, StatusOK, nil, nil},
+		{"laptop celeron N4020 passes", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.1, "Intel Celeron N4020"; return d }, s, StatusOK, nil, nil},
+		{"desktop pentium passes", func() data.Device { d := goodDesktop(); d.CPUModel = "Pentium G4560"; return d }, s, StatusOK, nil, nil},
+		{"laptop ARM netbook", func() data.Device { d := goodLaptop(); d.CPUModel = "Rockchip RK3288"; return d }, s, StatusLiquidate, []string{ReasonCPUClass}, nil},
+		{"laptop unknown model warns", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 1.2, "Zhaoxin KX-6640"; return d }, s, StatusOK, nil, []string{WarningCPUUnverified}},
+		{"laptop unknown model below 1 GHz", func() data.Device { d := goodLaptop(); d.CPUGHz, d.CPUModel = 0.9, "Zhaoxin KX-6640"; return d }, s, StatusLiquidate, []string{ReasonCPUBelow1GHz}, nil},
+		{"laptop core i5 and 2 GB RAM warns", func() data.Device {
+			d := goodLaptop()
+			d.CPUGHz, d.CPUModel, d.RAMGB = 2.4, "Intel Core i5-3320M", 2
+			return d
+		}, s, StatusOK, nil, []string{WarningRAMBelow4GB}},
+		{"desktop monitor unknown", func() data.Device { d := goodDesktop(); d.HasMonitor = data.CondUnknown; return d }, s, StatusInspect, []string{ReasonUnknownMonitor}, nil},
+		{"desktop wifi unknown", func() data.Device { d := goodDesktop(); d.WiFi = data.CondUnknown; return d }, s, StatusInspect, []string{ReasonUnknownWiFi}, nil},
 		{"desktop needs no charger", goodDesktop, s, StatusOK, nil, nil},
-		{"desktop monitor", func() data.Device { d := goodDesktop(); d.HasMonitor = false; return d }, s, StatusRepair, []string{ReasonNoMonitor}, nil},
-		{"desktop wifi", func() data.Device { d := goodDesktop(); d.WiFi = false; return d }, s, StatusRepair, []string{ReasonNoWiFi}, nil},
-		{"desktop wifi not required", func() data.Device { d := goodDesktop(); d.WiFi = false; return d }, noWiFi, StatusOK, nil, nil},
-		{"desktop disk and wifi", func() data.Device { d := goodDesktop(); d.WiFi, d.StorageGB = false, 100; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB, ReasonNoWiFi}, nil},
+		{"desktop monitor", func() data.Device { d := goodDesktop(); d.HasMonitor = data.CondNo; return d }, s, StatusRepair, []string{ReasonNoMonitor}, nil},
+		{"desktop without wifi passes intake (fiber homes only)", func() data.Device { d := goodDesktop(); d.WiFi = data.CondNo; return d }, s, StatusOK, nil, nil},
+		{"desktop wifi not required", func() data.Device { d := goodDesktop(); d.WiFi = data.CondNo; return d }, noWiFi, StatusOK, nil, nil},
+		{"desktop disk and wifi", func() data.Device { d := goodDesktop(); d.WiFi, d.StorageGB = data.CondNo, 100; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB}, nil},
 		{"unknown type", func() data.Device { return data.Device{Type: "watch"} }, s, StatusRepair, []string{ReasonUnknownType}, nil},
 	}
 	for _, tc := range tests {

@@ -82,8 +82,9 @@ func (s *Server) allocView(r *http.Request, id int64, schoolID string) (*report.
 // with a file field "devices" and/or "sim_packages" (CSV, XLSX or .csv.gz,
 // Vietnamese headers accepted). All files are imported in one transaction
 // (nothing is written on any error: 422 lists every row problem); the
-// answer has the intake check of every device (ok / repair / liquidate
-// with reason codes) and SIM package.
+// answer has the intake check of every device (ok / repair / inspect /
+// liquidate with reason codes; inspect: a required condition is not stated,
+// reasons unknown_<column>) and SIM package.
 func (s *Server) uploadInventory(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, s.deps.Config.MaxUploadBytes)
 	mr, err := r.MultipartReader()

@@ -183,24 +183,29 @@ const (
 
 // Device is one donated device as received.
 type Device struct {
-	ID            string  `json:"id"`
-	Donor         string  `json:"donor"`
-	Type          string  `json:"type"`
-	OS            string  `json:"os"` // android, ios, windows, linux, macos, chromeos
-	OSVersion     string  `json:"os_version"`
-	CPUGHz        float64 `json:"cpu_ghz"`
+	ID        string  `json:"id"`
+	Donor     string  `json:"donor"`
+	Type      string  `json:"type"`
+	OS        string  `json:"os"` // android, ios, windows, linux, macos, chromeos
+	OSVersion string  `json:"os_version"`
+	CPUGHz    float64 `json:"cpu_ghz"`
+	// CPUModel is the processor model as written ("Intel Celeron N4020");
+	// "" when not recorded. Laptops and desktops: its class is checked.
+	CPUModel      string  `json:"cpu_model"`
 	RAMGB         float64 `json:"ram_gb"`
 	StorageGB     float64 `json:"storage_gb"`
 	FreeStorageGB float64 `json:"free_storage_gb"`
-	HasCharger    bool    `json:"has_charger"`
-	AVOK          bool    `json:"av_ok"` // speaker, mic, camera/webcam work
-	ScreenOK      bool    `json:"screen_ok"`
-	KeyboardOK    bool    `json:"keyboard_ok"`
-	HasMonitor    bool    `json:"has_monitor"` // desktop: monitor, mouse, keyboard, headset present
-	WiFi          bool    `json:"wifi"`        // desktop: Wi-Fi adapter present
-	Serial        string  `json:"serial"`
-	IMEI          string  `json:"imei"`
-	AreaCode      string  `json:"area_code"` // where it is held ("" = province stock)
+	// Conditions: stated yes/no, or unknown (null) when the file does not
+	// state them; a required unknown condition sends the device to inspection.
+	HasCharger Cond   `json:"has_charger"`
+	AVOK       Cond   `json:"av_ok"` // speaker, mic, camera/webcam work
+	ScreenOK   Cond   `json:"screen_ok"`
+	KeyboardOK Cond   `json:"keyboard_ok"`
+	HasMonitor Cond   `json:"has_monitor"` // desktop: monitor, mouse, keyboard, headset present
+	WiFi       Cond   `json:"wifi"`        // desktop: Wi-Fi adapter present
+	Serial     string `json:"serial"`
+	IMEI       string `json:"imei"`
+	AreaCode   string `json:"area_code"` // where it is held ("" = province stock)
 }
 
 // SimPackage is a stock of SIM-data packages of one operator.

@@ -189,7 +189,7 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 	fmt.Fprintf(&b, `## Rules applied
 
 1. **Needs**: students of tier 1 (poor household), 2 (near-poor) and 3 (a parent died of COVID-19) without a device, not served by an earlier committed run; a student id listed twice is served once (see conflicts.csv). Eligibility: tier 1 needs a poor household, tier 2 a poor or near-poor one, tier 3 the covid_orphan flag; a claimed tier the household does not support is served at the tier it supports (near-poor: 2, poor: 1), otherwise not served, and listed in conflicts.csv with its reason.
-2. **Intake**: devices failing the minimum specs (seed 004) are not allocated (rejected_devices.csv: repair or liquidate); SIM packages below %v GB/day for %d months are not used.
+2. **Intake**: devices failing the minimum specs (seed 004) are not allocated (rejected_devices.csv: repair, inspect — a required condition such as the charger is not stated — or liquidate); SIM packages below %v GB/day for %d months are not used.
 3. **Between areas**: each area's devices are shared between its child areas and its own schools by Sainte-Laguë (divisors 1, 3, 5, …) on the weighted needs (tier weights: tier 1 %v, tier 2 %v, tier 3 %v), each unit capped at its unmet need; a unit keeps its own stock, and stock it cannot use returns to the parent. The exact (unrounded) quota, own stock, cap and seats of every unit are below and in explanation.csv.
 4. **Inside a school**: strictly by tier, then by connectivity (%s), then by student id.
 5. **Bundle**: fiber home → device only; 4G home → device and a SIM of an operator covering the home (flag needs_sim when none is in stock); no 4G and no fiber (or no coverage result) → device, flagged needs_connectivity for build-out.
@@ -277,6 +277,8 @@ func DeviceAction(status string) string {
 		return "allocate"
 	case allocation.StatusLiquidate:
 		return "liquidate (sell) to fund new devices: no repair meets the minimum specs"
+	case allocation.StatusInspect:
+		return "inspect: record the conditions the reasons name (unknown_...), repair what fails and register it again"
 	}
 	return "repair what the reasons name, check again and register it again"
 }
@@ -353,7 +355,7 @@ allocations.csv      one row per student served (device, SIM, flag, reason, hand
 unserved.csv         students in need left waiting, with their place in line
 area_summary.csv     per area (every level) and in total: needs, allocated, unmet, SIMs, surplus
 explanation.csv/.md  how each area and school got its devices
-rejected_devices.csv devices failing the minimum specs (repair or liquidate)
+rejected_devices.csv devices failing the minimum specs (repair, inspect or liquidate)
 rejected_sims.csv    SIM packages below the minimum data
 sim_stock.csv        SIMs per package: before, given, left
 conflicts.csv        student ids listed more than once; tiers not supported by the household's poverty or the COVID-19 flag (reason)

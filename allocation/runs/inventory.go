@@ -53,7 +53,7 @@ type Inventory struct {
 	Imports     []Imported     `json:"imports"`
 	Devices     []DeviceResult `json:"devices"`
 	SimPackages []SimResult    `json:"sim_packages"`
-	// Counts of devices by status (ok, repair, liquidate).
+	// Counts of devices by status (ok, repair, inspect, liquidate).
 	DeviceStatus map[string]int `json:"device_status"`
 }
 
@@ -105,7 +105,7 @@ func (s *Service) ImportInventory(ctx context.Context, files []InventoryFile, se
 	if err != nil {
 		return nil, renameFiles(err, names)
 	}
-	inv := &Inventory{DeviceStatus: map[string]int{allocation.StatusOK: 0, allocation.StatusRepair: 0, allocation.StatusLiquidate: 0}}
+	inv := &Inventory{DeviceStatus: map[string]int{allocation.StatusOK: 0, allocation.StatusRepair: 0, allocation.StatusLiquidate: 0, allocation.StatusInspect: 0}}
 	for _, sum := range sums {
 		file := sum.File
 		if n, ok := names[file]; ok {

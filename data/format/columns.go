@@ -213,6 +213,7 @@ const (
 	dvSerial
 	dvIMEI
 	dvArea
+	dvCPUModel
 	dvN
 )
 
@@ -236,6 +237,7 @@ func deviceColumns() []column {
 	c[dvSerial] = column{name: "serial", aliases: []string{"số serial", "số sê ri", "số seri", "serial number", "s/n", "sn"}}
 	c[dvIMEI] = column{name: "imei", aliases: []string{"số imei", "mã imei"}}
 	c[dvArea] = areaColumn()
+	c[dvCPUModel] = column{name: "cpu_model", aliases: []string{"bộ xử lý", "loại cpu", "tên cpu", "model cpu", "cpu model", "processor"}}
 	return c
 }
 

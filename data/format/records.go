@@ -68,10 +68,15 @@ func DeviceHeader() []string { return columnNames(deviceColumns()) }
 
 // DeviceRecord is one row of devices.csv.
 func DeviceRecord(d data.Device) []string {
-	b := strconv.FormatBool
+	b := func(c data.Cond) string {
+		if !c.Known() {
+			return ""
+		}
+		return strconv.FormatBool(c.Yes())
+	}
 	return []string{d.ID, d.Donor, d.Type, d.OS, d.OSVersion, fmtFloat(d.CPUGHz), fmtFloat(d.RAMGB), fmtFloat(d.StorageGB),
 		fmtFloat(d.FreeStorageGB), b(d.HasCharger), b(d.AVOK), b(d.ScreenOK), b(d.KeyboardOK), b(d.HasMonitor), b(d.WiFi),
-		d.Serial, d.IMEI, d.AreaCode}
+		d.Serial, d.IMEI, d.AreaCode, d.CPUModel}
 }
 
 // SimPackageHeader is the header of sim_packages.csv.

@@ -113,7 +113,7 @@ func TestRoundTripDevices(t *testing.T) {
 		os := oses[i%len(oses)]
 		recs = append(recs, data.Device{ID: "D" + itoa(i), Donor: s, Type: []string{"phone", "tablet", "laptop", "desktop"}[i%4],
 			OS: os[0], OSVersion: os[1], CPUGHz: 1.1 * float64(i%5), RAMGB: float64(i) / 2, StorageGB: 128, FreeStorageGB: float64(i),
-			HasCharger: i%2 == 0, AVOK: i%3 == 0, ScreenOK: i%4 == 0, KeyboardOK: i%5 == 0, HasMonitor: i%6 == 0, WiFi: i%7 == 0,
+			HasCharger: data.CondOf(i%2 == 0), AVOK: data.CondOf(i%3 == 0), ScreenOK: data.CondOf(i%4 == 0), KeyboardOK: data.CondOf(i%5 == 0), HasMonitor: data.CondOf(i%6 == 0), WiFi: data.CondOf(i%7 == 0),
 			Serial: s, IMEI: "35693803564380" + itoa(i%10), AreaCode: "0000" + itoa(i)})
 	}
 	roundTrip(t, KindDevices, DeviceHeader(), DeviceRecord, ReadDevices, recs)

@@ -394,6 +394,15 @@ func (r *rowCtx) flag(f int, def bool) bool {
 	return v
 }
 
+// cond reads a yes/no condition; a missing column or an empty cell is
+// unknown (the device then needs an inspection).
+func (r *rowCtx) cond(f int) data.Cond {
+	if r.val(f) == "" {
+		return data.CondUnknown
+	}
+	return data.CondOf(r.flag(f, false))
+}
+
 // dupSet remembers the 64-bit hash of every id seen in a file with the row
 // where it was first seen: 12 bytes an id, in an open-addressing table.
 // Two ids with the same hash would be reported as duplicates; with 27

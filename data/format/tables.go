@@ -169,15 +169,16 @@ func ReadDevices(ctx context.Context, path string, errs *data.ValidationError, f
 			}
 			d.FreeStorageGB = v
 		}
-		d.HasCharger = r.flag(dvCharger, true)
-		d.AVOK = r.flag(dvAV, true)
-		d.ScreenOK = r.flag(dvScreen, true)
-		d.KeyboardOK = r.flag(dvKeyboard, true)
-		d.HasMonitor = r.flag(dvMonitor, true)
-		d.WiFi = r.flag(dvWiFi, true)
+		d.HasCharger = r.cond(dvCharger)
+		d.AVOK = r.cond(dvAV)
+		d.ScreenOK = r.cond(dvScreen)
+		d.KeyboardOK = r.cond(dvKeyboard)
+		d.HasMonitor = r.cond(dvMonitor)
+		d.WiFi = r.cond(dvWiFi)
 		d.Serial = r.str(dvSerial)
 		d.IMEI = r.str(dvIMEI)
 		d.AreaCode = r.code(dvArea, false)
+		d.CPUModel = r.str(dvCPUModel)
 		return d
 	}, fn)
 }

@@ -318,9 +318,9 @@ func TestReadDevices(t *testing.T) {
 		rows: []int{2, 3},
 		want: []data.Device{
 			{ID: "D1", Donor: "Viettel", Type: "phone", OS: "android", OSVersion: "10", RAMGB: 3, StorageGB: 32, FreeStorageGB: 20,
-				HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true, HasMonitor: true, WiFi: true, IMEI: "356938035643809", AreaCode: "00004"},
+				HasCharger: data.CondYes, IMEI: "356938035643809", AreaCode: "00004"}, // unstated conditions are unknown
 			{ID: "D2", Donor: "Quỹ Vì trẻ em", Type: "laptop", OS: "windows", RAMGB: 4.5, StorageGB: 1024, FreeStorageGB: 100,
-				HasCharger: false, AVOK: true, ScreenOK: true, KeyboardOK: true, HasMonitor: true, WiFi: true},
+				HasCharger: data.CondNo},
 		},
 		errs: []data.FieldError{
 			{Row: 4, Column: "RAM", Value: "2048", Reason: "ram_gb 2048 is out of range: it must be from 0 to 1024 GB"},
@@ -332,11 +332,11 @@ func TestReadDevices(t *testing.T) {
 
 func TestReadDevicesAllColumns(t *testing.T) {
 	p := writeFile(t, "devices.csv", strings.Join(DeviceHeader(), ",")+"\n"+
-		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,\n")
+		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,,Intel Pentium G4560\n")
 	res := read(t, ReadDevices, p).clean(t)
 	want := data.Device{ID: "D1", Donor: "Donor A", Type: "desktop", OS: "linux", OSVersion: "Ubuntu 22.04", CPUGHz: 2.4,
-		RAMGB: 8, StorageGB: 500, FreeStorageGB: 400, HasCharger: true, AVOK: false, ScreenOK: true, KeyboardOK: false,
-		HasMonitor: true, WiFi: true, Serial: "SN1"}
+		RAMGB: 8, StorageGB: 500, FreeStorageGB: 400, HasCharger: data.CondYes, AVOK: data.CondNo, ScreenOK: data.CondYes, KeyboardOK: data.CondNo,
+		HasMonitor: data.CondYes, WiFi: data.CondUnknown, Serial: "SN1", CPUModel: "Intel Pentium G4560"} // empty cell: unknown
 	if !reflect.DeepEqual(res.recs, []data.Device{want}) {
 		t.Errorf("got %+v\nwant %+v", res.recs, want)
 	}
@@ -409,7 +409,7 @@ func TestReadXLSXText(t *testing.T) {
 	})
 	res := read(t, ReadDevices, p).clean(t)
 	d := res.recs[0]
-	if d.OSVersion != "10.3" || d.HasCharger || !d.WiFi || d.IMEI != "356938035643809" {
+	if d.OSVersion != "10.3" || d.HasCharger != data.CondNo || d.WiFi != data.CondYes || d.IMEI != "356938035643809" {
 		t.Errorf("got %+v", d)
 	}
 }

@@ -100,14 +100,14 @@ func (g *deviceGen) batch(limit int) []data.Device {
 		if chance(r, defect) {
 			switch r.IntN(3) {
 			case 0:
-				d.HasCharger = false
+				d.HasCharger = data.CondNo
 			case 1:
-				d.AVOK = false
+				d.AVOK = data.CondNo
 			default:
 				if typ == data.DeviceLaptop || typ == data.DeviceDesktop {
-					d.KeyboardOK = false
+					d.KeyboardOK = data.CondNo
 				} else {
-					d.ScreenOK = false
+					d.ScreenOK = data.CondNo
 				}
 			}
 		}
@@ -125,7 +125,7 @@ func (g *deviceGen) batch(limit int) []data.Device {
 
 // model draws a device model; oldModel picks one below the specs.
 func model(r *rand.Rand, typ string, oldModel bool) data.Device {
-	d := data.Device{Type: typ, HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true, HasMonitor: true, WiFi: true}
+	d := data.Device{Type: typ, HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes, HasMonitor: data.CondYes, WiFi: data.CondYes}
 	choose := func(xs ...float64) float64 { return xs[r.IntN(len(xs))] }
 	switch typ {
 	case data.DevicePhone, data.DeviceTablet:
@@ -192,9 +192,9 @@ func model(r *rand.Rand, typ string, oldModel bool) data.Device {
 		if oldModel {
 			switch r.IntN(3) {
 			case 0:
-				d.HasMonitor = false
+				d.HasMonitor = data.CondNo
 			case 1:
-				d.WiFi = false
+				d.WiFi = data.CondNo
 			default:
 				d.RAMGB = 1
 			}
@@ -248,7 +248,7 @@ func meetsSpecs(d *data.Device) bool {
 		}
 		return v
 	}
-	if !d.HasCharger || !d.AVOK {
+	if !d.HasCharger.Yes() || !d.AVOK.Yes() {
 		return false
 	}
 	switch d.Type {
@@ -256,11 +256,11 @@ func meetsSpecs(d *data.Device) bool {
 		if d.OS == "android" && ver(d.OSVersion) < 4.04 || d.OS == "ios" && ver(d.OSVersion) < 9 {
 			return false
 		}
-		return d.RAMGB >= 2 && d.FreeStorageGB >= 5 && d.ScreenOK
+		return d.RAMGB >= 2 && d.FreeStorageGB >= 5 && d.ScreenOK.Yes()
 	case data.DeviceLaptop:
-		return d.CPUGHz >= 1 && d.RAMGB >= 2 && d.StorageGB >= 120 && d.ScreenOK && d.KeyboardOK
+		return d.CPUGHz >= 1 && d.RAMGB >= 2 && d.StorageGB >= 120 && d.ScreenOK.Yes() && d.KeyboardOK.Yes()
 	default:
-		return d.CPUGHz >= 1 && d.RAMGB >= 2 && d.StorageGB >= 120 && d.HasMonitor && d.KeyboardOK && d.WiFi
+		return d.CPUGHz >= 1 && d.RAMGB >= 2 && d.StorageGB >= 120 && d.HasMonitor.Yes() && d.KeyboardOK.Yes() // no Wi-Fi: fiber homes only (allocation time)
 	}
 }
 

@@ -203,6 +203,14 @@ func TestBacGiang(t *testing.T) {
 		if !meetsSpecs(&ds.Devices[i]) {
 			below++
 		}
+		// Issue 11: every condition is stated (read back from the file), so
+		// no generated device needs an inspection.
+		d := &ds.Devices[i]
+		for _, c := range []data.Cond{d.HasCharger, d.AVOK, d.ScreenOK, d.KeyboardOK, d.HasMonitor, d.WiFi} {
+			if !c.Known() {
+				t.Fatalf("device %s: a condition is not stated: %+v", d.ID, *d)
+			}
+		}
 	}
 	if r := float64(below) / float64(len(ds.Devices)); r < 0.08 || r > 0.25 {
 		t.Errorf("%d of %d devices fail the specs (%.1f%%), want ≈15%%", below, len(ds.Devices), 100*r)

@@ -67,9 +67,9 @@ func testRoutes() []data.FiberRoute {
 func testDevices() []data.Device {
 	return []data.Device{
 		{ID: "DV1", Donor: "Quỹ Vì em", Type: data.DeviceLaptop, OS: "windows", OSVersion: "10", CPUGHz: 1.6, RAMGB: 4, StorageGB: 128, FreeStorageGB: 60,
-			HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true, HasMonitor: true, WiFi: true, Serial: "SN1"},
+			HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes, HasMonitor: data.CondYes, WiFi: data.CondYes, Serial: "SN1"},
 		{ID: "DV2", Donor: "Tập đoàn Viettel", Type: data.DevicePhone, OS: "android", OSVersion: "9", RAMGB: 2, StorageGB: 32, FreeStorageGB: 20,
-			HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true, HasMonitor: true, WiFi: true, IMEI: "356938035643809", AreaCode: "C1"},
+			HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes, HasMonitor: data.CondYes, WiFi: data.CondYes, IMEI: "356938035643809", AreaCode: "C1"},
 	}
 }
 

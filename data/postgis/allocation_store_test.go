@@ -330,7 +330,7 @@ func allocHandCase(ctx context.Context, t *testing.T) (*postgis.Store, allocatio
 	}
 	for i := 1; i <= 4; i++ {
 		in.Devices = append(in.Devices, data.Device{ID: fmt.Sprintf("D%d", i), Donor: "Quỹ", Type: data.DeviceTablet, OS: "android", OSVersion: "10",
-			RAMGB: 3, StorageGB: 32, FreeStorageGB: 20, HasCharger: true, AVOK: true, ScreenOK: true, KeyboardOK: true, HasMonitor: true, WiFi: true,
+			RAMGB: 3, StorageGB: 32, FreeStorageGB: 20, HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes, HasMonitor: data.CondYes, WiFi: data.CondYes,
 			Serial: fmt.Sprintf("SN%d", i)})
 	}
 	storeAllocationInput(ctx, t, s, in)
