@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/gen"
 	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
@@ -538,8 +539,8 @@ func TestFileLimitsFromEnvironment(t *testing.T) {
 		t.Fatalf("a bad limit: %v", err)
 	}
 	for in, want := range map[string]int64{"123": 123, "64KiB": 64 << 10, "2MiB": 2 << 20, "4GiB": 4 << 30, "1k": 1024, "-1": -1} {
-		if got, err := parseBytes(in); err != nil || got != want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		if got, err := format.ParseByteSize(in); err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 }

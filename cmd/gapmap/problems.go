@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -55,9 +52,8 @@ func printProblems(e *env, ve *data.ValidationError, kind, dir, to string) strin
 // the working directory when dir is "" or cannot be written.
 func writeProblems(e *env, ve *data.ValidationError, kind, dir, to string) (string, error) {
 	if to != "" {
-		return to, writeProblemsFile(to, ve, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+		return to, problems.WriteFile(to, ve)
 	}
-	name := problemsFileName(kind, time.Now())
 	wd := e.cwd
 	if wd == "" {
 		wd = "."
@@ -66,49 +62,7 @@ func writeProblems(e *env, ve *data.ValidationError, kind, dir, to string) (stri
 	if dir != "" && dir != wd {
 		dirs = []string{dir, wd}
 	}
-	var firstErr error
-	for _, d := range dirs {
-		path := filepath.Join(d, name)
-		for i := 2; ; i++ {
-			err := writeProblemsFile(path, ve, os.O_CREATE|os.O_EXCL|os.O_WRONLY)
-			if err == nil {
-				return path, nil
-			}
-			if errors.Is(err, os.ErrExist) && i < 100 {
-				path = filepath.Join(d, strings.TrimSuffix(name, ".csv")+"-"+strconv.Itoa(i)+".csv")
-				continue
-			}
-			if firstErr == nil {
-				firstErr = err
-			}
-			break
-		}
-	}
-	return "", firstErr
-}
-
-func writeProblemsFile(path string, ve *data.ValidationError, flag int) error {
-	f, err := os.OpenFile(path, flag, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := problems.WriteCSV(f, ve); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-// problemsFileName is gapmap-errors-KIND-20261201T032828Z.csv (UTC; no
-// colons, so that Windows takes it too).
-func problemsFileName(kind string, t time.Time) string {
-	kind = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
-			return r
-		}
-		return '_'
-	}, strings.ToLower(kind))
-	return "gapmap-errors-" + kind + "-" + t.UTC().Format("20060102T150405Z") + ".csv"
+	return problems.WriteNewFile(dirs, kind, time.Now(), ve)
 }
 
 // hintLine words one recognised mistake for the command line.

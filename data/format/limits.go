@@ -5,6 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gapmap/gapmap/data"
 )
 
 // Limits bound what one table file may hold, so that a hostile or broken
@@ -213,3 +217,55 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 
 // reset starts a new record; buffered bytes were read but not yet used.
 func (l *lineLimit) reset(buffered int) { l.record = int64(buffered) }
+
+// LimitsFromEnv returns the default limits with those set in the
+// environment (GAPMAP_MAX_LINE_BYTES, GAPMAP_MAX_FIELD_BYTES,
+// GAPMAP_MAX_DECOMPRESSED_BYTES, GAPMAP_MAX_RATIO) and whether any was set.
+// A value that is not a size is a *data.ValidationError naming it.
+func LimitsFromEnv(getenv func(string) string) (Limits, bool, error) {
+	lim := DefaultLimits()
+	set := false
+	var ve data.ValidationError
+	for _, v := range []struct {
+		name string
+		dst  *int64
+	}{
+		{"GAPMAP_MAX_LINE_BYTES", &lim.MaxLineBytes},
+		{"GAPMAP_MAX_FIELD_BYTES", &lim.MaxFieldBytes},
+		{"GAPMAP_MAX_DECOMPRESSED_BYTES", &lim.MaxDecompressedBytes},
+		{"GAPMAP_MAX_RATIO", &lim.MaxRatio},
+	} {
+		raw := strings.TrimSpace(getenv(v.name))
+		if raw == "" {
+			continue
+		}
+		n, err := ParseByteSize(raw)
+		if err != nil || n == 0 {
+			ve.Add(data.FieldError{File: "environment", Column: v.name, Value: raw, Reason: "write a whole number, optionally with KiB, MiB or GiB (e.g. 2MiB)"})
+			continue
+		}
+		*v.dst, set = n, true
+	}
+	return lim, set, ve.Err()
+}
+
+// ParseByteSize reads 123, 64KiB, 2MiB, 4GiB (also K, M, G, KB, MB, GB as
+// binary multiples); a negative number is kept (MaxRatio < 0 disables it).
+func ParseByteSize(s string) (int64, error) {
+	mult := int64(1)
+	u := strings.ToUpper(strings.TrimSpace(s))
+	for _, sfx := range []struct {
+		s string
+		m int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}} {
+		if strings.HasSuffix(u, sfx.s) {
+			mult, u = sfx.m, strings.TrimSpace(strings.TrimSuffix(u, sfx.s))
+			break
+		}
+	}
+	n, err := strconv.ParseInt(u, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	return n * mult, nil
+}
