@@ -62,6 +62,17 @@ func allocScopeArea(r *http.Request) string {
 	return ""
 }
 
+// allocRunView reads the run of the {id} path parameter as the request may
+// see it (schoolID: one school only, "" for all).
+func (s *Server) allocRunView(r *http.Request, schoolID string) (int64, *report.View, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	v, err := s.allocView(r, id, schoolID)
+	return id, v, err
+}
+
 // allocView reads run id as the request may see it.
 func (s *Server) allocView(r *http.Request, id int64, schoolID string) (*report.View, error) {
 	sc := runs.Scope{AreaCode: allocScopeArea(r), SchoolID: schoolID}
@@ -389,11 +400,7 @@ func (s *Server) getAllocationRun(w http.ResponseWriter, r *http.Request) error 
 // allocationAreas: GET /api/v1/allocation/runs/{id}/areas: per area (every
 // level): needs by tier, allocated, unmet, SIMs, stock and surplus.
 func (s *Server) allocationAreas(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	v, err := s.allocView(r, id, "")
+	id, v, err := s.allocRunView(r, "")
 	if err != nil {
 		return err
 	}
@@ -421,11 +428,7 @@ type schoolCount struct {
 // allocationSchools: GET /api/v1/allocation/runs/{id}/schools: per school
 // with allocations or needs left: counts only (no student).
 func (s *Server) allocationSchools(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	v, err := s.allocView(r, id, "")
+	id, v, err := s.allocRunView(r, "")
 	if err != nil {
 		return err
 	}
@@ -472,12 +475,8 @@ func (s *Server) allocationSchools(w http.ResponseWriter, r *http.Request) error
 // the school's students served (device, SIM, handover) and left waiting,
 // and how the school got its seats. Personal data: not for viewers.
 func (s *Server) allocationSchool(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	sid := chi.URLParam(r, "school_id")
-	v, err := s.allocView(r, id, sid)
+	id, v, err := s.allocRunView(r, sid)
 	if err != nil {
 		return err
 	}
@@ -502,12 +501,8 @@ func (s *Server) allocationSchool(w http.ResponseWriter, r *http.Request) error 
 // the printable handover list (Vietnamese headers, A4 landscape) with what
 // was handed over already.
 func (s *Server) handoverXLSX(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	sid := chi.URLParam(r, "school_id")
-	v, err := s.allocView(r, id, sid)
+	id, v, err := s.allocRunView(r, sid)
 	if err != nil {
 		return err
 	}
@@ -533,11 +528,7 @@ func (s *Server) handoverXLSX(w http.ResponseWriter, r *http.Request) error {
 // committed run's allocations as they stand now. An officer gets its
 // area's part. Personal data: not for viewers.
 func (s *Server) allocationFilesZip(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	v, err := s.allocView(r, id, "")
+	id, v, err := s.allocRunView(r, "")
 	if err != nil {
 		return err
 	}

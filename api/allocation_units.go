@@ -21,11 +21,7 @@ type allocationUnitView struct {
 // allocationUnits: GET /api/v1/allocation/runs/{id}/units: every area's
 // and school's share of a run, in tree order.
 func (s *Server) allocationUnits(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	v, err := s.allocView(r, id, "")
+	id, v, err := s.allocRunView(r, "")
 	if err != nil {
 		return err
 	}
