@@ -1,0 +1,34 @@
+package postgis
+
+import (
+	"context"
+
+	"github.com/gapmap/gapmap/data"
+	"github.com/jackc/pgx/v5"
+)
+
+// AreaSuccessors returns the successor table of area codes ordered by old
+// code, day and new code.
+func AreaSuccessors(ctx context.Context, q Querier) ([]data.AreaSuccessor, error) {
+	out := []data.AreaSuccessor{}
+	err := each(ctx, q, "area successors", `SELECT old_code, new_code, effective, share FROM area_successors
+		ORDER BY old_code, effective, new_code`, func(rows pgx.Rows) error {
+		var s data.AreaSuccessor
+		if err := rows.Scan(&s.OldCode, &s.NewCode, &s.Effective, &s.Share); err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// Successors returns the checked successor table (data.NewSuccessors) of
+// the store.
+func (s *Store) Successors(ctx context.Context) (*data.Successors, error) {
+	rows, err := AreaSuccessors(ctx, s.pool)
+	if err != nil {
+		return nil, err
+	}
+	return data.NewSuccessors(rows)
+}
