@@ -124,6 +124,17 @@ func (r *rowCtx) name(f int) string {
 	return r.cols[f].name
 }
 
+// label names column f in a reason: the header as the file writes it,
+// followed by the standard name when they differ ("Băng tần (band_mhz)"),
+// so the user finds the column in the file and in the format reference.
+func (r *rowCtx) label(f int) string {
+	n := r.name(f)
+	if std := r.cols[f].name; !strings.EqualFold(n, std) {
+		return n + " (" + std + ")"
+	}
+	return n
+}
+
 // fail reports a problem with column f; a column already reported in this
 // row is not reported again.
 func (r *rowCtx) fail(f int, value, reason string) {
@@ -152,7 +163,7 @@ func clip(s string) string {
 }
 
 func (r *rowCtx) missing(f int) {
-	r.fail(f, "", fmt.Sprintf("missing %s: every row needs one", r.cols[f].name))
+	r.fail(f, "", fmt.Sprintf("missing %s: every row needs one", r.label(f)))
 }
 
 // text returns a text field; numbers stored by Excel with 17 digits are
@@ -334,7 +345,7 @@ func (r *rowCtx) float(f int, def float64, required bool, u unit) (float64, bool
 			return v * scale, true
 		}
 	}
-	r.fail(f, s, r.cols[f].name+" is not a number: write digits such as 12.5 (a decimal comma, 12,5, is also accepted)")
+	r.fail(f, s, r.label(f)+" is not a number: write digits such as 12.5 (a decimal comma, 12,5, is also accepted)")
 	return 0, false
 }
 
@@ -356,13 +367,13 @@ func (r *rowCtx) integer(f int, def int, required bool) (int, bool) {
 			return n, true
 		}
 	}
-	r.fail(f, s, r.cols[f].name+" must be a whole number written with digits only, such as 12 (no thousands separators)")
+	r.fail(f, s, r.label(f)+" must be a whole number written with digits only, such as 12 (no thousands separators)")
 	return 0, false
 }
 
 // outOfRange reports a number outside its allowed range.
 func (r *rowCtx) outOfRange(f int, rule string) {
-	r.fail(f, r.val(f), r.cols[f].name+" "+r.val(f)+" is out of range: it must be "+rule)
+	r.fail(f, r.val(f), r.label(f)+" "+r.val(f)+" is out of range: it must be "+rule)
 }
 
 // choice parses an enumerated field; def is used when it is empty.
@@ -389,7 +400,7 @@ func (r *rowCtx) flag(f int, def bool) bool {
 	}
 	v, ok := parseBool(s)
 	if !ok {
-		r.fail(f, s, r.cols[f].name+" "+strconv.Quote(s)+" is not yes/no: write true or false (also 1/0, có/không, x or empty)"+punctHint(s))
+		r.fail(f, s, r.label(f)+" "+strconv.Quote(s)+" is not yes/no: write true or false (also 1/0, có/không, x or empty)"+punctHint(s))
 	}
 	return v
 }

@@ -31,11 +31,11 @@ func TestReadSites(t *testing.T) {
 		},
 		errs: []data.FieldError{
 			{Row: 7, Column: "Nhà mạng", Value: "Reddi", Reason: `operator "Reddi" is not accepted: use one of viettel, vinaphone, mobifone, vietnamobile, gmobile`},
-			{Row: 8, Column: "Góc phương vị", Value: "-5", Reason: "azimuth_deg -5 is out of range: it must be at least 0 and below 360 degrees"},
-			{Row: 8, Column: "Độ rộng búp sóng", Value: "0", Reason: "beamwidth_deg 0 is out of range: it must be more than 0 and at most 360 degrees"},
-			{Row: 8, Column: "Bán kính phủ", Value: "200000", Reason: "range_m 200000 is out of range"},
+			{Row: 8, Column: "Góc phương vị", Value: "-5", Reason: "Góc phương vị (azimuth_deg) -5 is out of range: it must be at least 0 and below 360 degrees"},
+			{Row: 8, Column: "Độ rộng búp sóng", Value: "0", Reason: "Độ rộng búp sóng (beamwidth_deg) 0 is out of range: it must be more than 0 and at most 360 degrees"},
+			{Row: 8, Column: "Bán kính phủ", Value: "200000", Reason: "Bán kính phủ (range_m) 200000 is out of range"},
 			{Row: 9, Column: "Công nghệ", Value: "WiMAX", Reason: `technology "WiMAX" is not accepted: use one of 2G, 3G, 4G, 5G`},
-			{Row: 9, Column: "Băng tần (MHz)", Value: "abc", Reason: "band_mhz is not a number"},
+			{Row: 9, Column: "Băng tần (MHz)", Value: "abc", Reason: "Băng tần (MHz) (band_mhz) is not a number"},
 		},
 	}.run(t)
 }

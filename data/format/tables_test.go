@@ -102,7 +102,7 @@ func TestReadSchools(t *testing.T) {
 		},
 		errs: []data.FieldError{
 			{Row: 7, Column: "Cấp học", Value: "mẫu giáo", Reason: `level "mẫu giáo" is not accepted: use one of primary, lower, upper, gdnn_gdtx, vocational, college, university`},
-			{Row: 8, Column: "Số học sinh", Value: "abc", Reason: "students must be a whole number"},
+			{Row: 8, Column: "Số học sinh", Value: "abc", Reason: "Số học sinh (students) must be a whole number"},
 			{Row: 8, Column: "Kết nối", Value: "wifi", Reason: "internet \"wifi\" is not accepted: use one of fiber, adsl, 4g, none"},
 		},
 	}.run(t)
@@ -244,8 +244,8 @@ func TestReadHouseholds(t *testing.T) {
 		},
 		errs: []data.FieldError{
 			{Row: 6, Column: "Hộ nghèo", Value: "khá giả", Reason: `poverty "khá giả" is not accepted: use one of poor, near_poor, none`},
-			{Row: 6, Column: "Số nhân khẩu", Value: "0", Reason: "members 0 is out of range: it must be from 1 to 100"},
-			{Row: 7, Column: "Vĩ độ", Reason: "missing lat"},
+			{Row: 6, Column: "Số nhân khẩu", Value: "0", Reason: "Số nhân khẩu (members) 0 is out of range: it must be from 1 to 100"},
+			{Row: 7, Column: "Vĩ độ", Reason: "missing Vĩ độ (lat)"},
 			{Row: 8, Column: "Mã hộ", Value: "H1", Reason: "duplicate household_id: first seen at row 2"},
 		},
 	}.run(t)
@@ -272,10 +272,10 @@ func TestReadStudents(t *testing.T) {
 			{ID: "HS4", HouseholdID: "H3", SchoolID: "T2", Grade: 0, Priority: 0, HasDevice: true},
 		},
 		errs: []data.FieldError{
-			{Row: 6, Column: "Lớp", Value: "25", Reason: "grade 25 is out of range: it must be from 0 to 20"},
-			{Row: 7, Column: "Mã hộ", Reason: "missing household_id"},
+			{Row: 6, Column: "Lớp", Value: "25", Reason: "Lớp (grade) 25 is out of range: it must be from 0 to 20"},
+			{Row: 7, Column: "Mã hộ", Reason: "missing Mã hộ (household_id)"},
 			{Row: 8, Column: "Diện ưu tiên", Value: "7", Reason: `priority "7" is not accepted: use one of 0, 1, 2, 3`},
-			{Row: 9, Column: "Có thiết bị", Value: "maybe", Reason: `has_device "maybe" is not yes/no`},
+			{Row: 9, Column: "Có thiết bị", Value: "maybe", Reason: `Có thiết bị (has_device) "maybe" is not yes/no`},
 		},
 	}.run(t)
 }
@@ -323,7 +323,7 @@ func TestReadDevices(t *testing.T) {
 				HasCharger: data.CondNo},
 		},
 		errs: []data.FieldError{
-			{Row: 4, Column: "RAM", Value: "2048", Reason: "ram_gb 2048 is out of range: it must be from 0 to 1024 GB"},
+			{Row: 4, Column: "RAM", Value: "2048", Reason: "RAM (ram_gb) 2048 is out of range: it must be from 0 to 1024 GB"},
 			{Row: 5, Column: "Bộ nhớ trống", Value: "200", Reason: "free_storage_gb 200 is more than storage_gb 128"},
 			{Row: 6, Column: "Loại thiết bị", Value: "tivi", Reason: `type "tivi" is not accepted: use one of phone, tablet, laptop, desktop`},
 		},
@@ -363,10 +363,10 @@ func TestReadSimPackages(t *testing.T) {
 		},
 		errs: []data.FieldError{
 			{Row: 5, Column: "Nhà mạng", Value: "FPT", Reason: `operator "FPT" is not accepted: use one of viettel, vinaphone, mobifone, vietnamobile, gmobile`},
-			{Row: 6, Column: "GB/ngày", Value: "0", Reason: "gb_per_day 0 is out of range: it must be more than 0 GB a day"},
-			{Row: 7, Column: "Số tháng", Value: "121", Reason: "months 121 is out of range: it must be from 1 to 120 months"},
-			{Row: 8, Column: "Số lượng", Value: "-1", Reason: "quantity -1 is out of range: it must be 0 or more"},
-			{Row: 9, Column: "Số lượng", Reason: "missing quantity"},
+			{Row: 6, Column: "GB/ngày", Value: "0", Reason: "GB/ngày (gb_per_day) 0 is out of range: it must be more than 0 GB a day"},
+			{Row: 7, Column: "Số tháng", Value: "121", Reason: "Số tháng (months) 121 is out of range: it must be from 1 to 120 months"},
+			{Row: 8, Column: "Số lượng", Value: "-1", Reason: "Số lượng (quantity) -1 is out of range: it must be 0 or more"},
+			{Row: 9, Column: "Số lượng", Reason: "missing Số lượng (quantity)"},
 		},
 	}.run(t)
 }
