@@ -48,6 +48,8 @@ const (
 	ReasonNoMonitor      = "no_monitor_or_peripherals" // repair: desktop without monitor, mouse, keyboard, headset
 	ReasonNoWiFi         = "no_wifi_adapter"           // no longer an intake failure (issue 11): a desktop without Wi-Fi goes to fiber homes only
 	WarningRAMBelow4GB   = "ram_below_4gb_recommended" // warning only (laptop, desktop)
+	WarningNoHeadphones  = "headphones_recommended"    // warning only (phone, tablet): headphones not stated as included
+	WarningBattery       = "good_battery_recommended"  // warning only (laptop): battery not stated as good
 	ReasonSimGBPerDay    = "gb_per_day_below_min"      // SIM: less data per day than MinGBPerDay
 	ReasonSimMonths      = "months_below_min"          // SIM: shorter than MinMonths
 	ReasonSimQuantity    = "quantity_not_positive"     // SIM: the package holds no SIMs
@@ -90,7 +92,9 @@ type SpecResult struct {
 // specs (seed 004). Phones and tablets: Android ≥ 4.4 or iOS ≥ 9, RAM ≥ 2 GB,
 // free storage ≥ 5 GB, charger, working speaker/mic/camera. Laptops: CPU ≥
 // 1.0 GHz, RAM ≥ 2 GB (< 4 GB is a warning), disk ≥ 120 GB, charger, working
-// screen, keyboard and audio/webcam. Desktops: as laptops without the
+// screen, keyboard and audio/webcam. Recommended extras are warnings only:
+// headphones with a phone or tablet, a good battery in a laptop, 4 GB RAM.
+// Desktops: as laptops without the
 // charger (a desktop has a power supply), plus monitor and peripherals; its
 // Wi-Fi adapter must be stated (unless s.DesktopWiFiRequired is false), and
 // one without goes only to fiber homes (allocation time). A value of 0 means
@@ -128,6 +132,9 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 		}
 		cond(d.HasCharger, ReasonNoCharger, ReasonUnknownCharger)
 		cond(d.AVOK, ReasonAVNotWorking, ReasonUnknownAV)
+		if !d.Headphones.Yes() {
+			warnings = append(warnings, WarningNoHeadphones)
+		}
 	case tLaptop, tDesktop:
 		desktop := typeIndex(d.Type) == tDesktop
 		if d.CPUGHz < minCPUGHz {
@@ -151,6 +158,9 @@ func CheckDevice(d data.Device, s Settings) SpecResult {
 		}
 		if !desktop {
 			cond(d.HasCharger, ReasonNoCharger, ReasonUnknownCharger)
+			if !d.BatteryOK.Yes() {
+				warnings = append(warnings, WarningBattery)
+			}
 		}
 		cond(d.ScreenOK, ReasonScreen, ReasonUnknownScreen)
 		cond(d.KeyboardOK, ReasonKeyboard, ReasonUnknownKeyboard)

@@ -8,11 +8,11 @@ import (
 )
 
 func goodPhone() data.Device {
-	return data.Device{ID: "p", Type: data.DevicePhone, OS: "android", OSVersion: "4.4", RAMGB: 2, StorageGB: 16, FreeStorageGB: 5, HasCharger: data.CondYes, AVOK: data.CondYes}
+	return data.Device{ID: "p", Type: data.DevicePhone, OS: "android", OSVersion: "4.4", RAMGB: 2, StorageGB: 16, FreeStorageGB: 5, HasCharger: data.CondYes, AVOK: data.CondYes, Headphones: data.CondYes}
 }
 
 func goodLaptop() data.Device {
-	return data.Device{ID: "l", Type: data.DeviceLaptop, OS: "windows", CPUGHz: 1.0, RAMGB: 4, StorageGB: 120, HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes}
+	return data.Device{ID: "l", Type: data.DeviceLaptop, OS: "windows", CPUGHz: 1.0, RAMGB: 4, StorageGB: 120, HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes, BatteryOK: data.CondYes}
 }
 
 func goodDesktop() data.Device {
@@ -54,6 +54,12 @@ func TestCheckDevice(t *testing.T) {
 		{"phone repair and liquidate", func() data.Device { d := goodPhone(); d.AVOK, d.RAMGB = data.CondNo, 1; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB, ReasonAVNotWorking}, nil},
 		{"laptop at the minimum with 2 GB", func() data.Device { d := goodLaptop(); d.RAMGB = 2; return d }, s, StatusOK, nil, []string{WarningRAMBelow4GB}},
 		{"laptop 4 GB", goodLaptop, s, StatusOK, nil, nil},
+		// Recommended extras (seed 004 "khuyến khích"): warnings only.
+		{"phone without headphones", func() data.Device { d := goodPhone(); d.Headphones = data.CondNo; return d }, s, StatusOK, nil, []string{WarningNoHeadphones}},
+		{"phone, headphones not stated", func() data.Device { d := goodPhone(); d.Headphones = data.CondUnknown; return d }, s, StatusOK, nil, []string{WarningNoHeadphones}},
+		{"laptop with a worn battery", func() data.Device { d := goodLaptop(); d.BatteryOK = data.CondNo; return d }, s, StatusOK, nil, []string{WarningBattery}},
+		{"laptop, battery not stated, 2 GB", func() data.Device { d := goodLaptop(); d.BatteryOK, d.RAMGB = data.CondUnknown, 2; return d }, s, StatusOK, nil, []string{WarningRAMBelow4GB, WarningBattery}},
+		{"desktop needs no battery", func() data.Device { d := goodDesktop(); d.BatteryOK = data.CondNo; return d }, s, StatusOK, nil, nil},
 		{"laptop CPU", func() data.Device { d := goodLaptop(); d.CPUGHz = 0.9; return d }, s, StatusLiquidate, []string{ReasonCPUBelow1GHz}, nil},
 		{"laptop RAM", func() data.Device { d := goodLaptop(); d.RAMGB = 1; return d }, s, StatusLiquidate, []string{ReasonRAMBelow2GB}, nil},
 		{"laptop disk", func() data.Device { d := goodLaptop(); d.StorageGB = 64; return d }, s, StatusLiquidate, []string{ReasonDiskBelow120GB}, nil},
@@ -64,9 +70,9 @@ func TestCheckDevice(t *testing.T) {
 		{"laptop everything", func() data.Device {
 			return data.Device{Type: "Laptop", RAMGB: 3, HasCharger: data.CondNo, ScreenOK: data.CondNo, KeyboardOK: data.CondNo, AVOK: data.CondNo}
 		}, s, StatusLiquidate,
-			[]string{ReasonCPUBelow1GHz, ReasonDiskBelow120GB, ReasonNoCharger, ReasonScreen, ReasonKeyboard, ReasonAVNotWorking}, []string{WarningRAMBelow4GB}},
+			[]string{ReasonCPUBelow1GHz, ReasonDiskBelow120GB, ReasonNoCharger, ReasonScreen, ReasonKeyboard, ReasonAVNotWorking}, []string{WarningRAMBelow4GB, WarningBattery}},
 		{"laptop bare specs: unknown conditions and liquidate", func() data.Device { return data.Device{Type: "Laptop", RAMGB: 3} }, s, StatusLiquidate,
-			[]string{ReasonCPUBelow1GHz, ReasonDiskBelow120GB, ReasonUnknownCharger, ReasonUnknownScreen, ReasonUnknownKeyboard, ReasonUnknownAV}, []string{WarningRAMBelow4GB}},
+			[]string{ReasonCPUBelow1GHz, ReasonDiskBelow120GB, ReasonUnknownCharger, ReasonUnknownScreen, ReasonUnknownKeyboard, ReasonUnknownAV}, []string{WarningRAMBelow4GB, WarningBattery}},
 		// Issue 11: a required condition the file does not state sends the
 		// device to inspection, with one reason per unknown condition.
 		{"phone charger unknown", func() data.Device { d := goodPhone(); d.HasCharger = data.CondUnknown; return d }, s, StatusInspect, []string{ReasonUnknownCharger}, nil},

@@ -203,6 +203,10 @@ type Device struct {
 	KeyboardOK Cond   `json:"keyboard_ok"`
 	HasMonitor Cond   `json:"has_monitor"` // desktop: monitor, mouse, keyboard, headset present
 	WiFi       Cond   `json:"wifi"`        // desktop: Wi-Fi adapter present
+	// Recommended extras (seed 004 "khuyến khích"): never required, a
+	// device without them (or not stated) passes with a warning.
+	Headphones Cond `json:"headphones"` // phone/tablet: headphones included
+	BatteryOK  Cond `json:"battery_ok"` // laptop: the battery still holds a charge
 	Serial     string `json:"serial"`
 	IMEI       string `json:"imei"`
 	AreaCode   string `json:"area_code"` // where it is held ("" = province stock)

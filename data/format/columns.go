@@ -214,6 +214,8 @@ const (
 	dvIMEI
 	dvArea
 	dvCPUModel
+	dvHeadphones
+	dvBattery
 	dvN
 )
 
@@ -238,6 +240,8 @@ func deviceColumns() []column {
 	c[dvIMEI] = column{name: "imei", aliases: []string{"số imei", "mã imei"}}
 	c[dvArea] = areaColumn()
 	c[dvCPUModel] = column{name: "cpu_model", aliases: []string{"bộ xử lý", "loại cpu", "tên cpu", "model cpu", "cpu model", "processor"}}
+	c[dvHeadphones] = column{name: "headphones", aliases: []string{"tai nghe", "kèm tai nghe", "có tai nghe", "headset"}}
+	c[dvBattery] = column{name: "battery_ok", aliases: []string{"pin tốt", "pin còn tốt", "pin", "battery"}}
 	return c
 }
 

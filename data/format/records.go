@@ -76,7 +76,7 @@ func DeviceRecord(d data.Device) []string {
 	}
 	return []string{d.ID, d.Donor, d.Type, d.OS, d.OSVersion, fmtFloat(d.CPUGHz), fmtFloat(d.RAMGB), fmtFloat(d.StorageGB),
 		fmtFloat(d.FreeStorageGB), b(d.HasCharger), b(d.AVOK), b(d.ScreenOK), b(d.KeyboardOK), b(d.HasMonitor), b(d.WiFi),
-		d.Serial, d.IMEI, d.AreaCode, d.CPUModel}
+		d.Serial, d.IMEI, d.AreaCode, d.CPUModel, b(d.Headphones), b(d.BatteryOK)}
 }
 
 // SimPackageHeader is the header of sim_packages.csv.

@@ -179,6 +179,8 @@ func ReadDevices(ctx context.Context, path string, errs *data.ValidationError, f
 		d.IMEI = r.str(dvIMEI)
 		d.AreaCode = r.code(dvArea, false)
 		d.CPUModel = r.str(dvCPUModel)
+		d.Headphones = r.cond(dvHeadphones)
+		d.BatteryOK = r.cond(dvBattery)
 		return d
 	}, fn)
 }

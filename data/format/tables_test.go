@@ -332,11 +332,12 @@ func TestReadDevices(t *testing.T) {
 
 func TestReadDevicesAllColumns(t *testing.T) {
 	p := writeFile(t, "devices.csv", strings.Join(DeviceHeader(), ",")+"\n"+
-		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,,Intel Pentium G4560\n")
+		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,,Intel Pentium G4560,,không\n")
 	res := read(t, ReadDevices, p).clean(t)
 	want := data.Device{ID: "D1", Donor: "Donor A", Type: "desktop", OS: "linux", OSVersion: "Ubuntu 22.04", CPUGHz: 2.4,
 		RAMGB: 8, StorageGB: 500, FreeStorageGB: 400, HasCharger: data.CondYes, AVOK: data.CondNo, ScreenOK: data.CondYes, KeyboardOK: data.CondNo,
-		HasMonitor: data.CondYes, WiFi: data.CondUnknown, Serial: "SN1", CPUModel: "Intel Pentium G4560"} // empty cell: unknown
+		HasMonitor: data.CondYes, WiFi: data.CondUnknown, Serial: "SN1", CPUModel: "Intel Pentium G4560",
+		Headphones: data.CondUnknown, BatteryOK: data.CondNo} // empty cell: unknown
 	if !reflect.DeepEqual(res.recs, []data.Device{want}) {
 		t.Errorf("got %+v\nwant %+v", res.recs, want)
 	}
@@ -480,5 +481,23 @@ func TestReadUnterminatedQuote(t *testing.T) {
 	e := res.errs.Errors[0]
 	if e.Row != 3 || !strings.Contains(e.Reason, "is a closing double quote missing?") || len(e.Value) > 210 {
 		t.Errorf("got %+v", e)
+	}
+}
+
+// The recommended extras under their Vietnamese headers (seed 004:
+// "khuyến khích kèm tai nghe", "pin còn tốt").
+func TestReadDevicesRecommendedExtras(t *testing.T) {
+	p := writeFile(t, "devices.csv", "Mã thiết bị,Loại thiết bị,Tai nghe,Pin còn tốt\n"+
+		"D1,phone,có,\n"+
+		"D2,laptop,,không\n"+
+		"D3,laptop,không,có\n")
+	res := read(t, ReadDevices, p).clean(t)
+	got := [][2]data.Cond{}
+	for _, d := range res.recs {
+		got = append(got, [2]data.Cond{d.Headphones, d.BatteryOK})
+	}
+	want := [][2]data.Cond{{data.CondYes, data.CondUnknown}, {data.CondUnknown, data.CondNo}, {data.CondNo, data.CondYes}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("headphones, battery_ok = %v, want %v", got, want)
 	}
 }

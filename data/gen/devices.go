@@ -114,6 +114,22 @@ func (g *deviceGen) batch(limit int) []data.Device {
 		if (typ == data.DevicePhone || typ == data.DeviceTablet) && used && chance(r, 0.1) {
 			d.FreeStorageGB = math.Min(d.StorageGB, float64(2+r.IntN(2))) // 2–3 GB free
 		}
+		// Recommended extras, from the running number (no random draw, so
+		// the rest of the sample is unchanged): new phones and tablets come
+		// with headphones, one used one in three; a used laptop's battery is
+		// worn one time in four.
+		switch typ {
+		case data.DevicePhone, data.DeviceTablet:
+			d.Headphones = data.CondNo
+			if !used || g.n%3 == 0 {
+				d.Headphones = data.CondYes
+			}
+		case data.DeviceLaptop:
+			d.BatteryOK = data.CondYes
+			if used && g.n%4 == 0 {
+				d.BatteryOK = data.CondNo
+			}
+		}
 		d.Serial = serial(typ, g.n)
 		if typ == data.DevicePhone || (typ == data.DeviceTablet && m.IMEI != "") {
 			d.IMEI = imei(g.n)

@@ -274,20 +274,10 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	err = scanEach(ctx, q, "devices", `SELECT d.device_id, coalesce(o.name, ''), d.type, d.os, d.os_version, d.cpu_ghz,
-		d.ram_gb, d.storage_gb, d.free_storage_gb, d.has_charger, d.av_ok, d.screen_ok, d.keyboard_ok,
-		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model
-		FROM devices d LEFT JOIN donors o ON o.donor_id = d.donor_id ORDER BY d.device_id`,
-		nil, func(r pgx.Rows) error {
-			var d data.Device
-			if err := r.Scan(&d.ID, &d.Donor, &d.Type, &d.OS, &d.OSVersion, &d.CPUGHz, &d.RAMGB, &d.StorageGB,
-				&d.FreeStorageGB, &d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi,
-				&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel); err != nil {
-				return err
-			}
-			ds.Devices = append(ds.Devices, d)
-			return nil
-		})
+	err = eachDevice(ctx, q, func(d data.Device) error {
+		ds.Devices = append(ds.Devices, d)
+		return nil
+	})
 	if err != nil {
 		return err
 	}

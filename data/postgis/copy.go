@@ -291,7 +291,7 @@ func date(t *time.Time) pgtype.Date {
 // donor (by name) must exist: call EnsureDonors first, or rely on the
 // deferred foreign key and call it before commit.
 func CopyDevices(ctx context.Context, tx pgx.Tx, next Source[data.Device]) (int64, error) {
-	return copyRows(ctx, tx, "devices", []string{"device_id", "donor_id", "type", "os", "os_version", "cpu_ghz", "ram_gb", "storage_gb", "free_storage_gb", "has_charger", "av_ok", "screen_ok", "keyboard_ok", "has_monitor", "wifi", "serial", "imei", "area_code", "cpu_model"}, next, func(d data.Device, v []any) error {
+	return copyRows(ctx, tx, "devices", []string{"device_id", "donor_id", "type", "os", "os_version", "cpu_ghz", "ram_gb", "storage_gb", "free_storage_gb", "has_charger", "av_ok", "screen_ok", "keyboard_ok", "has_monitor", "wifi", "serial", "imei", "area_code", "cpu_model", "headphones", "battery_ok"}, next, func(d data.Device, v []any) error {
 		var donor pgtype.Text
 		if d.Donor != "" {
 			donor = pgtype.Text{String: DonorID(d.Donor), Valid: true}
@@ -299,6 +299,7 @@ func CopyDevices(ctx context.Context, tx pgx.Tx, next Source[data.Device]) (int6
 		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] = d.ID, donor, d.Type, d.OS, d.OSVersion, d.CPUGHz, d.RAMGB, d.StorageGB, d.FreeStorageGB
 		v[9], v[10], v[11], v[12], v[13], v[14] = d.HasCharger.Ptr(), d.AVOK.Ptr(), d.ScreenOK.Ptr(), d.KeyboardOK.Ptr(), d.HasMonitor.Ptr(), d.WiFi.Ptr()
 		v[15], v[16], v[17], v[18] = d.Serial, d.IMEI, text(d.AreaCode), d.CPUModel
+		v[19], v[20] = d.Headphones.Ptr(), d.BatteryOK.Ptr()
 		return nil
 	})
 }

@@ -50,8 +50,8 @@ func sample() *data.Dataset {
 		FiberNodes:  []data.FiberNode{{ID: "N1", Operator: data.OpFPT, Kind: "pop", Lat: 21.23, Lon: 106.13}},
 		FiberRoutes: []data.FiberRoute{{ID: "R1", Operator: "vnpt", Line: orb.LineString{{106.13, 21.23}, {106.16, 21.26}, {106.17, 21.27}}}},
 		Devices: []data.Device{
-			{ID: "D1", Donor: "Quỹ Vì em", Type: data.DeviceLaptop, OS: "windows", OSVersion: "10", CPUGHz: 1.6, CPUModel: "Intel Celeron N4020", RAMGB: 4, StorageGB: 128, FreeStorageGB: 60, HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes, HasMonitor: data.CondYes, WiFi: data.CondYes, Serial: "X1", AreaCode: "213"},
-			{ID: "D2", Donor: "QUỸ VÌ EM", Type: data.DevicePhone, OS: "android", OSVersion: "9", RAMGB: 2, StorageGB: 32, FreeStorageGB: 20, HasCharger: data.CondNo, IMEI: "356938035643809"}, // other conditions unknown (NULL)
+			{ID: "D1", Donor: "Quỹ Vì em", Type: data.DeviceLaptop, OS: "windows", OSVersion: "10", CPUGHz: 1.6, CPUModel: "Intel Celeron N4020", RAMGB: 4, StorageGB: 128, FreeStorageGB: 60, HasCharger: data.CondYes, AVOK: data.CondYes, ScreenOK: data.CondYes, KeyboardOK: data.CondYes, HasMonitor: data.CondYes, WiFi: data.CondYes, BatteryOK: data.CondNo, Serial: "X1", AreaCode: "213"},
+			{ID: "D2", Donor: "QUỸ VÌ EM", Type: data.DevicePhone, OS: "android", OSVersion: "9", RAMGB: 2, StorageGB: 32, FreeStorageGB: 20, HasCharger: data.CondNo, Headphones: data.CondYes, IMEI: "356938035643809"}, // other conditions unknown (NULL)
 		},
 		SimPackages: []data.SimPackage{{ID: "P1", Operator: data.OpViettel, GBPerDay: 4, Months: 3, Quantity: 500, AreaCode: "24"}},
 	}
