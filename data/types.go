@@ -197,16 +197,16 @@ type Device struct {
 	FreeStorageGB float64 `json:"free_storage_gb"`
 	// Conditions: stated yes/no, or unknown (null) when the file does not
 	// state them; a required unknown condition sends the device to inspection.
-	HasCharger Cond   `json:"has_charger"`
-	AVOK       Cond   `json:"av_ok"` // speaker, mic, camera/webcam work
-	ScreenOK   Cond   `json:"screen_ok"`
-	KeyboardOK Cond   `json:"keyboard_ok"`
-	HasMonitor Cond   `json:"has_monitor"` // desktop: monitor, mouse, keyboard, headset present
-	WiFi       Cond   `json:"wifi"`        // desktop: Wi-Fi adapter present
+	HasCharger Cond `json:"has_charger"`
+	AVOK       Cond `json:"av_ok"` // speaker, mic, camera/webcam work
+	ScreenOK   Cond `json:"screen_ok"`
+	KeyboardOK Cond `json:"keyboard_ok"`
+	HasMonitor Cond `json:"has_monitor"` // desktop: monitor, mouse, keyboard, headset present
+	WiFi       Cond `json:"wifi"`        // desktop: Wi-Fi adapter present
 	// Recommended extras (seed 004 "khuyến khích"): never required, a
 	// device without them (or not stated) passes with a warning.
-	Headphones Cond `json:"headphones"` // phone/tablet: headphones included
-	BatteryOK  Cond `json:"battery_ok"` // laptop: the battery still holds a charge
+	Headphones Cond   `json:"headphones"` // phone/tablet: headphones included
+	BatteryOK  Cond   `json:"battery_ok"` // laptop: the battery still holds a charge
 	Serial     string `json:"serial"`
 	IMEI       string `json:"imei"`
 	AreaCode   string `json:"area_code"` // where it is held ("" = province stock)
