@@ -170,7 +170,8 @@ BEGIN
     SELECT * INTO a FROM allocations WHERE id = NEW.allocation_id;
     INSERT INTO allocation_ledger (actor, action, run_id, student_id, device_id, reason)
     VALUES (NEW.inspector, 'inspect', a.run_id, a.student_id, NEW.device_id,
-            trim(format('%s on %s. %s %s', NEW.result, NEW.inspected_on, array_to_string(NEW.reasons, '; '), NEW.note)));
+            concat_ws('. ', format('%s on %s', NEW.result, NEW.inspected_on),
+                      nullif(array_to_string(NEW.reasons, ', '), ''), nullif(NEW.note, '')));
     IF NEW.result = 'ok' THEN
         UPDATE allocations SET released_on = NEW.inspected_on WHERE id = NEW.allocation_id;
         INSERT INTO allocation_ledger (actor, action, run_id, student_id, device_id, reason)
@@ -218,7 +219,8 @@ DECLARE
 BEGIN
     SELECT * INTO l FROM liquidations WHERE id = NEW.liquidation_id;
     INSERT INTO allocation_ledger (actor, action, device_id, reason)
-    VALUES (l.actor, 'liquidate', NEW.device_id, trim(format('liquidation %s, sold on %s to %s. %s', l.id, l.sold_on, nullif(l.buyer, ''), l.note)));
+    VALUES (l.actor, 'liquidate', NEW.device_id, concat_ws('. ', format('liquidation %s, sold on %s', l.id, l.sold_on) || coalesce(' to ' || nullif(l.buyer, ''), ''),
+                      nullif(l.note, '')));
     RETURN NULL;
 END
 $$;
