@@ -10,7 +10,7 @@ package postgis
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"strconv"
 	"time"
 
