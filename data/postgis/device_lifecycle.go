@@ -174,8 +174,11 @@ type LedgerEntry struct {
 	Action    string    `json:"action"`
 	RunID     int64     `json:"run_id,omitempty"`
 	StudentID string    `json:"student_id,omitempty"`
-	DeviceID  string    `json:"device_id"`
-	Reason    string    `json:"reason"`
+	// AreaCode is the area of the student's allocation ("" when the entry
+	// has no student or the allocation was cancelled since).
+	AreaCode string `json:"area_code,omitempty"`
+	DeviceID string `json:"device_id"`
+	Reason   string `json:"reason"`
 }
 
 // DeviceHistory returns every ledger entry of a device in order:
@@ -184,10 +187,12 @@ type LedgerEntry struct {
 // of is a *data.NotFoundError.
 func (s *Store) DeviceHistory(ctx context.Context, id string) ([]LedgerEntry, error) {
 	var out []LedgerEntry
-	err := scanEach(ctx, s.pool, "the history of device "+id, `SELECT id, at, actor, action, coalesce(run_id, 0), coalesce(student_id, ''),
-		device_id, reason FROM allocation_ledger WHERE device_id = $1 ORDER BY id`, []any{id}, func(r pgx.Rows) error {
+	err := scanEach(ctx, s.pool, "the history of device "+id, `SELECT l.id, l.at, l.actor, l.action, coalesce(l.run_id, 0), coalesce(l.student_id, ''),
+		coalesce(a.area_code, ''), l.device_id, l.reason FROM allocation_ledger l
+		LEFT JOIN allocations a ON a.run_id = l.run_id AND a.student_id = l.student_id AND a.device_id = l.device_id AND a.benefit = 'device'
+		WHERE l.device_id = $1 ORDER BY l.id`, []any{id}, func(r pgx.Rows) error {
 		var e LedgerEntry
-		if err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.RunID, &e.StudentID, &e.DeviceID, &e.Reason); err != nil {
+		if err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.RunID, &e.StudentID, &e.AreaCode, &e.DeviceID, &e.Reason); err != nil {
 			return err
 		}
 		out = append(out, e)
