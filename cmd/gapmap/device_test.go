@@ -44,7 +44,7 @@ func TestDeviceLifecycleCLI(t *testing.T) {
 	if strings.Join(acts, " ") != "allocate_device handover return inspect restock allocate_device" {
 		t.Errorf("history of DV1: %q\n%s", acts, out)
 	}
-	if !strings.Contains(lines[4], ",inspect,kỹ thuật B,1,ST1,ok on 2026-11-12. máy tốt") || strings.Contains(lines[6], ",ST1,") {
+	if !strings.Contains(lines[4], ",inspect,kỹ thuật B,1,ST1,ok on 2026-11-12. máy tốt") || !strings.Contains(lines[6], ",allocate_device,tester,2,ST2,home has fiber: device only") {
 		t.Errorf("history lines:\n%s", out)
 	}
 	table := step("device", "history", "--device", "DV1")
