@@ -66,6 +66,21 @@ func (s *Server) inspectDevice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id, actor := chi.URLParam(r, "id"), actorName(r)
+	// An officer inspects the devices returned in its area (as it records
+	// their returns); elsewhere the device is not found.
+	scope, err := s.allocScope(r)
+	if err != nil {
+		return err
+	}
+	if scope != nil {
+		states, err := s.deps.Store.DeviceStates(r.Context(), []string{id})
+		if err != nil {
+			return err
+		}
+		if st, ok := states[id]; ok && st.AllocationID != 0 && !slices.Contains(scope, st.AreaCode) {
+			return &data.NotFoundError{Kind: "device", ID: id}
+		}
+	}
 	in, err := s.allocRuns().Inspect(r.Context(), actor, runs.InspectRequest{DeviceID: id, Result: q.Result, Date: day, Reasons: q.Reasons, Note: q.Note})
 	if err != nil {
 		return err

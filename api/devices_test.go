@@ -102,6 +102,8 @@ func TestDeviceLifecycleAPI(t *testing.T) {
 	c.json("POST", "/api/v1/allocation/devices/DV2/inspections", token["officer-a"], map[string]any{"result": "ok", "date": "2026-11-07"}, http.StatusConflict, nil)
 	c.json("POST", "/api/v1/allocation/devices/NOPE/inspections", token["officer-a"], map[string]any{"result": "ok", "date": "2026-11-07"}, http.StatusNotFound, nil)
 	c.json("POST", "/api/v1/allocation/devices/DV1/inspections", token["officer-a"], map[string]any{"result": "ok", "date": "2026-11-05"}, http.StatusConflict, nil)
+	// Another commune's officer does not see the device ST1 returned.
+	c.json("POST", "/api/v1/allocation/devices/DV1/inspections", token["officer-b"], map[string]any{"result": "ok", "date": "2026-11-07"}, http.StatusNotFound, nil)
 	var insp struct {
 		ID          int64    `json:"id"`
 		DeviceID    string   `json:"device_id"`

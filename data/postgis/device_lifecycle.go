@@ -56,10 +56,12 @@ type DeviceState struct {
 	// allocated may have left it in a re-import).
 	Registered bool
 	State      string // one of the Device* states
-	// The allocation that holds it (0: none), its run and student.
+	// The allocation that holds it (0: none), its run, student and the
+	// area of the student's school.
 	AllocationID int64
 	RunID        int64
 	StudentID    string
+	AreaCode     string
 	// The last inspection of that allocation (0: none).
 	InspectionID int64
 	Inspection   string
@@ -76,7 +78,7 @@ func DeviceStates(ctx context.Context, q Querier, ids []string) (map[string]Devi
 			UNION SELECT device_id FROM allocations WHERE benefit = 'device'
 			UNION SELECT device_id FROM liquidation_devices)
 		SELECT i.device_id, d.device_id IS NOT NULL, coalesce(a.id, 0), coalesce(a.run_id, 0), coalesce(a.student_id, ''),
-			coalesce(h.status, ''), coalesce(li.id, 0), coalesce(li.result, ''), coalesce(l.liquidation_id, 0)
+			coalesce(a.area_code, ''), coalesce(h.status, ''), coalesce(li.id, 0), coalesce(li.result, ''), coalesce(l.liquidation_id, 0)
 		FROM ids i
 		LEFT JOIN devices d ON d.device_id = i.device_id
 		LEFT JOIN allocations a ON a.device_id = i.device_id AND a.benefit = 'device' AND a.released_on IS NULL
@@ -86,7 +88,7 @@ func DeviceStates(ctx context.Context, q Querier, ids []string) (map[string]Devi
 		WHERE $1::text[] IS NULL OR i.device_id = ANY ($1)`, []any{ids}, func(r pgx.Rows) error {
 		var s DeviceState
 		var handover string
-		if err := r.Scan(&s.DeviceID, &s.Registered, &s.AllocationID, &s.RunID, &s.StudentID, &handover,
+		if err := r.Scan(&s.DeviceID, &s.Registered, &s.AllocationID, &s.RunID, &s.StudentID, &s.AreaCode, &handover,
 			&s.InspectionID, &s.Inspection, &s.LiquidationID); err != nil {
 			return err
 		}

@@ -76,7 +76,7 @@ func TestDeviceRestockAfterInspection(t *testing.T) {
 	}
 	const back = "ST1"
 	dev := got[back]
-	if st := lcState(ctx, t, s, dev); st.State != postgis.DeviceAllocated || st.StudentID != back {
+	if st := lcState(ctx, t, s, dev); st.State != postgis.DeviceAllocated || st.StudentID != back || st.AreaCode != "213" || !st.Registered {
 		t.Fatalf("state of %s = %+v, want allocated to %s", dev, st, back)
 	}
 	// Not returned: no inspection.
@@ -195,6 +195,9 @@ func TestDeviceRestockAfterInspection(t *testing.T) {
 	}
 	if hist[3].Reason != "repair on 2026-03-11. screen_broken. thay màn hình" || hist[3].Actor != "kỹ thuật A" {
 		t.Errorf("inspect entry = %+v", hist[3])
+	}
+	if hist[0].AreaCode != "213" || hist[0].RunID == 0 {
+		t.Errorf("allocate entry = %+v, want area 213 and its run", hist[0])
 	}
 	if hist[5].Reason != "back in stock on 2026-03-20" {
 		t.Errorf("restock entry = %+v", hist[5])
