@@ -2,10 +2,12 @@ package postgis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,4 +255,114 @@ func lcCheck(ctx context.Context, t *testing.T, s *postgis.Store, m lcModel, ste
 			t.Errorf("step %d: device %s (%s) held in the prior: %v", step, d, st, prior.Devices[d])
 		}
 	}
+}
+
+// TestRestockedConcurrentCommits: every device of a first run comes back
+// and is restocked; then 8 officers read the stock and commit at once, on
+// overlapping pools, re-running on a conflict. The restocked devices go
+// to other students, none twice; nobody who returned one is served again.
+func TestRestockedConcurrentCommits(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	s, err := postgis.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	in := allocation.GenerateBench(5, 400, 40, 1, 3)
+	in.AllocatedDevices = nil
+	storeAllocationInput(ctx, t, s, in)
+	if _, err := s.CommitAllocation(ctx, postgis.AllocationRun{Actor: "first", Policy: allocation.PolicyReadyFirst}, allocPlanAll(in, nil)); err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]bool{}
+	rows, err := s.Pool().Query(ctx, `SELECT student_id, device_id FROM allocations WHERE benefit = 'device'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pairs [][2]string
+	for rows.Next() {
+		var st, d string
+		if err := rows.Scan(&st, &d); err != nil {
+			t.Fatal(err)
+		}
+		pairs = append(pairs, [2]string{st, d})
+		first[st] = true
+	}
+	rows.Close()
+	day := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	for _, p := range pairs {
+		if err := s.RecordHandover(ctx, "t", p[0], "", day); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordReturn(ctx, "t", p[0], "hết năm học", day.AddDate(0, 1, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RecordInspection(ctx, postgis.Inspection{DeviceID: p[1], Inspector: "kt", Result: postgis.InspectOK, InspectedOn: day.AddDate(0, 1, 2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(pairs) < 10 {
+		t.Fatalf("the first run gave only %d devices", len(pairs))
+	}
+	const officers = 8
+	pending := make([]int, officers)
+	for k := range pending {
+		pending[k] = k
+	}
+	conflicts := 0
+	for round := 1; len(pending) > 0; round++ {
+		if round > officers+3 {
+			t.Fatalf("officers %v still failing after %d rounds", pending, round-1)
+		}
+		var mu sync.Mutex
+		var wg, read sync.WaitGroup
+		read.Add(len(pending))
+		barrier := func() { read.Done(); read.Wait() }
+		var failed []int
+		for _, k := range pending {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := commitView(ctx, url, k, allocation.PolicyReadyFirst, barrier)
+				mu.Lock()
+				defer mu.Unlock()
+				var ce *postgis.ConflictError
+				switch {
+				case err == nil:
+				case errors.As(err, &ce):
+					failed = append(failed, k)
+				default:
+					t.Errorf("officer %d: %v", k, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		conflicts += len(failed)
+		pending = failed
+	}
+	for _, q := range []struct{ what, sql string }{
+		{"devices with two active allocations", `SELECT count(*) FROM (SELECT device_id FROM allocations WHERE benefit = 'device' AND released_on IS NULL GROUP BY 1 HAVING count(*) > 1) x`},
+		{"students with two devices", `SELECT count(*) FROM (SELECT student_id FROM allocations WHERE benefit = 'device' GROUP BY 1 HAVING count(*) > 1) x`},
+	} {
+		if n := allocCount(ctx, t, s, q.sql); n != 0 {
+			t.Errorf("%s: %d", q.what, n)
+		}
+	}
+	again := allocCount(ctx, t, s, `SELECT count(*) FROM allocations WHERE benefit = 'device' AND released_on IS NULL`)
+	if again == 0 {
+		t.Fatal("no restocked device went out again")
+	}
+	var back int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM allocations WHERE benefit = 'device' AND released_on IS NULL AND student_id = ANY ($1)`,
+		slices.Collect(maps.Keys(first))).Scan(&back); err != nil {
+		t.Fatal(err)
+	}
+	if back != 0 {
+		t.Errorf("%d students who returned a device were served again", back)
+	}
+	t.Logf("%d devices restocked, %d allocated again by %d concurrent officers (%d conflicts re-run)", len(pairs), again, officers, conflicts)
 }
