@@ -96,6 +96,12 @@ func (s *Server) routes() http.Handler {
 				r.With(officer).Post("/students/{student_id}/handover", s.handle(s.updateHandover("handover")))
 				r.With(officer).Post("/students/{student_id}/return", s.handle(s.updateHandover("return")))
 				r.With(officer).Post("/students/{student_id}/cancel", s.handle(s.updateHandover("cancel")))
+				// The device lifecycle: education roles only (a history names students).
+				r.With(officer).Post("/devices/{id}/inspections", s.handle(s.inspectDevice))
+				r.With(reader).Get("/devices/{id}/history", s.handle(s.getDeviceHistory))
+				r.With(officer).Post("/liquidations", s.handle(s.createLiquidation))
+				r.With(reader).Get("/liquidations", s.handle(s.listLiquidations))
+				r.With(officer).Post("/liquidations/{id}/replacements", s.handle(s.uploadReplacements))
 			})
 		})
 	})

@@ -130,6 +130,11 @@ type Options struct {
 	// student whose household is outside it, is a row error, and Replace
 	// deletes only the rows of the area.
 	AreaCode string
+	// Then, when set, runs inside the import's transaction once every
+	// file is in without a problem, before the commit (not on a dry run):
+	// what it writes is committed with the import, and its error rolls the
+	// whole import back (e.g. linking replacement devices to a sale).
+	Then func(ctx context.Context, tx pgx.Tx) error
 
 	bulk bulkPolicy // tests force one path or the other
 }
@@ -466,6 +471,12 @@ func (j *job) finish() error {
 	}
 	if j.opts.DryRun {
 		return j.tx.Rollback(j.ctx)
+	}
+	if j.opts.Then != nil {
+		if err := j.opts.Then(j.ctx, j.tx); err != nil {
+			_ = j.tx.Rollback(j.ctx)
+			return err
+		}
 	}
 	if err := j.tx.Commit(j.ctx); err != nil {
 		var pe *pgconn.PgError

@@ -88,7 +88,7 @@ type AllocationRow struct {
 // students, use these devices or issue these SIMs again.
 type Prior struct {
 	Served  map[string]bool // students who received a device
-	Devices map[string]bool // devices allocated
+	Devices map[string]bool // devices an allocation holds (with a student, or returned and not back in stock) and devices sold
 	SimUsed map[string]int  // SIMs issued per package id
 }
 
@@ -274,10 +274,19 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	err = eachDevice(ctx, q, func(d data.Device) error {
-		ds.Devices = append(ds.Devices, d)
-		return nil
-	})
+	// Sold (liquidated) devices are gone: not in the input at all.
+	err = scanEach(ctx, q, "devices", `SELECT `+deviceColumns+`
+		FROM devices d LEFT JOIN donors o ON o.donor_id = d.donor_id
+		WHERE NOT EXISTS (SELECT 1 FROM liquidation_devices l WHERE l.device_id = d.device_id)
+		ORDER BY d.device_id`,
+		nil, func(r pgx.Rows) error {
+			d, err := scanDevice(r)
+			if err != nil {
+				return err
+			}
+			ds.Devices = append(ds.Devices, d)
+			return nil
+		})
 	if err != nil {
 		return err
 	}
@@ -312,15 +321,26 @@ func scanEach(ctx context.Context, q Querier, what, query string, args []any, sc
 
 // ReadPrior reads what the committed runs hold. Inside a commit's
 // transaction it sees every run committed before the statement started.
+// Served holds every student who ever received a device (the once-only
+// rule); Devices the devices an allocation still holds (with a student,
+// or returned and not yet back in stock after an inspection "ok") and the
+// devices sold: a restocked device is not in it.
 func ReadPrior(ctx context.Context, q Querier) (Prior, error) {
 	p := Prior{Served: map[string]bool{}, Devices: map[string]bool{}, SimUsed: map[string]int{}}
-	err := scanEach(ctx, q, "committed allocations", `SELECT student_id, device_id FROM allocations WHERE benefit = 'device'`,
+	err := scanEach(ctx, q, "committed allocations", `SELECT student_id, device_id, released_on IS NULL FROM allocations WHERE benefit = 'device'
+		UNION ALL SELECT '', device_id, true FROM liquidation_devices`,
 		nil, func(r pgx.Rows) error {
 			var s, d string
-			if err := r.Scan(&s, &d); err != nil {
+			var holds bool
+			if err := r.Scan(&s, &d, &holds); err != nil {
 				return err
 			}
-			p.Served[s], p.Devices[d] = true, true
+			if s != "" {
+				p.Served[s] = true
+			}
+			if holds {
+				p.Devices[d] = true
+			}
 			return nil
 		})
 	if err != nil {

@@ -280,7 +280,7 @@ func checkAllocationInvariants(ctx context.Context, t *testing.T, s *postgis.Sto
 	queries := []struct{ what, sql string }{
 		{"students with two devices", `SELECT count(*) FROM (SELECT student_id FROM allocations WHERE benefit = 'device' GROUP BY 1 HAVING count(*) > 1) x`},
 		{"students with two SIMs", `SELECT count(*) FROM (SELECT student_id FROM allocations WHERE benefit = 'sim' GROUP BY 1 HAVING count(*) > 1) x`},
-		{"devices with two students", `SELECT count(*) FROM (SELECT device_id FROM allocations WHERE benefit = 'device' GROUP BY 1 HAVING count(*) > 1) x`},
+		{"devices with two students", `SELECT count(*) FROM (SELECT device_id FROM allocations WHERE benefit = 'device' AND released_on IS NULL GROUP BY 1 HAVING count(*) > 1) x`},
 		{"SIMs without a device", `SELECT count(*) FROM allocations s WHERE benefit = 'sim' AND NOT EXISTS (SELECT 1 FROM allocations d WHERE d.student_id = s.student_id AND d.benefit = 'device')`},
 		{"packages over quantity", `SELECT count(*) FROM (SELECT a.sim_package_id FROM allocations a JOIN sim_packages p ON p.package_id = a.sim_package_id
 			GROUP BY a.sim_package_id, p.quantity HAVING count(*) > p.quantity) x`},

@@ -205,18 +205,27 @@ func (s *Store) EachDevice(ctx context.Context, fn func(data.Device) error) erro
 }
 
 func eachDevice(ctx context.Context, q Querier, fn func(data.Device) error) error {
-	return each(ctx, q, "devices", `SELECT d.device_id, coalesce(o.name, ''), d.type, d.os, d.os_version, d.cpu_ghz,
-		d.ram_gb, d.storage_gb, d.free_storage_gb, d.has_charger, d.av_ok, d.screen_ok, d.keyboard_ok,
-		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model, d.headphones, d.battery_ok
+	return each(ctx, q, "devices", `SELECT `+deviceColumns+`
 		FROM devices d LEFT JOIN donors o ON o.donor_id = d.donor_id ORDER BY d.device_id`, func(rows pgx.Rows) error {
-		var d data.Device
-		if err := rows.Scan(&d.ID, &d.Donor, &d.Type, &d.OS, &d.OSVersion, &d.CPUGHz, &d.RAMGB, &d.StorageGB,
-			&d.FreeStorageGB, &d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi,
-			&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel, &d.Headphones, &d.BatteryOK); err != nil {
+		d, err := scanDevice(rows)
+		if err != nil {
 			return err
 		}
 		return fn(d)
 	})
+}
+
+// deviceColumns are the columns scanDevice reads (devices d, donors o).
+const deviceColumns = `d.device_id, coalesce(o.name, ''), d.type, d.os, d.os_version, d.cpu_ghz,
+		d.ram_gb, d.storage_gb, d.free_storage_gb, d.has_charger, d.av_ok, d.screen_ok, d.keyboard_ok,
+		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model, d.headphones, d.battery_ok`
+
+func scanDevice(r pgx.Rows) (data.Device, error) {
+	var d data.Device
+	err := r.Scan(&d.ID, &d.Donor, &d.Type, &d.OS, &d.OSVersion, &d.CPUGHz, &d.RAMGB, &d.StorageGB,
+		&d.FreeStorageGB, &d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi,
+		&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel, &d.Headphones, &d.BatteryOK)
+	return d, err
 }
 
 // EachSimPackage streams the SIM-data packages ordered by id.
