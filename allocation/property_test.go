@@ -385,9 +385,18 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 	for _, a := range res.Allocations {
 		perSchool[a.SchoolID]++
 	}
+	unitSeats := map[string]int{} // strict: one unit per tier
 	for _, u := range res.Units {
-		if u.Kind == "school" && perSchool[u.Code] != u.Seats {
-			t.Fatalf("school unit %+v but %d allocations", u, perSchool[u.Code])
+		if u.Kind == "school" {
+			unitSeats[u.Code] += u.Seats
+		}
+		if (u.Tier != 0) != (s.TierOrder == TierOrderStrict) {
+			t.Fatalf("unit %+v with tier order %s", u, s.TierOrder)
+		}
+	}
+	for code, n := range unitSeats {
+		if perSchool[code] != n {
+			t.Fatalf("school %s has %d seats in its units but %d allocations", code, n, perSchool[code])
 		}
 	}
 }
