@@ -32,7 +32,7 @@ func (e *engine) areaFactors(pb *problems) {
 			for _, tag := range e.in.Areas[a].PriorityTags {
 				k := areaTagIndex(tag)
 				if k < 0 {
-					pb.ref("tag", tag, "area "+t.code[v])
+					pb.add("area %q has priority tag %q: use mountain, coastal or lockdown (miền núi, ven biển, phong tỏa)", t.code[v], tag)
 					continue
 				}
 				m |= 1 << uint(k)
