@@ -33,6 +33,13 @@ func areaColumn() column {
 		"mã phường xã", "mã xã phường", "mã xã/phường", "mã khu vực", "commune_code", "area", "area code"}}
 }
 
+// holderSchoolColumn: the school holding a device or SIM package ("hiện
+// vật do các cơ sở giáo dục tiếp nhận trực tiếp thì được để lại tại đơn
+// vị"); empty when an area holds it.
+func holderSchoolColumn() column {
+	return column{name: "school_id", aliases: []string{"mã trường", "mã cơ sở giáo dục", "mã csgd", "trường tiếp nhận", "đơn vị tiếp nhận", "school id", "held by school"}}
+}
+
 // Schools.
 const (
 	scID = iota
@@ -214,6 +221,7 @@ const (
 	dvIMEI
 	dvArea
 	dvCPUModel
+	dvSchool
 	dvN
 )
 
@@ -238,6 +246,7 @@ func deviceColumns() []column {
 	c[dvIMEI] = column{name: "imei", aliases: []string{"số imei", "mã imei"}}
 	c[dvArea] = areaColumn()
 	c[dvCPUModel] = column{name: "cpu_model", aliases: []string{"bộ xử lý", "loại cpu", "tên cpu", "model cpu", "cpu model", "processor"}}
+	c[dvSchool] = holderSchoolColumn()
 	return c
 }
 
@@ -249,6 +258,7 @@ const (
 	spMonths
 	spQuantity
 	spArea
+	spSchool
 	spN
 )
 
@@ -260,6 +270,7 @@ func simPackageColumns() []column {
 	c[spMonths] = column{name: "months", required: true, aliases: []string{"số tháng", "thời hạn", "thời hạn tháng", "thời gian tháng"}}
 	c[spQuantity] = column{name: "quantity", required: true, aliases: []string{"số lượng", "sl", "số gói", "qty"}}
 	c[spArea] = areaColumn()
+	c[spSchool] = holderSchoolColumn()
 	return c
 }
 
@@ -388,6 +399,14 @@ func deviceTypeEnum() *enum {
 		data.DeviceLaptop:  {"máy tính xách tay", "notebook", "mtxt", "máy tính laptop"},
 		data.DeviceDesktop: {"máy tính để bàn", "máy để bàn", "pc", "máy bàn", "máy tính bàn"},
 	}, "điện thoại, máy tính bảng, máy tính xách tay/laptop, máy tính để bàn")
+}
+
+func priorityTagEnum() *enum {
+	return newEnum("priority tag", data.AreaTags(), map[string][]string{
+		data.AreaTagMountain: {"miền núi", "vùng núi", "vùng cao", "núi", "mountainous", "mountains"},
+		data.AreaTagCoastal:  {"bãi ngang, ven biển", "bãi ngang ven biển", "bãi ngang", "ven biển", "vùng biển", "coast", "coastal area"},
+		data.AreaTagLockdown: {"phong tỏa", "phong toả", "cách ly", "giãn cách", "lock-down", "quarantine"},
+	}, "miền núi, bãi ngang ven biển, phong tỏa")
 }
 
 func environmentEnum() *enum {
