@@ -7,9 +7,9 @@
 -- first from it, and the surplus goes to the school's area. NULL: an area
 -- (area_code) or the province holds it.
 ALTER TABLE devices ADD COLUMN school_id text COLLATE "C"
-    REFERENCES schools (school_id) DEFERRABLE INITIALLY DEFERRED;
+    REFERENCES schools (school_id);
 ALTER TABLE sim_packages ADD COLUMN school_id text COLLATE "C"
-    REFERENCES schools (school_id) DEFERRABLE INITIALLY DEFERRED;
+    REFERENCES schools (school_id);
 CREATE INDEX devices_school_idx ON devices (school_id) WHERE school_id IS NOT NULL;
 CREATE INDEX sim_packages_school_idx ON sim_packages (school_id) WHERE school_id IS NOT NULL;
 
