@@ -69,8 +69,8 @@ type engine struct {
 	unused     []int32
 
 	// priority policies (policy.go)
-	tagMask         []uint8   // per node: priority tags of the node and its parents
-	areaW           []float64 // per node: product of the weights of its tags
+	tagMask         []uint8              // per node: priority tags of the node and its parents
+	areaW           []float64            // per node: product of the weights of its tags
 	schoolHeld      []*[numTypes][]int32 // per school position: devices it holds (nil: no school holds any)
 	schoolSupply    []int32              // per school position: passing devices it holds
 	schoolReturned  []int32              // per school position: own devices it could not use

@@ -125,7 +125,7 @@ type UnitExplanation struct {
 	// Settings.AreaWeights of the priority tags of its area and the areas
 	// above (1 when none).
 	AreaWeight float64 `json:"area_weight"`
-	Seat              // Code is the area code or the school id
+	Seat               // Code is the area code or the school id
 }
 
 // AreaSummary counts one area's subtree (the area and everything below).
