@@ -73,7 +73,6 @@ type engine struct {
 	areaW           []float64            // per node: product of the weights of its tags
 	schoolHeld      []*[numTypes][]int32 // per school position: devices it holds (nil: no school holds any)
 	schoolSupply    []int32              // per school position: passing devices it holds
-	schoolReturned  []int32              // per school position: own devices it could not use
 	schoolPkgs      [][]int32            // per school position: SIM packages it holds
 	tierSeats       [][4]int32           // strict: per node, seats by tier
 	schoolTierSeats [][4]int32           // strict: per school position, seats by tier
@@ -171,7 +170,6 @@ func (e *engine) intakeDevices(pb *problems) {
 				n := len(e.sc.orig)
 				e.schoolHeld = make([]*[numTypes][]int32, n)
 				e.schoolSupply = make([]int32, n)
-				e.schoolReturned = make([]int32, n)
 			}
 			if e.schoolHeld[school] == nil {
 				e.schoolHeld[school] = new([numTypes][]int32)

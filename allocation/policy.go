@@ -314,7 +314,6 @@ func (e *engine) placeSchoolStock(v int32, filled []int32, dirty []bool) {
 		at := e.seatStart[s] + filled[s]
 		copy(e.assigned[at:at+int32(n)], own[:n])
 		filled[s] += int32(n)
-		e.schoolReturned[s] = int32(len(own) - n)
 		if len(own) == n {
 			continue
 		}
