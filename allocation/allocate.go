@@ -1007,7 +1007,9 @@ func (e *engine) summarise() error {
 		m.ReturnedToParent = int(e.returned[v])
 		m.FromOwnStock = m.Stock - m.ReturnedToParent
 		m.FromParent = m.Allocated - m.FromOwnStock
-		m.Equipped = m.Pupils - m.PupilsWithoutDevice + m.Allocated
+		// Devices given (a seat a desktop without Wi-Fi could not fill is
+		// not a device given).
+		m.Equipped = m.Pupils - m.PupilsWithoutDevice + m.AllocatedTier1 + m.AllocatedTier2 + m.AllocatedTier3
 		m.Tier12Equipped += m.AllocatedTier1 + m.AllocatedTier2
 		m.EquippedPct = percent(m.Equipped, m.Pupils, 0)
 		m.Tier12EquippedPct = percent(m.Tier12Equipped, m.Tier12Pupils, 100)

@@ -164,7 +164,7 @@ type AreaSummary struct {
 	// once), priority 0 included; PupilsWithoutDevice those without a
 	// device before this run (neither has_device nor served by a committed
 	// run), whatever their tier. Equipped = Pupils − PupilsWithoutDevice +
-	// Allocated: pupils with a device once this run is handed over;
+	// the devices given: pupils with a device once this run is handed over;
 	// EquippedPct = 100 × Equipped / Pupils (0 when there is no pupil).
 	Pupils              int     `json:"pupils"`
 	PupilsWithoutDevice int     `json:"pupils_without_device"`
