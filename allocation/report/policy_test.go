@@ -67,7 +67,7 @@ func TestOutputsNameTheTierOrder(t *testing.T) {
 		did2                   string
 		summaryLine, tierLines string
 	}{
-		{allocation.TierOrderStrict, "4", "0", "tier 3: none of 4; lower tiers wait until tier 3 is met",
+		{allocation.TierOrderStrict, "4", "0", "tier 3: none of 4",
 			"tier order: strict: tier 1 needs everywhere were served before", "served tier 1: 4 of 4, tier 2: 0 of 0, tier 3: 0 of 4; areas with needs and nobody served: 1"},
 		// Fair: D1 weighs 4·3·1.5 = 18, D2 4·1 = 4: 18, 6, 4 (D2), 3.6 → D1 3, D2 1.
 		{allocation.TierOrderFair, "3", "1", "tier 3: 1 of 4; share of the stock by weighted need, all tiers together",
@@ -136,6 +136,28 @@ func TestOutputsNameTheTierOrder(t *testing.T) {
 			if !strings.Contains(buf.String(), want) {
 				t.Errorf("%s: summary lacks %q:\n%s", c.order, want, buf.String())
 			}
+		}
+	}
+}
+
+func TestAreaDid(t *testing.T) {
+	m := func(n1, n2, n3, a1, a2, a3 int) allocation.AreaSummary {
+		return allocation.AreaSummary{NeedsTier1: n1, NeedsTier2: n2, NeedsTier3: n3, Needs: n1 + n2 + n3, AllocatedTier1: a1, AllocatedTier2: a2, AllocatedTier3: a3}
+	}
+	for _, c := range []struct {
+		m     allocation.AreaSummary
+		order string
+		want  string
+	}{
+		{m(0, 0, 0, 0, 0, 0), allocation.TierOrderStrict, "no needs"},
+		{m(12, 9, 0, 12, 3, 0), allocation.TierOrderStrict, "tier 1 met in full (12); tier 2: 3 of 9"},
+		{m(12, 9, 4, 12, 3, 0), allocation.TierOrderStrict, "tier 1 met in full (12); tier 2: 3 of 9; tier 3: none of 4; lower tiers wait until tier 2 is met"},
+		{m(5, 0, 4, 2, 0, 1), allocation.TierOrderStrict, "tier 1: 2 of 5; tier 3: 1 of 4; 1 of a lower tier served with devices no waiting tier-1 student here could take (stock a school or area holds for its own students, or a desktop without Wi-Fi for a fiber home)"},
+		{m(5, 0, 4, 2, 0, 1), allocation.TierOrderFair, "tier 1: 2 of 5; tier 3: 1 of 4; share of the stock by weighted need, all tiers together"},
+		{m(5, 2, 0, 5, 2, 0), allocation.TierOrderFair, "tier 1 met in full (5); tier 2 met in full (2)"},
+	} {
+		if got := report.AreaDid(c.m, c.order); got != c.want {
+			t.Errorf("%+v %s:\n got %q\nwant %q", c.m, c.order, got, c.want)
 		}
 	}
 }

@@ -88,17 +88,18 @@ func AreaDid(m allocation.AreaSummary, tierOrder string) string {
 		}
 	}
 	s := strings.Join(parts, "; ")
-	lower := 0
+	lower, lowerNeeds := 0, 0
 	for k := short + 1; short > 0 && k <= 3; k++ {
 		lower += got[k]
+		lowerNeeds += needs[k]
 	}
 	switch {
 	case short == 0:
 	case tierOrder == allocation.TierOrderFair:
 		s += "; share of the stock by weighted need, all tiers together"
 	case lower > 0:
-		s += fmt.Sprintf("; %d of a lower tier served from stock a school or area here holds (own students first)", lower)
-	default:
+		s += fmt.Sprintf("; %d of a lower tier served with devices no waiting tier-%d student here could take (stock a school or area holds for its own students, or a desktop without Wi-Fi for a fiber home)", lower, short)
+	case lowerNeeds > 0:
 		s += fmt.Sprintf("; lower tiers wait until tier %d is met", short)
 	}
 	return s
