@@ -71,7 +71,7 @@ addStrings({
   'alloc.total': ['Tổng', 'Total'],
   'alloc.chart': ['Nhu cầu và số được phân bổ theo địa bàn', 'Needs and allocated per area'],
   'alloc.explain': ['Giải thích phần được chia', 'How each share was decided'],
-  'alloc.explain.help': ['Mỗi địa bàn chia thiết bị cho các địa bàn và trường bên dưới theo nhu cầu (trọng số), phương pháp Sainte-Laguë, không vượt nhu cầu.', 'Each area shares its devices among the areas and schools below it by need (weight), by the Sainte-Laguë method, never above the need.'],
+  'alloc.explain.help': ['Mỗi địa bàn chia thiết bị cho các địa bàn và trường bên dưới theo nhu cầu (trọng số, nhân hệ số vùng ưu tiên), phương pháp Sainte-Laguë, không vượt nhu cầu. Thứ tự nghiêm ngặt: chia riêng từng diện, diện 1 trước (cột Quy tắc ghi diện).', 'Each area shares its devices among the areas and schools below it by need (weight, times the priority-area weight), by the Sainte-Laguë method, never above the need. Strict tier order: one share per tier, tier 1 first (the Rule column names the tier).'],
   'alloc.from': ['Chia từ', 'From'],
   'alloc.unit': ['Đơn vị', 'Unit'],
   'alloc.kind.area': ['Địa bàn', 'Area'],
