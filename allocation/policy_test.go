@@ -339,3 +339,19 @@ func TestPolicySettingsAndInputErrors(t *testing.T) {
 		}
 	}
 }
+
+// A settings file naming one area weight keeps the defaults of the others;
+// the tier order reads by its JSON name.
+func TestReadPolicySettings(t *testing.T) {
+	s, err := ReadSettings(strings.NewReader(`{"tier_order":"fair","area_weights":{"mountain":2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TierOrder != TierOrderFair || len(s.AreaWeights) != 3 || s.AreaWeights[data.AreaTagMountain] != 2 ||
+		s.AreaWeights[data.AreaTagCoastal] != 1.3 || s.AreaWeights[data.AreaTagLockdown] != 1.5 {
+		t.Fatalf("settings %+v", s)
+	}
+	if _, err := ReadSettings(strings.NewReader(`{"tier_orders":"fair"}`)); err == nil {
+		t.Fatal("unknown field tier_orders accepted")
+	}
+}
