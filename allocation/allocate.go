@@ -69,14 +69,13 @@ type engine struct {
 	unused     []int32
 
 	// priority policies (policy.go)
-	tagMask         []uint8              // per node: priority tags of the node and its parents
-	areaW           []float64            // per node: product of the weights of its tags
-	schoolHeld      []*[numTypes][]int32 // per school position: devices it holds (nil: no school holds any)
-	schoolSupply    []int32              // per school position: passing devices it holds
-	schoolPkgs      [][]int32            // per school position: SIM packages it holds
-	tierSeats       [][4]int32           // strict: per node, seats by tier
-	schoolTierSeats [][4]int32           // strict: per school position, seats by tier
-	pupils          []pupilCount         // per school position
+	tagMask      []uint8              // per node: priority tags of the node and its parents
+	areaW        []float64            // per node: product of the weights of its tags
+	schoolHeld   []*[numTypes][]int32 // per school position: devices it holds (nil: no school holds any)
+	schoolSupply []int32              // per school position: passing devices it holds
+	schoolPkgs   [][]int32            // per school position: SIM packages it holds
+	tierSeats    [][4]int32           // strict: per node, seats by tier
+	pupils       []pupilCount         // per school position
 
 	// servedK[s]: the pool indices of school s's served students, in
 	// allocation order (not always the first ranks: a desktop without

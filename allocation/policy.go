@@ -190,7 +190,6 @@ func (e *engine) apportionStrict(schoolW [][4]float64) error {
 	e.nodeSeats = make([]int32, nodes)
 	e.schoolSeat = make([]int32, nSchools)
 	e.tierSeats = make([][4]int32, nodes)
-	e.schoolTierSeats = make([][4]int32, nSchools)
 	for k := 1; k <= 3; k++ {
 		e.tierSeats[0][k] = loc[k][0]
 		e.nodeSeats[0] += loc[k][0]
@@ -256,7 +255,6 @@ func (e *engine) apportionStrict(schoolW [][4]float64) error {
 				} else {
 					s := ids[j]
 					u.Kind, u.Code, u.AreaWeight = "school", e.in.Schools[sc.orig[s]].ID, e.areaW[sc.node[s]]
-					e.schoolTierSeats[s][k] = int32(seats[j])
 					e.schoolSeat[s] += int32(seats[j])
 				}
 				local = append(local, keyedUnit{kind: kinds[j], id: ids[j], u: u})
