@@ -355,3 +355,32 @@ func TestReadPolicySettings(t *testing.T) {
 		t.Fatal("unknown field tier_orders accepted")
 	}
 }
+
+// Strict, stock held by an area: D2 holds one laptop and has tier-3 needs
+// only; the province holds one more; D1 has two tier-1 needs. D2's laptop
+// serves D2 (own first), the province's goes to D1: one tier-1 pupil waits
+// while a tier-3 pupil is served, from the stock D2 holds. With D2's stock
+// moved to the province, both go to D1.
+func TestStrictAreaStockServesOwnFirst(t *testing.T) {
+	in := Input{
+		Areas:   []data.Area{area("P", ""), area("D1", "P"), area("D2", "P")},
+		Schools: []data.School{school("S1", data.LevelUpper, "D1"), school("S2", data.LevelUpper, "D2")},
+		Devices: []data.Device{laptop("L1", ""), laptop("L2", "D2")},
+		Students: []data.Student{
+			student("a1", "S1", 1, ""), student("a2", "S1", 1, ""), student("b3", "S2", 3, ""),
+		},
+	}
+	res := run(t, in, DefaultSettings())
+	got := byStudent(res)
+	if len(got) != 2 || got["a1"].DeviceID != "L1" || got["b3"].DeviceID != "L2" {
+		t.Fatalf("allocations %v", studentIDs(res))
+	}
+	d2 := unitsOf(res, "D2")
+	if len(d2) != 1 || d2[0].Tier != 3 || d2[0].Held != 1 || d2[0].Seats != 1 || d2[0].Rule != RuleOwnStock {
+		t.Fatalf("D2 units %+v", d2)
+	}
+	in.Devices[1].AreaCode = ""
+	if got := studentIDs(run(t, in, DefaultSettings())); got != "a1 a2" {
+		t.Fatalf("province stock only: served %s, want a1 a2", got)
+	}
+}
