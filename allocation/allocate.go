@@ -68,6 +68,15 @@ type engine struct {
 	seatStart  []int32
 	unused     []int32
 
+	// priority policies (policy.go)
+	tagMask      []uint8              // per node: priority tags of the node and its parents
+	areaW        []float64            // per node: product of the weights of its tags
+	schoolHeld   []*[numTypes][]int32 // per school position: devices it holds (nil: no school holds any)
+	schoolSupply []int32              // per school position: passing devices it holds
+	schoolPkgs   [][]int32            // per school position: SIM packages it holds
+	tierSeats    [][4]int32           // strict: per node, seats by tier
+	pupils       []pupilCount         // per school position
+
 	// servedK[s]: the pool indices of school s's served students, in
 	// allocation order (not always the first ranks: a desktop without
 	// Wi-Fi skips homes that are not fiber).
@@ -88,6 +97,7 @@ func Allocate(ctx context.Context, in Input, s Settings) (*Result, error) {
 	var pb problems
 	e.t = buildTree(in.Areas, &pb)
 	e.sc = indexSchools(in.Schools, e.t, r, &pb)
+	e.areaFactors(&pb)
 	e.intakeDevices(&pb)
 	e.intakeSims(&pb)
 	if err := ctx.Err(); err != nil {
@@ -99,7 +109,7 @@ func Allocate(ctx context.Context, in Input, s Settings) (*Result, error) {
 	if err := pb.err(); err != nil {
 		return nil, err
 	}
-	steps := []func() error{e.poolNeeds, e.apportion, e.placeDevices, e.serveStudents, e.giveSims, e.summarise}
+	steps := []func() error{e.poolNeeds, e.apportion, e.placeDevices, e.serveStudents, e.giveSchoolSims, e.giveSims, e.summarise}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -140,9 +150,8 @@ func (e *engine) intakeDevices(pb *problems) {
 			e.res.AlreadyAllocated++
 			continue
 		}
-		v, ok := e.t.lookup(d.AreaCode)
+		v, school, ok := e.holder(d.AreaCode, d.SchoolID, "device "+d.ID, pb)
 		if !ok {
-			pb.ref("area", d.AreaCode, "device "+d.ID)
 			continue
 		}
 		chk := CheckDevice(*d, e.r.settings)
@@ -155,6 +164,20 @@ func (e *engine) intakeDevices(pb *problems) {
 		}
 		t := typeIndex(d.Type)
 		e.devType[i] = uint8(t)
+		if school >= 0 {
+			if e.schoolHeld == nil {
+				n := len(e.sc.orig)
+				e.schoolHeld = make([]*[numTypes][]int32, n)
+				e.schoolSupply = make([]int32, n)
+			}
+			if e.schoolHeld[school] == nil {
+				e.schoolHeld[school] = new([numTypes][]int32)
+			}
+			e.schoolHeld[school][t] = append(e.schoolHeld[school][t], i)
+			e.schoolSupply[school]++
+			e.supply[v]++
+			continue
+		}
 		if e.held[v] == nil {
 			e.held[v] = new([numTypes][]int32)
 		}
@@ -186,9 +209,8 @@ func (e *engine) intakeSims(pb *problems) {
 			pb.add("SIM package id %q appears more than once; package ids must be unique", p.ID)
 			continue
 		}
-		v, ok := e.t.lookup(p.AreaCode)
+		v, school, ok := e.holder(p.AreaCode, p.SchoolID, "SIM package "+p.ID, pb)
 		if !ok {
-			pb.ref("area", p.AreaCode, "SIM package "+p.ID)
 			continue
 		}
 		chk := CheckSim(*p, e.r.settings)
@@ -209,7 +231,14 @@ func (e *engine) intakeSims(pb *problems) {
 			e.opRankOf = append(e.opRankOf, e.r.operatorRank(name))
 		}
 		used := e.in.SimUsed[p.ID]
-		e.pkgsAt[v] = append(e.pkgsAt[v], int32(len(e.pkgs)))
+		if school >= 0 {
+			if e.schoolPkgs == nil {
+				e.schoolPkgs = make([][]int32, len(e.sc.orig))
+			}
+			e.schoolPkgs[school] = append(e.schoolPkgs[school], int32(len(e.pkgs)))
+		} else {
+			e.pkgsAt[v] = append(e.pkgsAt[v], int32(len(e.pkgs)))
+		}
 		e.pkgs = append(e.pkgs, simPkg{orig: i, node: v, op: id, used: used, remaining: max(0, p.Quantity-used)})
 	}
 }
@@ -235,6 +264,7 @@ func (e *engine) readStudents(pb *problems) error {
 		return err
 	}
 	e.needs = make([]need, 0, len(st)/2)
+	e.pupils = make([]pupilCount, len(e.sc.orig))
 	for i := range st {
 		if i&0xffff == 0 {
 			if err := e.ctx.Err(); err != nil {
@@ -258,10 +288,22 @@ func (e *engine) readStudents(pb *problems) error {
 			pb.add("student %q has priority %d; use 0 (none), 1 (poor), 2 (near-poor) or 3 (COVID hardship)", s.ID, s.Priority)
 			continue
 		}
+		pc := &e.pupils[pos]
+		pc.pupils++
+		servedBefore := len(e.in.Served) > 0 && e.in.Served[s.ID]
+		if !s.HasDevice && !servedBefore {
+			pc.without++
+		}
+		if s.HasDevice || servedBefore {
+			if s.Priority == data.TierPoor || s.Priority == data.TierNearPoor {
+				pc.tier12++
+				pc.tier12Equipped++
+			}
+		}
 		if s.Priority == data.TierNone || s.HasDevice {
 			continue
 		}
-		if len(e.in.Served) > 0 && e.in.Served[s.ID] {
+		if servedBefore {
 			e.res.AlreadyServed++
 			continue
 		}
@@ -270,6 +312,9 @@ func (e *engine) readStudents(pb *problems) error {
 			if tier = e.eligible(s); tier == data.TierNone {
 				continue
 			}
+		}
+		if tier == data.TierPoor || tier == data.TierNearPoor {
+			pc.tier12++
 		}
 		n := need{stu: int32(i), school: pos, tier: uint8(tier), class: cUnknown}
 		if c, ok := e.in.Connectivity[s.HouseholdID]; ok {
@@ -489,6 +534,16 @@ func (e *engine) apportion() error {
 	t, sc := e.t, e.sc
 	nodes := len(t.code)
 	nSchools := len(sc.orig)
+	if e.r.strict {
+		schoolW := make([][4]float64, nSchools)
+		for s := range nSchools {
+			f := e.areaW[sc.node[s]]
+			for _, n := range e.needs[e.needStart[s]:e.needStart[s+1]] {
+				schoolW[s][n.tier] += e.r.tierW[n.tier] * e.r.classW[n.class] * f
+			}
+		}
+		return e.apportionStrict(schoolW)
+	}
 	e.demand = make([]int32, nodes)
 	e.weight = make([]float64, nodes)
 	schoolW := make([]float64, nSchools)
@@ -496,6 +551,7 @@ func (e *engine) apportion() error {
 		for _, n := range e.needs[e.needStart[s]:e.needStart[s+1]] {
 			schoolW[s] += e.r.tierW[n.tier] * e.r.classW[n.class]
 		}
+		schoolW[s] *= e.areaW[sc.node[s]]
 		v := sc.node[s]
 		e.demand[v] += e.needStart[s+1] - e.needStart[s]
 		e.weight[v] += schoolW[s]
@@ -536,11 +592,13 @@ func (e *engine) apportion() error {
 		}
 		for s := sc.start[v]; s < sc.start[v+1]; s++ {
 			if d := e.needStart[s+1] - e.needStart[s]; d > 0 {
+				own := e.ownSchoolLocal(int(s))
 				w = append(w, schoolW[s])
-				held = append(held, 0)
+				held = append(held, own)
 				caps = append(caps, int(d))
 				kinds = append(kinds, 1)
 				ids = append(ids, s)
+				total -= own
 			}
 		}
 		if len(w) == 0 {
@@ -563,10 +621,10 @@ func (e *engine) apportion() error {
 				Capped: seats[k] >= caps[k], Rule: ex[k].rule,
 			}}
 			if kinds[k] == 0 {
-				u.Kind, u.Code = "area", t.code[ids[k]]
+				u.Kind, u.Code, u.AreaWeight = "area", t.code[ids[k]], e.areaW[ids[k]]
 				e.nodeSeats[ids[k]] = int32(seats[k])
 			} else {
-				u.Kind, u.Code = "school", e.in.Schools[sc.orig[ids[k]]].ID
+				u.Kind, u.Code, u.AreaWeight = "school", e.in.Schools[sc.orig[ids[k]]].ID, e.areaW[sc.node[ids[k]]]
 				e.schoolSeat[ids[k]] = int32(seats[k])
 			}
 			e.res.Units = append(e.res.Units, u)
@@ -600,6 +658,7 @@ func (e *engine) placeDevices() error {
 	)
 	byRank := func(a, b int32) int { return cmp.Compare(e.devRank[a], e.devRank[b]) }
 	for v := nodes - 1; v >= 0; v-- {
+		e.placeSchoolStock(int32(v), filled, dirty)
 		p := e.held[v]
 		if p == nil {
 			continue
@@ -813,6 +872,9 @@ func (e *engine) giveSims() error {
 	for _, rc := range recs {
 		a := &allocs[rc.a]
 		n := &e.needs[rc.n]
+		if a.SimPackageID != "" {
+			continue // from the school's own package (giveSchoolSims)
+		}
 		if !n.named {
 			a.Reason = Reason4GNoOp
 			continue
@@ -887,6 +949,14 @@ func (e *engine) summarise() error {
 			if a.SimPackageID != "" {
 				m.SimsGiven++
 			}
+			switch a.Priority {
+			case 1:
+				m.AllocatedTier1++
+			case 2:
+				m.AllocatedTier2++
+			case 3:
+				m.AllocatedTier3++
+			}
 			switch a.Flag {
 			case FlagNeedsSim:
 				m.NeedsSim++
@@ -895,6 +965,11 @@ func (e *engine) summarise() error {
 			}
 		}
 		ai += len(e.servedK[s])
+		pc := &e.pupils[s]
+		m.Pupils += int(pc.pupils)
+		m.PupilsWithoutDevice += int(pc.without)
+		m.Tier12Pupils += int(pc.tier12)
+		m.Tier12Equipped += int(pc.tier12Equipped)
 	}
 	for i := range e.pkgs {
 		sum[e.pkgs[i].node].SimStock += e.pkgs[i].remaining + e.pkgs[i].given
@@ -909,6 +984,13 @@ func (e *engine) summarise() error {
 		p.NeedsSim += m.NeedsSim
 		p.NeedsConnectivity += m.NeedsConnectivity
 		p.SimStock += m.SimStock
+		p.AllocatedTier1 += m.AllocatedTier1
+		p.AllocatedTier2 += m.AllocatedTier2
+		p.AllocatedTier3 += m.AllocatedTier3
+		p.Pupils += m.Pupils
+		p.PupilsWithoutDevice += m.PupilsWithoutDevice
+		p.Tier12Pupils += m.Tier12Pupils
+		p.Tier12Equipped += m.Tier12Equipped
 	}
 	for v := range nodes {
 		m := &sum[v]
@@ -924,7 +1006,16 @@ func (e *engine) summarise() error {
 		m.ReturnedToParent = int(e.returned[v])
 		m.FromOwnStock = m.Stock - m.ReturnedToParent
 		m.FromParent = m.Allocated - m.FromOwnStock
+		// Devices given (a seat a desktop without Wi-Fi could not fill is
+		// not a device given).
+		m.Equipped = m.Pupils - m.PupilsWithoutDevice + m.AllocatedTier1 + m.AllocatedTier2 + m.AllocatedTier3
+		m.Tier12Equipped += m.AllocatedTier1 + m.AllocatedTier2
+		m.EquippedPct = percent(m.Equipped, m.Pupils, 0)
+		m.Tier12EquippedPct = percent(m.Tier12Equipped, m.Tier12Pupils, 100)
+		m.PriorityTags = tagNames(e.tagMask[v])
+		m.AreaWeight = e.areaW[v]
 	}
+	e.res.TierOrder = e.r.settings.TierOrder
 	e.res.Totals = sum[0]
 	e.res.Areas = make([]AreaSummary, 0, len(t.sorted))
 	for _, v := range t.sorted {

@@ -239,7 +239,9 @@ func TestApportionByTierWeight(t *testing.T) {
 	for i := range 4 {
 		in.Students = append(in.Students, student("a"+string(rune('0'+i)), "S1", 1, ""), student("b"+string(rune('0'+i)), "S2", 3, ""))
 	}
-	res := run(t, in, DefaultSettings())
+	fair := DefaultSettings()
+	fair.TierOrder = TierOrderFair
+	res := run(t, in, fair)
 	if d1, d2 := summary(res, "D1"), summary(res, "D2"); d1.Allocated != 3 || d2.Allocated != 1 {
 		t.Fatalf("D1 %d, D2 %d; want 3, 1", d1.Allocated, d2.Allocated)
 	}

@@ -58,6 +58,30 @@
 // against the area's share: a sibling that received from the parent's pool
 // can then receive one fewer.
 //
+// That is the fair tier order (Settings.TierOrder = TierOrderFair). The
+// default, TierOrderStrict, follows the programme's literal order ("HSSV
+// thuộc hộ nghèo, HSSV thuộc hộ cận nghèo, …"): local(v) is split by tier
+// (the stock held in a subtree serves its own needs tier by tier, bottom
+// up: a school's own stock its own pool, an area's own stock and the
+// surplus of its parts the needs left below it), and the top-down
+// apportionment runs once per tier, each unit starting from its local
+// tier-k seats and capped at its tier-k demand. An area receives tier-2
+// seats from its parent only when every tier-1 need under the parent is
+// met, and so on: no device reaches a lower tier while a higher-tier need
+// it could serve waits, except stock held where the lower tier studies.
+// Result.Units then has one explanation per unit and tier (Tier 1–3).
+//
+// Stock held by a school (data.Device.SchoolID) serves that school's pool
+// first (in tier order); what the school cannot use joins its area's pool.
+// A SIM package held by a school serves its own 4G recipients first, then
+// joins the stock of the school's area.
+//
+// Priority areas: an area tagged mountain, coastal or lockdown
+// (data.Area.PriorityTags) multiplies the weight of every need in it and
+// below it by Settings.AreaWeights of its tags (a tag counted once on the
+// path, different tags multiplied). UnitExplanation.AreaWeight and
+// AreaSummary.AreaWeight show the factor.
+//
 // Every unit's explanation (Result.Units) carries its exact quota (the
 // parent's seats × weight share, unrounded), own stock, cap, seats and the
 // rule that decided (sainte-lague, own stock, capped at demand, tie broken

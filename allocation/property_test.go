@@ -33,6 +33,11 @@ func randomInput(rng *rand.Rand) Input {
 			ID: fmt.Sprintf("S%d", i), Level: levels[rng.IntN(len(levels))], AreaCode: fmt.Sprintf("A%d", rng.IntN(nAreas)),
 		})
 	}
+	for i := range in.Areas {
+		if rng.IntN(4) == 0 {
+			in.Areas[i].PriorityTags = []string{data.AreaTags()[rng.IntN(3)]}
+		}
+	}
 	ops := []string{"viettel", "Vinaphone", "mobifone"}
 	classes := []string{ClassFiber, Class4G, Class4G, "4G", Class3G, Class2G, ClassNone, ""}
 	in.Connectivity = map[string]Connectivity{}
@@ -93,6 +98,13 @@ func randomInput(rng *rand.Rand) Input {
 		if rng.IntN(3) == 0 {
 			d.AreaCode = fmt.Sprintf("A%d", rng.IntN(nAreas))
 		}
+		if rng.IntN(4) == 0 { // held by a school (issue 11)
+			sc := in.Schools[rng.IntN(nSchools)]
+			d.SchoolID, d.AreaCode = sc.ID, ""
+			if rng.IntN(2) == 0 {
+				d.AreaCode = sc.AreaCode
+			}
+		}
 		if rng.IntN(12) == 0 {
 			in.AllocatedDevices[d.ID] = true
 		}
@@ -110,6 +122,9 @@ func randomInput(rng *rand.Rand) Input {
 		if rng.IntN(4) == 0 {
 			in.SimUsed[p.ID] = rng.IntN(3)
 		}
+		if rng.IntN(4) == 0 {
+			p.SchoolID, p.AreaCode = fmt.Sprintf("S%d", rng.IntN(nSchools)), ""
+		}
 		in.SimPackages = append(in.SimPackages, p)
 	}
 	return in
@@ -126,6 +141,12 @@ func randomSettings(rng *rand.Rand) Settings {
 	}
 	if rng.IntN(3) == 0 {
 		s.OperatorPreference = []string{"mobifone"}
+	}
+	if rng.IntN(2) == 0 {
+		s.TierOrder = TierOrderFair
+	}
+	if rng.IntN(3) == 0 {
+		s.AreaWeights = map[string]float64{data.AreaTagMountain: 0.5 + rng.Float64()*3, data.AreaTagLockdown: 2}
 	}
 	return s
 }
@@ -201,6 +222,9 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 	devices := map[string]data.Device{}
 	passing := 0
 	for _, d := range in.Devices {
+		if d.SchoolID != "" {
+			d.AreaCode = schools[d.SchoolID].AreaCode // held where its school is
+		}
 		devices[d.ID] = d
 		if !in.AllocatedDevices[d.ID] && CheckDevice(d, s).OK {
 			passing++
@@ -208,6 +232,9 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 	}
 	pkgs := map[string]data.SimPackage{}
 	for _, p := range in.SimPackages {
+		if p.SchoolID != "" {
+			p.AreaCode = schools[p.SchoolID].AreaCode
+		}
 		pkgs[p.ID] = p
 	}
 	needs := expectedNeeds(in)
@@ -313,7 +340,7 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 			continue
 		}
 		home := in.Connectivity[needs[a.StudentID].HouseholdID]
-		for _, p := range in.SimPackages {
+		for _, p := range pkgs {
 			if remaining[p.ID] > 0 && anc.within(a.AreaCode, p.AreaCode) &&
 				slices.ContainsFunc(home.Operators4G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
 				t.Fatalf("student %s has no SIM while package %s (%s) has %d left", a.StudentID, p.ID, p.Operator, remaining[p.ID])
@@ -325,6 +352,7 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 			t.Fatalf("unused device %s", id)
 		}
 	}
+	checkPolicies(t, in, s, res, needs, devices, pkgs)
 
 	// Tier order: in each school, the served are exactly the first ranks,
 	// and no served student has a lower tier (higher number) than one left
@@ -385,9 +413,18 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 	for _, a := range res.Allocations {
 		perSchool[a.SchoolID]++
 	}
+	unitSeats := map[string]int{} // strict: one unit per tier
 	for _, u := range res.Units {
-		if u.Kind == "school" && perSchool[u.Code] != u.Seats {
-			t.Fatalf("school unit %+v but %d allocations", u, perSchool[u.Code])
+		if u.Kind == "school" {
+			unitSeats[u.Code] += u.Seats
+		}
+		if (u.Tier != 0) != (s.TierOrder == TierOrderStrict) {
+			t.Fatalf("unit %+v with tier order %s", u, s.TierOrder)
+		}
+	}
+	for code, n := range unitSeats {
+		if perSchool[code] != n {
+			t.Fatalf("school %s has %d seats in its units but %d allocations", code, n, perSchool[code])
 		}
 	}
 }
@@ -699,4 +736,110 @@ func unknownRequired(d data.Device, s Settings) []string {
 		}
 	}
 	return out
+}
+
+// checkPolicies checks the priority policies of issue 11 on one run:
+// stock held by a school serves its own students first; with the strict
+// tier order no student is served from stock that a waiting student of a
+// higher tier could have received; the summaries count every pupil.
+// devices and pkgs hold the stock with AreaCode set to where it is held.
+func checkPolicies(t *testing.T, in Input, s Settings, res *Result, needs map[string]data.Student,
+	devices map[string]data.Device, pkgs map[string]data.SimPackage) {
+	t.Helper()
+	anc := newAncestry(in.Areas)
+	home := func(studentID string) Connectivity { return in.Connectivity[needs[studentID].HouseholdID] }
+	// usable: the waiting student could have received device d.
+	usable := func(d data.Device, studentID string) bool {
+		noWiFi := s.DesktopWiFiRequired && d.Type == data.DeviceDesktop && d.WiFi == data.CondNo
+		return !noWiFi || classIndex(home(studentID).Class) == cFiber
+	}
+	waiting := map[string][]Unserved{} // by school
+	for _, u := range res.Unserved {
+		waiting[u.SchoolID] = append(waiting[u.SchoolID], u)
+	}
+	// lca is the deepest area holding both a and b ("" = the root).
+	lca := func(a, b string) string {
+		for x := a; ; x = anc[x] {
+			if anc.within(b, x) {
+				return x
+			}
+			if x == "" {
+				return ""
+			}
+		}
+	}
+	for _, a := range res.Allocations {
+		d := devices[a.DeviceID]
+		// Held by a school: its own waiting students could have had it.
+		if d.SchoolID != "" && d.SchoolID != a.SchoolID {
+			for _, u := range waiting[d.SchoolID] {
+				if usable(d, u.StudentID) {
+					t.Fatalf("device %s of school %s went to %s at %s while %s waits at its own school", d.ID, d.SchoolID, a.StudentID, a.SchoolID, u.StudentID)
+				}
+			}
+		}
+		if s.TierOrder != TierOrderStrict {
+			continue
+		}
+		// Strict: the device reached a.SchoolID through the pool of the
+		// deepest area holding both (or it is the school's own); no student
+		// of a higher tier (smaller number) there waits who could use it.
+		if d.SchoolID == a.SchoolID {
+			for _, u := range waiting[a.SchoolID] {
+				if u.Priority < a.Priority && usable(d, u.StudentID) {
+					t.Fatalf("strict: school %s's own device %s went to tier %d %s while tier %d %s waits there", a.SchoolID, d.ID, a.Priority, a.StudentID, u.Priority, u.StudentID)
+				}
+			}
+			continue
+		}
+		top := lca(d.AreaCode, a.AreaCode)
+		for _, u := range res.Unserved {
+			if u.Priority < a.Priority && anc.within(u.AreaCode, top) && usable(d, u.StudentID) {
+				t.Fatalf("strict: device %s (held at %q) went to tier %d %s at %s while tier %d %s waits at %s, inside area %q",
+					d.ID, d.AreaCode, a.Priority, a.StudentID, a.SchoolID, u.Priority, u.StudentID, u.SchoolID, top)
+			}
+		}
+	}
+	// A school's SIM package serves its own 4G students first.
+	for _, a := range res.Allocations {
+		if a.SimPackageID == "" {
+			continue
+		}
+		p := pkgs[a.SimPackageID]
+		if p.SchoolID == "" || p.SchoolID == a.SchoolID {
+			continue
+		}
+		for _, b := range res.Allocations {
+			if b.SchoolID == p.SchoolID && b.Flag == FlagNeedsSim &&
+				slices.ContainsFunc(home(b.StudentID).Operators4G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
+				t.Fatalf("SIM package %s of school %s went to %s at %s while %s there has none", p.ID, p.SchoolID, a.StudentID, a.SchoolID, b.StudentID)
+			}
+		}
+	}
+	// Summaries: every pupil (each id once), priority 0 included.
+	kept := map[string]data.Student{}
+	for _, st := range in.Students {
+		if k, ok := kept[st.ID]; !ok || compareRecords(&st, &k) < 0 {
+			kept[st.ID] = st
+		}
+	}
+	without, t12 := 0, 0
+	for id, st := range kept {
+		if !st.HasDevice && !in.Served[id] {
+			without++
+		}
+		if st.Priority == 1 || st.Priority == 2 {
+			t12++
+		}
+	}
+	tot := res.Totals
+	if tot.Pupils != len(kept) || tot.PupilsWithoutDevice != without || tot.Equipped != len(kept)-without+len(res.Allocations) {
+		t.Fatalf("totals: pupils %d without %d equipped %d; want %d, %d, %d", tot.Pupils, tot.PupilsWithoutDevice, tot.Equipped, len(kept), without, len(kept)-without+len(res.Allocations))
+	}
+	if in.Poverty == nil && tot.Tier12Pupils != t12 {
+		t.Fatalf("tier 1–2 pupils %d, want %d", tot.Tier12Pupils, t12)
+	}
+	if tot.AllocatedTier1+tot.AllocatedTier2+tot.AllocatedTier3 != tot.Allocated {
+		t.Fatalf("allocated by tier %d+%d+%d != %d", tot.AllocatedTier1, tot.AllocatedTier2, tot.AllocatedTier3, tot.Allocated)
+	}
 }

@@ -117,7 +117,15 @@ type Unserved struct {
 type UnitExplanation struct {
 	Parent string `json:"parent"` // area code that apportioned ("" = the whole input)
 	Kind   string `json:"kind"`   // "area" or "school"
-	Seat          // Code is the area code or the school id
+	// Tier: with the strict tier order, the tier these seats are for (a
+	// unit has one explanation per tier with needs); 0 with the fair order
+	// (all tiers together).
+	Tier int `json:"tier,omitempty"`
+	// AreaWeight multiplied the unit's weight: the product of the
+	// Settings.AreaWeights of the priority tags of its area and the areas
+	// above (1 when none).
+	AreaWeight float64 `json:"area_weight"`
+	Seat               // Code is the area code or the school id
 }
 
 // AreaSummary counts one area's subtree (the area and everything below).
@@ -148,6 +156,31 @@ type AreaSummary struct {
 	ReturnedToParent int `json:"returned_to_parent"`
 	// SimStock: SIMs (passing packages, remaining) held in the subtree.
 	SimStock int `json:"sim_stock"`
+	// AllocatedTier1..3 split Allocated by tier.
+	AllocatedTier1 int `json:"allocated_tier1"`
+	AllocatedTier2 int `json:"allocated_tier2"`
+	AllocatedTier3 int `json:"allocated_tier3"`
+	// Pupils counts every pupil listed at the subtree's schools (each id
+	// once), priority 0 included; PupilsWithoutDevice those without a
+	// device before this run (neither has_device nor served by a committed
+	// run), whatever their tier. Equipped = Pupils − PupilsWithoutDevice +
+	// the devices given: pupils with a device once this run is handed over;
+	// EquippedPct = 100 × Equipped / Pupils (0 when there is no pupil).
+	Pupils              int     `json:"pupils"`
+	PupilsWithoutDevice int     `json:"pupils_without_device"`
+	Equipped            int     `json:"equipped"`
+	EquippedPct         float64 `json:"equipped_pct"`
+	// Tier12Pupils: pupils of tier 1 or 2 (the tier served at for a need,
+	// the listed tier for a pupil who has a device); Tier12Equipped of them
+	// with a device once this run is handed over; Tier12EquippedPct the
+	// phase-2 target rate (100 when there is no such pupil).
+	Tier12Pupils      int     `json:"tier12_pupils"`
+	Tier12Equipped    int     `json:"tier12_equipped"`
+	Tier12EquippedPct float64 `json:"tier12_equipped_pct"`
+	// PriorityTags: the area's priority tags, its parents' included;
+	// AreaWeight their weight (Settings.AreaWeights multiplied; 1: none).
+	PriorityTags []string `json:"priority_tags,omitempty"`
+	AreaWeight   float64  `json:"area_weight"`
 }
 
 // DeviceCheck is the intake check of one device.
@@ -208,6 +241,8 @@ const (
 // Result is one allocation run. Every list is sorted: identical input gives
 // identical output, whatever the order of the input slices.
 type Result struct {
+	// TierOrder is the tier order the run used (Settings.TierOrder).
+	TierOrder string `json:"tier_order"`
 	// Allocations in area-tree order (preorder, children by code; an area's
 	// own schools before its children's), then school id, then rank.
 	Allocations []Allocation `json:"allocations"`

@@ -20,6 +20,24 @@ const (
 	PolicyNeedFirst = "need-first"
 )
 
+// Tier orders: how the priority tiers share the stock between areas and
+// schools (Settings.TierOrder).
+const (
+	// TierOrderStrict follows the programme documents' literal order ("HSSV
+	// thuộc hộ nghèo, HSSV thuộc hộ cận nghèo, …"): the stock is apportioned
+	// to every tier-1 need of the whole tree first, then to tier 2 with what
+	// is left, then to tier 3. No lower-tier student is served from stock a
+	// waiting higher-tier student could have received, except that stock
+	// held by a school or an area serves its own students first (in tier
+	// order). The default.
+	TierOrderStrict = "strict"
+	// TierOrderFair shares the stock between areas and schools in proportion
+	// to their weighted needs (TierWeights × ConnectivityWeights ×
+	// AreaWeights), all tiers together: an area with only tier-3 needs gets
+	// its share while tier-1 needs wait elsewhere.
+	TierOrderFair = "fair"
+)
+
 // Connectivity classes of a home (Connectivity.Class). ClassUnknown is only
 // written in results, for a household the coverage run did not classify.
 const (
@@ -38,6 +56,15 @@ type Settings struct {
 	// Policy orders homes within a tier: PolicyReadyFirst (default) or
 	// PolicyNeedFirst.
 	Policy string `json:"policy"`
+	// TierOrder: TierOrderStrict (default) or TierOrderFair.
+	TierOrder string `json:"tier_order"`
+	// AreaWeights multiplies the weight of every need in an area tagged
+	// with a priority tag (data.Area.PriorityTags: mountain, coastal,
+	// lockdown) and in every unit below it. A tag without a weight weighs 1;
+	// an area with several tags (its own and its parents', each counted
+	// once) multiplies them. Default: mountain 1.5, coastal 1.3, lockdown
+	// 1.5.
+	AreaWeights map[string]float64 `json:"area_weights"`
 	// TierWeights weighs one need of each tier (1, 2, 3) when devices are
 	// apportioned between areas and schools. All three must be > 0: tiers are
 	// served strictly in order inside a school whatever the weights; the
@@ -82,6 +109,8 @@ func DefaultSettings() Settings {
 	adult := []string{data.DeviceLaptop, data.DeviceDesktop, data.DeviceTablet, data.DevicePhone}
 	return Settings{
 		Policy:      PolicyReadyFirst,
+		TierOrder:   TierOrderStrict,
+		AreaWeights: map[string]float64{data.AreaTagMountain: 1.5, data.AreaTagCoastal: 1.3, data.AreaTagLockdown: 1.5},
 		TierWeights: map[int]float64{data.TierPoor: 3, data.TierNearPoor: 2, data.TierCovid: 1},
 		ConnectivityWeights: map[string]float64{
 			ClassFiber: 1, Class4G: 1, Class3G: 1, Class2G: 1, ClassNone: 1,
@@ -210,12 +239,35 @@ func classIndex(s string) int {
 	return -1
 }
 
+// Priority area tags as small integers (bits of a tag mask).
+const (
+	tagMountain = iota
+	tagCoastal
+	tagLockdown
+	numAreaTags
+)
+
+// areaTagIndex parses a priority area tag (data.AreaTag*); -1 is unknown.
+func areaTagIndex(s string) int {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case data.AreaTagMountain:
+		return tagMountain
+	case data.AreaTagCoastal:
+		return tagCoastal
+	case data.AreaTagLockdown:
+		return tagLockdown
+	}
+	return -1
+}
+
 // ready reports whether a class makes the device usable at once.
 func ready(class int) bool { return class == cFiber || class == c4G }
 
 // rules is Settings checked and turned into arrays for the hot paths.
 type rules struct {
 	needFirst bool
+	strict    bool
+	areaW     [numAreaTags]float64
 	tierW     [4]float64
 	classW    [numClasses]float64
 	levels    map[string]int    // school level → index into order/rank
@@ -240,6 +292,27 @@ func (s Settings) resolve() (*rules, error) {
 		r.needFirst = true
 	default:
 		bad = append(bad, fmt.Sprintf("Policy %q is unknown: use %q or %q", s.Policy, PolicyReadyFirst, PolicyNeedFirst))
+	}
+	switch s.TierOrder {
+	case TierOrderStrict:
+		r.strict = true
+	case TierOrderFair:
+	default:
+		bad = append(bad, fmt.Sprintf("TierOrder %q is unknown: use %q (tier 1 everywhere first, the default) or %q (area-fair shares by weighted need)", s.TierOrder, TierOrderStrict, TierOrderFair))
+	}
+	for i := range r.areaW {
+		r.areaW[i] = 1
+	}
+	for k, w := range s.AreaWeights {
+		t := areaTagIndex(k)
+		switch {
+		case t < 0:
+			bad = append(bad, fmt.Sprintf("AreaWeights has tag %q: use mountain, coastal or lockdown", k))
+		case !positive(w):
+			bad = append(bad, fmt.Sprintf("AreaWeights[%q] must be a number > 0 (got %v); 1 leaves the area's needs as they are", k, w))
+		default:
+			r.areaW[t] = w
+		}
 	}
 	for t := 1; t <= 3; t++ {
 		w, ok := s.TierWeights[t]

@@ -169,6 +169,8 @@ type allocationRequest struct {
 	// PreviewRunID (commit only): commit with the settings and date of
 	// this preview run.
 	PreviewRunID int64 `json:"preview_run_id,omitempty"`
+	// TierOrder: strict or fair; replaces settings.tier_order when given.
+	TierOrder string `json:"tier_order,omitempty"`
 }
 
 func (q allocationRequest) options(r *http.Request) (runs.Options, error) {
@@ -184,6 +186,23 @@ func (q allocationRequest) options(r *http.Request) (runs.Options, error) {
 	if o.Settings.Policy != allocation.PolicyReadyFirst && o.Settings.Policy != allocation.PolicyNeedFirst {
 		ve.Add(data.FieldError{File: "request", Column: "settings.policy", Value: o.Settings.Policy,
 			Reason: fmt.Sprintf("use %s or %s", allocation.PolicyReadyFirst, allocation.PolicyNeedFirst)})
+	}
+	column := "settings.tier_order"
+	if q.TierOrder != "" {
+		o.Settings.TierOrder, column = q.TierOrder, "tier_order"
+	}
+	if o.Settings.TierOrder != allocation.TierOrderStrict && o.Settings.TierOrder != allocation.TierOrderFair {
+		ve.Add(data.FieldError{File: "request", Column: column, Value: o.Settings.TierOrder,
+			Reason: fmt.Sprintf("use %s (tier 1 everywhere first; the default) or %s (area-fair shares)", allocation.TierOrderStrict, allocation.TierOrderFair)})
+	}
+	var se *data.ValidationError
+	if err := runs.CheckSettings(o.Settings); errors.As(err, &se) {
+		for _, fe := range se.Errors {
+			if strings.HasPrefix(fe.Column, "area_weights") {
+				fe.File, fe.Column = "request", "settings."+fe.Column
+				ve.Add(fe)
+			}
+		}
 	}
 	if q.Date != "" {
 		d, err := time.Parse("2006-01-02", q.Date)
@@ -265,7 +284,7 @@ func (s *Server) startPreview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_ = s.deps.Store.Audit(r.Context(), actorName(r), "allocation_preview", "job "+strconv.FormatInt(job.ID, 10),
-		map[string]any{"policy": o.Settings.Policy, "date": o.Date.Format("2006-01-02")}, r.RemoteAddr)
+		map[string]any{"policy": o.Settings.Policy, "tier_order": o.Settings.TierOrder, "date": o.Date.Format("2006-01-02")}, r.RemoteAddr)
 	writeJSON(w, http.StatusAccepted, viewJob(job))
 	return nil
 }
@@ -305,7 +324,7 @@ func (s *Server) commitAllocation(w http.ResponseWriter, r *http.Request) error 
 			Value: strconv.FormatInt(q.PreviewRunID, 10), Reason: "a preview run id is a positive integer"}}}
 	}
 	if q.PreviewRunID > 0 {
-		if len(q.Settings) > 0 || q.Date != "" {
+		if len(q.Settings) > 0 || q.Date != "" || q.TierOrder != "" {
 			return errBadRequest("give preview_run_id or settings and date, not both", nil)
 		}
 		detail["preview_run_id"] = q.PreviewRunID
@@ -315,7 +334,7 @@ func (s *Server) commitAllocation(w http.ResponseWriter, r *http.Request) error 
 		if verr != nil {
 			return verr
 		}
-		detail["policy"], detail["date"] = o.Settings.Policy, o.Date.Format("2006-01-02")
+		detail["policy"], detail["tier_order"], detail["date"] = o.Settings.Policy, o.Settings.TierOrder, o.Date.Format("2006-01-02")
 		out, err = svc.Commit(r.Context(), o, nil)
 	}
 	if err != nil {

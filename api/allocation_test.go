@@ -404,7 +404,21 @@ func TestAllocationAPI(t *testing.T) {
 	if len(eb.Error.Details) != 1 || eb.Error.Details[0].Column != "settings.policy" {
 		t.Errorf("bad policy: %s", b)
 	}
-	c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"settings": map[string]any{"policy": "ready-first"}, "date": "2026-11-15"}, http.StatusAccepted, &job)
+	// The tier order and area weights are checked before a job starts.
+	b = c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"tier_order": "tier1-only",
+		"settings": map[string]any{"area_weights": map[string]any{"desert": 2, "coastal": -1}}}, http.StatusUnprocessableEntity, &eb)
+	cols := map[string]bool{}
+	for _, d := range eb.Error.Details {
+		cols[d.Column] = true
+	}
+	if len(eb.Error.Details) != 3 || !cols["tier_order"] || !cols["settings.area_weights"] || !cols["settings.area_weights.coastal"] {
+		t.Errorf("bad tier order and area weights: %s", b)
+	}
+	b = c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"settings": map[string]any{"tier_order": "sideways"}}, http.StatusUnprocessableEntity, &eb)
+	if len(eb.Error.Details) != 1 || eb.Error.Details[0].Column != "settings.tier_order" {
+		t.Errorf("bad settings.tier_order: %s", b)
+	}
+	c.json("POST", "/api/v1/allocation/previews", token["planner"], map[string]any{"settings": map[string]any{"policy": "ready-first"}, "date": "2026-11-15", "tier_order": "fair"}, http.StatusAccepted, &job)
 	if job.Kind != "allocation_preview" || job.Status != data.JobRunning {
 		t.Errorf("preview job %+v", job)
 	}
@@ -435,6 +449,28 @@ func TestAllocationAPI(t *testing.T) {
 		t.Errorf("preview result %s", job.Result)
 	}
 	preview := outcome.RunID
+	var runView struct {
+		Run struct {
+			Settings struct {
+				TierOrder string `json:"tier_order"`
+			} `json:"settings"`
+		} `json:"run"`
+		Totals struct {
+			Pupils              int     `json:"pupils"`
+			PupilsWithoutDevice int     `json:"pupils_without_device"`
+			Equipped            int     `json:"equipped"`
+			EquippedPct         float64 `json:"equipped_pct"`
+			Tier12Pupils        int     `json:"tier12_pupils"`
+			Tier12Equipped      int     `json:"tier12_equipped"`
+		} `json:"totals"`
+	}
+	// 6 pupils, none with a device; 3 served: 50 %; tier 1–2: 4 pupils,
+	// the 3 served of tier 1.
+	b = c.json("GET", "/api/v1/allocation/runs/"+strconv.FormatInt(preview, 10), token["planner"], nil, http.StatusOK, &runView)
+	if tt := runView.Totals; runView.Run.Settings.TierOrder != "fair" || tt.Pupils != 6 || tt.PupilsWithoutDevice != 6 ||
+		tt.Equipped != 3 || tt.EquippedPct != 50 || tt.Tier12Pupils != 4 || tt.Tier12Equipped != 3 {
+		t.Errorf("preview run: tier order %q, totals %+v: %s", runView.Run.Settings.TierOrder, tt, b)
+	}
 	if n := allocCount(ctx, t, st, `SELECT count(*) FROM allocations`); n != 0 {
 		t.Errorf("a preview allocated %d rows", n)
 	}

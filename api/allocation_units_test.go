@@ -85,7 +85,7 @@ func TestAllocationUnits(t *testing.T) {
 	seats := map[string]int{}
 	names := map[string]string{}
 	for _, u := range all {
-		seats[u.Kind+":"+u.Code] = u.Seats
+		seats[u.Kind+":"+u.Code] += u.Seats // strict tier order: one unit per tier
 		names[u.Kind+":"+u.Code] = u.Name
 		if u.Parent != "" && u.ParentName == "" {
 			t.Errorf("unit %+v has no parent name", u)

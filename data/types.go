@@ -29,7 +29,22 @@ type Area struct {
 	// ("" lets the model decide from population density).
 	Environment string           `json:"environment"`
 	Geom        orb.MultiPolygon `json:"geom"` // SRID 4326, lon/lat; may be empty for a parent
+	// PriorityTags are the programme's priority area classes (AreaTag*):
+	// mountainous, coastal ("bãi ngang, ven biển"), under lockdown. They
+	// apply to the area and every unit below it; sorted, each once.
+	PriorityTags []string `json:"priority_tags,omitempty"`
 }
+
+// Priority area tags (Area.PriorityTags): the allocation weighs the needs
+// of a tagged area by the setting area_weights.
+const (
+	AreaTagMountain = "mountain" // miền núi
+	AreaTagCoastal  = "coastal"  // bãi ngang, ven biển
+	AreaTagLockdown = "lockdown" // phong tỏa, cách ly
+)
+
+// AreaTags lists the priority area tags in their fixed order.
+func AreaTags() []string { return []string{AreaTagMountain, AreaTagCoastal, AreaTagLockdown} }
 
 // School levels (cấp học).
 const (
@@ -210,6 +225,11 @@ type Device struct {
 	Serial     string `json:"serial"`
 	IMEI       string `json:"imei"`
 	AreaCode   string `json:"area_code"` // where it is held ("" = province stock)
+	// SchoolID: the school holding it ("hiện vật do các cơ sở giáo dục tiếp
+	// nhận trực tiếp thì được để lại tại đơn vị"); "" when an area holds it.
+	// It serves that school's own students first; AreaCode is then the
+	// school's area or empty.
+	SchoolID string `json:"school_id,omitempty"`
 }
 
 // SimPackage is a stock of SIM-data packages of one operator.
@@ -220,6 +240,8 @@ type SimPackage struct {
 	Months   int     `json:"months"`
 	Quantity int     `json:"quantity"`
 	AreaCode string  `json:"area_code"` // where it is held ("" = province stock)
+	// SchoolID: the school holding the package (see Device.SchoolID).
+	SchoolID string `json:"school_id,omitempty"`
 }
 
 // Donor is a giver of devices or SIM packages.

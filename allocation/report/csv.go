@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gapmap/gapmap/allocation"
+	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 )
 
@@ -115,11 +116,17 @@ func WriteUnserved(w io.Writer, v *View) error {
 func WriteAreaSummary(w io.Writer, v *View) error {
 	header := []string{"area_code", "name", "level", "parent_code", "needs_tier1", "needs_tier2", "needs_tier3", "needs",
 		"allocated", "unmet", "sims_given", "needs_sim", "needs_connectivity", "no_connectivity",
-		"device_stock", "from_own_stock", "from_parent", "returned_to_parent", "sim_stock"}
+		"device_stock", "from_own_stock", "from_parent", "returned_to_parent", "sim_stock",
+		"allocated_tier1", "allocated_tier2", "allocated_tier3", "pupils", "pupils_without_device", "equipped", "equipped_pct",
+		"tier12_pupils", "tier12_equipped", "tier12_equipped_pct", "priority_tags", "area_weight", "tier_order", "what_the_run_did"}
+	order := v.Run.Settings.TierOrder
 	rec := func(m allocation.AreaSummary) []string {
 		return []string{m.Code, m.Name, m.Level, m.ParentCode, strconv.Itoa(m.NeedsTier1), strconv.Itoa(m.NeedsTier2), strconv.Itoa(m.NeedsTier3), strconv.Itoa(m.Needs),
 			strconv.Itoa(m.Allocated), strconv.Itoa(m.Unmet), strconv.Itoa(m.SimsGiven), strconv.Itoa(m.NeedsSim), strconv.Itoa(m.NeedsConnectivity), strconv.Itoa(m.NoConnectivity),
-			strconv.Itoa(m.Stock), strconv.Itoa(m.FromOwnStock), strconv.Itoa(m.FromParent), strconv.Itoa(m.ReturnedToParent), strconv.Itoa(m.SimStock)}
+			strconv.Itoa(m.Stock), strconv.Itoa(m.FromOwnStock), strconv.Itoa(m.FromParent), strconv.Itoa(m.ReturnedToParent), strconv.Itoa(m.SimStock),
+			strconv.Itoa(m.AllocatedTier1), strconv.Itoa(m.AllocatedTier2), strconv.Itoa(m.AllocatedTier3), strconv.Itoa(m.Pupils), strconv.Itoa(m.PupilsWithoutDevice),
+			strconv.Itoa(m.Equipped), strconv.FormatFloat(m.EquippedPct, 'f', 1, 64), strconv.Itoa(m.Tier12Pupils), strconv.Itoa(m.Tier12Equipped),
+			strconv.FormatFloat(m.Tier12EquippedPct, 'f', 1, 64), strings.Join(m.PriorityTags, ";"), areaWeight(m.AreaWeight), order, AreaDid(m, order)}
 	}
 	return writeCSV(w, header, func(write func([]string) error) error {
 		total := v.Totals
@@ -158,11 +165,18 @@ func (v *View) areaIndex() map[string]*allocation.AreaSummary {
 // exact quota, own stock, cap, seats and rule.
 func WriteExplanationCSV(w io.Writer, v *View) error {
 	areas := v.areaIndex()
-	header := []string{"parent_area", "kind", "code", "name", "weight", "exact_quota", "own_stock", "cap", "seats", "capped", "rule"}
+	header := []string{"parent_area", "kind", "code", "name", "weight", "exact_quota", "own_stock", "cap", "seats", "capped", "rule",
+		"tier_order", "tier", "area_weight"}
+	order := v.Run.Settings.TierOrder
 	return writeCSV(w, header, func(write func([]string) error) error {
 		for _, u := range v.Units {
+			tier := "all"
+			if u.Tier > 0 {
+				tier = strconv.Itoa(u.Tier)
+			}
 			if err := write([]string{u.Parent, u.Kind, u.Code, v.unitName(u, areas), ftoa(u.Weight), strconv.FormatFloat(u.Quota, 'f', 4, 64),
-				strconv.Itoa(u.Held), strconv.Itoa(u.Cap), strconv.Itoa(u.Seats), strconv.FormatBool(u.Capped), u.Rule}); err != nil {
+				strconv.Itoa(u.Held), strconv.Itoa(u.Cap), strconv.Itoa(u.Seats), strconv.FormatBool(u.Capped), u.Rule,
+				order, tier, areaWeight(u.AreaWeight)}); err != nil {
 				return err
 			}
 		}
@@ -182,7 +196,8 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 	s := v.Run.Settings
 	areas := v.areaIndex()
 	fmt.Fprintf(&b, "# Allocation explained — %s\n\n", md(v.Run.Label()))
-	fmt.Fprintf(&b, "Date %s · actor %s · policy **%s** · connectivity from %s\n\n", v.Run.Date.Format("2006-01-02"), md(v.Run.Actor), md(s.Policy), md(v.Run.Coverage))
+	fmt.Fprintf(&b, "Date %s · actor %s · tier order **%s** · policy **%s** · connectivity from %s\n\n", v.Run.Date.Format("2006-01-02"), md(v.Run.Actor), md(s.TierOrder), md(s.Policy), md(v.Run.Coverage))
+	fmt.Fprintf(&b, "Tier order %s.\n\n", md(allocation.PolicyExplanation(s.TierOrder)))
 	b.WriteString("## Totals\n\n| needs | tier 1 | tier 2 | tier 3 | allocated | unmet | SIMs | needs_sim | needs_connectivity | rejected devices | unused devices |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", t.Needs, t.NeedsTier1, t.NeedsTier2, t.NeedsTier3,
 		t.Allocated, t.Unmet, t.SimsGiven, t.NeedsSim, t.NeedsConnectivity, len(v.RejectedDevices), v.UnusedDevices)
@@ -190,13 +205,13 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 
 1. **Needs**: students of tier 1 (poor household), 2 (near-poor) and 3 (a parent died of COVID-19) without a device, not served by an earlier committed run; a student id listed twice is served once (see conflicts.csv). Eligibility: tier 1 needs a poor household, tier 2 a poor or near-poor one, tier 3 the covid_orphan flag; a claimed tier the household does not support is served at the tier it supports (near-poor: 2, poor: 1), otherwise not served, and listed in conflicts.csv with its reason.
 2. **Intake**: devices failing the minimum specs (seed 004) are not allocated (rejected_devices.csv: repair, inspect — a required condition such as the charger is not stated — or liquidate); SIM packages below %v GB/day for %d months are not used.
-3. **Between areas**: each area's devices are shared between its child areas and its own schools by Sainte-Laguë (divisors 1, 3, 5, …) on the weighted needs (tier weights: tier 1 %v, tier 2 %v, tier 3 %v), each unit capped at its unmet need; a unit keeps its own stock, and stock it cannot use returns to the parent. The exact (unrounded) quota, own stock, cap and seats of every unit are below and in explanation.csv.
+3. **Between areas**: each area's devices are shared between its child areas and its own schools by Sainte-Laguë (divisors 1, 3, 5, …) on the weighted needs (tier weights: tier 1 %v, tier 2 %v, tier 3 %v; needs in priority areas multiplied by %s), each unit capped at its unmet need; a unit (a school or an area) keeps its own stock, serving its own students first, and stock it cannot use returns to the parent. %s The exact (unrounded) quota, own stock, cap and seats of every unit are below and in explanation.csv.
 4. **Inside a school**: strictly by tier, then by connectivity (%s), then by student id.
 5. **Bundle**: fiber home → device only; 4G home → device and a SIM of an operator covering the home (flag needs_sim when none is in stock); no 4G and no fiber (or no coverage result) → device, flagged needs_connectivity for build-out.
 
-## How each area and school got its devices
-
-`, s.MinGBPerDay, s.MinMonths, s.TierWeights[1], s.TierWeights[2], s.TierWeights[3], md(s.Policy))
+`, s.MinGBPerDay, s.MinMonths, s.TierWeights[1], s.TierWeights[2], s.TierWeights[3], md(areaWeightsText(s.AreaWeights)), tierOrderRule(s.TierOrder), md(s.Policy))
+	writeAreasDid(&b, v)
+	b.WriteString("\n## How each area and school got its devices\n\n")
 	parent := "\x00"
 	for i, u := range v.Units {
 		if i == maxExplainedUnits {
@@ -218,8 +233,16 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 		if n := v.unitName(u, areas); n != "" {
 			label += " " + md(n)
 		}
-		fmt.Fprintf(&b, "- %s **%s**: weight %s, exact quota %.2f, own stock %d, cap (unmet need) %d → **%d** device(s); rule: %s\n",
-			md(u.Kind), label, ftoa(u.Weight), u.Quota, u.Held, u.Cap, u.Seats, md(u.Rule))
+		tier := ""
+		if u.Tier > 0 {
+			tier = fmt.Sprintf(" tier %d:", u.Tier)
+		}
+		aw := ""
+		if u.AreaWeight != 1 && u.AreaWeight != 0 {
+			aw = " (priority area ×" + ftoa(u.AreaWeight) + ")"
+		}
+		fmt.Fprintf(&b, "- %s **%s**:%s weight %s%s, exact quota %.2f, own stock %d, cap (unmet need) %d → **%d** device(s); rule: %s\n",
+			md(u.Kind), label, tier, ftoa(u.Weight), aw, u.Quota, u.Held, u.Cap, u.Seats, md(u.Rule))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -344,6 +367,7 @@ func WriteConflicts(w io.Writer, v *View) error {
 func WriteReadme(w io.Writer, v *View) error {
 	_, err := fmt.Fprintf(w, `gapmap allocation — %s
 Date: %s   Actor: %s   Policy: %s   Connectivity: %s
+Tier order: %s
 
 PERSONAL DATA (Decree 13/2023/NĐ-CP): allocations.csv, unserved.csv,
 conflicts.csv, by_area/ and handover/ hold student ids. They are internal
@@ -361,7 +385,7 @@ sim_stock.csv        SIMs per package: before, given, left
 conflicts.csv        student ids listed more than once; tiers not supported by the household's poverty or the COVID-19 flag (reason)
 handover/            one printable handover list per school (XLSX)
 by_area/             the allocations of each area, for its officers
-`, v.Run.Label(), v.Run.Date.Format("2006-01-02"), v.Run.Actor, v.Run.Settings.Policy, v.Run.Coverage)
+`, v.Run.Label(), v.Run.Date.Format("2006-01-02"), v.Run.Actor, v.Run.Settings.Policy, v.Run.Coverage, allocation.PolicyExplanation(v.Run.Settings.TierOrder))
 	if err != nil {
 		return err
 	}
@@ -401,4 +425,54 @@ func writeRenamed(w io.Writer, v *View) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// areaWeight prints an area weight; 0 (a run recorded before area
+// weights) is 1.
+func areaWeight(w float64) string {
+	if w == 0 {
+		w = 1
+	}
+	return ftoa(w)
+}
+
+// areaWeightsText lists the area weights of the settings.
+func areaWeightsText(w map[string]float64) string {
+	var parts []string
+	for _, tag := range data.AreaTags() {
+		if x, ok := w[tag]; ok {
+			parts = append(parts, fmt.Sprintf("%s %s", tag, ftoa(x)))
+		}
+	}
+	if len(parts) == 0 {
+		return "1 (no area weights)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tierOrderRule is rule 3's sentence on the tier order.
+func tierOrderRule(order string) string {
+	if order == allocation.TierOrderFair {
+		return "Tier order **fair**: all tiers are apportioned together, so an area with only tier-3 needs receives its share while tier-1 needs elsewhere wait."
+	}
+	return "Tier order **strict**: the apportionment runs once per tier — all tier-1 needs of the whole tree first, then tier 2 with what is left, then tier 3 — so no device reaches a lower tier while a higher-tier need it could serve waits, except stock held by a school or area for its own students; each unit has one line per tier below."
+}
+
+// writeAreasDid writes the per-area table of what the run did.
+func writeAreasDid(b *strings.Builder, v *View) {
+	order := v.Run.Settings.TierOrder
+	b.WriteString("## What the run did in each area\n\n| area | name | priority | needs (tier 1/2/3) | served (tier 1/2/3) | unmet | pupils equipped | tier 1–2 equipped | what it did |\n|---|---|---|---|---|---|---|---|---|\n")
+	for i, m := range v.Areas {
+		if i == maxExplainedUnits {
+			fmt.Fprintf(b, "\n… %d more areas: see area_summary.csv.\n", len(v.Areas)-i)
+			break
+		}
+		prio := "–"
+		if len(m.PriorityTags) > 0 {
+			prio = md(strings.Join(m.PriorityTags, ", ")) + " ×" + areaWeight(m.AreaWeight)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %d/%d/%d | %d/%d/%d | %d | %.1f %% | %.1f %% | %s |\n", md(m.Code), md(m.Name), prio,
+			m.NeedsTier1, m.NeedsTier2, m.NeedsTier3, m.AllocatedTier1, m.AllocatedTier2, m.AllocatedTier3, m.Unmet,
+			m.EquippedPct, m.Tier12EquippedPct, md(AreaDid(m, order)))
+	}
 }

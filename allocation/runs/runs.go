@@ -132,6 +132,7 @@ func (s *Service) CommitPreview(ctx context.Context, id int64, actor string, pro
 	if err := json.Unmarshal(run.Settings, &o.Settings); err != nil {
 		return nil, fmt.Errorf("read the settings of preview run %d: %w", id, err)
 	}
+	legacyTierOrder(run.Settings, &o.Settings)
 	rep, err := s.Store.AllocationRunReport(ctx, id)
 	if err != nil {
 		return nil, err
@@ -320,6 +321,7 @@ func (s *Service) View(ctx context.Context, id int64, sc Scope) (*report.View, e
 	if err := json.Unmarshal(run.Settings, &v.Run.Settings); err != nil {
 		return nil, fmt.Errorf("read the settings of allocation run %d: %w", id, err)
 	}
+	legacyTierOrder(run.Settings, &v.Run.Settings)
 	var areas []string
 	if sc.AreaCode != "" {
 		if areas, err = s.Store.AreaSubtree(ctx, sc.AreaCode); err != nil {
@@ -436,4 +438,27 @@ func (s *Service) Cancel(ctx context.Context, actor, studentID, reason string) (
 		return 0, &data.ValidationError{Errors: []data.FieldError{{File: "cancel", Column: "reason", Reason: "say why the allocation is cancelled (kept in the ledger)"}}}
 	}
 	return s.Store.CancelAllocation(ctx, actor, studentID, reason)
+}
+
+// legacyTierOrder: a run recorded before the tier order was a setting
+// (issue 11) used the fair order, and no area weights.
+func legacyTierOrder(raw json.RawMessage, s *allocation.Settings) {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(raw, &keys) != nil {
+		return
+	}
+	has := func(names ...string) bool {
+		for _, n := range names {
+			if _, ok := keys[n]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	if !has("tier_order", "TierOrder") {
+		s.TierOrder = allocation.TierOrderFair
+	}
+	if !has("area_weights", "AreaWeights") {
+		s.AreaWeights = nil
+	}
 }

@@ -3,6 +3,8 @@ package runs
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +72,25 @@ func CheckSettings(s allocation.Settings) error {
 	if s.Policy != allocation.PolicyReadyFirst && s.Policy != allocation.PolicyNeedFirst {
 		ve.Add(data.FieldError{File: "settings", Column: "policy", Value: s.Policy,
 			Reason: fmt.Sprintf("use %s or %s", allocation.PolicyReadyFirst, allocation.PolicyNeedFirst)})
+	}
+	if s.TierOrder != allocation.TierOrderStrict && s.TierOrder != allocation.TierOrderFair {
+		ve.Add(data.FieldError{File: "settings", Column: "tier_order", Value: s.TierOrder,
+			Reason: fmt.Sprintf("use %s (tier 1 everywhere first; the default) or %s (area-fair shares)", allocation.TierOrderStrict, allocation.TierOrderFair)})
+	}
+	tags := make([]string, 0, len(s.AreaWeights))
+	for k := range s.AreaWeights {
+		tags = append(tags, k)
+	}
+	slices.Sort(tags)
+	for _, k := range tags {
+		w := s.AreaWeights[k]
+		if !slices.Contains(data.AreaTags(), k) {
+			ve.Add(data.FieldError{File: "settings", Column: "area_weights", Value: k,
+				Reason: "not a priority area tag: use " + strings.Join(data.AreaTags(), ", ")})
+		} else if !(w > 0) || math.IsInf(w, 0) {
+			ve.Add(data.FieldError{File: "settings", Column: "area_weights." + k, Value: fmt.Sprint(w),
+				Reason: "a weight is a number > 0 (1: no priority)"})
+		}
 	}
 	for i, op := range s.OperatorPreference {
 		if _, ok := mobileOperator(op); !ok {

@@ -16,14 +16,21 @@ import (
 	"github.com/gapmap/gapmap/data/postgis"
 )
 
-const allocateSynopsis = `allocate --in DIR --coverage OUT [--policy ready-first|need-first] --out ALLOC   (offline, on files)
-       gapmap allocate [--commit] [--policy …] [--out ALLOC]                             (on the database)
+const allocateSynopsis = `allocate --in DIR --coverage OUT [--tier-order strict|fair] [--policy ready-first|need-first] --out ALLOC   (offline, on files)
+       gapmap allocate [--commit] [--tier-order …] [--policy …] [--out ALLOC]                             (on the database)
 
 Allocates donated devices and SIM-data packages to students of priority tiers
-1–3 (poor, near-poor, COVID hardship) who have no device: fairly between areas
-(capped Sainte-Laguë down the area tree), strictly by tier inside a school,
-the SIM bundle decided by each home's connectivity. Every decision is
-explained in the output.
+1–3 (poor, near-poor, COVID hardship) who have no device, down the area tree
+(capped Sainte-Laguë), strictly by tier inside a school, the SIM bundle
+decided by each home's connectivity. Every decision is explained in the
+output.
+
+--tier-order strict (the default) follows the programme's literal order: all
+tier-1 needs of the whole province first, then tier 2, then tier 3; stock
+held by a school or an area still serves its own students first. fair shares
+the stock between areas by weighted need (tier weights 3, 2, 1), all tiers
+together. Needs in mountainous, coastal and lockdown areas (areas.geojson
+priority_tags) weigh more (settings area_weights; default 1.5, 1.3, 1.5).
 
 Offline (--in DIR): reads the exchange files of DIR (areas.geojson,
 schools.csv, students.csv, devices.csv, sim_packages.csv, …) and the coverage
@@ -79,6 +86,7 @@ type allocateOpts struct {
 	in, coverage, out  string
 	noCoverage, commit bool
 	policy, settings   string
+	tierOrder          string
 	operators, actor   string
 	date               time.Time
 	run                int64
@@ -104,6 +112,7 @@ func parseAllocateFlags(e *env, args []string) (allocateOpts, allocation.Setting
 	fs.StringVar(&o.out, "out", "", "directory for the result files (required offline; optional on the database)")
 	fs.BoolVar(&o.commit, "commit", false, "database: write the run (default: preview only)")
 	fs.StringVar(&o.policy, "policy", "", "within a tier, serve first the homes that are ready (ready-first: fiber or 4G) or in need (need-first); default ready-first")
+	fs.StringVar(&o.tierOrder, "tier-order", "", "strict: tier 1 everywhere before tier 2, tier 2 before tier 3 (stock held by a school or area serves its own first); fair: area-fair shares by weighted need; default strict")
 	fs.StringVar(&o.settings, "settings", "", "JSON file of engine settings (fields of allocation.Settings; missing fields keep their defaults)")
 	fs.StringVar(&o.operators, "prefer-operators", "", "comma-separated SIM operators in order of preference: viettel, vinaphone (VNPT), mobifone, vietnamobile, gmobile (default: none)")
 	fs.StringVar(&o.actor, "actor", "", "who runs the allocation, recorded in the database (default $GAPMAP_ACTOR, else $USER)")
@@ -190,6 +199,12 @@ func allocateSettings(o allocateOpts) (allocation.Settings, error) {
 	}
 	if o.policy != "" {
 		s.Policy = o.policy
+	}
+	if o.tierOrder != "" {
+		s.TierOrder = o.tierOrder
+	}
+	if s.TierOrder != allocation.TierOrderStrict && s.TierOrder != allocation.TierOrderFair {
+		return s, usageError{fmt.Sprintf("--tier-order %q: use %s or %s", s.TierOrder, allocation.TierOrderStrict, allocation.TierOrderFair)}
 	}
 	if o.operators != "" {
 		ops, err := runs.ParseOperators(o.operators)

@@ -132,7 +132,7 @@ func TestAllocateOffline(t *testing.T) {
 			t.Errorf("missing output %s: %v", f, err)
 		}
 	}
-	if !strings.Contains(stdout.String(), "allocated: 3 devices, 1 SIMs; unmet: 2") {
+	if !strings.Contains(stdout.String(), "allocated: 3 devices, 1 SIMs; unmet: 2") || !strings.Contains(stdout.String(), "tier order: strict:") {
 		t.Errorf("summary: %s", stdout)
 	}
 
@@ -214,8 +214,15 @@ func TestAllocateOffline(t *testing.T) {
 	}
 
 	// A second run replaces the directory whole.
-	if err := run(ctx, []string{"allocate", "--in", in, "--coverage", cov, "--out", out, "--policy", "need-first"}, e); err != nil {
+	stdout.Reset()
+	if err := run(ctx, []string{"allocate", "--in", in, "--coverage", cov, "--out", out, "--policy", "need-first", "--tier-order", "fair"}, e); err != nil {
 		t.Fatalf("second run: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "tier order: fair:") {
+		t.Errorf("--tier-order fair summary: %s", stdout)
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "explanation.md")); err != nil || !strings.Contains(string(md), "tier order **fair**") {
+		t.Errorf("explanation.md of --tier-order fair: %v\n%s", err, md)
 	}
 	// A directory that is not ours is never replaced.
 	other := filepath.Join(root, "other")
@@ -289,6 +296,7 @@ func TestAllocateFlags(t *testing.T) {
 		{[]string{"allocate", "--in", "x", "--coverage", "c"}, "--out ALLOC is required"},
 		{[]string{"allocate", "--coverage", "c"}, "are for offline runs"},
 		{[]string{"allocate", "--in", "x", "--no-coverage", "--out", "y", "--policy", "random"}, "--policy \"random\""},
+		{[]string{"allocate", "--in", "x", "--no-coverage", "--out", "y", "--tier-order", "tier1"}, "--tier-order \"tier1\": use strict or fair"},
 	}
 	for _, c := range cases {
 		err := run(ctx, c.args, e)

@@ -33,6 +33,13 @@ func areaColumn() column {
 		"mã phường xã", "mã xã phường", "mã xã/phường", "mã khu vực", "commune_code", "area", "area code"}}
 }
 
+// holderSchoolColumn: the school holding a device or SIM package ("hiện
+// vật do các cơ sở giáo dục tiếp nhận trực tiếp thì được để lại tại đơn
+// vị"); empty when an area holds it.
+func holderSchoolColumn() column {
+	return column{name: "school_id", aliases: []string{"mã trường", "mã cơ sở giáo dục", "mã csgd", "trường tiếp nhận", "đơn vị tiếp nhận", "school id", "held by school"}}
+}
+
 // Schools.
 const (
 	scID = iota
@@ -216,6 +223,7 @@ const (
 	dvCPUModel
 	dvHeadphones
 	dvBattery
+	dvSchool
 	dvN
 )
 
@@ -242,6 +250,7 @@ func deviceColumns() []column {
 	c[dvCPUModel] = column{name: "cpu_model", aliases: []string{"bộ xử lý", "loại cpu", "tên cpu", "model cpu", "cpu model", "processor"}}
 	c[dvHeadphones] = column{name: "headphones", aliases: []string{"tai nghe", "kèm tai nghe", "có tai nghe", "headset"}}
 	c[dvBattery] = column{name: "battery_ok", aliases: []string{"pin tốt", "pin còn tốt", "pin", "battery"}}
+	c[dvSchool] = holderSchoolColumn()
 	return c
 }
 
@@ -253,6 +262,7 @@ const (
 	spMonths
 	spQuantity
 	spArea
+	spSchool
 	spN
 )
 
@@ -264,6 +274,7 @@ func simPackageColumns() []column {
 	c[spMonths] = column{name: "months", required: true, aliases: []string{"số tháng", "thời hạn", "thời hạn tháng", "thời gian tháng"}}
 	c[spQuantity] = column{name: "quantity", required: true, aliases: []string{"số lượng", "sl", "số gói", "qty"}}
 	c[spArea] = areaColumn()
+	c[spSchool] = holderSchoolColumn()
 	return c
 }
 
@@ -392,6 +403,14 @@ func deviceTypeEnum() *enum {
 		data.DeviceLaptop:  {"máy tính xách tay", "notebook", "mtxt", "máy tính laptop"},
 		data.DeviceDesktop: {"máy tính để bàn", "máy để bàn", "pc", "máy bàn", "máy tính bàn"},
 	}, "điện thoại, máy tính bảng, máy tính xách tay/laptop, máy tính để bàn")
+}
+
+func priorityTagEnum() *enum {
+	return newEnum("priority tag", data.AreaTags(), map[string][]string{
+		data.AreaTagMountain: {"miền núi", "vùng núi", "vùng cao", "núi", "mountainous", "mountains"},
+		data.AreaTagCoastal:  {"bãi ngang, ven biển", "bãi ngang ven biển", "bãi ngang", "ven biển", "vùng biển", "coast", "coastal area"},
+		data.AreaTagLockdown: {"phong tỏa", "phong toả", "cách ly", "giãn cách", "lock-down", "quarantine"},
+	}, "miền núi, bãi ngang ven biển, phong tỏa")
 }
 
 func environmentEnum() *enum {

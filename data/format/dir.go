@@ -153,5 +153,39 @@ func CheckReferences(ds *data.Dataset) error {
 	for _, p := range ds.SimPackages {
 		check(KindSimPackages, p.ID, p.AreaCode)
 	}
+	checkHolders(ds, errs)
 	return errs.Err()
+}
+
+// checkHolders checks the school_id of devices and SIM packages held by a
+// school: the school exists and the row's area_code, when given, is the
+// school's area.
+func checkHolders(ds *data.Dataset, errs *data.ValidationError) {
+	if len(ds.Schools) == 0 {
+		return
+	}
+	area := make(map[string]string, len(ds.Schools))
+	for _, s := range ds.Schools {
+		area[s.ID] = s.AreaCode
+	}
+	check := func(kind, id, school, code string) {
+		if school == "" {
+			return
+		}
+		sa, ok := area[school]
+		switch {
+		case !ok:
+			errs.Add(data.FieldError{File: kind, Column: "school_id", Value: school,
+				Reason: fmt.Sprintf("%s: school %s is not in schools", id, school)})
+		case code != "" && code != sa:
+			errs.Add(data.FieldError{File: kind, Column: "area_code", Value: code,
+				Reason: fmt.Sprintf("%s is held by school %s of area %s: leave area_code empty or write %s", id, school, sa, sa)})
+		}
+	}
+	for _, d := range ds.Devices {
+		check(KindDevices, d.ID, d.SchoolID, d.AreaCode)
+	}
+	for _, p := range ds.SimPackages {
+		check(KindSimPackages, p.ID, p.SchoolID, p.AreaCode)
+	}
 }

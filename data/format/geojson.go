@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -470,6 +471,8 @@ func parseArea(f *featureCtx, env *enum, seen *dupSet, raw *rawFeature) data.Are
 		a.Environment = v
 	}
 
+	a.PriorityTags = f.priorityTags()
+
 	g, ok := f.geometry(raw.Geometry)
 	if ok {
 		switch g := g.(type) {
@@ -497,6 +500,81 @@ func parseArea(f *featureCtx, env *enum, seen *dupSet, raw *rawFeature) data.Are
 		}
 	}
 	return a
+}
+
+// priorityTagKeys are the properties that hold an area's priority tags.
+func priorityTagKeys() []string {
+	return []string{"priority_tags", "uu_tien", "ưu tiên", "vùng ưu tiên", "khu vực ưu tiên", "loại vùng", "dien_uu_tien", "diện ưu tiên"}
+}
+
+// priorityTags reads the area's priority tags (data.AreaTag*): a text of
+// tags separated by commas or semicolons, or an array of texts; Vietnamese
+// names accepted ("miền núi", "bãi ngang, ven biển" is one tag: coastal,
+// "phong tỏa"). Sorted in the fixed order, each once.
+func (f *featureCtx) priorityTags() []string {
+	var key string
+	var val any
+	for _, k := range priorityTagKeys() {
+		if p, ok := f.props[normKey(k)]; ok {
+			key, val = p.key, p.val
+			break
+		}
+	}
+	if key == "" || val == nil {
+		return nil
+	}
+	var items []string
+	switch v := val.(type) {
+	case string:
+		items = splitTags(v)
+	case []any:
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				f.fail(key, "", key+" must be text or an array of texts")
+				return nil
+			}
+			items = append(items, splitTags(s)...)
+		}
+	default:
+		f.fail(key, "", key+" must be text (mountain, coastal, lockdown separated by commas) or an array of texts")
+		return nil
+	}
+	tags := priorityTagEnum()
+	var seen [3]bool
+	for _, it := range items {
+		v, ok := tags.lookup(it)
+		if !ok {
+			f.fail(key, it, tags.reason(it))
+			continue
+		}
+		seen[slices.Index(data.AreaTags(), v)] = true
+	}
+	var out []string
+	for i, t := range data.AreaTags() {
+		if seen[i] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// splitTags splits a tag list on commas and semicolons; "bãi ngang, ven
+// biển" (the programme's name of coastal communes) stays one tag.
+func splitTags(s string) []string {
+	var out []string
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' })
+	for i := 0; i < len(parts); i++ {
+		p := strings.TrimSpace(parts[i])
+		if i+1 < len(parts) && foldKey(normKey(p)) == "bai ngang" && foldKey(normKey(strings.TrimSpace(parts[i+1]))) == "ven bien" {
+			p += ", " + strings.TrimSpace(parts[i+1])
+			i++
+		}
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (f *featureCtx) has(key string) bool {
@@ -677,6 +755,8 @@ type areaProps struct {
 	Population  int    `json:"population"`
 	Households  int    `json:"households"`
 	Environment string `json:"environment,omitempty"`
+	// PriorityTags: comma-separated (mountain, coastal, lockdown).
+	PriorityTags string `json:"priority_tags,omitempty"`
 }
 
 type routeProps struct {
@@ -715,7 +795,8 @@ func WriteAreasGeoJSON(w io.Writer, areas []data.Area) error {
 	return writeFeatures(w, len(areas), func(i int) featureOut {
 		a := areas[i]
 		p := areaProps{Code: a.Code, Name: a.Name, Level: a.Level, ParentCode: a.ParentCode,
-			Population: a.Population, Households: a.Households, Environment: a.Environment}
+			Population: a.Population, Households: a.Households, Environment: a.Environment,
+			PriorityTags: strings.Join(a.PriorityTags, ",")}
 		if a.ValidFrom != nil {
 			p.ValidFrom = a.ValidFrom.Format(time.DateOnly)
 		}

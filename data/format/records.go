@@ -76,7 +76,7 @@ func DeviceRecord(d data.Device) []string {
 	}
 	return []string{d.ID, d.Donor, d.Type, d.OS, d.OSVersion, fmtFloat(d.CPUGHz), fmtFloat(d.RAMGB), fmtFloat(d.StorageGB),
 		fmtFloat(d.FreeStorageGB), b(d.HasCharger), b(d.AVOK), b(d.ScreenOK), b(d.KeyboardOK), b(d.HasMonitor), b(d.WiFi),
-		d.Serial, d.IMEI, d.AreaCode, d.CPUModel, b(d.Headphones), b(d.BatteryOK)}
+		d.Serial, d.IMEI, d.AreaCode, d.CPUModel, b(d.Headphones), b(d.BatteryOK), d.SchoolID}
 }
 
 // SimPackageHeader is the header of sim_packages.csv.
@@ -84,5 +84,5 @@ func SimPackageHeader() []string { return columnNames(simPackageColumns()) }
 
 // SimPackageRecord is one row of sim_packages.csv.
 func SimPackageRecord(p data.SimPackage) []string {
-	return []string{p.ID, p.Operator, fmtFloat(p.GBPerDay), strconv.Itoa(p.Months), strconv.Itoa(p.Quantity), p.AreaCode}
+	return []string{p.ID, p.Operator, fmtFloat(p.GBPerDay), strconv.Itoa(p.Months), strconv.Itoa(p.Quantity), p.AreaCode, p.SchoolID}
 }

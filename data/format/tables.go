@@ -181,6 +181,7 @@ func ReadDevices(ctx context.Context, path string, errs *data.ValidationError, f
 		d.CPUModel = r.str(dvCPUModel)
 		d.Headphones = r.cond(dvHeadphones)
 		d.BatteryOK = r.cond(dvBattery)
+		d.SchoolID = r.code(dvSchool, false)
 		return d
 	}, fn)
 }
@@ -231,6 +232,7 @@ func ReadSimPackages(ctx context.Context, path string, errs *data.ValidationErro
 			p.Quantity = n
 		}
 		p.AreaCode = r.code(spArea, false)
+		p.SchoolID = r.code(spSchool, false)
 		return p
 	}, fn)
 }

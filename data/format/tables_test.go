@@ -332,12 +332,12 @@ func TestReadDevices(t *testing.T) {
 
 func TestReadDevicesAllColumns(t *testing.T) {
 	p := writeFile(t, "devices.csv", strings.Join(DeviceHeader(), ",")+"\n"+
-		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,,Intel Pentium G4560,,không\n")
+		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,,Intel Pentium G4560,,không,SCH1\n")
 	res := read(t, ReadDevices, p).clean(t)
 	want := data.Device{ID: "D1", Donor: "Donor A", Type: "desktop", OS: "linux", OSVersion: "Ubuntu 22.04", CPUGHz: 2.4,
 		RAMGB: 8, StorageGB: 500, FreeStorageGB: 400, HasCharger: data.CondYes, AVOK: data.CondNo, ScreenOK: data.CondYes, KeyboardOK: data.CondNo,
 		HasMonitor: data.CondYes, WiFi: data.CondUnknown, Serial: "SN1", CPUModel: "Intel Pentium G4560",
-		Headphones: data.CondUnknown, BatteryOK: data.CondNo} // empty cell: unknown
+		Headphones: data.CondUnknown, BatteryOK: data.CondNo, SchoolID: "SCH1"} // empty cell: unknown
 	if !reflect.DeepEqual(res.recs, []data.Device{want}) {
 		t.Errorf("got %+v\nwant %+v", res.recs, want)
 	}

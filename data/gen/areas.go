@@ -662,6 +662,11 @@ func buildRegion(in []data.Area, seed int64, scale float64) (*region, error) {
 		a := &areas[i]
 		if c := leafOf[a.Code]; c != nil {
 			a.Households, a.Population, a.Environment = c.hh, c.pop, c.env
+			if c.env == envMountain && len(a.PriorityTags) == 0 {
+				// A mountainous commune is a priority area (miền núi) of
+				// the allocation (issue 11).
+				a.PriorityTags = []string{data.AreaTagMountain}
+			}
 			continue
 		}
 		a.Households, a.Population = 0, 0

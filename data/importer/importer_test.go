@@ -296,6 +296,18 @@ func TestBadInputs(t *testing.T) {
 			return csvFile(t, dir, "students.csv", st, []string{"ST9", "H1", "S404", "4", "0", "false"})
 		}, []want{{Row: 2, Column: "school_id", Value: "S404",
 			Reason: "school_id S404 does not exist: import the schools first (or in the same directory), or fix the id"}}},
+		{"device held by an unknown school", format.KindDevices, func(dir string) string {
+			d := testDevices()[0]
+			d.SchoolID = "S404"
+			return csvFile(t, dir, "devices.csv", format.DeviceHeader(), format.DeviceRecord(d))
+		}, []want{{Row: 2, Column: "school_id", Value: "S404",
+			Reason: "school_id S404 does not exist: import the schools first (or in the same directory), or fix the id"}}},
+		{"SIM package held by an unknown school", format.KindSimPackages, func(dir string) string {
+			p := testSims()[0]
+			p.SchoolID, p.AreaCode = "S404", ""
+			return csvFile(t, dir, "sim_packages.csv", format.SimPackageHeader(), format.SimPackageRecord(p))
+		}, []want{{Row: 2, Column: "school_id", Value: "S404",
+			Reason: "school_id S404 does not exist: import the schools first (or in the same directory), or fix the id"}}},
 		{"unknown area code", format.KindSchools, func(dir string) string {
 			return csvFile(t, dir, "schools.csv", format.SchoolHeader(), []string{"S9", "Trường Chín", "primary", "21.05", "105.05", "X9", "10", "none"})
 		}, []want{{Row: 2, Column: "area_code", Value: "X9",

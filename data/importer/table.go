@@ -325,7 +325,10 @@ func deviceSpec() *tableSpec[data.Device, data.Device] {
 		copy: func(p *prep, src postgis.Source[data.Device]) (int64, error) {
 			return postgis.CopyDevices(p.j.ctx, p.j.tx, src)
 		},
-		key: func(d data.Device) (string, [2]string) { return d.ID, [2]string{} },
+		key: func(d data.Device) (string, [2]string) { return d.ID, [2]string{d.SchoolID} },
+		refChecks: []refCheck{
+			{col: "school_id", table: "schools", refCol: "school_id", kind: format.KindSchools},
+		},
 		after: func(p *prep) error {
 			// A donor written several ways is stored under its first
 			// spelling in the file.
@@ -347,7 +350,10 @@ func simPackageSpec() *tableSpec[data.SimPackage, data.SimPackage] {
 		copy: func(p *prep, src postgis.Source[data.SimPackage]) (int64, error) {
 			return postgis.CopySimPackages(p.j.ctx, p.j.tx, src)
 		},
-		key: func(s data.SimPackage) (string, [2]string) { return s.ID, [2]string{} },
+		key: func(s data.SimPackage) (string, [2]string) { return s.ID, [2]string{s.SchoolID} },
+		refChecks: []refCheck{
+			{col: "school_id", table: "schools", refCol: "school_id", kind: format.KindSchools},
+		},
 	}
 }
 

@@ -221,12 +221,15 @@ func readConnectivity(ctx context.Context, q Querier, home func(id, class string
 // geometries.
 func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *data.Dataset) error {
 	day := pgtype.Date{Time: time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
-	err := scanEach(ctx, q, "areas", `SELECT code, name, level, coalesce(parent_code, '') FROM areas
+	err := scanEach(ctx, q, "areas", `SELECT code, name, level, coalesce(parent_code, ''), priority_tags FROM areas
 		WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to > $1) ORDER BY code`,
 		[]any{day}, func(r pgx.Rows) error {
 			var a data.Area
-			if err := r.Scan(&a.Code, &a.Name, &a.Level, &a.ParentCode); err != nil {
+			if err := r.Scan(&a.Code, &a.Name, &a.Level, &a.ParentCode, &a.PriorityTags); err != nil {
 				return err
+			}
+			if len(a.PriorityTags) == 0 {
+				a.PriorityTags = nil
 			}
 			ds.Areas = append(ds.Areas, a)
 			return nil
@@ -290,10 +293,10 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	return scanEach(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, '')
-		FROM sim_packages ORDER BY package_id`, nil, func(r pgx.Rows) error {
+	return scanEach(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, ''),
+		coalesce(school_id, '') FROM sim_packages ORDER BY package_id`, nil, func(r pgx.Rows) error {
 		var p data.SimPackage
-		if err := r.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode); err != nil {
+		if err := r.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode, &p.SchoolID); err != nil {
 			return err
 		}
 		ds.SimPackages = append(ds.SimPackages, p)

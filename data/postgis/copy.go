@@ -269,13 +269,17 @@ func CopyFiberRoutes(ctx context.Context, tx pgx.Tx, next Source[data.FiberRoute
 // inside tx. The parent link is checked at commit (DEFERRABLE), so the
 // order of the rows does not matter.
 func CopyAreas(ctx context.Context, tx pgx.Tx, next Source[data.Area]) (int64, error) {
-	return copyRows(ctx, tx, "areas", []string{"code", "name", "level", "parent_code", "valid_from", "valid_to", "population", "households", "environment", "geom"}, next, func(a data.Area, v []any) error {
+	return copyRows(ctx, tx, "areas", []string{"code", "name", "level", "parent_code", "valid_from", "valid_to", "population", "households", "environment", "geom", "priority_tags"}, next, func(a data.Area, v []any) error {
 		var g any // untyped nil: NULL
 		if len(a.Geom) > 0 {
 			g = multiPolygon(a.Geom)
 		}
 		v[0], v[1], v[2], v[3], v[4], v[5] = a.Code, a.Name, a.Level, text(a.ParentCode), date(a.ValidFrom), date(a.ValidTo)
 		v[6], v[7], v[8], v[9] = a.Population, a.Households, a.Environment, g
+		v[10] = a.PriorityTags
+		if a.PriorityTags == nil {
+			v[10] = []string{}
+		}
 		return nil
 	})
 }
@@ -291,7 +295,7 @@ func date(t *time.Time) pgtype.Date {
 // donor (by name) must exist: call EnsureDonors first, or rely on the
 // deferred foreign key and call it before commit.
 func CopyDevices(ctx context.Context, tx pgx.Tx, next Source[data.Device]) (int64, error) {
-	return copyRows(ctx, tx, "devices", []string{"device_id", "donor_id", "type", "os", "os_version", "cpu_ghz", "ram_gb", "storage_gb", "free_storage_gb", "has_charger", "av_ok", "screen_ok", "keyboard_ok", "has_monitor", "wifi", "serial", "imei", "area_code", "cpu_model", "headphones", "battery_ok"}, next, func(d data.Device, v []any) error {
+	return copyRows(ctx, tx, "devices", []string{"device_id", "donor_id", "type", "os", "os_version", "cpu_ghz", "ram_gb", "storage_gb", "free_storage_gb", "has_charger", "av_ok", "screen_ok", "keyboard_ok", "has_monitor", "wifi", "serial", "imei", "area_code", "cpu_model", "headphones", "battery_ok", "school_id"}, next, func(d data.Device, v []any) error {
 		var donor pgtype.Text
 		if d.Donor != "" {
 			donor = pgtype.Text{String: DonorID(d.Donor), Valid: true}
@@ -299,15 +303,15 @@ func CopyDevices(ctx context.Context, tx pgx.Tx, next Source[data.Device]) (int6
 		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] = d.ID, donor, d.Type, d.OS, d.OSVersion, d.CPUGHz, d.RAMGB, d.StorageGB, d.FreeStorageGB
 		v[9], v[10], v[11], v[12], v[13], v[14] = d.HasCharger.Ptr(), d.AVOK.Ptr(), d.ScreenOK.Ptr(), d.KeyboardOK.Ptr(), d.HasMonitor.Ptr(), d.WiFi.Ptr()
 		v[15], v[16], v[17], v[18] = d.Serial, d.IMEI, text(d.AreaCode), d.CPUModel
-		v[19], v[20] = d.Headphones.Ptr(), d.BatteryOK.Ptr()
+		v[19], v[20], v[21] = d.Headphones.Ptr(), d.BatteryOK.Ptr(), text(d.SchoolID)
 		return nil
 	})
 }
 
 // CopySimPackages writes SIM-data packages with binary COPY inside tx.
 func CopySimPackages(ctx context.Context, tx pgx.Tx, next Source[data.SimPackage]) (int64, error) {
-	return copyRows(ctx, tx, "sim_packages", []string{"package_id", "operator", "gb_per_day", "months", "quantity", "area_code"}, next, func(p data.SimPackage, v []any) error {
-		v[0], v[1], v[2], v[3], v[4], v[5] = p.ID, p.Operator, p.GBPerDay, p.Months, p.Quantity, text(p.AreaCode)
+	return copyRows(ctx, tx, "sim_packages", []string{"package_id", "operator", "gb_per_day", "months", "quantity", "area_code", "school_id"}, next, func(p data.SimPackage, v []any) error {
+		v[0], v[1], v[2], v[3], v[4], v[5], v[6] = p.ID, p.Operator, p.GBPerDay, p.Months, p.Quantity, text(p.AreaCode), text(p.SchoolID)
 		return nil
 	})
 }

@@ -41,12 +41,15 @@ func each(ctx context.Context, q Querier, what, query string, scan func(pgx.Rows
 // EachArea streams the areas of q ordered by code.
 func EachArea(ctx context.Context, q Querier, fn func(data.Area) error) error {
 	return each(ctx, q, "areas", `SELECT code, name, level, coalesce(parent_code, ''), valid_from, valid_to,
-		population, households, environment, geom FROM areas ORDER BY code`, func(rows pgx.Rows) error {
+		population, households, environment, geom, priority_tags FROM areas ORDER BY code`, func(rows pgx.Rows) error {
 		var a data.Area
 		var from, to pgtype.Date
 		var g geom.T
-		if err := rows.Scan(&a.Code, &a.Name, &a.Level, &a.ParentCode, &from, &to, &a.Population, &a.Households, &a.Environment, &g); err != nil {
+		if err := rows.Scan(&a.Code, &a.Name, &a.Level, &a.ParentCode, &from, &to, &a.Population, &a.Households, &a.Environment, &g, &a.PriorityTags); err != nil {
 			return err
+		}
+		if len(a.PriorityTags) == 0 {
+			a.PriorityTags = nil
 		}
 		if from.Valid {
 			t := from.Time
@@ -218,13 +221,14 @@ func eachDevice(ctx context.Context, q Querier, fn func(data.Device) error) erro
 // deviceColumns are the columns scanDevice reads (devices d, donors o).
 const deviceColumns = `d.device_id, coalesce(o.name, ''), d.type, d.os, d.os_version, d.cpu_ghz,
 		d.ram_gb, d.storage_gb, d.free_storage_gb, d.has_charger, d.av_ok, d.screen_ok, d.keyboard_ok,
-		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model, d.headphones, d.battery_ok`
+		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model, d.headphones, d.battery_ok,
+		coalesce(d.school_id, '')`
 
 func scanDevice(r pgx.Rows) (data.Device, error) {
 	var d data.Device
 	err := r.Scan(&d.ID, &d.Donor, &d.Type, &d.OS, &d.OSVersion, &d.CPUGHz, &d.RAMGB, &d.StorageGB,
 		&d.FreeStorageGB, &d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi,
-		&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel, &d.Headphones, &d.BatteryOK)
+		&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel, &d.Headphones, &d.BatteryOK, &d.SchoolID)
 	return d, err
 }
 
@@ -234,10 +238,10 @@ func (s *Store) EachSimPackage(ctx context.Context, fn func(data.SimPackage) err
 }
 
 func eachSimPackage(ctx context.Context, q Querier, fn func(data.SimPackage) error) error {
-	return each(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, '')
-		FROM sim_packages ORDER BY package_id`, func(rows pgx.Rows) error {
+	return each(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, ''),
+		coalesce(school_id, '') FROM sim_packages ORDER BY package_id`, func(rows pgx.Rows) error {
 		var p data.SimPackage
-		if err := rows.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode); err != nil {
+		if err := rows.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode, &p.SchoolID); err != nil {
 			return err
 		}
 		return fn(p)

@@ -64,7 +64,10 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
   await page.click('#alloc-inv-form button[type=submit]');
   await page.waitForSelector('#alloc-inv-result table:not(.alloc-errors)');
 
-  // Preview: progress to done, then the run is shown.
+  // Preview: the tier order chosen (strict by default; fair here), progress
+  // to done, then the run is shown with its tier order.
+  assert.equal(await page.inputValue('#alloc-tier-order'), 'strict');
+  await page.selectOption('#alloc-tier-order', 'fair');
   await page.click('#alloc-preview');
   await page.waitForSelector('#alloc-job-percent');
   await page.waitForSelector('#alloc-job-status[data-status="succeeded"]', {state: 'attached', timeout: 120000});
@@ -72,6 +75,10 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
   await page.waitForFunction(() => window.gapmap.alloc?.run?.status === 'preview');
   const preview = await page.evaluate(() => window.gapmap.alloc.run.id);
   await page.waitForSelector(`#alloc-runs-table tr[data-run="${preview}"].sel`);
+  assert.equal(await page.getAttribute('#alloc-run-tier-order', 'data-order'), 'fair');
+  const one = await api(page, `/api/v1/allocation/runs/${preview}`);
+  assert.equal(one.body.run.settings.tier_order, 'fair');
+  assert.match(await page.textContent('#alloc-total-equipped'), /%/);
 
   // The per-area table is the API's.
   const areas = await api(page, `/api/v1/allocation/runs/${preview}/areas`);

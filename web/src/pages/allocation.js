@@ -71,7 +71,7 @@ addStrings({
   'alloc.total': ['Tổng', 'Total'],
   'alloc.chart': ['Nhu cầu và số được phân bổ theo địa bàn', 'Needs and allocated per area'],
   'alloc.explain': ['Giải thích phần được chia', 'How each share was decided'],
-  'alloc.explain.help': ['Mỗi địa bàn chia thiết bị cho các địa bàn và trường bên dưới theo nhu cầu (trọng số), phương pháp Sainte-Laguë, không vượt nhu cầu.', 'Each area shares its devices among the areas and schools below it by need (weight), by the Sainte-Laguë method, never above the need.'],
+  'alloc.explain.help': ['Mỗi địa bàn chia thiết bị cho các địa bàn và trường bên dưới theo nhu cầu (trọng số, nhân hệ số vùng ưu tiên), phương pháp Sainte-Laguë, không vượt nhu cầu. Thứ tự nghiêm ngặt: chia riêng từng diện, diện 1 trước (cột Quy tắc ghi diện).', 'Each area shares its devices among the areas and schools below it by need (weight, times the priority-area weight), by the Sainte-Laguë method, never above the need. Strict tier order: one share per tier, tier 1 first (the Rule column names the tier).'],
   'alloc.from': ['Chia từ', 'From'],
   'alloc.unit': ['Đơn vị', 'Unit'],
   'alloc.kind.area': ['Địa bàn', 'Area'],
@@ -112,6 +112,13 @@ addStrings({
   'alloc.hs.returned': ['Đã thu hồi', 'Returned'],
   'alloc.back': ['Đóng trường', 'Close school'],
   'alloc.counts_only': ['Vai trò của bạn chỉ xem số liệu tổng hợp.', 'Your role sees counts only.'],
+  'alloc.tierorder': ['Thứ tự ưu tiên', 'Tier order'],
+  'alloc.to.strict': ['Nghiêm ngặt: diện 1 trên toàn tỉnh trước, rồi diện 2, rồi diện 3', 'Strict: tier 1 province-wide first, then tier 2, then tier 3'],
+  'alloc.to.fair': ['Công bằng giữa địa bàn: chia theo nhu cầu có trọng số', 'Area-fair: shares by weighted need'],
+  'alloc.to.help': ['Nghiêm ngặt theo văn bản: "HSSV thuộc hộ nghèo, HSSV thuộc hộ cận nghèo, …"; thiết bị do trường hoặc địa bàn tự nhận vẫn dành cho học sinh của đơn vị đó trước.', 'Strict follows the documents: "poor households, near-poor households, …"; stock a school or area holds still serves its own students first.'],
+  'alloc.equipped': ['Học sinh có thiết bị', 'Pupils equipped'],
+  'alloc.equipped12': ['Diện 1–2 có thiết bị', 'Tier 1–2 equipped'],
+  'alloc.without': ['Chưa có thiết bị (mọi diện)', 'Without a device (every tier)'],
   'alloc.noschool': ['Chọn một trường trong bảng để xem học sinh và bàn giao.', 'Pick a school in the table for its students and handovers.'],
 });
 
@@ -144,7 +151,9 @@ export const allocationPage = {
         <p id="alloc-inv-status" role="status"></p><div id="alloc-inv-result"></div></section>` : ''}
       <section class="card" id="alloc-runs-card">
         <div class="alloc-bar"><h2 data-t="alloc.runs"></h2>
-        ${canPreview ? `<button class="primary" id="alloc-preview" data-t="alloc.preview"></button>` : ''}</div>
+        ${canPreview ? `<span class="alloc-preview-opts"><label for="alloc-tier-order" data-t="alloc.tierorder"></label>
+          <select id="alloc-tier-order" title="${esc(t('alloc.to.help'))}"><option value="strict" data-t="alloc.to.strict"></option><option value="fair" data-t="alloc.to.fair"></option></select>
+          <button class="primary" id="alloc-preview" data-t="alloc.preview"></button></span>` : ''}</div>
         <div id="alloc-job" role="status" aria-live="polite"></div>
         <div id="alloc-runs"><p class="muted" data-t="common.loading"></p></div>
       </section>
@@ -188,14 +197,16 @@ export const allocationPage = {
       runBox.innerHTML = `<div class="card"><div class="alloc-bar"><h2>${t('alloc.selected')}: ${t('alloc.run')} <span id="alloc-run-id">${run.id}</span> · <span id="alloc-run-status" class="rs-${esc(run.status)}">${esc(t('alloc.rs.' + run.status))}</span></h2>
           ${canCommit && run.status === 'preview' ? `<button class="primary noprint" id="alloc-commit">${t('alloc.commit')}</button>` : ''}</div>
           <p id="alloc-commit-error" class="error" role="alert"></p>
-          <p>${t('alloc.needs')}: <b id="alloc-total-needs">${fmt(tot.needs)}</b> · ${t('alloc.allocated')}: <b id="alloc-total-allocated">${fmt(tot.allocated)}</b> · ${t('alloc.unmet')}: <b>${fmt(tot.unmet)}</b> · ${t('alloc.sims_n')}: <b>${fmt(tot.sims_given)}</b></p></div>
+          <p>${t('alloc.needs')}: <b id="alloc-total-needs">${fmt(tot.needs)}</b> · ${t('alloc.allocated')}: <b id="alloc-total-allocated">${fmt(tot.allocated)}</b> · ${t('alloc.unmet')}: <b>${fmt(tot.unmet)}</b> · ${t('alloc.sims_n')}: <b>${fmt(tot.sims_given)}</b></p>
+          <p>${t('alloc.tierorder')}: <b id="alloc-run-tier-order" data-order="${esc(run.settings?.tier_order || '')}">${run.settings?.tier_order ? esc(t('alloc.to.' + run.settings.tier_order)) : '–'}</b></p>
+          <p>${t('alloc.without')}: <b id="alloc-total-without">${fmt(tot.pupils_without_device ?? 0)}</b> · ${t('alloc.equipped')}: <b id="alloc-total-equipped">${fmt(tot.equipped_pct ?? 0, 1)} %</b> · ${t('alloc.equipped12')}: <b id="alloc-total-equipped12">${fmt(tot.tier12_equipped_pct ?? 0, 1)} %</b></p></div>
         <div class="alloc-grid">
           <section class="card"><h2>${t('alloc.areas')}</h2><div class="alloc-scroll"><table id="alloc-areas"><thead><tr><th>${t('alloc.area')}</th><th class="n">${t('alloc.needs')}</th><th class="n">${t('alloc.needs_t')}</th><th class="n">${t('alloc.allocated')}</th><th class="n">${t('alloc.unmet')}</th><th class="n">${t('alloc.sims_n')}</th><th class="n">${t('alloc.stock')}</th></tr></thead>
             <tbody>${areas.areas.map(a => areaRow(a)).join('')}</tbody><tfoot>${areaRow({...tot, code: 'total', name: t('alloc.total')}, 'total')}</tfoot></table></div></section>
           <section class="card"><h2>${t('alloc.chart')}</h2><div class="alloc-chart"><canvas id="alloc-chart" role="img" aria-label="${esc(t('alloc.chart'))}"></canvas></div></section>
         </div>
         <section class="card"><h2>${t('alloc.explain')}</h2><p class="muted">${t('alloc.explain.help')}</p><div class="alloc-scroll tall"><table id="alloc-units"><thead><tr><th>${t('alloc.from')}</th><th>${t('alloc.unit')}</th><th class="n">${t('alloc.weight')}</th><th class="n">${t('alloc.quota')}</th><th class="n">${t('alloc.held')}</th><th class="n">${t('alloc.seats')}</th><th class="n">${t('alloc.cap')}</th><th>${t('alloc.rule')}</th></tr></thead><tbody>` +
-          units.units.map(u => `<tr data-kind="${esc(u.kind)}" data-code="${esc(u.code)}"><td>${esc(u.parent ? (u.parent_name || u.parent) : t('alloc.whole'))}</td><td>${esc(t('alloc.kind.' + u.kind))}: ${esc(u.name || u.code)}</td><td class="n">${fmt(u.weight, 2)}</td><td class="n">${fmt(u.quota, 2)}</td><td class="n">${fmt(u.held)}</td><td class="n"><b>${fmt(u.seats)}</b></td><td class="n">${fmt(u.cap)}</td><td>${esc(u.rule)}${u.capped ? ' ✓' : ''}</td></tr>`).join('') +
+          units.units.map(u => `<tr data-kind="${esc(u.kind)}" data-code="${esc(u.code)}"><td>${esc(u.parent ? (u.parent_name || u.parent) : t('alloc.whole'))}</td><td>${esc(t('alloc.kind.' + u.kind))}: ${esc(u.name || u.code)}</td><td class="n">${fmt(u.weight, 2)}</td><td class="n">${fmt(u.quota, 2)}</td><td class="n">${fmt(u.held)}</td><td class="n"><b>${fmt(u.seats)}</b></td><td class="n">${fmt(u.cap)}</td><td>${u.tier ? `${t('alloc.tier')} ${u.tier}: ` : ''}${esc(u.rule)}${u.capped ? ' ✓' : ''}</td></tr>`).join('') +
           `</tbody></table></div></section>
         <section class="card"><h2>${t('alloc.schools')}</h2>${canStudents ? `<p class="muted">${t('alloc.noschool')}</p>` : `<p class="muted">${t('alloc.counts_only')}</p>`}<div class="alloc-scroll tall"><table id="alloc-schools"><thead><tr><th>${t('alloc.school')}</th><th>${t('alloc.area')}</th><th class="n">${t('alloc.allocated')}</th><th class="n">${t('alloc.sims_n')}</th><th class="n">${t('alloc.pending')}</th><th class="n">${t('alloc.handed')}</th><th class="n">${t('alloc.returned')}</th><th class="n">${t('alloc.unserved')}</th><th></th></tr></thead><tbody>` +
           schools.schools.map(s => `<tr data-school="${esc(s.school_id)}"><td>${esc(s.name || s.school_id)}</td><td>${esc(s.area_code)}</td><td class="n">${fmt(s.allocated)}</td><td class="n">${fmt(s.sims)}</td><td class="n">${fmt(s.pending)}</td><td class="n">${fmt(s.handed_over)}</td><td class="n">${fmt(s.returned)}</td><td class="n">${fmt(s.unserved)}</td>` +
@@ -348,7 +359,8 @@ export const allocationPage = {
           jobBox.innerHTML = `<p>${t(j.status === 'succeeded' ? 'alloc.previewed' : 'alloc.previewing')} <span id="alloc-job-phase" class="muted">${esc(j.status === 'running' ? j.phase || '' : '')}</span> <b id="alloc-job-percent">${fmt(j.percent, 0)} %</b> <span id="alloc-job-status" data-status="${esc(j.status)}"></span></p><div class="progress"><div style="width:${Math.max(0, Math.min(100, j.percent || 0))}%"></div></div>`;
         };
         try {
-          const job = await post('/api/v1/allocation/previews', {});
+          const order = main.querySelector('#alloc-tier-order')?.value || 'strict';
+          const job = await post('/api/v1/allocation/previews', {tier_order: order});
           show(job);
           const done = await pollJob(job.id, show, 300);
           if (done.status !== 'succeeded') throw new Error(done.error || done.status);
