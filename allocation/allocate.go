@@ -16,6 +16,7 @@ type need struct {
 	stu    int32  // index in Input.Students
 	school int32  // school position
 	ops    uint64 // operators (SIM operator ids) whose 4G covers the home
+	ops3   uint64 // operators (SIM operator ids) whose 3G covers the home (the 3G fallback)
 	tier   uint8
 	class  uint8
 	named  bool // the coverage run named at least one 4G operator
@@ -283,6 +284,11 @@ func (e *engine) readStudents(pb *problems) error {
 				n.named = len(c.Operators4G) > 0
 				for _, op := range c.Operators4G {
 					n.ops |= e.opBit(op)
+				}
+			}
+			if cl == c4G || cl == c3G {
+				for _, op := range c.Operators3G {
+					n.ops3 |= e.opBit(op)
 				}
 			}
 		}
@@ -771,6 +777,13 @@ func (e *engine) serveStudents() error {
 // at the school's area or above: the preferred operator first
 // (Settings.OperatorPreference), then the nearest stock, then the package
 // with the most left, then the package id.
+//
+// The 3G fallback (the spec accepts 3G/4G data SIMs) runs after every 4G
+// match of the run: a served home of class 4G or 3G still without a SIM
+// gets, in the same order and by the same choice of package, a SIM of an
+// operator whose 3G covers it (SimNetwork "3G"). A 3G SIM therefore never
+// takes stock that a 4G home of the same run could use, and never goes to
+// a home that a 4G SIM fits.
 func (e *engine) giveSims() error {
 	allocs := e.res.Allocations
 	type rec struct {
@@ -785,7 +798,7 @@ func (e *engine) giveSims() error {
 		served := e.servedK[s]
 		round := uint64(0)
 		for j, k := range served {
-			if pool[k].class == c4G {
+			if pool[k].class == c4G || (pool[k].class == c3G && pool[k].ops3 != 0) {
 				key := uint64(pool[k].tier)<<56 | round<<32 | uint64(s)
 				recs = append(recs, rec{key, int32(ai + j), e.needStart[s] + k})
 				round++
@@ -810,18 +823,12 @@ func (e *engine) giveSims() error {
 		}
 	}
 	pkgs := e.in.SimPackages
-	for _, rc := range recs {
-		a := &allocs[rc.a]
-		n := &e.needs[rc.n]
-		if !n.named {
-			a.Reason = Reason4GNoOp
-			continue
-		}
+	pick := func(n *need, ops uint64) int {
 		best, bestNear := -1, 0
 		for near, holder := range chain[e.sc.node[n.school]] {
 			for _, pi := range e.pkgsAt[holder] {
 				p := &e.pkgs[pi]
-				if p.remaining == 0 || n.ops&(1<<uint(p.op)) == 0 {
+				if p.remaining == 0 || ops&(1<<uint(p.op)) == 0 {
 					continue
 				}
 				if best < 0 || e.betterPkg(int(pi), near, best, bestNear) {
@@ -829,14 +836,46 @@ func (e *engine) giveSims() error {
 				}
 			}
 		}
-		if best < 0 {
-			continue
-		}
+		return best
+	}
+	give := func(a *Allocation, best int, network string) {
 		p := &e.pkgs[best]
 		p.remaining--
 		p.given++
-		a.SimPackageID, a.SimOperator = pkgs[p.orig].ID, e.ops[p.op]
-		a.Flag, a.Reason = FlagNone, Reason4GSim
+		a.SimPackageID, a.SimOperator, a.SimNetwork = pkgs[p.orig].ID, e.ops[p.op], network
+		a.Flag = FlagNone
+	}
+	// 4G first, for every home of the run.
+	for _, rc := range recs {
+		a := &allocs[rc.a]
+		n := &e.needs[rc.n]
+		if n.class != c4G {
+			continue
+		}
+		if !n.named {
+			a.Reason = Reason4GNoOp
+			continue
+		}
+		if best := pick(n, n.ops); best >= 0 {
+			give(a, best, SimNetwork4G)
+			a.Reason = Reason4GSim
+		}
+	}
+	// Then the 3G fallback, for the homes still without a SIM.
+	for _, rc := range recs {
+		a := &allocs[rc.a]
+		n := &e.needs[rc.n]
+		if a.SimPackageID != "" || n.ops3 == 0 {
+			continue
+		}
+		if best := pick(n, n.ops3); best >= 0 {
+			give(a, best, SimNetwork3G)
+			if n.class == c4G {
+				a.Reason = Reason4GSim3G
+			} else {
+				a.Reason = Reason3GSim
+			}
+		}
 	}
 	return nil
 }
@@ -886,6 +925,9 @@ func (e *engine) summarise() error {
 			a := &e.res.Allocations[k]
 			if a.SimPackageID != "" {
 				m.SimsGiven++
+				if a.SimNetwork == SimNetwork3G {
+					m.Sims3G++
+				}
 			}
 			switch a.Flag {
 			case FlagNeedsSim:
@@ -906,6 +948,7 @@ func (e *engine) summarise() error {
 		p.NeedsTier3 += m.NeedsTier3
 		p.NoConnectivity += m.NoConnectivity
 		p.SimsGiven += m.SimsGiven
+		p.Sims3G += m.Sims3G
 		p.NeedsSim += m.NeedsSim
 		p.NeedsConnectivity += m.NeedsConnectivity
 		p.SimStock += m.SimStock

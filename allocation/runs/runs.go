@@ -158,8 +158,8 @@ func (s *Service) run(ctx context.Context, o Options, commit bool, progress Prog
 	}
 	progress.report("reading", 5)
 	conn := map[string]allocation.Connectivity{}
-	ai, err := s.Store.ReadAllocationInput(ctx, o.Date, func(id, class string, ops []string) error {
-		conn[id] = allocation.Connectivity{Class: class, Operators4G: ops}
+	ai, err := s.Store.ReadAllocationInput(ctx, o.Date, func(id string, c data.Connectivity) error {
+		conn[id] = c
 		return nil
 	})
 	if err != nil {

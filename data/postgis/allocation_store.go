@@ -162,7 +162,7 @@ func missingTable(err error) error {
 // allocations, and the connectivity of every home from the latest coverage
 // run that is not a what-if, passed to home. Without coverage results it
 // returns a *NoCoverageError.
-func (s *Store) ReadAllocationInput(ctx context.Context, on time.Time, home func(householdID, class string, operators4G []string) error) (*AllocationInput, error) {
+func (s *Store) ReadAllocationInput(ctx context.Context, on time.Time, home func(householdID string, c data.Connectivity) error) (*AllocationInput, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("read the allocation input: %w", err)
@@ -184,7 +184,7 @@ func (s *Store) ReadAllocationInput(ctx context.Context, on time.Time, home func
 // readConnectivity streams the households of the latest coverage run
 // that has households and is not a what-if (a what-if run counts sectors
 // that are not built yet). It returns the run's id and date.
-func readConnectivity(ctx context.Context, q Querier, home func(id, class string, ops []string) error) (int64, time.Time, error) {
+func readConnectivity(ctx context.Context, q Querier, home func(id string, c data.Connectivity) error) (int64, time.Time, error) {
 	var exists bool
 	if err := q.QueryRow(ctx, `SELECT to_regclass('coverage_runs') IS NOT NULL AND to_regclass('coverage_entities') IS NOT NULL`).Scan(&exists); err != nil {
 		return 0, time.Time{}, fmt.Errorf("look for coverage results: %w", err)
@@ -205,14 +205,14 @@ func readConnectivity(ctx context.Context, q Querier, home func(id, class string
 		return 0, time.Time{}, fmt.Errorf("find the latest coverage run: %w", err)
 	}
 	var id, class string
-	var ops []string
+	var ops, ops3 []string
 	err = scanEach(ctx, q, fmt.Sprintf("the connectivity of coverage run %d", run),
-		`SELECT entity_id, connectivity, operators_4g FROM coverage_entities WHERE run_id = $1 AND entity_type = 'household'`,
+		`SELECT entity_id, connectivity, operators_4g, operators_3g FROM coverage_entities WHERE run_id = $1 AND entity_type = 'household'`,
 		[]any{run}, func(r pgx.Rows) error {
-			if err := r.Scan(&id, &class, &ops); err != nil {
+			if err := r.Scan(&id, &class, &ops, &ops3); err != nil {
 				return err
 			}
-			return home(id, class, ops)
+			return home(id, data.Connectivity{Class: class, Operators4G: ops, Operators3G: ops3})
 		})
 	return run, at, err
 }
