@@ -27,16 +27,23 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // AllocationsHeader is the header of allocations.csv and the per-area lists.
 func AllocationsHeader() []string {
 	return []string{"student_id", "school_id", "school_name", "area_code", "priority", "connectivity",
-		"device_id", "device_type", "device_serial", "device_imei", "sim_package_id", "sim_operator", "flag", "reason",
-		"rank", "pool_size", "school_seats", "explanation", "handover_status", "sim_iccid", "handed_over_on", "returned_on"}
+		"device_id", "device_type", "device_serial", "device_imei", "sim_package_id", "sim_operator", "sim_network", "flag", "reason",
+		"rank", "pool_size", "school_seats", "explanation", "handover_status", "sim_iccid", "handed_over_on", "returned_on",
+		"sim_activated_on", "sim_ends_on", "sim_renewals"}
 }
 
 func day(t interface{ Format(string) string }) string { return t.Format("2006-01-02") }
 
 func (v *View) allocationRecord(a *Row, rec []string) []string {
-	status, iccid, on, back := "", "", "", ""
+	status, iccid, on, back, act, ends, renewals := "", "", "", "", "", "", ""
 	if h := a.Handover; h != nil {
 		status, iccid = h.Status, h.SimICCID
+		if h.SimActivatedOn != nil {
+			act = day(*h.SimActivatedOn)
+		}
+		if h.SimEndsOn != nil {
+			ends, renewals = day(*h.SimEndsOn), strconv.Itoa(h.SimRenewals)
+		}
 		if h.HandedOverOn != nil {
 			on = day(*h.HandedOverOn)
 		}
@@ -45,8 +52,8 @@ func (v *View) allocationRecord(a *Row, rec []string) []string {
 		}
 	}
 	return append(rec[:0], a.StudentID, a.SchoolID, v.Schools[a.SchoolID].Name, a.AreaCode, strconv.Itoa(a.Priority), a.Connectivity,
-		a.DeviceID, a.DeviceType, a.DeviceSerial, a.DeviceIMEI, a.SimPackageID, a.SimOperator, a.Flag, a.Reason,
-		strconv.Itoa(a.Rank), strconv.Itoa(a.PoolSize), strconv.Itoa(a.SchoolSeats), a.Explain(), status, iccid, on, back)
+		a.DeviceID, a.DeviceType, a.DeviceSerial, a.DeviceIMEI, a.SimPackageID, a.SimOperator, a.SimNetwork, a.Flag, a.Reason,
+		strconv.Itoa(a.Rank), strconv.Itoa(a.PoolSize), strconv.Itoa(a.SchoolSeats), a.Explain(), status, iccid, on, back, act, ends, renewals)
 }
 
 // WriteAllocations writes allocations.csv: one row per student served.
@@ -114,11 +121,11 @@ func WriteUnserved(w io.Writer, v *View) error {
 // area (every level).
 func WriteAreaSummary(w io.Writer, v *View) error {
 	header := []string{"area_code", "name", "level", "parent_code", "needs_tier1", "needs_tier2", "needs_tier3", "needs",
-		"allocated", "unmet", "sims_given", "needs_sim", "needs_connectivity", "no_connectivity",
+		"allocated", "unmet", "sims_given", "sims_3g", "needs_sim", "needs_connectivity", "no_connectivity",
 		"device_stock", "from_own_stock", "from_parent", "returned_to_parent", "sim_stock"}
 	rec := func(m allocation.AreaSummary) []string {
 		return []string{m.Code, m.Name, m.Level, m.ParentCode, strconv.Itoa(m.NeedsTier1), strconv.Itoa(m.NeedsTier2), strconv.Itoa(m.NeedsTier3), strconv.Itoa(m.Needs),
-			strconv.Itoa(m.Allocated), strconv.Itoa(m.Unmet), strconv.Itoa(m.SimsGiven), strconv.Itoa(m.NeedsSim), strconv.Itoa(m.NeedsConnectivity), strconv.Itoa(m.NoConnectivity),
+			strconv.Itoa(m.Allocated), strconv.Itoa(m.Unmet), strconv.Itoa(m.SimsGiven), strconv.Itoa(m.Sims3G), strconv.Itoa(m.NeedsSim), strconv.Itoa(m.NeedsConnectivity), strconv.Itoa(m.NoConnectivity),
 			strconv.Itoa(m.Stock), strconv.Itoa(m.FromOwnStock), strconv.Itoa(m.FromParent), strconv.Itoa(m.ReturnedToParent), strconv.Itoa(m.SimStock)}
 	}
 	return writeCSV(w, header, func(write func([]string) error) error {
@@ -192,7 +199,7 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 2. **Intake**: devices failing the minimum specs (seed 004) are not allocated (rejected_devices.csv: repair, inspect — a required condition such as the charger is not stated — or liquidate); SIM packages below %v GB/day for %d months are not used.
 3. **Between areas**: each area's devices are shared between its child areas and its own schools by Sainte-Laguë (divisors 1, 3, 5, …) on the weighted needs (tier weights: tier 1 %v, tier 2 %v, tier 3 %v), each unit capped at its unmet need; a unit keeps its own stock, and stock it cannot use returns to the parent. The exact (unrounded) quota, own stock, cap and seats of every unit are below and in explanation.csv.
 4. **Inside a school**: strictly by tier, then by connectivity (%s), then by student id.
-5. **Bundle**: fiber home → device only; 4G home → device and a SIM of an operator covering the home (flag needs_sim when none is in stock); no 4G and no fiber (or no coverage result) → device, flagged needs_connectivity for build-out.
+5. **Bundle**: fiber home → device only; 4G home → device and a SIM of an operator whose 4G covers the home (flag needs_sim when none is in stock); when no 4G SIM fits a 4G or 3G home, a SIM of an operator whose 3G covers it (sim_network 3G), only after every 4G match of the run; no 4G and no fiber (or no coverage result) → device, flagged needs_connectivity for build-out.
 
 ## How each area and school got its devices
 

@@ -19,7 +19,11 @@ func WriteSummary(w io.Writer, v *View, dir string) error {
 	}
 	p("allocation, %s, policy %s, connectivity from %s\n", v.Run.Label(), v.Run.Settings.Policy, v.Run.Coverage)
 	p("  needs:     %d (tier 1: %d, tier 2: %d, tier 3: %d); already served before: %d\n", t.Needs, t.NeedsTier1, t.NeedsTier2, t.NeedsTier3, v.AlreadyServed)
-	p("  allocated: %d devices, %d SIMs; unmet: %d\n", len(v.Allocations), v.SimsGiven(), t.Unmet)
+	sims3G := ""
+	if t.Sims3G > 0 {
+		sims3G = fmt.Sprintf(" (%d on 3G: no 4G SIM fitted the home)", t.Sims3G)
+	}
+	p("  allocated: %d devices, %d SIMs%s; unmet: %d\n", len(v.Allocations), v.SimsGiven(), sims3G, t.Unmet)
 	p("  flagged:   %d needs_connectivity (no 4G, no fiber: build-out), %d needs_sim (no SIM of a covering operator in stock)\n", t.NeedsConnectivity, t.NeedsSim)
 	p("  devices:   %d rejected at intake, %d left in stock (only once every reachable need is met), %d allocated before\n", len(v.RejectedDevices), v.UnusedDevices, v.AlreadyAllocated)
 	if dup, elig := countConflicts(v.Conflicts); dup+elig > 0 {

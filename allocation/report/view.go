@@ -50,6 +50,11 @@ type Handover struct {
 	SimICCID     string     `json:"sim_iccid,omitempty"`
 	HandedOverOn *time.Time `json:"handed_over_on,omitempty"`
 	ReturnedOn   *time.Time `json:"returned_on,omitempty"`
+	// The SIM's service: activated on (the handover day unless stated),
+	// ends on (activation + the package's months, extended by renewals).
+	SimActivatedOn *time.Time `json:"sim_activated_on,omitempty"`
+	SimEndsOn      *time.Time `json:"sim_ends_on,omitempty"`
+	SimRenewals    int        `json:"sim_renewals,omitempty"`
 }
 
 // Row is one allocation with what the files print beside it.

@@ -71,6 +71,7 @@ type AllocationRow struct {
 	DeviceIMEI   string
 	SimPackageID string // "" when no SIM
 	SimOperator  string
+	SimNetwork   string // "4G" or "3G" (the 3G fallback); "" without a SIM
 	Flag         string
 	Reason       string
 	// The student's place in line as the run computed it (rank in the
@@ -488,7 +489,7 @@ func jsonOrEmpty(b []byte) string {
 // concurrent commits wait on each other in the same order).
 func copyAllocations(ctx context.Context, tx pgx.Tx, runID int64, rows []AllocationRow, sims int) error {
 	cols := []string{"run_id", "student_id", "benefit", "device_id", "device_type", "sim_package_id", "sim_operator",
-		"school_id", "area_code", "priority", "connectivity", "flag", "reason", "rank", "pool_size", "school_seats", "type_rank", "grade", "seq"}
+		"school_id", "area_code", "priority", "connectivity", "flag", "reason", "rank", "pool_size", "school_seats", "type_rank", "grade", "seq", "sim_network"}
 	vals := make([][]any, 0, len(rows)+sims)
 	for i := range rows {
 		r := &rows[i]
@@ -496,13 +497,17 @@ func copyAllocations(ctx context.Context, tx pgx.Tx, runID int64, rows []Allocat
 		if conn == "" {
 			conn = "unknown"
 		}
-		base := func(benefit string, dev, devType, pkg, op any) []any {
+		base := func(benefit string, dev, devType, pkg, op any, network string) []any {
 			return []any{runID, r.StudentID, benefit, dev, devType, pkg, op, r.SchoolID, r.AreaCode, int16(r.Priority), conn, r.Flag, r.Reason,
-				int32(r.Rank), int32(r.PoolSize), int32(r.SchoolSeats), int32(r.TypeRank), int16(r.Grade), int32(r.Seq)}
+				int32(r.Rank), int32(r.PoolSize), int32(r.SchoolSeats), int32(r.TypeRank), int16(r.Grade), int32(r.Seq), network}
 		}
-		vals = append(vals, base(BenefitDevice, r.DeviceID, r.DeviceType, nil, ""))
+		vals = append(vals, base(BenefitDevice, r.DeviceID, r.DeviceType, nil, "", ""))
 		if r.SimPackageID != "" {
-			vals = append(vals, base(BenefitSim, nil, "", r.SimPackageID, r.SimOperator))
+			network := r.SimNetwork
+			if network == "" {
+				network = "4G"
+			}
+			vals = append(vals, base(BenefitSim, nil, "", r.SimPackageID, r.SimOperator, network))
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"allocations"}, cols, pgx.CopyFromRows(vals)); err != nil {
@@ -576,8 +581,16 @@ func (s *Store) withActor(ctx context.Context, actor, reason string, fn func(pgx
 // RecordHandover records that a student received the device (and the SIM,
 // whose ICCID is recorded when not empty) on day on. A handover is final:
 // afterwards only a return can be recorded (else a *data.ConflictError). A
-// student without an allocation is a *data.NotFoundError.
+// student without an allocation is a *data.NotFoundError. The SIM, if any,
+// is activated that day (RecordHandoverActivated).
 func (s *Store) RecordHandover(ctx context.Context, actor, studentID, iccid string, on time.Time) error {
+	return s.RecordHandoverActivated(ctx, actor, studentID, iccid, on, on)
+}
+
+// RecordHandoverActivated is RecordHandover with the SIM's activation day:
+// a handover with a SIM opens its service period (sim_periods), from
+// activated to activated + the package's months.
+func (s *Store) RecordHandoverActivated(ctx context.Context, actor, studentID, iccid string, on, activated time.Time) error {
 	return s.withActor(ctx, actor, "", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE handovers SET status = 'handed_over', handed_over_on = $2,
 			sim_iccid = CASE WHEN $3 <> '' THEN $3 ELSE sim_iccid END WHERE student_id = $1`,
@@ -588,7 +601,7 @@ func (s *Store) RecordHandover(ctx context.Context, actor, studentID, iccid stri
 		if tag.RowsAffected() == 0 {
 			return &data.NotFoundError{Kind: "allocation of student", ID: studentID}
 		}
-		return nil
+		return openSimPeriod(ctx, tx, studentID, activated)
 	})
 }
 
@@ -696,6 +709,11 @@ type CommittedAllocation struct {
 	SimICCID       string
 	HandedOverOn   *time.Time
 	ReturnedOn     *time.Time
+	// The SIM's service (sim_periods): activated on, ends on (after the
+	// last renewal), renewals; nil and 0 before the SIM is handed over.
+	SimActivatedOn *time.Time
+	SimEndsOn      *time.Time
+	SimRenewals    int
 }
 
 // AllocationFilter narrows CommittedAllocations. Zero values do not
@@ -722,10 +740,12 @@ func (s *Store) CommittedAllocations(ctx context.Context, f AllocationFilter) ([
 	err := scanEach(ctx, s.pool, "committed allocations", `SELECT d.run_id, d.student_id, d.school_id, d.area_code, d.priority,
 		d.connectivity, d.device_id, d.device_type, h.device_serial, h.device_imei, coalesce(sa.sim_package_id, ''),
 		coalesce(sa.sim_operator, ''), d.flag, d.reason, d.rank, d.pool_size, d.school_seats, d.type_rank, d.grade, d.seq,
-		h.status, h.sim_iccid, h.handed_over_on, h.returned_on
+		h.status, h.sim_iccid, h.handed_over_on, h.returned_on, coalesce(sa.sim_network, ''), sp.activated_on, sp.ends_on, coalesce(sp.renewals, 0)
 		FROM allocations d
 		JOIN handovers h ON h.student_id = d.student_id
 		LEFT JOIN allocations sa ON sa.student_id = d.student_id AND sa.benefit = 'sim'
+		LEFT JOIN LATERAL (SELECT min(p.activated_on) FILTER (WHERE p.kind = 'issue') AS activated_on, max(p.ends_on) AS ends_on,
+			count(*) FILTER (WHERE p.kind = 'renewal') AS renewals FROM sim_periods p WHERE p.student_id = d.student_id) sp ON true
 		WHERE d.benefit = 'device'
 		  AND ($1 = 0 OR d.run_id = $1)
 		  AND ($2::text[] IS NULL OR d.area_code = ANY ($2))
@@ -736,12 +756,15 @@ func (s *Store) CommittedAllocations(ctx context.Context, f AllocationFilter) ([
 			var a CommittedAllocation
 			var prio, grade int16
 			var rank, pool, seats, typeRank, seq int32
-			var on, back pgtype.Date
+			var on, back, act, ends pgtype.Date
+			var renewals int64
 			if err := r.Scan(&a.RunID, &a.StudentID, &a.SchoolID, &a.AreaCode, &prio, &a.Connectivity, &a.DeviceID, &a.DeviceType,
 				&a.DeviceSerial, &a.DeviceIMEI, &a.SimPackageID, &a.SimOperator, &a.Flag, &a.Reason,
-				&rank, &pool, &seats, &typeRank, &grade, &seq, &a.HandoverStatus, &a.SimICCID, &on, &back); err != nil {
+				&rank, &pool, &seats, &typeRank, &grade, &seq, &a.HandoverStatus, &a.SimICCID, &on, &back,
+				&a.SimNetwork, &act, &ends, &renewals); err != nil {
 				return err
 			}
+			a.SimActivatedOn, a.SimEndsOn, a.SimRenewals = datePtr(act), datePtr(ends), int(renewals)
 			a.Priority, a.Grade = int(prio), int(grade)
 			a.Rank, a.PoolSize, a.SchoolSeats, a.TypeRank, a.Seq = int(rank), int(pool), int(seats), int(typeRank), int(seq)
 			if on.Valid {
