@@ -235,6 +235,7 @@ func (e *engine) readStudents(pb *problems) error {
 	if err != nil {
 		return err
 	}
+	dropped = e.sameChild(dropped)
 	e.needs = make([]need, 0, len(st)/2)
 	for i := range st {
 		if i&0xffff == 0 {
@@ -399,6 +400,80 @@ func (e *engine) conflicts() ([]bool, error) {
 	}
 	slices.SortFunc(e.res.Conflicts, func(a, b Conflict) int { return strings.Compare(a.StudentID, b.StudentID) })
 	return dropped, nil
+}
+
+// sameChild finds the same child listed under two ids: records left by
+// conflicts with the same folded full name (data.FoldName) and date of
+// birth, at the same household or the same school. In each such group the
+// id served in a committed run is kept, else an id in need (tier 1–3
+// without a device), else the smallest id; every other
+// record is dropped and listed as a ReasonSameChild conflict naming the
+// kept id. Records without a name or a date of birth are never matched.
+// It returns the records to drop (dropped, extended; nil when none).
+func (e *engine) sameChild(dropped []bool) []bool {
+	st := e.in.Students
+	type key struct{ name, birth string }
+	var groups map[key][]int32
+	for i := range st {
+		s := &st[i]
+		if s.BirthDate == "" || s.FullName == "" || s.ID == "" || (dropped != nil && dropped[i]) {
+			continue
+		}
+		n := data.FoldName(s.FullName)
+		if n == "" {
+			continue
+		}
+		if groups == nil {
+			groups = map[key][]int32{}
+		}
+		k := key{n, s.BirthDate}
+		groups[k] = append(groups[k], int32(i))
+	}
+	for _, g := range groups {
+		if len(g) < 2 {
+			continue
+		}
+		// Keep first: the id served before, then an id in need, then the
+		// smallest id.
+		rank := func(s *data.Student) int {
+			switch {
+			case e.in.Served[s.ID]:
+				return 0
+			case s.Priority > data.TierNone && !s.HasDevice:
+				return 1
+			}
+			return 2
+		}
+		slices.SortFunc(g, func(a, b int32) int {
+			if c := cmp.Compare(rank(&st[a]), rank(&st[b])); c != 0 {
+				return c
+			}
+			return strings.Compare(st[a].ID, st[b].ID)
+		})
+		var kept []int32
+		for _, x := range g {
+			same := int32(-1)
+			for _, k := range kept {
+				if st[k].HouseholdID == st[x].HouseholdID || st[k].SchoolID == st[x].SchoolID {
+					same = k
+					break
+				}
+			}
+			if same < 0 {
+				kept = append(kept, x)
+				continue
+			}
+			if dropped == nil {
+				dropped = make([]bool, len(st))
+			}
+			dropped[x] = true
+			schools := []string{st[x].SchoolID, st[same].SchoolID}
+			slices.Sort(schools)
+			e.eligibility = append(e.eligibility, Conflict{StudentID: st[x].ID, SchoolIDs: schools, KeptSchoolID: st[same].SchoolID,
+				Reason: ReasonSameChild, ClaimedTier: st[x].Priority, SameAs: st[same].ID})
+		}
+	}
+	return dropped
 }
 
 func compareRecords(a, b *data.Student) int {

@@ -209,6 +209,8 @@ type Conflict struct {
 	ClaimedTier int    `json:"claimed_tier,omitempty"`
 	ServedTier  int    `json:"served_tier,omitempty"` // 0: not served
 	Poverty     string `json:"poverty,omitempty"`     // the household's status
+	// SameAs: for ReasonSameChild, the id kept for the same child.
+	SameAs string `json:"same_as,omitempty"`
 }
 
 // Eligibility reason codes of a Conflict.
@@ -222,6 +224,12 @@ const (
 	// Tier 3 claimed without the COVID-19 orphan flag: served at the tier the
 	// household supports (1 poor, 2 near-poor), otherwise not served.
 	ReasonTier3NoCovid = "tier3_not_covid_orphan"
+	// The same child under two ids: the same name (diacritics and case
+	// folded) and date of birth, at the same household or school. Served
+	// once, under SameAs (the id served before, else one in need, else the
+	// smallest id);
+	// this id is not served (ServedTier 0).
+	ReasonSameChild = "same_child_two_ids"
 )
 
 // Result is one allocation run. Every list is sorted: identical input gives

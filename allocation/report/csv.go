@@ -27,9 +27,9 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // AllocationsHeader is the header of allocations.csv and the per-area lists.
 func AllocationsHeader() []string {
 	return []string{"student_id", "school_id", "school_name", "area_code", "priority", "connectivity",
-		"device_id", "device_type", "device_serial", "device_imei", "sim_package_id", "sim_operator", "sim_network", "flag", "reason",
+		"device_id", "device_type", "device_serial", "device_imei", "sim_package_id", "sim_operator", "flag", "reason",
 		"rank", "pool_size", "school_seats", "explanation", "handover_status", "sim_iccid", "handed_over_on", "returned_on",
-		"sim_activated_on", "sim_ends_on", "sim_renewals"}
+		"sim_network", "sim_activated_on", "sim_ends_on", "sim_renewals"}
 }
 
 func day(t interface{ Format(string) string }) string { return t.Format("2006-01-02") }
@@ -52,8 +52,8 @@ func (v *View) allocationRecord(a *Row, rec []string) []string {
 		}
 	}
 	return append(rec[:0], a.StudentID, a.SchoolID, v.Schools[a.SchoolID].Name, a.AreaCode, strconv.Itoa(a.Priority), a.Connectivity,
-		a.DeviceID, a.DeviceType, a.DeviceSerial, a.DeviceIMEI, a.SimPackageID, a.SimOperator, a.SimNetwork, a.Flag, a.Reason,
-		strconv.Itoa(a.Rank), strconv.Itoa(a.PoolSize), strconv.Itoa(a.SchoolSeats), a.Explain(), status, iccid, on, back, act, ends, renewals)
+		a.DeviceID, a.DeviceType, a.DeviceSerial, a.DeviceIMEI, a.SimPackageID, a.SimOperator, a.Flag, a.Reason,
+		strconv.Itoa(a.Rank), strconv.Itoa(a.PoolSize), strconv.Itoa(a.SchoolSeats), a.Explain(), status, iccid, on, back, a.SimNetwork, act, ends, renewals)
 }
 
 // WriteAllocations writes allocations.csv: one row per student served.
@@ -121,12 +121,12 @@ func WriteUnserved(w io.Writer, v *View) error {
 // area (every level).
 func WriteAreaSummary(w io.Writer, v *View) error {
 	header := []string{"area_code", "name", "level", "parent_code", "needs_tier1", "needs_tier2", "needs_tier3", "needs",
-		"allocated", "unmet", "sims_given", "sims_3g", "needs_sim", "needs_connectivity", "no_connectivity",
-		"device_stock", "from_own_stock", "from_parent", "returned_to_parent", "sim_stock"}
+		"allocated", "unmet", "sims_given", "needs_sim", "needs_connectivity", "no_connectivity",
+		"device_stock", "from_own_stock", "from_parent", "returned_to_parent", "sim_stock", "sims_3g"}
 	rec := func(m allocation.AreaSummary) []string {
 		return []string{m.Code, m.Name, m.Level, m.ParentCode, strconv.Itoa(m.NeedsTier1), strconv.Itoa(m.NeedsTier2), strconv.Itoa(m.NeedsTier3), strconv.Itoa(m.Needs),
-			strconv.Itoa(m.Allocated), strconv.Itoa(m.Unmet), strconv.Itoa(m.SimsGiven), strconv.Itoa(m.Sims3G), strconv.Itoa(m.NeedsSim), strconv.Itoa(m.NeedsConnectivity), strconv.Itoa(m.NoConnectivity),
-			strconv.Itoa(m.Stock), strconv.Itoa(m.FromOwnStock), strconv.Itoa(m.FromParent), strconv.Itoa(m.ReturnedToParent), strconv.Itoa(m.SimStock)}
+			strconv.Itoa(m.Allocated), strconv.Itoa(m.Unmet), strconv.Itoa(m.SimsGiven), strconv.Itoa(m.NeedsSim), strconv.Itoa(m.NeedsConnectivity), strconv.Itoa(m.NoConnectivity),
+			strconv.Itoa(m.Stock), strconv.Itoa(m.FromOwnStock), strconv.Itoa(m.FromParent), strconv.Itoa(m.ReturnedToParent), strconv.Itoa(m.SimStock), strconv.Itoa(m.Sims3G)}
 	}
 	return writeCSV(w, header, func(write func([]string) error) error {
 		total := v.Totals
@@ -330,12 +330,16 @@ func eligibilityAction(c allocation.Conflict) string {
 // and students whose tier the household's poverty status or the COVID-19
 // flag does not support (reason set).
 func WriteConflicts(w io.Writer, v *View) error {
-	header := []string{"student_id", "school_ids", "kept_school_id", "action", "reason", "claimed_tier", "served_tier", "household_poverty"}
+	header := []string{"student_id", "school_ids", "kept_school_id", "action", "reason", "claimed_tier", "served_tier", "household_poverty", "same_as"}
 	return writeCSV(w, header, func(write func([]string) error) error {
 		for _, c := range v.Conflicts {
 			row := []string{c.StudentID, strings.Join(c.SchoolIDs, ";"), c.KeptSchoolID,
-				"served at most once, at " + c.KeptSchoolID + ": correct the student lists so the id appears once", "", "", "", ""}
-			if c.Reason != "" {
+				"served at most once, at " + c.KeptSchoolID + ": correct the student lists so the id appears once", "", "", "", "", ""}
+			switch {
+			case c.Reason == allocation.ReasonSameChild:
+				row[3] = fmt.Sprintf("not served: the same child (name and date of birth) as student %s at %s, served once under that id; keep one id in the lists", c.SameAs, c.KeptSchoolID)
+				row[4], row[5], row[6], row[8] = c.Reason, strconv.Itoa(c.ClaimedTier), "0", c.SameAs
+			case c.Reason != "":
 				row[3] = eligibilityAction(c)
 				row[4], row[5], row[6], row[7] = c.Reason, strconv.Itoa(c.ClaimedTier), strconv.Itoa(c.ServedTier), c.Poverty
 			}

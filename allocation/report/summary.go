@@ -29,15 +29,32 @@ func WriteSummary(w io.Writer, v *View, dir string) error {
 	if dup, elig := countConflicts(v.Conflicts); dup+elig > 0 {
 		p("  conflicts: %d student ids listed more than once, %d tiers the household or the COVID-19 flag does not support: see conflicts.csv and fix the lists\n", dup, elig)
 	}
+	if n := countSameChild(v.Conflicts); n > 0 {
+		p("  same child: %d ids are the same child (name and date of birth) as another id: served once, see conflicts.csv\n", n)
+	}
 	if dir != "" {
 		p("  files:     %s (student ids inside: internal to the education office)\n", dir)
 	}
 	return err
 }
 
+// countSameChild counts ids found to be the same child as another id.
+func countSameChild(cs []allocation.Conflict) int {
+	n := 0
+	for _, c := range cs {
+		if c.Reason == allocation.ReasonSameChild {
+			n++
+		}
+	}
+	return n
+}
+
 // countConflicts counts duplicate-id and eligibility conflicts.
 func countConflicts(cs []allocation.Conflict) (dup, elig int) {
 	for _, c := range cs {
+		if c.Reason == allocation.ReasonSameChild {
+			continue
+		}
 		if c.Reason != "" {
 			elig++
 		} else {

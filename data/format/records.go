@@ -31,7 +31,8 @@ func StudentHeader() []string { return columnNames(studentColumns()) }
 
 // StudentRecord is one row of students.csv.
 func StudentRecord(s data.Student) []string {
-	return []string{s.ID, s.HouseholdID, s.SchoolID, strconv.Itoa(s.Grade), strconv.Itoa(s.Priority), strconv.FormatBool(s.HasDevice), strconv.FormatBool(s.CovidOrphan)}
+	return []string{s.ID, s.HouseholdID, s.SchoolID, strconv.Itoa(s.Grade), strconv.Itoa(s.Priority), strconv.FormatBool(s.HasDevice), strconv.FormatBool(s.CovidOrphan),
+		s.FullName, s.BirthDate}
 }
 
 // SiteHeader is the header of sites.csv (one row per sector).

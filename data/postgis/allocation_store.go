@@ -247,11 +247,12 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	err = scanEach(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan FROM students ORDER BY student_id`,
+	err = scanEach(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan,
+		full_name, coalesce(to_char(birth_date, 'YYYY-MM-DD'), '') FROM students ORDER BY student_id`,
 		nil, func(r pgx.Rows) error {
 			var s data.Student
 			var grade, prio int16
-			if err := r.Scan(&s.ID, &s.HouseholdID, &s.SchoolID, &grade, &prio, &s.HasDevice, &s.CovidOrphan); err != nil {
+			if err := r.Scan(&s.ID, &s.HouseholdID, &s.SchoolID, &grade, &prio, &s.HasDevice, &s.CovidOrphan, &s.FullName, &s.BirthDate); err != nil {
 				return err
 			}
 			s.Grade, s.Priority = int(grade), int(prio)
