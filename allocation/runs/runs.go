@@ -343,7 +343,31 @@ func (s *Service) View(ctx context.Context, id int64, sc Scope) (*report.View, e
 		return nil, &data.NotFoundError{Kind: "report of allocation run", ID: strconv.FormatInt(id, 10)}
 	}
 	v.Restrict(areas, sc.SchoolID)
+	if err := s.fillPeople(ctx, v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// fillPeople reads the names and dates of birth of the view's students
+// (for the handover lists; never in the view's JSON).
+func (s *Service) fillPeople(ctx context.Context, v *report.View) error {
+	ids := make([]string, len(v.Allocations))
+	for i, a := range v.Allocations {
+		ids[i] = a.StudentID
+	}
+	people, err := s.Store.StudentIdentities(ctx, ids)
+	if err != nil {
+		return err
+	}
+	v.People = nil
+	for id, p := range people {
+		if v.People == nil {
+			v.People = map[string]report.Person{}
+		}
+		v.People[id] = report.Person{FullName: p.FullName, BirthDate: p.BirthDate}
+	}
+	return nil
 }
 
 func committedRow(r postgis.CommittedAllocation) report.Row {

@@ -183,7 +183,7 @@ func TestSimPeriodsAndRenewals(t *testing.T) {
 		want error
 		text string
 	}{
-		{runs.Renewal{StudentID: "ST2", PackageID: "P1", On: today}, data.ErrNotFound, "ST2"},       // no SIM handed over
+		{runs.Renewal{StudentID: "ST2", PackageID: "P1", On: today}, data.ErrNotFound, "ST2"},  // no SIM handed over
 		{runs.Renewal{StudentID: "ST1", PackageID: "P2", On: today}, errValidation, "minimum"}, // 1 GB/day
 		{runs.Renewal{StudentID: "ST1", PackageID: "P3", On: today}, errValidation, "vinaphone"},
 		{runs.Renewal{StudentID: "ST1", PackageID: "P9", On: today}, data.ErrNotFound, "P9"},
