@@ -603,8 +603,8 @@ func TestAllocationAPI(t *testing.T) {
 		return rows
 	}
 	rowsX := xlsxRows("officer-a")
-	if len(rowsX[4]) < 12 || rowsX[0][0] != "DANH SÁCH BÀN GIAO THIẾT BỊ — Tiểu học Trần Phú" || rowsX[2][1] != "Mã học sinh" || rowsX[2][8] != "Số ICCID" ||
-		len(rowsX) < 5 || rowsX[3][1] != "ST6" || rowsX[4][1] != "ST1" || rowsX[4][11] != "Chờ bàn giao" {
+	if len(rowsX[4]) < 15 || rowsX[0][0] != "DANH SÁCH BÀN GIAO THIẾT BỊ — Tiểu học Trần Phú" || rowsX[2][1] != "Mã học sinh" || rowsX[2][11] != "Số ICCID" ||
+		len(rowsX) < 5 || rowsX[3][1] != "ST6" || rowsX[4][1] != "ST1" || rowsX[4][14] != "Chờ bàn giao" {
 		t.Errorf("handover list: %q", rowsX)
 	}
 
