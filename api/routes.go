@@ -96,6 +96,9 @@ func (s *Server) routes() http.Handler {
 				r.With(officer).Post("/students/{student_id}/handover", s.handle(s.updateHandover("handover")))
 				r.With(officer).Post("/students/{student_id}/return", s.handle(s.updateHandover("return")))
 				r.With(officer).Post("/students/{student_id}/cancel", s.handle(s.updateHandover("cancel")))
+				// SIM periods: internal (student ids), education officers only.
+				r.With(officer).Get("/sims/ending", s.handle(s.simsEnding))
+				r.With(officer).Post("/students/{student_id}/renew", s.handle(s.renewSim))
 			})
 		})
 	})
