@@ -104,7 +104,8 @@ func TestSimsAPI(t *testing.T) {
 
 	type ending struct {
 		WithinDays int    `json:"within_days"`
-		From, To   string `json:"from"`
+		From       string `json:"from"`
+		To         string `json:"to"`
 		Sims       []struct {
 			StudentID string `json:"student_id"`
 			Network   string `json:"network"`
@@ -114,7 +115,7 @@ func TestSimsAPI(t *testing.T) {
 	}
 	var e ending
 	c.json("GET", "/api/v1/allocation/sims/ending?within_days=30&on="+day(today), token["officer-a"], nil, http.StatusOK, &e)
-	if e.WithinDays != 30 || len(e.Sims) != 1 || e.Sims[0].StudentID != "ST1" || !strings.HasPrefix(e.Sims[0].EndsOn, day(end)) || e.Sims[0].Network != "4G" {
+	if e.WithinDays != 30 || e.From != day(today) || e.To != day(today.AddDate(0, 0, 30)) || len(e.Sims) != 1 || e.Sims[0].StudentID != "ST1" || !strings.HasPrefix(e.Sims[0].EndsOn, day(end)) || e.Sims[0].Network != "4G" {
 		t.Errorf("officer-a, 30 days: %+v", e)
 	}
 	c.json("GET", "/api/v1/allocation/sims/ending?within_days=30", token["officer-b"], nil, http.StatusOK, &e)
