@@ -419,6 +419,7 @@ type schoolCount struct {
 	AreaCode   string `json:"area_code"`
 	Allocated  int    `json:"allocated"`
 	Sims       int    `json:"sims"`
+	Sims3G     int    `json:"sims_3g"` // of Sims, on 3G (the 3G fallback)
 	Pending    int    `json:"pending"`
 	HandedOver int    `json:"handed_over"`
 	Returned   int    `json:"returned"`
@@ -448,6 +449,9 @@ func (s *Server) allocationSchools(w http.ResponseWriter, r *http.Request) error
 		c.Allocated++
 		if a.SimPackageID != "" {
 			c.Sims++
+			if a.SimNetwork == allocation.SimNetwork3G {
+				c.Sims3G++
+			}
 		}
 		if a.Handover != nil {
 			switch a.Handover.Status {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,42 @@ func TestSimsAPI(t *testing.T) {
 	c.json("GET", "/api/v1/allocation/students/ST3", token["officer-b"], nil, http.StatusOK, &one)
 	if one.Allocation.SimNetwork != "3G" {
 		t.Errorf("ST3 sim_network %q", one.Allocation.SimNetwork)
+	}
+
+	// The run's school counts say how many SIMs are on 3G.
+	var sc struct {
+		Schools []struct {
+			SchoolID string `json:"school_id"`
+			Sims     int    `json:"sims"`
+			Sims3G   int    `json:"sims_3g"`
+		} `json:"schools"`
+	}
+	var runID int64
+	if err := st.Pool().QueryRow(ctx, `SELECT id FROM allocation_runs WHERE status = 'committed'`).Scan(&runID); err != nil {
+		t.Fatal(err)
+	}
+	c.json("GET", "/api/v1/allocation/runs/"+strconv.FormatInt(runID, 10)+"/schools", token["viewer"], nil, http.StatusOK, &sc)
+	got3G := map[string][2]int{}
+	for _, x := range sc.Schools {
+		got3G[x.SchoolID] = [2]int{x.Sims, x.Sims3G}
+	}
+	if got3G["S1"] != [2]int{1, 0} || got3G["S2"] != [2]int{1, 1} {
+		t.Errorf("school counts %+v", sc.Schools)
+	}
+	var areas struct {
+		Areas []struct {
+			Code   string `json:"code"`
+			Sims3G int    `json:"sims_3g"`
+		} `json:"areas"`
+	}
+	c.json("GET", "/api/v1/allocation/runs/"+strconv.FormatInt(runID, 10)+"/areas", token["viewer"], nil, http.StatusOK, &areas)
+	if len(areas.Areas) != 4 {
+		t.Errorf("areas %+v", areas.Areas)
+	}
+	for _, a := range areas.Areas {
+		if want := map[string]int{"24": 1, "213": 1, "7210": 0, "7211": 1}[a.Code]; a.Sims3G != want {
+			t.Errorf("area %s: sims_3g %d, want %d", a.Code, a.Sims3G, want)
+		}
 	}
 
 	act := today.AddDate(0, 0, -70)
