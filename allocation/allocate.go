@@ -16,6 +16,7 @@ type need struct {
 	stu    int32  // index in Input.Students
 	school int32  // school position
 	ops    uint64 // operators (SIM operator ids) whose 4G covers the home
+	ops3   uint64 // operators (SIM operator ids) whose 3G covers the home (the 3G fallback)
 	tier   uint8
 	class  uint8
 	named  bool // the coverage run named at least one 4G operator
@@ -263,6 +264,7 @@ func (e *engine) readStudents(pb *problems) error {
 	if err != nil {
 		return err
 	}
+	dropped = e.sameChild(dropped)
 	e.needs = make([]need, 0, len(st)/2)
 	e.pupils = make([]pupilCount, len(e.sc.orig))
 	for i := range st {
@@ -328,6 +330,11 @@ func (e *engine) readStudents(pb *problems) error {
 				n.named = len(c.Operators4G) > 0
 				for _, op := range c.Operators4G {
 					n.ops |= e.opBit(op)
+				}
+			}
+			if cl == c4G || cl == c3G {
+				for _, op := range c.Operators3G {
+					n.ops3 |= e.opBit(op)
 				}
 			}
 		}
@@ -438,6 +445,80 @@ func (e *engine) conflicts() ([]bool, error) {
 	}
 	slices.SortFunc(e.res.Conflicts, func(a, b Conflict) int { return strings.Compare(a.StudentID, b.StudentID) })
 	return dropped, nil
+}
+
+// sameChild finds the same child listed under two ids: records left by
+// conflicts with the same folded full name (data.FoldName) and date of
+// birth, at the same household or the same school. In each such group the
+// id served in a committed run is kept, else an id in need (tier 1–3
+// without a device), else the smallest id; every other
+// record is dropped and listed as a ReasonSameChild conflict naming the
+// kept id. Records without a name or a date of birth are never matched.
+// It returns the records to drop (dropped, extended; nil when none).
+func (e *engine) sameChild(dropped []bool) []bool {
+	st := e.in.Students
+	type key struct{ name, birth string }
+	var groups map[key][]int32
+	for i := range st {
+		s := &st[i]
+		if s.BirthDate == "" || s.FullName == "" || s.ID == "" || (dropped != nil && dropped[i]) {
+			continue
+		}
+		n := data.FoldName(s.FullName)
+		if n == "" {
+			continue
+		}
+		if groups == nil {
+			groups = map[key][]int32{}
+		}
+		k := key{n, s.BirthDate}
+		groups[k] = append(groups[k], int32(i))
+	}
+	for _, g := range groups {
+		if len(g) < 2 {
+			continue
+		}
+		// Keep first: the id served before, then an id in need, then the
+		// smallest id.
+		rank := func(s *data.Student) int {
+			switch {
+			case e.in.Served[s.ID]:
+				return 0
+			case s.Priority > data.TierNone && !s.HasDevice:
+				return 1
+			}
+			return 2
+		}
+		slices.SortFunc(g, func(a, b int32) int {
+			if c := cmp.Compare(rank(&st[a]), rank(&st[b])); c != 0 {
+				return c
+			}
+			return strings.Compare(st[a].ID, st[b].ID)
+		})
+		var kept []int32
+		for _, x := range g {
+			same := int32(-1)
+			for _, k := range kept {
+				if st[k].HouseholdID == st[x].HouseholdID || st[k].SchoolID == st[x].SchoolID {
+					same = k
+					break
+				}
+			}
+			if same < 0 {
+				kept = append(kept, x)
+				continue
+			}
+			if dropped == nil {
+				dropped = make([]bool, len(st))
+			}
+			dropped[x] = true
+			schools := []string{st[x].SchoolID, st[same].SchoolID}
+			slices.Sort(schools)
+			e.eligibility = append(e.eligibility, Conflict{StudentID: st[x].ID, SchoolIDs: schools, KeptSchoolID: st[same].SchoolID,
+				Reason: ReasonSameChild, ClaimedTier: st[x].Priority, SameAs: st[same].ID})
+		}
+	}
+	return dropped
 }
 
 func compareRecords(a, b *data.Student) int {
@@ -830,6 +911,13 @@ func (e *engine) serveStudents() error {
 // at the school's area or above: the preferred operator first
 // (Settings.OperatorPreference), then the nearest stock, then the package
 // with the most left, then the package id.
+//
+// The 3G fallback (the spec accepts 3G/4G data SIMs) runs after every 4G
+// match of the run: a served home of class 4G or 3G still without a SIM
+// gets, in the same order and by the same choice of package, a SIM of an
+// operator whose 3G covers it (SimNetwork "3G"). A 3G SIM therefore never
+// takes stock that a 4G home of the same run could use, and never goes to
+// a home that a 4G SIM fits.
 func (e *engine) giveSims() error {
 	allocs := e.res.Allocations
 	type rec struct {
@@ -844,7 +932,7 @@ func (e *engine) giveSims() error {
 		served := e.servedK[s]
 		round := uint64(0)
 		for j, k := range served {
-			if pool[k].class == c4G {
+			if pool[k].class == c4G || (pool[k].class == c3G && pool[k].ops3 != 0) {
 				key := uint64(pool[k].tier)<<56 | round<<32 | uint64(s)
 				recs = append(recs, rec{key, int32(ai + j), e.needStart[s] + k})
 				round++
@@ -869,21 +957,12 @@ func (e *engine) giveSims() error {
 		}
 	}
 	pkgs := e.in.SimPackages
-	for _, rc := range recs {
-		a := &allocs[rc.a]
-		n := &e.needs[rc.n]
-		if a.SimPackageID != "" {
-			continue // from the school's own package (giveSchoolSims)
-		}
-		if !n.named {
-			a.Reason = Reason4GNoOp
-			continue
-		}
+	pick := func(n *need, ops uint64) int {
 		best, bestNear := -1, 0
 		for near, holder := range chain[e.sc.node[n.school]] {
 			for _, pi := range e.pkgsAt[holder] {
 				p := &e.pkgs[pi]
-				if p.remaining == 0 || n.ops&(1<<uint(p.op)) == 0 {
+				if p.remaining == 0 || ops&(1<<uint(p.op)) == 0 {
 					continue
 				}
 				if best < 0 || e.betterPkg(int(pi), near, best, bestNear) {
@@ -891,14 +970,46 @@ func (e *engine) giveSims() error {
 				}
 			}
 		}
-		if best < 0 {
-			continue
-		}
+		return best
+	}
+	give := func(a *Allocation, best int, network string) {
 		p := &e.pkgs[best]
 		p.remaining--
 		p.given++
-		a.SimPackageID, a.SimOperator = pkgs[p.orig].ID, e.ops[p.op]
-		a.Flag, a.Reason = FlagNone, Reason4GSim
+		a.SimPackageID, a.SimOperator, a.SimNetwork = pkgs[p.orig].ID, e.ops[p.op], network
+		a.Flag = FlagNone
+	}
+	// 4G first, for every home of the run.
+	for _, rc := range recs {
+		a := &allocs[rc.a]
+		n := &e.needs[rc.n]
+		if n.class != c4G || a.SimPackageID != "" {
+			continue // not a 4G home, or served from its school's own package (giveSchoolSims)
+		}
+		if !n.named {
+			a.Reason = Reason4GNoOp
+			continue
+		}
+		if best := pick(n, n.ops); best >= 0 {
+			give(a, best, SimNetwork4G)
+			a.Reason = Reason4GSim
+		}
+	}
+	// Then the 3G fallback, for the homes still without a SIM.
+	for _, rc := range recs {
+		a := &allocs[rc.a]
+		n := &e.needs[rc.n]
+		if a.SimPackageID != "" || n.ops3 == 0 {
+			continue
+		}
+		if best := pick(n, n.ops3); best >= 0 {
+			give(a, best, SimNetwork3G)
+			if n.class == c4G {
+				a.Reason = Reason4GSim3G
+			} else {
+				a.Reason = Reason3GSim
+			}
+		}
 	}
 	return nil
 }
@@ -948,6 +1059,9 @@ func (e *engine) summarise() error {
 			a := &e.res.Allocations[k]
 			if a.SimPackageID != "" {
 				m.SimsGiven++
+				if a.SimNetwork == SimNetwork3G {
+					m.Sims3G++
+				}
 			}
 			switch a.Priority {
 			case 1:
@@ -981,6 +1095,7 @@ func (e *engine) summarise() error {
 		p.NeedsTier3 += m.NeedsTier3
 		p.NoConnectivity += m.NoConnectivity
 		p.SimsGiven += m.SimsGiven
+		p.Sims3G += m.Sims3G
 		p.NeedsSim += m.NeedsSim
 		p.NeedsConnectivity += m.NeedsConnectivity
 		p.SimStock += m.SimStock

@@ -23,7 +23,9 @@
 // Input.Served. A student id listed more than once (at two schools, or
 // twice) is one student: the record at the smallest school id is kept and
 // the others are dropped and reported in Result.Conflicts; fix the data and
-// run again.
+// run again. The same child under two ids (the same name, folded by
+// data.FoldName, and date of birth, at the same household or school) is
+// served once: the other ids are ReasonSameChild conflicts (Conflict.SameAs).
 //
 // Eligibility (when Input.Poverty is given): tier 1 needs a poor household,
 // tier 2 a poor or near-poor one, tier 3 the student's COVID-19 orphan flag
@@ -114,5 +116,9 @@
 // subtree (it does not return up). The SIM comes from the preferred
 // operator (Settings.OperatorPreference; none by default), then the nearest
 // stock (the school's area before its parents), then the package with the
-// most SIMs left, then the smallest package id.
+// most SIMs left, then the smallest package id. After every 4G match of the
+// run, the 3G fallback: a served home of class 4G or 3G still without a SIM
+// gets, in the same order and by the same choice, a SIM of an operator
+// whose 3G covers it (Connectivity.Operators3G; Allocation.SimNetwork "3G").
+// A 3G SIM thus never takes stock a 4G home of the run could use.
 package allocation

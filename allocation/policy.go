@@ -362,7 +362,7 @@ func (e *engine) giveSchoolSims() error {
 				p.remaining--
 				p.given++
 				a := &e.res.Allocations[ai+j]
-				a.SimPackageID, a.SimOperator = pkgs[p.orig].ID, e.ops[p.op]
+				a.SimPackageID, a.SimOperator, a.SimNetwork = pkgs[p.orig].ID, e.ops[p.op], SimNetwork4G
 				a.Flag, a.Reason = FlagNone, Reason4GSim
 			}
 		}

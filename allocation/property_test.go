@@ -51,6 +51,9 @@ func randomInput(rng *rand.Rand) Input {
 			if rng.IntN(2) == 0 {
 				c.Operators4G = append(c.Operators4G, op)
 			}
+			if rng.IntN(2) == 0 {
+				c.Operators3G = append(c.Operators3G, op)
+			}
 		}
 		in.Connectivity[fmt.Sprintf("H%d", h)] = c
 	}
@@ -308,8 +311,21 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 			if !CheckSim(p, s).OK {
 				t.Fatalf("failing SIM package %s given", p.ID)
 			}
-			if !known || classIndex(home.Class) != c4G || !slices.ContainsFunc(home.Operators4G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
-				t.Fatalf("SIM %s (%s) given to %s whose home is %+v", p.ID, p.Operator, a.StudentID, home)
+			switch a.SimNetwork {
+			case SimNetwork4G:
+				if !known || classIndex(home.Class) != c4G || !slices.ContainsFunc(home.Operators4G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
+					t.Fatalf("4G SIM %s (%s) given to %s whose home is %+v", p.ID, p.Operator, a.StudentID, home)
+				}
+			case SimNetwork3G:
+				// A 3G SIM only where its operator has 3G at the home.
+				if cl := classIndex(home.Class); !known || (cl != c4G && cl != c3G) || !slices.ContainsFunc(home.Operators3G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
+					t.Fatalf("3G SIM %s (%s) given to %s whose home is %+v", p.ID, p.Operator, a.StudentID, home)
+				}
+				if a.Flag != FlagNone || a.Reason == Reason4GSim {
+					t.Fatalf("3G SIM allocation %+v", a)
+				}
+			default:
+				t.Fatalf("SIM %s given to %s with network %q", p.ID, a.StudentID, a.SimNetwork)
 			}
 			if !anc.within(a.AreaCode, p.AreaCode) {
 				t.Fatalf("SIM %s held by %s given in %s", p.ID, p.AreaCode, a.AreaCode)
@@ -317,6 +333,7 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 		}
 		wantFlag := FlagNone
 		switch {
+		case a.SimNetwork == SimNetwork3G:
 		case !known || !ready(classIndex(home.Class)):
 			wantFlag = FlagNeedsConnectivity
 		case classIndex(home.Class) == c4G && a.SimPackageID == "":
@@ -334,16 +351,25 @@ func checkInvariants(t *testing.T, in Input, s Settings, res *Result) {
 			t.Fatalf("SIM stock %+v (given in allocations %d)", p, simGiven[p.PackageID])
 		}
 	}
-	// No SIM left that a student still without one could have had.
+	// No SIM left that a student still without one could have had (4G,
+	// or 3G at a 4G or 3G home), and no 3G SIM where a 4G SIM fits: the
+	// 3G fallback runs after every 4G match, and stock only goes down.
 	for _, a := range res.Allocations {
-		if a.Flag != FlagNeedsSim {
+		home, known := in.Connectivity[needs[a.StudentID].HouseholdID]
+		cl := classIndex(home.Class)
+		if !known || (cl != c4G && cl != c3G) || a.SimNetwork == SimNetwork4G {
 			continue
 		}
-		home := in.Connectivity[needs[a.StudentID].HouseholdID]
 		for _, p := range pkgs {
-			if remaining[p.ID] > 0 && anc.within(a.AreaCode, p.AreaCode) &&
-				slices.ContainsFunc(home.Operators4G, func(op string) bool { return strings.EqualFold(op, p.Operator) }) {
-				t.Fatalf("student %s has no SIM while package %s (%s) has %d left", a.StudentID, p.ID, p.Operator, remaining[p.ID])
+			if remaining[p.ID] == 0 || !anc.within(a.AreaCode, p.AreaCode) || !CheckSim(p, s).OK {
+				continue
+			}
+			has := func(op string) bool { return strings.EqualFold(op, p.Operator) }
+			if cl == c4G && slices.ContainsFunc(home.Operators4G, has) {
+				t.Fatalf("student %s has no 4G SIM (network %q) while package %s (%s, 4G at the home) has %d left", a.StudentID, a.SimNetwork, p.ID, p.Operator, remaining[p.ID])
+			}
+			if a.SimPackageID == "" && slices.ContainsFunc(home.Operators3G, has) && (cl == c3G || len(home.Operators4G) > 0) {
+				t.Fatalf("student %s has no SIM while package %s (%s, 3G at the home) has %d left", a.StudentID, p.ID, p.Operator, remaining[p.ID])
 			}
 		}
 	}
@@ -457,7 +483,9 @@ func shuffled(rng *rand.Rand, in Input) Input {
 	for k, c := range in.Connectivity {
 		ops := slices.Clone(c.Operators4G)
 		shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
-		out.Connectivity[k] = Connectivity{Class: c.Class, Operators4G: ops}
+		ops3 := slices.Clone(c.Operators3G)
+		shuffle(len(ops3), func(i, j int) { ops3[i], ops3[j] = ops3[j], ops3[i] })
+		out.Connectivity[k] = Connectivity{Class: c.Class, Operators4G: ops, Operators3G: ops3}
 	}
 	return out
 }

@@ -47,16 +47,27 @@ const (
 
 // Reasons of an allocation: what the home's connectivity made of the bundle.
 const (
-	ReasonFiber       = "home has fiber: device only"
-	Reason4GSim       = "home has 4G: device and a SIM of an operator covering the home"
-	Reason4GNoStock   = "home has 4G, but no SIM of an operator covering it is in stock: device only"
-	Reason4GNoOp      = "home has 4G, but the coverage run named no operator: device only"
-	ReasonNoNetwork   = "home has no 4G and no fiber: device only, flagged for build-out"
+	ReasonFiber     = "home has fiber: device only"
+	Reason4GSim     = "home has 4G: device and a SIM of an operator covering the home"
+	Reason4GNoStock = "home has 4G, but no SIM of an operator covering it is in stock: device only"
+	Reason4GNoOp    = "home has 4G, but the coverage run named no operator: device only"
+	ReasonNoNetwork = "home has no 4G and no fiber: device only, flagged for build-out"
+	// Reason4GSim3G: the 3G fallback at a 4G home (no 4G SIM fits).
+	Reason4GSim3G = "home has 4G, but no SIM of an operator whose 4G covers it is in stock: device and a 3G SIM of an operator whose 3G covers the home"
+	// Reason3GSim: the 3G fallback at a home with 3G only.
+	Reason3GSim       = "home has 3G only (no 4G, no fiber): device and a 3G SIM of an operator covering the home"
 	ReasonNoCoverage  = "home has no coverage result: treated as no connectivity, flagged for build-out"
 	ReasonWaitNoStock = "no device left for this school this run"
 	// ReasonWaitNoWiFi: the school's remaining devices are desktops without
 	// a Wi-Fi adapter, which go only to fiber homes.
 	ReasonWaitNoWiFi = "only desktops without Wi-Fi left for this school: they need a fiber home"
+)
+
+// Networks of a SIM given (Allocation.SimNetwork): the SIM's operator
+// covers the home with 4G, or only with 3G (the 3G fallback).
+const (
+	SimNetwork4G = "4G"
+	SimNetwork3G = "3G"
 )
 
 // Allocation is one student's device (and SIM).
@@ -70,8 +81,11 @@ type Allocation struct {
 	DeviceType   string `json:"device_type"`
 	SimPackageID string `json:"sim_package_id,omitempty"`
 	SimOperator  string `json:"sim_operator,omitempty"`
-	Flag         string `json:"flag,omitempty"`
-	Reason       string `json:"reason"`
+	// SimNetwork: "4G", or "3G" when the SIM's operator covers the home with
+	// 3G only (given when no 4G SIM fits); "" without a SIM.
+	SimNetwork string `json:"sim_network,omitempty"`
+	Flag       string `json:"flag,omitempty"`
+	Reason     string `json:"reason"`
 	// Rank is the student's place in the school's pool (1 = first),
 	// PoolSize the needs at the school, SchoolSeats the devices the school
 	// received: the student was served because Rank <= SchoolSeats.
@@ -92,7 +106,11 @@ func (a Allocation) Explain() string {
 		fmt.Fprintf(&b, " (choice %d for the school level)", a.TypeRank+1)
 	}
 	if a.SimPackageID != "" {
-		fmt.Fprintf(&b, " and a %s SIM from package %s", a.SimOperator, a.SimPackageID)
+		if a.SimNetwork == SimNetwork3G {
+			fmt.Fprintf(&b, " and a %s SIM (3G) from package %s", a.SimOperator, a.SimPackageID)
+		} else {
+			fmt.Fprintf(&b, " and a %s SIM from package %s", a.SimOperator, a.SimPackageID)
+		}
 	}
 	b.WriteString("; ")
 	b.WriteString(a.Reason)
@@ -141,6 +159,7 @@ type AreaSummary struct {
 	Allocated  int    `json:"allocated"` // devices given (= seats of the subtree)
 	Unmet      int    `json:"unmet"`     // Needs − Allocated
 	SimsGiven  int    `json:"sims_given"`
+	Sims3G     int    `json:"sims_3g"`   // of SimsGiven, SIMs on 3G (the 3G fallback)
 	NeedsSim   int    `json:"needs_sim"` // allocations flagged needs_sim
 	// NeedsConnectivity counts allocations flagged needs_connectivity;
 	// NoConnectivity counts every need (served or not) whose home has no 4G
@@ -223,6 +242,8 @@ type Conflict struct {
 	ClaimedTier int    `json:"claimed_tier,omitempty"`
 	ServedTier  int    `json:"served_tier,omitempty"` // 0: not served
 	Poverty     string `json:"poverty,omitempty"`     // the household's status
+	// SameAs: for ReasonSameChild, the id kept for the same child.
+	SameAs string `json:"same_as,omitempty"`
 }
 
 // Eligibility reason codes of a Conflict.
@@ -236,6 +257,12 @@ const (
 	// Tier 3 claimed without the COVID-19 orphan flag: served at the tier the
 	// household supports (1 poor, 2 near-poor), otherwise not served.
 	ReasonTier3NoCovid = "tier3_not_covid_orphan"
+	// The same child under two ids: the same name (diacritics and case
+	// folded) and date of birth, at the same household or school. Served
+	// once, under SameAs (the id served before, else one in need, else the
+	// smallest id);
+	// this id is not served (ServedTier 0).
+	ReasonSameChild = "same_child_two_ids"
 )
 
 // Result is one allocation run. Every list is sorted: identical input gives

@@ -438,6 +438,7 @@ type schoolCount struct {
 	AreaCode   string `json:"area_code"`
 	Allocated  int    `json:"allocated"`
 	Sims       int    `json:"sims"`
+	Sims3G     int    `json:"sims_3g"` // of Sims, on 3G (the 3G fallback)
 	Pending    int    `json:"pending"`
 	HandedOver int    `json:"handed_over"`
 	Returned   int    `json:"returned"`
@@ -467,6 +468,9 @@ func (s *Server) allocationSchools(w http.ResponseWriter, r *http.Request) error
 		c.Allocated++
 		if a.SimPackageID != "" {
 			c.Sims++
+			if a.SimNetwork == allocation.SimNetwork3G {
+				c.Sims3G++
+			}
 		}
 		if a.Handover != nil {
 			switch a.Handover.Status {
@@ -601,6 +605,9 @@ type handoverRequest struct {
 	ICCID  string `json:"iccid,omitempty"`
 	Date   string `json:"date,omitempty"` // YYYY-MM-DD, default today
 	Reason string `json:"reason,omitempty"`
+	// SimActivated (handover only): the day the SIM was activated,
+	// YYYY-MM-DD (default: the handover day).
+	SimActivated string `json:"sim_activated,omitempty"`
 }
 
 func (q handoverRequest) day() (time.Time, error) {
@@ -637,11 +644,20 @@ func (s *Server) updateHandover(action string) func(w http.ResponseWriter, r *ht
 		if err != nil {
 			return err
 		}
+		var activated time.Time
+		if v := strings.TrimSpace(q.SimActivated); v != "" {
+			if action != "handover" {
+				return errBadRequest("sim_activated goes with a handover", nil)
+			}
+			if activated, err = time.Parse("2006-01-02", v); err != nil {
+				return fieldError("sim_activated", v, "a day written YYYY-MM-DD")
+			}
+		}
 		switch action {
 		case "handover":
-			// runs checks the ICCID (19–20 digits, Luhn) and the day (not
+			// runs checks the ICCID (19–20 digits, Luhn) and the days (not
 			// before the programme or the allocation, not in the future).
-			err = svc.Handover(r.Context(), actor, student, q.ICCID, day)
+			err = svc.HandoverActivated(r.Context(), actor, student, q.ICCID, day, activated)
 		case "return":
 			err = svc.Return(r.Context(), actor, student, q.Reason, day)
 		case "cancel":

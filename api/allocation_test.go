@@ -639,8 +639,8 @@ func TestAllocationAPI(t *testing.T) {
 		return rows
 	}
 	rowsX := xlsxRows("officer-a")
-	if len(rowsX[4]) < 12 || rowsX[0][0] != "DANH SÁCH BÀN GIAO THIẾT BỊ — Tiểu học Trần Phú" || rowsX[2][1] != "Mã học sinh" || rowsX[2][8] != "Số ICCID" ||
-		len(rowsX) < 5 || rowsX[3][1] != "ST6" || rowsX[4][1] != "ST1" || rowsX[4][11] != "Chờ bàn giao" {
+	if len(rowsX[4]) < 15 || rowsX[0][0] != "DANH SÁCH BÀN GIAO THIẾT BỊ — Tiểu học Trần Phú" || rowsX[2][1] != "Mã học sinh" || rowsX[2][11] != "Số ICCID" ||
+		len(rowsX) < 5 || rowsX[3][1] != "ST6" || rowsX[4][1] != "ST1" || rowsX[4][14] != "Chờ bàn giao" {
 		t.Errorf("handover list: %q", rowsX)
 	}
 
@@ -716,8 +716,8 @@ func TestAllocationAPI(t *testing.T) {
 	// The list printed again shows it: ST1 with ICCID, date and return;
 	// ST6 gone.
 	rowsX = xlsxRows("planner")
-	if len(rowsX) < 4 || len(rowsX[3]) < 12 || rowsX[3][1] != "ST1" || rowsX[3][8] != "8984048000000000001" || rowsX[3][9] != "20/11/2026" ||
-		rowsX[3][11] != "Đã trả lại ngày 22/11/2026" || len(rowsX) > 4 && len(rowsX[4]) > 1 && rowsX[4][1] == "ST6" {
+	if len(rowsX) < 4 || len(rowsX[3]) < 15 || rowsX[3][1] != "ST1" || rowsX[3][11] != "8984048000000000001" || rowsX[3][12] != "20/11/2026" ||
+		rowsX[3][14] != "Đã trả lại ngày 22/11/2026" || len(rowsX) > 4 && len(rowsX[4]) > 1 && rowsX[4][1] == "ST6" {
 		t.Errorf("handover list after the handover: %q", rowsX)
 	}
 

@@ -102,6 +102,9 @@ func (s *Server) routes() http.Handler {
 				r.With(officer).Post("/liquidations", s.handle(s.createLiquidation))
 				r.With(reader).Get("/liquidations", s.handle(s.listLiquidations))
 				r.With(officer).Post("/liquidations/{id}/replacements", s.handle(s.uploadReplacements))
+				// SIM periods: internal (student ids), education officers only.
+				r.With(officer).Get("/sims/ending", s.handle(s.simsEnding))
+				r.With(officer).Post("/students/{student_id}/renew", s.handle(s.renewSim))
 			})
 		})
 	})

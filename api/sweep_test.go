@@ -69,6 +69,11 @@ func TestRoleSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Names and dates of birth are internal: none may reach an operator
+	// or a viewer (checked below on every GET).
+	if _, err := st.Pool().Exec(ctx, `UPDATE students SET full_name = 'Bí Mật ' || student_id, birth_date = '2012-03-04'`); err != nil {
+		t.Fatal(err)
+	}
 	s := NewServer(ctx, Deps{Store: st, Version: "test"})
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
 	hs := httptest.NewServer(s)
@@ -155,6 +160,9 @@ func TestRoleSweep(t *testing.T) {
 				}
 				if ids := personIDs.FindAllString(body, 3); len(ids) > 0 {
 					t.Errorf("%s GET %s (%d) shows household or student ids %v", role, path, code, ids)
+				}
+				if strings.Contains(body, "Bí Mật") || strings.Contains(body, "Bi Mat") || strings.Contains(body, "2012-03-04") || strings.Contains(body, "04/03/2012") {
+					t.Errorf("%s GET %s (%d) shows a student's name or date of birth", role, path, code)
 				}
 			}
 		}

@@ -54,7 +54,9 @@ var entitiesNeed = []string{"entity_type", "entity_id", "connectivity", "operato
 
 // ReadHouseholdConnectivity reads the household rows of an entities.csv
 // written by WriteEntitiesCSV (gapmap analyze --out): household id →
-// connectivity class and 4G operators (operators_4g split on ";"). School
+// connectivity class, 4G operators (operators_4g split on ";") and, when
+// the file has the column, 3G operators (operators_3g; the allocation's 3G
+// SIM fallback). School
 // rows and other columns are ignored. name is the file's name in errors.
 // Problems (a missing column, an unknown class, an empty or repeated id, no
 // household row) come back as one *data.ValidationError listing each.
@@ -83,6 +85,7 @@ func ReadHouseholdConnectivity(ctx context.Context, name string, r io.Reader) (m
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
+	i3, has3 := col["operators_3g"]
 	out := map[string]data.Connectivity{}
 	first := map[string]int{}
 	row := 1
@@ -128,7 +131,11 @@ func ReadHouseholdConnectivity(ctx context.Context, name string, r io.Reader) (m
 			continue
 		}
 		first[id] = row
-		out[id] = data.Connectivity{Class: class, Operators4G: splitList(cell(3))}
+		c := data.Connectivity{Class: class, Operators4G: splitList(cell(3))}
+		if has3 && i3 < len(rec) {
+			c.Operators3G = splitList(strings.TrimSpace(format.UnescapeCell(rec[i3])))
+		}
+		out[id] = c
 	}
 	if len(out) == 0 && verr.Len() == 0 {
 		verr.Add(data.FieldError{File: name, Reason: "no household rows: the coverage run included no households"})

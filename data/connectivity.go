@@ -33,10 +33,12 @@ const (
 )
 
 // Connectivity is what a coverage run found for one home: its class and
-// the mobile operators whose 4G covers it.
+// the mobile operators whose 4G (and 3G) covers it.
 type Connectivity struct {
 	Class       string   `json:"class"`        // fiber | 4g | 3g | 2g | none ("" = not classified)
 	Operators4G []string `json:"operators_4g"` // operators whose 4G covers the home (any order, any case)
+	// Operators3G: operators whose 3G covers the home (the 3G SIM fallback).
+	Operators3G []string `json:"operators_3g,omitempty"`
 }
 
 // SmallCount reports whether an aggregate (a cell, a gap area) is below

@@ -127,6 +127,12 @@ type Student struct {
 	// CovidOrphan: a parent died of COVID-19 (mồ côi do COVID-19), what
 	// tier 3 requires; hardship ("khó khăn") alone is not tier 3.
 	CovidOrphan bool `json:"covid_orphan"`
+	// FullName and BirthDate (YYYY-MM-DD) are optional and internal to the
+	// education office: printed on handover lists and used to catch the
+	// same child under two ids; never shown to operators, viewers or the
+	// public. "" when not given.
+	FullName  string `json:"full_name,omitempty"`
+	BirthDate string `json:"birth_date,omitempty"`
 }
 
 // Technologies of a sector.

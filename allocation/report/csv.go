@@ -29,15 +29,22 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 func AllocationsHeader() []string {
 	return []string{"student_id", "school_id", "school_name", "area_code", "priority", "connectivity",
 		"device_id", "device_type", "device_serial", "device_imei", "sim_package_id", "sim_operator", "flag", "reason",
-		"rank", "pool_size", "school_seats", "explanation", "handover_status", "sim_iccid", "handed_over_on", "returned_on"}
+		"rank", "pool_size", "school_seats", "explanation", "handover_status", "sim_iccid", "handed_over_on", "returned_on",
+		"sim_network", "sim_activated_on", "sim_ends_on", "sim_renewals"}
 }
 
 func day(t interface{ Format(string) string }) string { return t.Format("2006-01-02") }
 
 func (v *View) allocationRecord(a *Row, rec []string) []string {
-	status, iccid, on, back := "", "", "", ""
+	status, iccid, on, back, act, ends, renewals := "", "", "", "", "", "", ""
 	if h := a.Handover; h != nil {
 		status, iccid = h.Status, h.SimICCID
+		if h.SimActivatedOn != nil {
+			act = day(*h.SimActivatedOn)
+		}
+		if h.SimEndsOn != nil {
+			ends, renewals = day(*h.SimEndsOn), strconv.Itoa(h.SimRenewals)
+		}
 		if h.HandedOverOn != nil {
 			on = day(*h.HandedOverOn)
 		}
@@ -47,7 +54,7 @@ func (v *View) allocationRecord(a *Row, rec []string) []string {
 	}
 	return append(rec[:0], a.StudentID, a.SchoolID, v.Schools[a.SchoolID].Name, a.AreaCode, strconv.Itoa(a.Priority), a.Connectivity,
 		a.DeviceID, a.DeviceType, a.DeviceSerial, a.DeviceIMEI, a.SimPackageID, a.SimOperator, a.Flag, a.Reason,
-		strconv.Itoa(a.Rank), strconv.Itoa(a.PoolSize), strconv.Itoa(a.SchoolSeats), a.Explain(), status, iccid, on, back)
+		strconv.Itoa(a.Rank), strconv.Itoa(a.PoolSize), strconv.Itoa(a.SchoolSeats), a.Explain(), status, iccid, on, back, a.SimNetwork, act, ends, renewals)
 }
 
 // WriteAllocations writes allocations.csv: one row per student served.
@@ -118,7 +125,7 @@ func WriteAreaSummary(w io.Writer, v *View) error {
 		"allocated", "unmet", "sims_given", "needs_sim", "needs_connectivity", "no_connectivity",
 		"device_stock", "from_own_stock", "from_parent", "returned_to_parent", "sim_stock",
 		"allocated_tier1", "allocated_tier2", "allocated_tier3", "pupils", "pupils_without_device", "equipped", "equipped_pct",
-		"tier12_pupils", "tier12_equipped", "tier12_equipped_pct", "priority_tags", "area_weight", "tier_order", "what_the_run_did"}
+		"tier12_pupils", "tier12_equipped", "tier12_equipped_pct", "priority_tags", "area_weight", "tier_order", "what_the_run_did", "sims_3g"}
 	order := v.Run.Settings.TierOrder
 	rec := func(m allocation.AreaSummary) []string {
 		return []string{m.Code, m.Name, m.Level, m.ParentCode, strconv.Itoa(m.NeedsTier1), strconv.Itoa(m.NeedsTier2), strconv.Itoa(m.NeedsTier3), strconv.Itoa(m.Needs),
@@ -126,7 +133,7 @@ func WriteAreaSummary(w io.Writer, v *View) error {
 			strconv.Itoa(m.Stock), strconv.Itoa(m.FromOwnStock), strconv.Itoa(m.FromParent), strconv.Itoa(m.ReturnedToParent), strconv.Itoa(m.SimStock),
 			strconv.Itoa(m.AllocatedTier1), strconv.Itoa(m.AllocatedTier2), strconv.Itoa(m.AllocatedTier3), strconv.Itoa(m.Pupils), strconv.Itoa(m.PupilsWithoutDevice),
 			strconv.Itoa(m.Equipped), strconv.FormatFloat(m.EquippedPct, 'f', 1, 64), strconv.Itoa(m.Tier12Pupils), strconv.Itoa(m.Tier12Equipped),
-			strconv.FormatFloat(m.Tier12EquippedPct, 'f', 1, 64), strings.Join(m.PriorityTags, ";"), areaWeight(m.AreaWeight), order, AreaDid(m, order)}
+			strconv.FormatFloat(m.Tier12EquippedPct, 'f', 1, 64), strings.Join(m.PriorityTags, ";"), areaWeight(m.AreaWeight), order, AreaDid(m, order), strconv.Itoa(m.Sims3G)}
 	}
 	return writeCSV(w, header, func(write func([]string) error) error {
 		total := v.Totals
@@ -207,7 +214,7 @@ func WriteExplanationMD(w io.Writer, v *View) error {
 2. **Intake**: devices failing the minimum specs (seed 004) are not allocated (rejected_devices.csv: repair, inspect — a required condition such as the charger is not stated — or liquidate); SIM packages below %v GB/day for %d months are not used.
 3. **Between areas**: each area's devices are shared between its child areas and its own schools by Sainte-Laguë (divisors 1, 3, 5, …) on the weighted needs (tier weights: tier 1 %v, tier 2 %v, tier 3 %v; needs in priority areas multiplied by %s), each unit capped at its unmet need; a unit (a school or an area) keeps its own stock, serving its own students first, and stock it cannot use returns to the parent. %s The exact (unrounded) quota, own stock, cap and seats of every unit are below and in explanation.csv.
 4. **Inside a school**: strictly by tier, then by connectivity (%s), then by student id.
-5. **Bundle**: fiber home → device only; 4G home → device and a SIM of an operator covering the home (flag needs_sim when none is in stock); no 4G and no fiber (or no coverage result) → device, flagged needs_connectivity for build-out.
+5. **Bundle**: fiber home → device only; 4G home → device and a SIM of an operator whose 4G covers the home (flag needs_sim when none is in stock); when no 4G SIM fits a 4G or 3G home, a SIM of an operator whose 3G covers it (sim_network 3G), only after every 4G match of the run; no 4G and no fiber (or no coverage result) → device, flagged needs_connectivity for build-out.
 
 `, s.MinGBPerDay, s.MinMonths, s.TierWeights[1], s.TierWeights[2], s.TierWeights[3], md(areaWeightsText(s.AreaWeights)), tierOrderRule(s.TierOrder), md(s.Policy))
 	writeAreasDid(&b, v)
@@ -346,12 +353,16 @@ func eligibilityAction(c allocation.Conflict) string {
 // and students whose tier the household's poverty status or the COVID-19
 // flag does not support (reason set).
 func WriteConflicts(w io.Writer, v *View) error {
-	header := []string{"student_id", "school_ids", "kept_school_id", "action", "reason", "claimed_tier", "served_tier", "household_poverty"}
+	header := []string{"student_id", "school_ids", "kept_school_id", "action", "reason", "claimed_tier", "served_tier", "household_poverty", "same_as"}
 	return writeCSV(w, header, func(write func([]string) error) error {
 		for _, c := range v.Conflicts {
 			row := []string{c.StudentID, strings.Join(c.SchoolIDs, ";"), c.KeptSchoolID,
-				"served at most once, at " + c.KeptSchoolID + ": correct the student lists so the id appears once", "", "", "", ""}
-			if c.Reason != "" {
+				"served at most once, at " + c.KeptSchoolID + ": correct the student lists so the id appears once", "", "", "", "", ""}
+			switch {
+			case c.Reason == allocation.ReasonSameChild:
+				row[3] = fmt.Sprintf("not served: the same child (name and date of birth) as student %s at %s, served once under that id; keep one id in the lists", c.SameAs, c.KeptSchoolID)
+				row[4], row[5], row[6], row[8] = c.Reason, strconv.Itoa(c.ClaimedTier), "0", c.SameAs
+			case c.Reason != "":
 				row[3] = eligibilityAction(c)
 				row[4], row[5], row[6], row[7] = c.Reason, strconv.Itoa(c.ClaimedTier), strconv.Itoa(c.ServedTier), c.Poverty
 			}

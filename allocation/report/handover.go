@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gapmap/gapmap/allocation"
 	"github.com/gapmap/gapmap/data"
@@ -14,12 +15,22 @@ import (
 
 // handoverHeader: the columns of a printed handover list.
 func handoverHeader() []string {
-	return []string{"STT", "Mã học sinh", "Lớp", "Diện ưu tiên", "Thiết bị", "Số serial/IMEI",
-		"Gói SIM", "Nhà mạng", "Số ICCID", "Ngày nhận", "Chữ ký", "Tình trạng"}
+	return []string{"STT", "Mã học sinh", "Họ và tên", "Ngày sinh", "Lớp", "Diện ưu tiên", "Thiết bị", "Số serial/IMEI",
+		"Gói SIM", "Nhà mạng", "Mạng", "Số ICCID", "Ngày nhận", "Chữ ký", "Tình trạng"}
 }
 
 // handoverWidths: the column widths of a handover list, in characters.
-func handoverWidths() []float64 { return []float64{5, 14, 6, 20, 30, 24, 28, 13, 24, 12, 20, 22} }
+func handoverWidths() []float64 {
+	return []float64{5, 14, 24, 11, 6, 20, 30, 24, 28, 13, 6, 24, 12, 20, 22}
+}
+
+// birthDay prints a date of birth (YYYY-MM-DD) as dd/mm/yyyy.
+func birthDay(s string) string {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.Format("02/01/2006")
+	}
+	return s
+}
 
 // handoverStatus is the "Tình trạng" cell: what happened to the allocation.
 func handoverStatus(h *Handover) string {
@@ -194,10 +205,12 @@ func WriteHandover(w io.Writer, v *View, schoolID string) error {
 				on = h.HandedOverOn.Format("02/01/2006")
 			}
 		}
-		values := []any{k + 1, a.StudentID, "", handoverTier(a.Priority), handoverDevice(a.DeviceType) + " — " + a.DeviceID, serial,
-			v.handoverSim(a), handoverOperator(a.SimOperator), iccid, on, "", handoverStatus(a.Handover)}
+		who := v.People[a.StudentID]
+		values := []any{k + 1, a.StudentID, who.FullName, birthDay(who.BirthDate), "", handoverTier(a.Priority),
+			handoverDevice(a.DeviceType) + " — " + a.DeviceID, serial,
+			v.handoverSim(a), handoverOperator(a.SimOperator), a.SimNetwork, iccid, on, "", handoverStatus(a.Handover)}
 		if a.Grade > 0 {
-			values[2] = a.Grade
+			values[4] = a.Grade
 		}
 		ref, _ := excelize.CoordinatesToCellName(1, r)
 		if err := f.SetSheetRow(sheet, ref, &values); err != nil {
@@ -217,7 +230,7 @@ func WriteHandover(w io.Writer, v *View, schoolID string) error {
 			switch header[c-1] {
 			case "STT", "Lớp":
 				style = st.number
-			case "Mã học sinh", "Số serial/IMEI", "Số ICCID", "Ngày nhận":
+			case "Mã học sinh", "Số serial/IMEI", "Số ICCID", "Ngày nhận", "Ngày sinh":
 				style = st.text
 			}
 			if err := f.SetCellStyle(sheet, col+strconv.Itoa(headerRow+1), col+strconv.Itoa(lastRow), style); err != nil {
@@ -228,16 +241,16 @@ func WriteHandover(w io.Writer, v *View, schoolID string) error {
 	sign := lastRow + 2
 	for _, c := range []struct{ ref, value string }{
 		{fmt.Sprintf("B%d", sign), "NGƯỜI LẬP DANH SÁCH"},
-		{fmt.Sprintf("I%d", sign), "HIỆU TRƯỞNG"},
+		{fmt.Sprintf("L%d", sign), "HIỆU TRƯỞNG"},
 		{fmt.Sprintf("B%d", sign+1), "(Ký, ghi rõ họ tên)"},
-		{fmt.Sprintf("I%d", sign+1), "(Ký, ghi rõ họ tên, đóng dấu)"},
+		{fmt.Sprintf("L%d", sign+1), "(Ký, ghi rõ họ tên, đóng dấu)"},
 	} {
 		if err := f.SetCellStr(sheet, c.ref, c.value); err != nil {
 			return fmt.Errorf("handover %s: %w", schoolID, err)
 		}
 	}
 	for _, r := range []int{sign, sign + 1} {
-		if err := f.SetCellStyle(sheet, fmt.Sprintf("B%d", r), fmt.Sprintf("I%d", r), st.sign); err != nil {
+		if err := f.SetCellStyle(sheet, fmt.Sprintf("B%d", r), fmt.Sprintf("L%d", r), st.sign); err != nil {
 			return fmt.Errorf("handover %s: %w", schoolID, err)
 		}
 	}

@@ -41,7 +41,10 @@ func view() *report.View {
 
 func TestWriteHandoverShowsState(t *testing.T) {
 	var buf bytes.Buffer
-	if err := report.WriteHandover(&buf, view(), "S1"); err != nil {
+	v := view()
+	v.People = map[string]report.Person{"ST1": {FullName: "Nguyễn Văn Đức", BirthDate: "2012-09-05"}}
+	v.Allocations[1].SimNetwork, v.Allocations[0].SimNetwork = allocation.SimNetwork4G, allocation.SimNetwork3G
+	if err := report.WriteHandover(&buf, v, "S1"); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&buf)
@@ -53,10 +56,11 @@ func TestWriteHandoverShowsState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// By class: ST1 (grade 3) then ST2 (grade 4).
+	// By class: ST1 (grade 3) then ST2 (grade 4). The name and date of
+	// birth where the lists give them (ST1); the SIM's network.
 	want := [][]string{
-		{"1", "ST1", "3", "Hộ nghèo", "Máy tính bảng — D-ST1", "SN-ST1", "P1 (4 GB/ngày × 3 tháng)", "Viettel", "8984048000000000001", "20/11/2026", "", "Đã nhận"},
-		{"2", "ST2", "4", "Hộ nghèo", "Máy tính bảng — D-ST2", "SN-ST2", "P1 (4 GB/ngày × 3 tháng)", "Viettel", "", "20/11/2026", "", "Đã trả lại ngày 22/11/2026"},
+		{"1", "ST1", "Nguyễn Văn Đức", "05/09/2012", "3", "Hộ nghèo", "Máy tính bảng — D-ST1", "SN-ST1", "P1 (4 GB/ngày × 3 tháng)", "Viettel", "4G", "8984048000000000001", "20/11/2026", "", "Đã nhận"},
+		{"2", "ST2", "", "", "4", "Hộ nghèo", "Máy tính bảng — D-ST2", "SN-ST2", "P1 (4 GB/ngày × 3 tháng)", "Viettel", "3G", "", "20/11/2026", "", "Đã trả lại ngày 22/11/2026"},
 	}
 	for k, w := range want {
 		if !slices.Equal(rows[3+k], w) {

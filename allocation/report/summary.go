@@ -21,7 +21,11 @@ func WriteSummary(w io.Writer, v *View, dir string) error {
 	p("allocation, %s, policy %s, connectivity from %s\n", v.Run.Label(), v.Run.Settings.Policy, v.Run.Coverage)
 	p("  tier order: %s\n", allocation.PolicyExplanation(v.Run.Settings.TierOrder))
 	p("  needs:     %d (tier 1: %d, tier 2: %d, tier 3: %d); already served before: %d\n", t.Needs, t.NeedsTier1, t.NeedsTier2, t.NeedsTier3, v.AlreadyServed)
-	p("  allocated: %d devices, %d SIMs; unmet: %d\n", len(v.Allocations), v.SimsGiven(), t.Unmet)
+	sims3G := ""
+	if t.Sims3G > 0 {
+		sims3G = fmt.Sprintf(" (%d on 3G: no 4G SIM fitted the home)", t.Sims3G)
+	}
+	p("  allocated: %d devices, %d SIMs%s; unmet: %d\n", len(v.Allocations), v.SimsGiven(), sims3G, t.Unmet)
 	p("  by tier:   served tier 1: %d of %d, tier 2: %d of %d, tier 3: %d of %d; areas with needs and nobody served: %d\n",
 		t.AllocatedTier1, t.NeedsTier1, t.AllocatedTier2, t.NeedsTier2, t.AllocatedTier3, t.NeedsTier3, AreasNobodyServed(v.Areas))
 	p("  pupils:    %d, %d without a device before this run (priority 0 included); equipped after it: %d (%.1f %%); tier 1–2 equipped: %d of %d (%.1f %%)\n",
@@ -31,15 +35,32 @@ func WriteSummary(w io.Writer, v *View, dir string) error {
 	if dup, elig := countConflicts(v.Conflicts); dup+elig > 0 {
 		p("  conflicts: %d student ids listed more than once, %d tiers the household or the COVID-19 flag does not support: see conflicts.csv and fix the lists\n", dup, elig)
 	}
+	if n := countSameChild(v.Conflicts); n > 0 {
+		p("  same child: %d ids are the same child (name and date of birth) as another id: served once, see conflicts.csv\n", n)
+	}
 	if dir != "" {
 		p("  files:     %s (student ids inside: internal to the education office)\n", dir)
 	}
 	return err
 }
 
+// countSameChild counts ids found to be the same child as another id.
+func countSameChild(cs []allocation.Conflict) int {
+	n := 0
+	for _, c := range cs {
+		if c.Reason == allocation.ReasonSameChild {
+			n++
+		}
+	}
+	return n
+}
+
 // countConflicts counts duplicate-id and eligibility conflicts.
 func countConflicts(cs []allocation.Conflict) (dup, elig int) {
 	for _, c := range cs {
+		if c.Reason == allocation.ReasonSameChild {
+			continue
+		}
 		if c.Reason != "" {
 			elig++
 		} else {

@@ -50,6 +50,11 @@ type Handover struct {
 	SimICCID     string     `json:"sim_iccid,omitempty"`
 	HandedOverOn *time.Time `json:"handed_over_on,omitempty"`
 	ReturnedOn   *time.Time `json:"returned_on,omitempty"`
+	// The SIM's service: activated on (the handover day unless stated),
+	// ends on (activation + the package's months, extended by renewals).
+	SimActivatedOn *time.Time `json:"sim_activated_on,omitempty"`
+	SimEndsOn      *time.Time `json:"sim_ends_on,omitempty"`
+	SimRenewals    int        `json:"sim_renewals,omitempty"`
 }
 
 // Row is one allocation with what the files print beside it.
@@ -110,6 +115,17 @@ type View struct {
 	AlreadyAllocated int                          `json:"already_allocated"`
 	Schools          map[string]School            `json:"schools"`
 	Packages         map[string]Package           `json:"packages"`
+	// People: the optional name and date of birth of the students served,
+	// by student id, for the handover lists only. Internal to the
+	// education office: never in the JSON (the stored report, the API).
+	People map[string]Person `json:"-"`
+}
+
+// Person is a student's name and date of birth (YYYY-MM-DD), as far as
+// the lists give them.
+type Person struct {
+	FullName  string
+	BirthDate string
 }
 
 // FromResult fills a view from an engine result and the dataset it ran on.
@@ -136,9 +152,16 @@ func FromResult(res *allocation.Result, ds *data.Dataset, run Run) *View {
 		grade[[2]string{a.StudentID, a.SchoolID}] = -1
 	}
 	for i := range ds.Students {
-		k := [2]string{ds.Students[i].ID, ds.Students[i].SchoolID}
+		s := &ds.Students[i]
+		k := [2]string{s.ID, s.SchoolID}
 		if g, ok := grade[k]; ok && g < 0 {
-			grade[k] = ds.Students[i].Grade
+			grade[k] = s.Grade
+			if s.FullName != "" || s.BirthDate != "" {
+				if v.People == nil {
+					v.People = map[string]Person{}
+				}
+				v.People[s.ID] = Person{FullName: s.FullName, BirthDate: s.BirthDate}
+			}
 		}
 	}
 	v.Allocations = make([]Row, len(res.Allocations))

@@ -159,8 +159,8 @@ func (s *Service) run(ctx context.Context, o Options, commit bool, progress Prog
 	}
 	progress.report("reading", 5)
 	conn := map[string]allocation.Connectivity{}
-	ai, err := s.Store.ReadAllocationInput(ctx, o.Date, func(id, class string, ops []string) error {
-		conn[id] = allocation.Connectivity{Class: class, Operators4G: ops}
+	ai, err := s.Store.ReadAllocationInput(ctx, o.Date, func(id string, c data.Connectivity) error {
+		conn[id] = c
 		return nil
 	})
 	if err != nil {
@@ -254,7 +254,7 @@ func planOf(v *report.View, withAllocations bool) (postgis.AllocationPlan, error
 			StudentID: a.StudentID, SchoolID: a.SchoolID, AreaCode: a.AreaCode, Priority: a.Priority,
 			Connectivity: a.Connectivity, DeviceID: a.DeviceID, DeviceType: a.DeviceType,
 			DeviceSerial: a.DeviceSerial, DeviceIMEI: a.DeviceIMEI,
-			SimPackageID: a.SimPackageID, SimOperator: a.SimOperator, Flag: a.Flag, Reason: a.Reason,
+			SimPackageID: a.SimPackageID, SimOperator: a.SimOperator, SimNetwork: a.SimNetwork, Flag: a.Flag, Reason: a.Reason,
 			Rank: a.Rank, PoolSize: a.PoolSize, SchoolSeats: a.SchoolSeats, TypeRank: a.TypeRank, Grade: a.Grade, Seq: i,
 		}
 	}
@@ -345,7 +345,31 @@ func (s *Service) View(ctx context.Context, id int64, sc Scope) (*report.View, e
 		return nil, &data.NotFoundError{Kind: "report of allocation run", ID: strconv.FormatInt(id, 10)}
 	}
 	v.Restrict(areas, sc.SchoolID)
+	if err := s.fillPeople(ctx, v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// fillPeople reads the names and dates of birth of the view's students
+// (for the handover lists; never in the view's JSON).
+func (s *Service) fillPeople(ctx context.Context, v *report.View) error {
+	ids := make([]string, len(v.Allocations))
+	for i, a := range v.Allocations {
+		ids[i] = a.StudentID
+	}
+	people, err := s.Store.StudentIdentities(ctx, ids)
+	if err != nil {
+		return err
+	}
+	v.People = nil
+	for id, p := range people {
+		if v.People == nil {
+			v.People = map[string]report.Person{}
+		}
+		v.People[id] = report.Person{FullName: p.FullName, BirthDate: p.BirthDate}
+	}
+	return nil
 }
 
 func committedRow(r postgis.CommittedAllocation) report.Row {
@@ -353,11 +377,12 @@ func committedRow(r postgis.CommittedAllocation) report.Row {
 		Allocation: allocation.Allocation{
 			StudentID: r.StudentID, SchoolID: r.SchoolID, AreaCode: r.AreaCode, Priority: r.Priority,
 			Connectivity: r.Connectivity, DeviceID: r.DeviceID, DeviceType: r.DeviceType,
-			SimPackageID: r.SimPackageID, SimOperator: r.SimOperator, Flag: r.Flag, Reason: r.Reason,
+			SimPackageID: r.SimPackageID, SimOperator: r.SimOperator, SimNetwork: r.SimNetwork, Flag: r.Flag, Reason: r.Reason,
 			Rank: r.Rank, PoolSize: r.PoolSize, SchoolSeats: r.SchoolSeats, TypeRank: r.TypeRank,
 		},
 		DeviceSerial: r.DeviceSerial, DeviceIMEI: r.DeviceIMEI, Grade: r.Grade,
-		Handover: &report.Handover{Status: r.HandoverStatus, SimICCID: r.SimICCID, HandedOverOn: r.HandedOverOn, ReturnedOn: r.ReturnedOn},
+		Handover: &report.Handover{Status: r.HandoverStatus, SimICCID: r.SimICCID, HandedOverOn: r.HandedOverOn, ReturnedOn: r.ReturnedOn,
+			SimActivatedOn: r.SimActivatedOn, SimEndsOn: r.SimEndsOn, SimRenewals: r.SimRenewals},
 	}
 }
 
@@ -399,7 +424,20 @@ func IsConflict(err error) bool {
 // before the allocation's run date: otherwise a *data.ValidationError
 // naming the field (iccid, date).
 func (s *Service) Handover(ctx context.Context, actor, studentID, iccid string, on time.Time) error {
+	return s.HandoverActivated(ctx, actor, studentID, iccid, on, time.Time{})
+}
+
+// HandoverActivated is Handover with the day the SIM was activated (zero:
+// the handover day), which opens the SIM's service period (activation +
+// the package's months; see SimsEnding, Renew). The activation day is
+// checked like the handover day (field sim_activated).
+func (s *Service) HandoverActivated(ctx context.Context, actor, studentID, iccid string, on, activated time.Time) error {
 	ve := &data.ValidationError{}
+	if activated.IsZero() {
+		activated = on
+	} else if p := dayProblem(activated, time.Time{}, ""); p != "" {
+		ve.Add(data.FieldError{File: "handover", Column: "sim_activated", Value: civil(activated).Format("2006-01-02"), Reason: p})
+	}
 	if iccid != "" {
 		if p := ICCIDProblem(iccid); p != "" {
 			ve.Add(data.FieldError{File: "handover", Column: "iccid", Value: iccid, Reason: p})
@@ -411,7 +449,7 @@ func (s *Service) Handover(ctx context.Context, actor, studentID, iccid string, 
 	if err := ve.Err(); err != nil {
 		return err
 	}
-	return s.Store.RecordHandover(ctx, actor, studentID, iccid, on)
+	return s.Store.RecordHandoverActivated(ctx, actor, studentID, iccid, on, civil(activated))
 }
 
 // Return records that a student returned the device on day on, and why.

@@ -168,10 +168,10 @@ func TestAllocateRunRewrite(t *testing.T) {
 	}
 	rows := allocXLSXRows(t, filepath.Join(later, "handover", "S1.xlsx"))
 	// Rows: title, subtitle, header, ST6 (grade 2), ST1 (grade 3).
-	if rows[4][1] != "ST1" || rows[4][8] != "8984048000000000001" || rows[4][9] != "20/11/2026" || rows[4][11] != "Đã nhận" {
+	if rows[4][1] != "ST1" || rows[4][11] != "8984048000000000001" || rows[4][12] != "20/11/2026" || rows[4][14] != "Đã nhận" {
 		t.Errorf("S1 handover row of ST1: %q", rows[4])
 	}
-	if rows[3][1] != "ST6" || rows[3][11] != "Chờ bàn giao" || len(rows[3]) > 8 && rows[3][8] != "" {
+	if rows[3][1] != "ST6" || rows[3][14] != "Chờ bàn giao" || len(rows[3]) > 11 && rows[3][11] != "" {
 		t.Errorf("S1 handover row of ST6: %q", rows[3])
 	}
 	if !strings.Contains(rows[1][0], "đợt "+allocFloat(float64(runID))) {

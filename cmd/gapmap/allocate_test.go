@@ -253,7 +253,7 @@ func checkHandoverXLSX(t *testing.T, path, school string, students []string) {
 	if want := "DANH SÁCH BÀN GIAO THIẾT BỊ — " + school; rows[0][0] != want {
 		t.Errorf("title %q, want %q", rows[0][0], want)
 	}
-	want := []string{"STT", "Mã học sinh", "Lớp", "Diện ưu tiên", "Thiết bị", "Số serial/IMEI", "Gói SIM", "Nhà mạng", "Số ICCID", "Ngày nhận", "Chữ ký", "Tình trạng"}
+	want := []string{"STT", "Mã học sinh", "Họ và tên", "Ngày sinh", "Lớp", "Diện ưu tiên", "Thiết bị", "Số serial/IMEI", "Gói SIM", "Nhà mạng", "Mạng", "Số ICCID", "Ngày nhận", "Chữ ký", "Tình trạng"}
 	if !slices.Equal(rows[2], want) {
 		t.Errorf("header %q, want %q", rows[2], want)
 	}
@@ -262,7 +262,7 @@ func checkHandoverXLSX(t *testing.T, path, school string, students []string) {
 		if r[0] != allocFloat(float64(k+1)) || r[1] != id {
 			t.Errorf("row %d: %q, want #%d %s", k+4, r, k+1, id)
 		}
-		if r[3] == "" || r[4] == "" {
+		if r[5] == "" || r[6] == "" {
 			t.Errorf("row %d: priority or device empty: %q", k+4, r)
 		}
 	}

@@ -21,6 +21,7 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	scale := fs.Float64("scale", 1, "multiply every count (e.g. 56 ≈ national size, 26.9M households)")
 	out := fs.String("out", "", "output directory (created; files are replaced)")
 	workers := fs.Int("workers", 0, "parallel workers (0 = number of CPUs); does not change the output")
+	names := fs.Bool("names", false, "add pupils' names and dates of birth to students.csv (internal data; other files unchanged)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	}
 	p := newProgress(e)
 	start := time.Now()
-	st, err := gen.Generate(ctx, gen.Options{AreasPath: *areas, Seed: *seed, Scale: *scale, OutDir: *out, Workers: *workers, Progress: p.update})
+	st, err := gen.Generate(ctx, gen.Options{AreasPath: *areas, Seed: *seed, Scale: *scale, OutDir: *out, Workers: *workers, Progress: p.update, Names: *names})
 	p.done()
 	if err != nil {
 		return err

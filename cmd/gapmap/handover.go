@@ -14,7 +14,7 @@ import (
 // cancelled before hand-over. Every change goes to the ledger with its actor
 // and reason.
 func cmdHandover(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "handover", "handover STUDENT_ID [--iccid ICCID] [--date YYYY-MM-DD] [--actor NAME]\n"+
+	fs := newFlags(e, "handover", "handover STUDENT_ID [--iccid ICCID] [--date YYYY-MM-DD] [--activated YYYY-MM-DD] [--actor NAME]\n"+
 		"       gapmap handover STUDENT_ID --return --reason TEXT [--date YYYY-MM-DD]\n"+
 		"       gapmap handover STUDENT_ID --cancel --reason TEXT\n\n"+
 		"Records, for a student of a committed allocation (gapmap allocate --commit), that the device and\n"+
@@ -23,9 +23,11 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 		"A handover is final: the database refuses to cancel or reassign it. Every change is in the ledger.\n\n"+
 		"The ICCID has 19 or 20 digits, the last its Luhn check digit (ITU-T E.118). The day may not be\n"+
 		"before the programme began (2021-09-01), before the allocation's run date, in the future, or (a\n"+
-		"return) before the handover.")
+		"return) before the handover. The SIM's service runs from its activation (--activated, default the\n"+
+		"handover day) for its package's months: see gapmap sims.")
 	iccid := fs.String("iccid", "", "ICCID of the SIM handed over (printed on the SIM card: 19 or 20 digits)")
 	date := fs.String("date", "", "day of the handover or return, YYYY-MM-DD (default: today)")
+	activated := fs.String("activated", "", "day the SIM was activated, YYYY-MM-DD (default: the handover day)")
 	ret := fs.Bool("return", false, "record that the student returned the device")
 	cancel := fs.Bool("cancel", false, "cancel an allocation that was not handed over")
 	reason := fs.String("reason", "", "why (required with --return and --cancel; kept in the ledger)")
@@ -46,6 +48,17 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 	}
 	if *cancel && (*iccid != "" || *date != "") {
 		return usageError{"--cancel takes no --iccid or --date"}
+	}
+	if (*cancel || *ret) && *activated != "" {
+		return usageError{"--activated goes with a handover"}
+	}
+	var act time.Time
+	if *activated != "" {
+		d, err := time.Parse("2006-01-02", *activated)
+		if err != nil {
+			return usageError{fmt.Sprintf("--activated %q: write the day as YYYY-MM-DD", *activated)}
+		}
+		act = d
 	}
 	on := time.Now()
 	if *date != "" {
@@ -78,7 +91,7 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "handover: %s returned the device on %s\n", student, on.Format("2006-01-02"))
 	default:
-		if err := svc.Handover(ctx, who, student, strings.TrimSpace(*iccid), on); err != nil {
+		if err := svc.HandoverActivated(ctx, who, student, strings.TrimSpace(*iccid), on, act); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "handover: %s received the device on %s\n", student, on.Format("2006-01-02"))

@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"allocate": {"allocate devices and SIM data to students", cmdAllocate},
 		"handover": {"record a handover, a return, or cancel an allocation not yet handed over", cmdHandover},
 		"device":   {"device lifecycle: inspect a returned device, history, liquidation (sale) and replacements", cmdDevice},
+		"sims":     {"SIM service periods: SIMs ending soon, renewals (top-ups)", cmdSims},
 		"export":   {"export uncovered points and reports (CSV, XLSX, GeoJSON, KML)", cmdExport},
 		"bench":    {"benchmarks: coverage, allocation, import", cmdBench},
 		"user":     {"accounts: add, list, disable a user; issue an API token", cmdUser},

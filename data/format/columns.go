@@ -99,6 +99,8 @@ const (
 	stPriority
 	stHasDevice
 	stCovidOrphan
+	stFullName
+	stBirthDate
 	stN
 )
 
@@ -111,6 +113,8 @@ func studentColumns() []column {
 	c[stPriority] = column{name: "priority", aliases: []string{"ưu tiên", "diện ưu tiên", "đối tượng ưu tiên", "nhóm ưu tiên", "tier"}}
 	c[stHasDevice] = column{name: "has_device", aliases: []string{"có thiết bị", "đã có thiết bị", "thiết bị học tập", "has device"}}
 	c[stCovidOrphan] = column{name: "covid_orphan", aliases: []string{"mồ côi do covid-19", "mồ côi do covid", "cha mẹ mất do covid", "cha mẹ mất do covid-19", "covid orphan"}}
+	c[stFullName] = column{name: "full_name", aliases: []string{"họ và tên", "họ tên", "họ và tên học sinh", "tên học sinh", "name"}}
+	c[stBirthDate] = column{name: "birth_date", aliases: []string{"ngày sinh", "ngày tháng năm sinh", "date of birth", "dob"}}
 	return c
 }
 

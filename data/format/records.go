@@ -26,12 +26,21 @@ func HouseholdRecord(h data.Household) []string {
 	return []string{h.ID, fmtFloat(h.Lat), fmtFloat(h.Lon), h.AreaCode, h.Precision, h.Poverty, strconv.Itoa(h.Members)}
 }
 
-// StudentHeader is the header of students.csv.
-func StudentHeader() []string { return columnNames(studentColumns()) }
+// StudentHeader is the header of students.csv (without the optional,
+// internal name and date of birth: StudentHeaderWithNames).
+func StudentHeader() []string { return columnNames(studentColumns())[:stFullName] }
 
-// StudentRecord is one row of students.csv.
+// StudentRecord is one row of students.csv (StudentHeader).
 func StudentRecord(s data.Student) []string {
 	return []string{s.ID, s.HouseholdID, s.SchoolID, strconv.Itoa(s.Grade), strconv.Itoa(s.Priority), strconv.FormatBool(s.HasDevice), strconv.FormatBool(s.CovidOrphan)}
+}
+
+// StudentHeaderWithNames is StudentHeader with full_name and birth_date.
+func StudentHeaderWithNames() []string { return columnNames(studentColumns()) }
+
+// StudentRecordWithNames is one row of StudentHeaderWithNames.
+func StudentRecordWithNames(s data.Student) []string {
+	return append(StudentRecord(s), s.FullName, s.BirthDate)
 }
 
 // SiteHeader is the header of sites.csv (one row per sector).

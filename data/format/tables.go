@@ -74,6 +74,8 @@ func ReadStudents(ctx context.Context, path string, errs *data.ValidationError, 
 		s.Priority, _ = strconv.Atoi(p)
 		s.HasDevice = r.flag(stHasDevice, false)
 		s.CovidOrphan = r.flag(stCovidOrphan, false)
+		s.FullName = strings.Join(strings.Fields(r.str(stFullName)), " ")
+		s.BirthDate = r.birthDate(stBirthDate)
 		return s
 	}, fn)
 }

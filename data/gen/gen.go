@@ -47,6 +47,11 @@ type Options struct {
 	Progress func(stage string, done, total int64)
 	// Workers bounds the parallelism; 0 means GOMAXPROCS.
 	Workers int
+	// Names adds the optional full_name and birth_date columns to
+	// students.csv (internal data; every other file is unchanged). Pupils
+	// with the same name and date of birth at one school or household are
+	// taken for one child by the allocation, as in real lists.
+	Names bool
 }
 
 // Stats counts what was written, per file.
@@ -233,11 +238,15 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 	if err != nil {
 		return st, fmt.Errorf("gen: %s: %w", FileHouseholds, err)
 	}
-	sw, err := format.NewCSV(sf.bw, format.StudentHeader())
+	header := format.StudentHeader()
+	if opts.Names {
+		header = format.StudentHeaderWithNames()
+	}
+	sw, err := format.NewCSV(sf.bw, header)
 	if err != nil {
 		return st, fmt.Errorf("gen: %s: %w", FileStudents, err)
 	}
-	hc, err := writeHomes(ctx, seed, workers, chunks, samplers, schools, hw, sw, progress)
+	hc, err := writeHomes(ctx, seed, workers, chunks, samplers, schools, hw, sw, opts.Names, progress)
 	if err != nil {
 		return st, err
 	}

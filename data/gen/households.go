@@ -148,7 +148,7 @@ type homeCounts struct {
 // students.csv in chunk order (two writer goroutines, one per file), with
 // at most window chunks in memory. Pupils are counted per school.
 func writeHomes(ctx context.Context, seed int64, workers int, chunks []chunk, samplers []*sampler, schools []*school,
-	hw, sw *format.CSV, progress func(string, int64, int64)) (homeCounts, error) {
+	hw, sw *format.CSV, names bool, progress func(string, int64, int64)) (homeCounts, error) {
 	var counts homeCounts
 	var total int64
 	for _, ch := range chunks {
@@ -234,7 +234,12 @@ func writeHomes(ctx context.Context, seed int64, workers int, chunks []chunk, sa
 				n++
 				st := out.students[k]
 				st.ID = fmt.Sprintf("HS%08d", n)
-				if err := sw.Write(format.StudentRecord(st)); err != nil {
+				rec := format.StudentRecord(st)
+				if names {
+					st.FullName, st.BirthDate = pupilName(st.HouseholdID, st.ID), pupilBirthDate(st.ID, st.Grade)
+					rec = format.StudentRecordWithNames(st)
+				}
+				if err := sw.Write(rec); err != nil {
 					return fmt.Errorf("write students: %w", err)
 				}
 				schools[out.schoolIdx[k]].Students++

@@ -71,6 +71,7 @@ type AllocationRow struct {
 	DeviceIMEI   string
 	SimPackageID string // "" when no SIM
 	SimOperator  string
+	SimNetwork   string // "4G" or "3G" (the 3G fallback); "" without a SIM
 	Flag         string
 	Reason       string
 	// The student's place in line as the run computed it (rank in the
@@ -162,7 +163,7 @@ func missingTable(err error) error {
 // allocations, and the connectivity of every home from the latest coverage
 // run that is not a what-if, passed to home. Without coverage results it
 // returns a *NoCoverageError.
-func (s *Store) ReadAllocationInput(ctx context.Context, on time.Time, home func(householdID, class string, operators4G []string) error) (*AllocationInput, error) {
+func (s *Store) ReadAllocationInput(ctx context.Context, on time.Time, home func(householdID string, c data.Connectivity) error) (*AllocationInput, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("read the allocation input: %w", err)
@@ -184,7 +185,7 @@ func (s *Store) ReadAllocationInput(ctx context.Context, on time.Time, home func
 // readConnectivity streams the households of the latest coverage run
 // that has households and is not a what-if (a what-if run counts sectors
 // that are not built yet). It returns the run's id and date.
-func readConnectivity(ctx context.Context, q Querier, home func(id, class string, ops []string) error) (int64, time.Time, error) {
+func readConnectivity(ctx context.Context, q Querier, home func(id string, c data.Connectivity) error) (int64, time.Time, error) {
 	var exists bool
 	if err := q.QueryRow(ctx, `SELECT to_regclass('coverage_runs') IS NOT NULL AND to_regclass('coverage_entities') IS NOT NULL`).Scan(&exists); err != nil {
 		return 0, time.Time{}, fmt.Errorf("look for coverage results: %w", err)
@@ -205,14 +206,14 @@ func readConnectivity(ctx context.Context, q Querier, home func(id, class string
 		return 0, time.Time{}, fmt.Errorf("find the latest coverage run: %w", err)
 	}
 	var id, class string
-	var ops []string
+	var ops, ops3 []string
 	err = scanEach(ctx, q, fmt.Sprintf("the connectivity of coverage run %d", run),
-		`SELECT entity_id, connectivity, operators_4g FROM coverage_entities WHERE run_id = $1 AND entity_type = 'household'`,
+		`SELECT entity_id, connectivity, operators_4g, operators_3g FROM coverage_entities WHERE run_id = $1 AND entity_type = 'household'`,
 		[]any{run}, func(r pgx.Rows) error {
-			if err := r.Scan(&id, &class, &ops); err != nil {
+			if err := r.Scan(&id, &class, &ops, &ops3); err != nil {
 				return err
 			}
-			return home(id, class, ops)
+			return home(id, data.Connectivity{Class: class, Operators4G: ops, Operators3G: ops3})
 		})
 	return run, at, err
 }
@@ -249,11 +250,12 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	err = scanEach(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan FROM students ORDER BY student_id`,
+	err = scanEach(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan,
+		full_name, coalesce(to_char(birth_date, 'YYYY-MM-DD'), '') FROM students ORDER BY student_id`,
 		nil, func(r pgx.Rows) error {
 			var s data.Student
 			var grade, prio int16
-			if err := r.Scan(&s.ID, &s.HouseholdID, &s.SchoolID, &grade, &prio, &s.HasDevice, &s.CovidOrphan); err != nil {
+			if err := r.Scan(&s.ID, &s.HouseholdID, &s.SchoolID, &grade, &prio, &s.HasDevice, &s.CovidOrphan, &s.FullName, &s.BirthDate); err != nil {
 				return err
 			}
 			s.Grade, s.Priority = int(grade), int(prio)
@@ -501,7 +503,7 @@ func jsonOrEmpty(b []byte) string {
 // concurrent commits wait on each other in the same order).
 func copyAllocations(ctx context.Context, tx pgx.Tx, runID int64, rows []AllocationRow, sims int) error {
 	cols := []string{"run_id", "student_id", "benefit", "device_id", "device_type", "sim_package_id", "sim_operator",
-		"school_id", "area_code", "priority", "connectivity", "flag", "reason", "rank", "pool_size", "school_seats", "type_rank", "grade", "seq"}
+		"school_id", "area_code", "priority", "connectivity", "flag", "reason", "rank", "pool_size", "school_seats", "type_rank", "grade", "seq", "sim_network"}
 	vals := make([][]any, 0, len(rows)+sims)
 	for i := range rows {
 		r := &rows[i]
@@ -509,13 +511,17 @@ func copyAllocations(ctx context.Context, tx pgx.Tx, runID int64, rows []Allocat
 		if conn == "" {
 			conn = "unknown"
 		}
-		base := func(benefit string, dev, devType, pkg, op any) []any {
+		base := func(benefit string, dev, devType, pkg, op any, network string) []any {
 			return []any{runID, r.StudentID, benefit, dev, devType, pkg, op, r.SchoolID, r.AreaCode, int16(r.Priority), conn, r.Flag, r.Reason,
-				int32(r.Rank), int32(r.PoolSize), int32(r.SchoolSeats), int32(r.TypeRank), int16(r.Grade), int32(r.Seq)}
+				int32(r.Rank), int32(r.PoolSize), int32(r.SchoolSeats), int32(r.TypeRank), int16(r.Grade), int32(r.Seq), network}
 		}
-		vals = append(vals, base(BenefitDevice, r.DeviceID, r.DeviceType, nil, ""))
+		vals = append(vals, base(BenefitDevice, r.DeviceID, r.DeviceType, nil, "", ""))
 		if r.SimPackageID != "" {
-			vals = append(vals, base(BenefitSim, nil, "", r.SimPackageID, r.SimOperator))
+			network := r.SimNetwork
+			if network == "" {
+				network = "4G"
+			}
+			vals = append(vals, base(BenefitSim, nil, "", r.SimPackageID, r.SimOperator, network))
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"allocations"}, cols, pgx.CopyFromRows(vals)); err != nil {
@@ -589,8 +595,16 @@ func (s *Store) withActor(ctx context.Context, actor, reason string, fn func(pgx
 // RecordHandover records that a student received the device (and the SIM,
 // whose ICCID is recorded when not empty) on day on. A handover is final:
 // afterwards only a return can be recorded (else a *data.ConflictError). A
-// student without an allocation is a *data.NotFoundError.
+// student without an allocation is a *data.NotFoundError. The SIM, if any,
+// is activated that day (RecordHandoverActivated).
 func (s *Store) RecordHandover(ctx context.Context, actor, studentID, iccid string, on time.Time) error {
+	return s.RecordHandoverActivated(ctx, actor, studentID, iccid, on, on)
+}
+
+// RecordHandoverActivated is RecordHandover with the SIM's activation day:
+// a handover with a SIM opens its service period (sim_periods), from
+// activated to activated + the package's months.
+func (s *Store) RecordHandoverActivated(ctx context.Context, actor, studentID, iccid string, on, activated time.Time) error {
 	return s.withActor(ctx, actor, "", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE handovers SET status = 'handed_over', handed_over_on = $2,
 			sim_iccid = CASE WHEN $3 <> '' THEN $3 ELSE sim_iccid END WHERE student_id = $1`,
@@ -601,7 +615,7 @@ func (s *Store) RecordHandover(ctx context.Context, actor, studentID, iccid stri
 		if tag.RowsAffected() == 0 {
 			return &data.NotFoundError{Kind: "allocation of student", ID: studentID}
 		}
-		return nil
+		return openSimPeriod(ctx, tx, studentID, activated)
 	})
 }
 
@@ -709,6 +723,11 @@ type CommittedAllocation struct {
 	SimICCID       string
 	HandedOverOn   *time.Time
 	ReturnedOn     *time.Time
+	// The SIM's service (sim_periods): activated on, ends on (after the
+	// last renewal), renewals; nil and 0 before the SIM is handed over.
+	SimActivatedOn *time.Time
+	SimEndsOn      *time.Time
+	SimRenewals    int
 }
 
 // AllocationFilter narrows CommittedAllocations. Zero values do not
@@ -735,10 +754,12 @@ func (s *Store) CommittedAllocations(ctx context.Context, f AllocationFilter) ([
 	err := scanEach(ctx, s.pool, "committed allocations", `SELECT d.run_id, d.student_id, d.school_id, d.area_code, d.priority,
 		d.connectivity, d.device_id, d.device_type, h.device_serial, h.device_imei, coalesce(sa.sim_package_id, ''),
 		coalesce(sa.sim_operator, ''), d.flag, d.reason, d.rank, d.pool_size, d.school_seats, d.type_rank, d.grade, d.seq,
-		h.status, h.sim_iccid, h.handed_over_on, h.returned_on
+		h.status, h.sim_iccid, h.handed_over_on, h.returned_on, coalesce(sa.sim_network, ''), sp.activated_on, sp.ends_on, coalesce(sp.renewals, 0)
 		FROM allocations d
 		JOIN handovers h ON h.student_id = d.student_id
 		LEFT JOIN allocations sa ON sa.student_id = d.student_id AND sa.benefit = 'sim'
+		LEFT JOIN LATERAL (SELECT min(p.activated_on) FILTER (WHERE p.kind = 'issue') AS activated_on, max(p.ends_on) AS ends_on,
+			count(*) FILTER (WHERE p.kind = 'renewal') AS renewals FROM sim_periods p WHERE p.student_id = d.student_id) sp ON true
 		WHERE d.benefit = 'device'
 		  AND ($1 = 0 OR d.run_id = $1)
 		  AND ($2::text[] IS NULL OR d.area_code = ANY ($2))
@@ -749,12 +770,15 @@ func (s *Store) CommittedAllocations(ctx context.Context, f AllocationFilter) ([
 			var a CommittedAllocation
 			var prio, grade int16
 			var rank, pool, seats, typeRank, seq int32
-			var on, back pgtype.Date
+			var on, back, act, ends pgtype.Date
+			var renewals int64
 			if err := r.Scan(&a.RunID, &a.StudentID, &a.SchoolID, &a.AreaCode, &prio, &a.Connectivity, &a.DeviceID, &a.DeviceType,
 				&a.DeviceSerial, &a.DeviceIMEI, &a.SimPackageID, &a.SimOperator, &a.Flag, &a.Reason,
-				&rank, &pool, &seats, &typeRank, &grade, &seq, &a.HandoverStatus, &a.SimICCID, &on, &back); err != nil {
+				&rank, &pool, &seats, &typeRank, &grade, &seq, &a.HandoverStatus, &a.SimICCID, &on, &back,
+				&a.SimNetwork, &act, &ends, &renewals); err != nil {
 				return err
 			}
+			a.SimActivatedOn, a.SimEndsOn, a.SimRenewals = datePtr(act), datePtr(ends), int(renewals)
 			a.Priority, a.Grade = int(prio), int(grade)
 			a.Rank, a.PoolSize, a.SchoolSeats, a.TypeRank, a.Seq = int(rank), int(pool), int(seats), int(typeRank), int(seq)
 			if on.Valid {

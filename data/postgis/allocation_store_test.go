@@ -82,13 +82,15 @@ func storeCoverage(ctx context.Context, t *testing.T, s *postgis.Store, conn map
 	if err := s.Pool().QueryRow(ctx, `INSERT INTO coverage_runs (parameters, what_if) VALUES ('{}', $1) RETURNING id`, whatIf).Scan(&run); err != nil {
 		t.Fatal(err)
 	}
-	var ids, classes, ops []string
+	var ids, classes, ops, ops3 []string
 	for id, c := range conn {
 		ids, classes, ops = append(ids, id), append(classes, c.Class), append(ops, strings.Join(c.Operators4G, ";"))
+		ops3 = append(ops3, strings.Join(c.Operators3G, ";"))
 	}
-	_, err := s.Pool().Exec(ctx, `INSERT INTO coverage_entities (run_id, entity_type, entity_id, h3, connectivity, operators_4g, geom)
-		SELECT $1, 'household', id, 0, class, coalesce(string_to_array(nullif(ops, ''), ';'), '{}'), ST_SetSRID(ST_MakePoint(106.2, 21.3), 4326)
-		FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, class, ops)`, run, ids, classes, ops)
+	_, err := s.Pool().Exec(ctx, `INSERT INTO coverage_entities (run_id, entity_type, entity_id, h3, connectivity, operators_4g, operators_3g, geom)
+		SELECT $1, 'household', id, 0, class, coalesce(string_to_array(nullif(ops, ''), ';'), '{}'),
+			coalesce(string_to_array(nullif(ops3, ''), ';'), '{}'), ST_SetSRID(ST_MakePoint(106.2, 21.3), 4326)
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, class, ops, ops3)`, run, ids, classes, ops, ops3)
 	if err != nil {
 		t.Fatalf("store coverage run %d: %v", run, err)
 	}
@@ -155,8 +157,8 @@ func commitView(ctx context.Context, url string, k int, policy string, ready fun
 	}
 	defer s.Close()
 	conn := map[string]allocation.Connectivity{}
-	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(id, class string, ops []string) error {
-		conn[id] = allocation.Connectivity{Class: class, Operators4G: ops}
+	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(id string, c data.Connectivity) error {
+		conn[id] = c
 		return nil
 	})
 	if err != nil {
@@ -565,25 +567,25 @@ func TestAllocationHandoverRules(t *testing.T) {
 func TestAllocationInputNeedsCoverage(t *testing.T) {
 	ctx := context.Background()
 	s := pgtest.New(t)
-	_, err := s.ReadAllocationInput(ctx, time.Now(), func(string, string, []string) error { return nil })
+	_, err := s.ReadAllocationInput(ctx, time.Now(), func(string, data.Connectivity) error { return nil })
 	var nc *postgis.NoCoverageError
 	if !errors.As(err, &nc) || !strings.Contains(err.Error(), "the database has no coverage results") {
 		t.Fatalf("no coverage run: got %v, want a NoCoverageError", err)
 	}
 	// With a run, households come with their operators, from the latest run.
 	storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "none"}})
-	latest := storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "4g", Operators4G: []string{"viettel", "mobifone"}}})
+	latest := storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "4g", Operators4G: []string{"viettel", "mobifone"}, Operators3G: []string{"vinaphone"}}})
 	// A what-if run counts sectors not built yet: never used to allocate.
 	storeCoverage(ctx, t, s, map[string]allocation.Connectivity{"H1": {Class: "fiber"}}, "planned/1")
 	got := map[string]string{}
-	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(id, class string, ops []string) error {
-		got[id] = class + ":" + strings.Join(ops, ",")
+	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(id string, c data.Connectivity) error {
+		got[id] = c.Class + ":" + strings.Join(c.Operators4G, ",") + ":" + strings.Join(c.Operators3G, ",")
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ai.CoverageRun != latest || len(got) != 1 || got["H1"] != "4g:viettel,mobifone" {
+	if ai.CoverageRun != latest || len(got) != 1 || got["H1"] != "4g:viettel,mobifone:vinaphone" {
 		t.Errorf("coverage run %d (want %d), homes %v", ai.CoverageRun, latest, got)
 	}
 }

@@ -165,7 +165,7 @@ func CopyHouseholds(ctx context.Context, tx pgx.Tx, next Source[HouseholdRow]) (
 
 // CopyStudents writes students with binary COPY inside tx.
 func CopyStudents(ctx context.Context, tx pgx.Tx, next Source[data.Student]) (int64, error) {
-	cols := []string{"student_id", "household_id", "school_id", "grade", "priority", "has_device", "covid_orphan"}
+	cols := []string{"student_id", "household_id", "school_id", "grade", "priority", "has_device", "covid_orphan", "full_name", "birth_date"}
 	return binaryCopy(ctx, tx, "students", cols, next, func(w *copyWriter, r data.Student) error {
 		grade, err := int16Of("grade", r.Grade)
 		if err != nil {
@@ -183,6 +183,8 @@ func CopyStudents(ctx context.Context, tx pgx.Tx, next Source[data.Student]) (in
 		w.int2(prio)
 		w.boolean(r.HasDevice)
 		w.boolean(r.CovidOrphan)
+		w.text(r.FullName)
+		w.dateOrNull(r.BirthDate)
 		return nil
 	})
 }

@@ -340,7 +340,7 @@ func TestLiquidation(t *testing.T) {
 		}
 	}
 	// Sold devices leave the run's input and cannot be allocated by hand.
-	ai, err := s.ReadAllocationInput(ctx, lcDay(20), func(string, string, []string) error { return nil })
+	ai, err := s.ReadAllocationInput(ctx, lcDay(20), func(string, data.Connectivity) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

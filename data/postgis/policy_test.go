@@ -44,7 +44,7 @@ func TestPriorityPoliciesStored(t *testing.T) {
 	in.SimPackages[0].SchoolID = "S2"
 	storeAllocationInput(ctx, t, s, in)
 
-	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(string, string, []string) error { return nil })
+	ai, err := s.ReadAllocationInput(ctx, time.Now(), func(string, data.Connectivity) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,11 +128,12 @@ func (s *Store) EachStudent(ctx context.Context, fn func(data.Student) error) er
 }
 
 func eachStudent(ctx context.Context, q Querier, fn func(data.Student) error) error {
-	return each(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan
+	return each(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan,
+		full_name, coalesce(to_char(birth_date, 'YYYY-MM-DD'), '')
 		FROM students ORDER BY student_id`, func(rows pgx.Rows) error {
 		var r data.Student
 		var grade, prio int16
-		if err := rows.Scan(&r.ID, &r.HouseholdID, &r.SchoolID, &grade, &prio, &r.HasDevice, &r.CovidOrphan); err != nil {
+		if err := rows.Scan(&r.ID, &r.HouseholdID, &r.SchoolID, &grade, &prio, &r.HasDevice, &r.CovidOrphan, &r.FullName, &r.BirthDate); err != nil {
 			return err
 		}
 		r.Grade, r.Priority = int(grade), int(prio)
