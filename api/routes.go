@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 			// Areas, schools, network.
 			r.Get("/areas", s.handle(s.listAreas))
 			r.Get("/areas/geojson", s.handle(s.areasGeoJSON))
+			r.Get("/areas/successors", s.handle(s.areaSuccessors))
 			r.Get("/areas/{code}/summary", s.handle(s.areaSummary))
 			r.Get("/schools", s.handle(s.listSchools))
 			r.Get("/sites", s.handle(s.listSites))

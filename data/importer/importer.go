@@ -131,7 +131,22 @@ type Options struct {
 	// deletes only the rows of the area.
 	AreaCode string
 
+	// Date is the import's date (zero: today in Vietnam): a school or
+	// household is placed in the deepest area valid that day, and an
+	// area_code that is not valid that day (a unit abolished by the 2025
+	// reform, say) is replaced by the area valid that day containing the
+	// point, with a warning.
+	Date time.Time
+
 	bulk bulkPolicy // tests force one path or the other
+}
+
+// day is the import's date as a calendar day.
+func (o Options) day() time.Time {
+	if o.Date.IsZero() {
+		return data.VietnamDay(time.Now())
+	}
+	return data.Day(o.Date)
 }
 
 type bulkPolicy int

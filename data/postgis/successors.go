@@ -32,3 +32,9 @@ func (s *Store) Successors(ctx context.Context) (*data.Successors, error) {
 	}
 	return data.NewSuccessors(rows)
 }
+
+// AreaSuccessorRows returns the successor table of the store as stored
+// (see AreaSuccessors).
+func (s *Store) AreaSuccessorRows(ctx context.Context) ([]data.AreaSuccessor, error) {
+	return AreaSuccessors(ctx, s.pool)
+}
