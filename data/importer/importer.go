@@ -783,6 +783,8 @@ func (j *job) importFile(kind, path string) (Summary, error) {
 	switch kind {
 	case format.KindAreas:
 		err = j.importAreas(path, &sum)
+	case format.KindSuccessors:
+		err = j.importSuccessors(path, &sum)
 	case format.KindSchools:
 		err = runTable(j, path, &sum, schoolSpec())
 	case format.KindHouseholds:

@@ -38,3 +38,13 @@ func (s *Store) Successors(ctx context.Context) (*data.Successors, error) {
 func (s *Store) AreaSuccessorRows(ctx context.Context) ([]data.AreaSuccessor, error) {
 	return AreaSuccessors(ctx, s.pool)
 }
+
+// CopySuccessors writes successor rows inside tx (binary COPY) and returns
+// how many were written.
+func CopySuccessors(ctx context.Context, tx pgx.Tx, rows []data.AreaSuccessor) (int64, error) {
+	return copyRows(ctx, tx, "area_successors", []string{"old_code", "new_code", "effective", "share"}, SliceSource(rows),
+		func(s data.AreaSuccessor, v []any) error {
+			v[0], v[1], v[2], v[3] = s.OldCode, s.NewCode, Day(s.Effective), s.Share
+			return nil
+		})
+}
