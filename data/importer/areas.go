@@ -273,6 +273,11 @@ func (j *job) importAreas(path string, sum *Summary) error {
 		p := period{a.ValidFrom, a.ValidTo}
 		clash := false
 		for _, dbp := range have.versions[a.Code] {
+			if p.from == nil && p.to == nil && dbp.from == nil && dbp.to == nil {
+				clash = true
+				fail(f.n, "code", a.Code, fmt.Sprintf("area code %s already exists in the database: remove it from the file, or replace the existing areas with this file", a.Code))
+				break
+			}
 			if p.overlaps(dbp) {
 				clash = true
 				fail(f.n, "valid_from", a.Code, fmt.Sprintf("area %s valid %s overlaps its version already in the database, valid %s: a code may have several versions only when their validity does not overlap — set valid_to of the old version and valid_from of the new one (valid_to is the first day a version no longer holds), or replace the existing areas with this file",
