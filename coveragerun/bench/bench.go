@@ -23,8 +23,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/gen"
 	"github.com/gapmap/gapmap/data/postgis"
