@@ -453,6 +453,9 @@ func TestBacGiangBothVintages(t *testing.T) {
 			}
 			return n
 		}())
+	for _, c := range []string{"07288", "07234", "07375", "07423", "07444", "07447", "07474", "07225"} {
+		t.Logf("unit %s: 2020 run %d homes, 2026 run %d homes", c, fig20[c].Households, fig26[c].Households)
+	}
 	if _, ok := fig26["07234"]; ok {
 		t.Error("the 2026 run places homes in Cầu Gồ, abolished")
 	}
