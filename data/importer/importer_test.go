@@ -534,7 +534,7 @@ func TestImportDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sums) != 11 {
+		if len(sums) != 12 { // every kind, successors included
 			t.Errorf("%d summaries", len(sums))
 		}
 		checkDataset(t, s)
