@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/data/postgis"
@@ -14,12 +15,51 @@ import (
 // listAreas: GET /api/v1/areas: the area tree (codes, names, levels,
 // parents; no boundaries).
 func (s *Server) listAreas(w http.ResponseWriter, r *http.Request) error {
-	areas, err := s.deps.Store.AreaTree(r.Context())
+	day, err := dateParam(r)
+	if err != nil {
+		return err
+	}
+	areas, err := s.deps.Store.AreaTree(r.Context(), day)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"areas": areas})
 	return nil
+}
+
+// areaSuccessors: GET /api/v1/areas/successors: the successor table of
+// area codes (mergers, splits, renames with household shares).
+func (s *Server) areaSuccessors(w http.ResponseWriter, r *http.Request) error {
+	rows, err := s.deps.Store.AreaSuccessorRows(r.Context())
+	if err != nil {
+		return err
+	}
+	type row struct {
+		OldCode   string  `json:"old_code"`
+		NewCode   string  `json:"new_code"`
+		Effective string  `json:"effective"`
+		Share     float64 `json:"share"`
+	}
+	out := make([]row, 0, len(rows))
+	for _, x := range rows {
+		out = append(out, row{x.OldCode, x.NewCode, x.Effective.Format(time.DateOnly), x.Share})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"successors": out})
+	return nil
+}
+
+// dateParam reads the optional query parameter date (YYYY-MM-DD): the
+// areas valid that day; zero when absent (today in Vietnam).
+func dateParam(r *http.Request) (time.Time, error) {
+	v := r.URL.Query().Get("date")
+	if v == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return d, errBadRequest("date must be a day written YYYY-MM-DD (e.g. 2025-07-01)", err)
+	}
+	return d, nil
 }
 
 // areasGeoJSON: GET /api/v1/areas/geojson?parent=&level=&code=&simplify=:
@@ -31,6 +71,11 @@ func (s *Server) areasGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	if err := textParams(map[string]string{"parent": o.Parent, "level": o.Level, "code": o.Code}); err != nil {
 		return err
 	}
+	day, err := dateParam(r)
+	if err != nil {
+		return err
+	}
+	o.Date = day
 	if v := q.Get("simplify"); v != "" {
 		t, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(t >= 0 && t <= 0.1) { // also rejects NaN

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
@@ -117,12 +118,15 @@ func sanitizeOutcome(o *coveragerun.Outcome) {
 	o.Plan.Steps = steps
 }
 
-// startCoverageRun: POST /api/v1/coverage/runs {"settings":{…}} (optional):
-// analyse the database and store a run, in the background (202 with the
+// startCoverageRun: POST /api/v1/coverage/runs {"settings":{…}, "date":
+// "YYYY-MM-DD"} (both optional; date: the analysis date, default today in
+// Vietnam — points go to the areas valid that day): analyse the database
+// and store a run, in the background (202 with the
 // job; progress, cancel and result at /api/v1/jobs/{id}).
 func (s *Server) startCoverageRun(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Settings json.RawMessage `json:"settings"`
+		Date     string          `json:"date"`
 	}
 	if err := decodeOptionalJSON(w, r, &body); err != nil {
 		return err
@@ -131,9 +135,16 @@ func (s *Server) startCoverageRun(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	day := data.VietnamDay(time.Now())
+	if body.Date != "" {
+		if day, err = time.Parse(time.DateOnly, body.Date); err != nil {
+			return fieldError("date", body.Date, "write the analysis date as YYYY-MM-DD (e.g. 2025-07-01): points go to the areas valid that day")
+		}
+	}
 	store := s.deps.Store
-	return s.startCoverageJob(w, r, "analyze", map[string]any{"settings": json.RawMessage(orEmpty(body.Settings))},
+	return s.startCoverageJob(w, r, "analyze", map[string]any{"settings": json.RawMessage(orEmpty(body.Settings)), "date": day.Format(time.DateOnly)},
 		func(ctx context.Context, o coveragerun.Options) (*coveragerun.Run, error) {
+			o.Date = day
 			return coveragerun.Analyze(ctx, store, o)
 		}, st)
 }
@@ -282,6 +293,7 @@ func (s *Server) startWhatIf(w http.ResponseWriter, r *http.Request) error {
 type coverageRunView struct {
 	ID         int64           `json:"id"`
 	CreatedAt  string          `json:"created_at"`
+	Date       string          `json:"date"` // the analysis date: the areas valid that day
 	Operators  []string        `json:"operators"`
 	WhatIf     []string        `json:"what_if_sectors"`
 	Entities   int             `json:"entities"`
@@ -294,7 +306,7 @@ type coverageRunView struct {
 }
 
 func viewCoverageRun(r postgis.CoverageRun, full bool) coverageRunView {
-	v := coverageRunView{ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), Operators: nonNilStrings(r.Operators),
+	v := coverageRunView{ID: r.ID, CreatedAt: r.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), Date: r.Date.Format(time.DateOnly), Operators: nonNilStrings(r.Operators),
 		WhatIf: nonNilStrings(r.WhatIf), Entities: r.Entities, Cells: r.Cells, GapAreas: r.GapAreas, HasPlan: r.Plan != nil,
 		Summary: json.RawMessage(r.Summary)}
 	if len(v.Summary) == 0 {
@@ -363,6 +375,32 @@ func (s *Server) getCoverageRun(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, viewCoverageRun(run, true))
+	return nil
+}
+
+// coverageRunAreas: GET /api/v1/coverage/runs/{run}/areas?date=: the
+// run's households, students and gap figures per unit valid on date
+// (default today), rolled up through the successor table, so an older run
+// compares with a newer one across a reform. Aggregates per area only.
+func (s *Server) coverageRunAreas(w http.ResponseWriter, r *http.Request) error {
+	id, err := runParam(r)
+	if err != nil {
+		return err
+	}
+	day, err := dateParam(r)
+	if err != nil {
+		return err
+	}
+	run, err := s.deps.Store.CoverageRun(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out, err := coveragerun.RollUpRun(r.Context(), s.deps.Store, run.ID, day)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run_id": out.RunID, "run_date": out.RunDate.Format(time.DateOnly),
+		"date": out.Date.Format(time.DateOnly), "areas": out.Areas})
 	return nil
 }
 

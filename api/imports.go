@@ -79,6 +79,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 	if opts.DryRun, err = boolParam(q.Get("dry_run")); err != nil {
 		return errBadRequest("dry_run must be true or false", err)
 	}
+	if opts.Date, err = dateParam(r); err != nil {
+		return err
+	}
 	switch u.Role {
 	case data.RoleOperator:
 		if op := q.Get("operator"); op != "" && !data.SameOperator(u.Operator, op) {

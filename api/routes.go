@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 			// Areas, schools, network.
 			r.Get("/areas", s.handle(s.listAreas))
 			r.Get("/areas/geojson", s.handle(s.areasGeoJSON))
+			r.Get("/areas/successors", s.handle(s.areaSuccessors))
 			r.Get("/areas/{code}/summary", s.handle(s.areaSummary))
 			r.Get("/schools", s.handle(s.listSchools))
 			r.Get("/sites", s.handle(s.listSites))
@@ -70,6 +71,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/coverage/runs/{run}/gaps", s.handle(s.coverageGaps))
 			r.Get("/coverage/runs/{run}/plan", s.handle(s.coveragePlan))
 			r.Get("/coverage/runs/{run}/closed", s.handle(s.coverageClosed))
+			r.Get("/coverage/runs/{run}/areas", s.handle(s.coverageRunAreas))
 			r.With(s.requireRole(data.RolePlanner)).Post("/coverage/plan", s.handle(s.startPlan))
 			r.With(s.requireRole(data.RolePlanner)).Post("/coverage/whatif", s.handle(s.startWhatIf))
 

@@ -61,6 +61,9 @@ func Analyze(ctx context.Context, in Input, s Settings) (*Result, error) {
 	if in.Dataset == nil {
 		return nil, errors.New("coverage: no dataset given")
 	}
+	if in.Date.IsZero() {
+		return nil, errors.New("coverage: no analysis date given (Input.Date): points are placed in the areas valid on that day")
+	}
 	if len(in.Polygons) == 0 {
 		in.Polygons = in.Dataset.Polygons
 	}
@@ -72,6 +75,9 @@ func Analyze(ctx context.Context, in Input, s Settings) (*Result, error) {
 	}
 	return analyze(ctx, in, s, nil)
 }
+
+// Date is the run's analysis date (Input.Date): the areas valid that day.
+func (r *Result) Date() time.Time { return r.in.Date }
 
 // Timing is the wall time of one phase of a run.
 type Timing struct {
@@ -96,7 +102,7 @@ func analyze(ctx context.Context, in Input, s Settings, extra []data.Sector) (*R
 	for _, x := range extra {
 		r.WhatIfSectors = append(r.WhatIfSectors, x.ID)
 	}
-	r.areas = buildAreas(ds)
+	r.areas = buildAreas(ds, in.Date)
 	e, st, err := buildEntities(ctx, ds, r.areas, &s)
 	if err != nil {
 		return nil, err

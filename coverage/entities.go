@@ -257,8 +257,8 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 				code = ds.Households[j-ns].AreaCode
 			}
 			switch a, ok := areas.index[code]; {
-			case code == "":
-				e.area[i] = -1
+			case code == "" || (!ok && areas.expired[code]):
+				e.area[i] = -1 // placed by its point below
 			case ok:
 				e.area[i] = a
 			default:

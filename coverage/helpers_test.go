@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -74,7 +75,7 @@ func sameOutputs(t *testing.T, what string, a, b map[string][]byte) {
 
 func mustAnalyze(t testing.TB, ds *data.Dataset, s Settings) *Result {
 	t.Helper()
-	r, err := Analyze(context.Background(), Input{Dataset: ds}, s)
+	r, err := Analyze(context.Background(), Input{Dataset: ds, Date: testDay}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,3 +109,6 @@ func entityByID(t *testing.T, r *Result, kind, id string) Entity {
 }
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// testDay is the analysis date of the tests (the test areas are undated).
+var testDay = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)

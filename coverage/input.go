@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -18,9 +19,14 @@ type OperatorPolygon = data.OperatorPolygon
 type Measurement = data.Measurement
 
 // Input is what Analyze reads: the dataset plus the optional operator
-// polygons and field measurements.
+// polygons and field measurements, and the analysis date.
 type Input struct {
-	Dataset      *data.Dataset
+	Dataset *data.Dataset
+	// Date is the analysis date (required): only the areas valid that day
+	// are used (data.Area.ValidOn), and a school or home whose area_code
+	// is a unit not valid that day (abolished by a merger, say) is placed
+	// by its point in the deepest area valid that day.
+	Date         time.Time
 	Polygons     []OperatorPolygon
 	Measurements []Measurement
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/geo"
@@ -45,6 +46,11 @@ type areaTable struct {
 	env    []string
 	index  map[string]int32
 	lookup *geo.AreaIndex // nil when no area has a geometry
+	// day is the analysis date; expired holds the codes of the dataset
+	// that have no version valid that day (their points are placed by
+	// point in polygon instead).
+	day     time.Time
+	expired map[string]bool
 }
 
 func (t *areaTable) add(code string) int32 {
@@ -186,12 +192,14 @@ func (c *envCache) get(ai int32) string {
 	return e
 }
 
-// buildAreas indexes the dataset's areas.
-func buildAreas(ds *data.Dataset) *areaTable {
-	t := &areaTable{index: map[string]int32{}}
-	order := make([]int, len(ds.Areas))
-	for i := range order {
-		order[i] = i
+// buildAreas indexes the dataset's areas valid on day.
+func buildAreas(ds *data.Dataset, day time.Time) *areaTable {
+	t := &areaTable{index: map[string]int32{}, day: day, expired: map[string]bool{}}
+	order := make([]int, 0, len(ds.Areas))
+	for i := range ds.Areas {
+		if ds.Areas[i].ValidOn(day) {
+			order = append(order, i)
+		}
 	}
 	sort.SliceStable(order, func(a, b int) bool { return ds.Areas[order[a]].Code < ds.Areas[order[b]].Code })
 	for _, i := range order {
@@ -210,15 +218,20 @@ func buildAreas(ds *data.Dataset) *areaTable {
 			}
 		}
 	}
-	hasGeom := false
 	for i := range ds.Areas {
+		if _, ok := t.index[ds.Areas[i].Code]; !ok {
+			t.expired[ds.Areas[i].Code] = true
+		}
+	}
+	hasGeom := false
+	for _, i := range order {
 		if len(ds.Areas[i].Geom) > 0 {
 			hasGeom = true
 			break
 		}
 	}
 	if hasGeom {
-		t.lookup = geo.NewAreaIndex(ds.Areas)
+		t.lookup = geo.NewAreaIndex(ds.Areas, day)
 	}
 	return t
 }
@@ -233,7 +246,7 @@ func newEnvCache(ds *data.Dataset, t *areaTable, hhPerArea []int, s *Settings) *
 	for i := range ds.Areas {
 		a := &ds.Areas[i]
 		k, ok := t.index[a.Code]
-		if !ok || c.geoms[k] != nil || c.given[k] != "" {
+		if !ok || !a.ValidOn(t.day) || c.geoms[k] != nil || c.given[k] != "" {
 			continue
 		}
 		c.geoms[k] = a.Geom

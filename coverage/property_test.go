@@ -465,7 +465,7 @@ func TestMeasurementsAndPolygons(t *testing.T) {
 		Sectors:    []data.Sector{{ID: "M", SiteID: "M", Operator: "mobifone", Technology: "4G", BandMHz: 1800, Lat: clat, Lon: clon, BeamwidthDeg: 360, RangeM: 3000}},
 		Households: []data.Household{{ID: "H", Lat: clat, Lon: clon, AreaCode: "X"}, {ID: "FAR", Lat: clat + 0.05, Lon: clon, AreaCode: "X"}},
 	}
-	r, err := Analyze(context.Background(), Input{Dataset: ds, Measurements: ms}, DefaultSettings())
+	r, err := Analyze(context.Background(), Input{Dataset: ds, Measurements: ms, Date: testDay}, DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +480,7 @@ func TestMeasurementsAndPolygons(t *testing.T) {
 	// A vinaphone polygon: inside covered, outside not, whatever sectors say.
 	poly := OperatorPolygon{Operator: "VinaPhone", Technology: "4G", MultiPolygon: orb.MultiPolygon{{orb.Ring{{clon - 0.01, clat - 0.01}, {clon + 0.01, clat - 0.01}, {clon + 0.01, clat + 0.01}, {clon - 0.01, clat + 0.01}, {clon - 0.01, clat - 0.01}}}}}
 	ds.Sectors = append(ds.Sectors, data.Sector{ID: "V", SiteID: "V", Operator: "vinaphone", Technology: "4G", BandMHz: 1800, Lat: clat + 0.05, Lon: clon, BeamwidthDeg: 360, RangeM: 3000})
-	r, err = Analyze(context.Background(), Input{Dataset: ds, Polygons: []OperatorPolygon{poly}}, DefaultSettings())
+	r, err = Analyze(context.Background(), Input{Dataset: ds, Polygons: []OperatorPolygon{poly}, Date: testDay}, DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,17 @@ type Options struct {
 	Measurements []coverage.Measurement
 	// Progress, when set, is called at each phase and while storing.
 	Progress Progress
+	// Date is the analysis date (zero: today in Vietnam): points are
+	// placed in the areas valid that day, and the run records it.
+	Date time.Time
+}
+
+// day is the analysis date as a calendar day.
+func (o *Options) day() time.Time {
+	if o.Date.IsZero() {
+		return data.VietnamDay(time.Now())
+	}
+	return data.Day(o.Date)
 }
 
 func (o *Options) progress(phase string, pct float64) {
@@ -92,7 +103,7 @@ func analyse(ctx context.Context, st *postgis.Store, o *Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.Polygons, in.Measurements = o.Polygons, o.Measurements
+	in.Polygons, in.Measurements, in.Date = o.Polygons, o.Measurements, o.day()
 	run := &Run{ReadTime: time.Since(t0)}
 	o.progress(PhaseAnalysing, 15)
 	t0 = time.Now()
@@ -267,7 +278,7 @@ func Store(ctx context.Context, st *postgis.Store, r *coverage.Result, p *covera
 	}
 	run := postgis.CoverageRun{
 		Parameters: params, Operators: r.Operators, WhatIf: r.WhatIfSectors,
-		Entities: r.NumEntities(), Cells: len(r.Cells), GapAreas: len(r.Gaps), Summary: summary,
+		Entities: r.NumEntities(), Cells: len(r.Cells), GapAreas: len(r.Gaps), Summary: summary, Date: r.Date(),
 	}
 	var steps []postgis.PlanStepRow
 	if p != nil {

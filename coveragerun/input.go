@@ -2,6 +2,7 @@ package coveragerun
 
 import (
 	"context"
+	"time"
 
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/data"
@@ -35,11 +36,13 @@ func ReadOverrides(ctx context.Context, polygons, measurements string) ([]data.O
 }
 
 // ReadFiles reads the input of an offline analysis: the exchange files of
-// dir and the optional polygons and measurements files. warnings holds the
+// dir and the optional polygons and measurements files; the analysis date
+// is today in Vietnam. warnings holds the
 // broken references between the files (format.CheckReferences), which do
 // not stop an analysis; err is a *format.DatasetError when the exchange files
 // cannot be read.
 func ReadFiles(ctx context.Context, dir, polygons, measurements string) (in coverage.Input, warnings, err error) {
+	in.Date = data.VietnamDay(time.Now()) // the caller may set another analysis date
 	if in.Dataset, err = format.ReadDir(ctx, dir); err != nil {
 		return coverage.Input{}, nil, &format.DatasetError{Dir: dir, Err: err}
 	}

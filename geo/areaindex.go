@@ -3,6 +3,7 @@ package geo
 import (
 	"math"
 	"sort"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/paulmach/orb"
@@ -29,9 +30,13 @@ type indexedPolygon struct {
 	rings []bandedRing
 }
 
-// NewAreaIndex indexes the areas that have a geometry. Depth comes from the
-// parent links (a root has depth 0); an unknown parent counts as a root.
-func NewAreaIndex(areas []data.Area) *AreaIndex {
+// NewAreaIndex indexes the areas valid on day `on` that have a geometry:
+// a point is only ever given to an area valid on the analysis date, never
+// to an expired version or a unit not yet created (areas carry validity
+// dates, data.Area.ValidOn). Depth comes from the parent links among those
+// areas (a root has depth 0); an unknown parent counts as a root.
+func NewAreaIndex(all []data.Area, on time.Time) *AreaIndex {
+	areas := data.AreasValidOn(all, on)
 	ix := &AreaIndex{}
 	byCode := make(map[string]*data.Area, len(areas))
 	for i := range areas {

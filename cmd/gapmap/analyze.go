@@ -60,6 +60,19 @@ type coverageFlags struct {
 	in, settings, polygons, measurements string
 	includePlanned                       bool
 	workers                              int
+	date                                 string
+}
+
+// analysisDate parses a --date flag (YYYY-MM-DD); "" is today in Vietnam.
+func analysisDate(v string) (time.Time, error) {
+	if v == "" {
+		return data.VietnamDay(time.Now()), nil
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return d, usageError{fmt.Sprintf("--date %q: write the date as YYYY-MM-DD", v)}
+	}
+	return d, nil
 }
 
 func (c *coverageFlags) register(fs *flag.FlagSet) {
@@ -69,6 +82,7 @@ func (c *coverageFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.measurements, "measurements", "", "CSV of field measurements (lat,lon,operator,technology,rsrp_dbm,time): they confirm or refute cells")
 	fs.BoolVar(&c.includePlanned, "include-planned", false, "count sectors with status planned as active (what-if on the whole plan)")
 	fs.IntVar(&c.workers, "workers", 0, "goroutines (default: all cores); results do not depend on it")
+	fs.StringVar(&c.date, "date", "", "analysis date YYYY-MM-DD: points are placed in the areas valid that day, and a run on the database records it (default today, Vietnam time)")
 }
 
 // coverageSettings returns the defaults overlaid with --settings and the flags.
@@ -98,9 +112,14 @@ func (c *coverageFlags) load(ctx context.Context, e *env) (coverage.Settings, co
 	if err != nil {
 		return s, coverage.Input{}, 0, err
 	}
+	day, err := analysisDate(c.date)
+	if err != nil {
+		return s, coverage.Input{}, 0, err
+	}
 	procstat.LimitMemory(e.getenv)
 	t0 := time.Now()
 	in, warnings, err := coveragerun.ReadFiles(ctx, c.in, c.polygons, c.measurements)
+	in.Date = day
 	if warnings != nil {
 		fmt.Fprintf(e.stderr, "warning: %v\n", firstLines(warnings.Error(), 6))
 	}
@@ -155,7 +174,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 		r = run.Result
 		fmt.Fprintf(e.stderr, "read the dataset in %.2fs; analysed in %.2fs (%s)\n", run.ReadTime.Seconds(), run.AnalyseTime.Seconds(), coverage.FormatTimings(r.Timings))
-		fmt.Fprintf(e.stdout, "coverage run %d stored\n", run.ID)
+		fmt.Fprintf(e.stdout, "coverage run %d stored (areas valid on %s)\n", run.ID, opts.Date.Format(time.DateOnly))
 	} else {
 		s, in, readTime, err := cf.load(ctx, e)
 		if err != nil {
@@ -192,6 +211,10 @@ func (c *coverageFlags) databaseRun(ctx context.Context, e *env) (coveragerun.Op
 	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
+	day, err := analysisDate(c.date)
+	if err != nil {
+		return coveragerun.Options{}, nil, err
+	}
 	procstat.LimitMemory(e.getenv)
 	polygons, measurements, err := coveragerun.ReadOverrides(ctx, c.polygons, c.measurements)
 	if err != nil {
@@ -201,7 +224,7 @@ func (c *coverageFlags) databaseRun(ctx context.Context, e *env) (coveragerun.Op
 	if err != nil {
 		return coveragerun.Options{}, nil, err
 	}
-	return coveragerun.Options{Settings: s, Polygons: polygons, Measurements: measurements, Progress: phaseProgress(e)}, st, nil
+	return coveragerun.Options{Settings: s, Polygons: polygons, Measurements: measurements, Progress: phaseProgress(e), Date: day}, st, nil
 }
 
 // phaseProgress shows a run's phase and percent on a terminal.

@@ -11,17 +11,20 @@ import (
 // cmdGen writes a realistic synthetic province (or, with --scale, a country)
 // as exchange files that gapmap import reads.
 func cmdGen(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "gen", "gen [--areas FILE.geojson] [--seed N] [--scale F] --out DIR\n\n"+
+	fs := newFlags(e, "gen", "gen [--areas FILE.geojson] [--seed N] [--scale F] [--legacy-districts] --out DIR\n\n"+
 		"Generates households clustered in villages, students, schools, base-station sectors of four\n"+
 		"operators, fiber nodes and routes, donated devices and SIM packages. Deterministic for a seed.\n"+
 		"With --areas, areas carrying pop2019/households2019 get exactly the census household count at\n"+
-		"scale 1; without it, a built-in sample province with real coverage gaps is used.")
+		"scale 1; without it, a built-in sample province with real coverage gaps is used.\n"+
+		"The areas are two-tier (province → commune, communes valid from 2025-07-01) unless\n"+
+		"--legacy-districts keeps the three tiers province → district → commune of before the 2025 reform.")
 	areas := fs.String("areas", "", "area GeoJSON (Polygon/MultiPolygon features); empty = built-in sample province")
 	seed := fs.Int64("seed", 1, "random seed: the same seed writes identical files")
 	scale := fs.Float64("scale", 1, "multiply every count (e.g. 56 ≈ national size, 26.9M households)")
 	out := fs.String("out", "", "output directory (created; files are replaced)")
 	workers := fs.Int("workers", 0, "parallel workers (0 = number of CPUs); does not change the output")
 	names := fs.Bool("names", false, "add pupils' names and dates of birth to students.csv (internal data; other files unchanged)")
+	legacy := fs.Bool("legacy-districts", false, "keep the districts: province → district → commune, as before 1 July 2025 (default: two-tier province → commune)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -34,7 +37,8 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	}
 	p := newProgress(e)
 	start := time.Now()
-	st, err := gen.Generate(ctx, gen.Options{AreasPath: *areas, Seed: *seed, Scale: *scale, OutDir: *out, Workers: *workers, Progress: p.update, Names: *names})
+	st, err := gen.Generate(ctx, gen.Options{AreasPath: *areas, Seed: *seed, Scale: *scale, OutDir: *out, Workers: *workers,
+		LegacyDistricts: *legacy, Names: *names, Progress: p.update})
 	p.done()
 	if err != nil {
 		return err

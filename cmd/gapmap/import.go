@@ -33,6 +33,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	replace := fs.Bool("replace", false, "delete the existing rows of the kind (for a directory: of the kinds it holds a file of) first, in the same transaction")
 	replaceAll := fs.Bool("replace-all", false, "for a directory: empty every data table first, including the kinds the directory holds no file of")
 	operator := fs.String("operator", "", "import one operator's network only (sites, fiber_nodes, fiber_routes, coverage_polygons, measurements): a row of another operator is an error, and --replace deletes only this operator's rows")
+	date := fs.String("date", "", "import date YYYY-MM-DD: schools and households are placed in the deepest area valid that day, and an area_code not valid that day is replaced by the valid area containing the point (default today, Vietnam time)")
 	errorsTo := fs.String("errors", "", "write every problem to this CSV file (default: gapmap-errors-KIND-TIME.csv next to the input when there are more than 20)")
 	if err := parseArgs(fs, args, 1, 2); err != nil {
 		return err
@@ -53,6 +54,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Sprintf("%s is not a directory: use gapmap import KIND FILE for one file", rest[0])}
 		}
 	}
+	day, err := analysisDate(*date)
+	if err != nil {
+		return err
+	}
 	if *replaceAll && len(rest) != 1 {
 		return usageError{"--replace-all applies to a directory only: use --replace to replace one kind"}
 	}
@@ -67,6 +72,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		DryRun:   *dryRun,
 		Replace:  *replace,
 		Operator: strings.ToLower(strings.TrimSpace(*operator)),
+		Date:     day,
 		Progress: func(n int64) { p.update(stage, n, 0) },
 		OnFile:   func(kind, file string) { p.done(); stage = "import " + kind + " (" + file + ")" },
 		OnWait: func(tables []string) {

@@ -47,7 +47,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run the HTTP API and web app", cmdServe},
 		"migrate":  {"create or upgrade the PostGIS schema", cmdMigrate},
-		"import":   {"import a file (areas, schools, households, students, sites, fiber_nodes, fiber_routes, devices, sim_packages, coverage_polygons, measurements) or a directory", cmdImport},
+		"import":   {"import a file (areas, successors, schools, households, students, sites, fiber_nodes, fiber_routes, devices, sim_packages, coverage_polygons, measurements) or a directory", cmdImport},
 		"gen":      {"generate a realistic synthetic province (or country) as exchange files", cmdGen},
 		"analyze":  {"coverage analysis: who has 4G or fiber at home, gap cells and ranked gap areas", cmdAnalyze},
 		"plan":     {"build-out planner: choose new sites by count or budget", cmdPlan},

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
 	"github.com/gapmap/gapmap/data/gen"
 	"github.com/gapmap/gapmap/data/postgis"
@@ -172,7 +173,7 @@ func benchDataset(ctx context.Context, progress io.Writer, name, dir string, s c
 		last = nil
 		runtime.GC()
 		t := time.Now()
-		r, err := coverage.Analyze(ctx, coverage.Input{Dataset: ds}, s)
+		r, err := coverage.Analyze(ctx, coverage.Input{Dataset: ds, Date: data.VietnamDay(time.Now())}, s)
 		if err != nil {
 			return row, nil, err
 		}

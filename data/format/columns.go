@@ -301,6 +301,8 @@ func columnsFor(kind string) []column {
 		return simPackageColumns()
 	case KindMeasurements:
 		return measurementColumns()
+	case KindSuccessors:
+		return successorColumns()
 	}
 	return nil
 }

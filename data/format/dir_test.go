@@ -76,7 +76,7 @@ func makeXLSXAt(t *testing.T, path string, rows [][]any) {
 }
 
 func TestKinds(t *testing.T) {
-	want := []string{"areas", "schools", "households", "students", "sites", "fiber_nodes", "fiber_routes", "devices", "sim_packages", "coverage_polygons", "measurements"}
+	want := []string{"areas", "successors", "schools", "households", "students", "sites", "fiber_nodes", "fiber_routes", "devices", "sim_packages", "coverage_polygons", "measurements"}
 	got := Kinds()
 	if len(got) != len(want) {
 		t.Fatalf("Kinds() = %v", got)

@@ -40,7 +40,7 @@ const (
 
 // Kinds lists the file kinds in import order.
 func Kinds() []string {
-	return []string{KindAreas, KindSchools, KindHouseholds, KindStudents, KindSites,
+	return []string{KindAreas, KindSuccessors, KindSchools, KindHouseholds, KindStudents, KindSites,
 		KindFiberNodes, KindFiberRoutes, KindDevices, KindSimPackages, KindCoveragePolygons, KindMeasurements}
 }
 

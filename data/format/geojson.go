@@ -394,9 +394,6 @@ func parseArea(f *featureCtx, env *enum, seen *dupSet, raw *rawFeature) data.Are
 		f.fail(codeKey, code, "the code has invalid characters")
 	} else {
 		a.Code = code
-		if first, dup := seen.add(code, f.n); dup {
-			f.fail(codeKey, code, fmt.Sprintf("duplicate code: first seen at feature %d", first))
-		}
 	}
 	if depth == 0 {
 		for _, d := range areaDepthKeys() {
@@ -460,6 +457,18 @@ func parseArea(f *featureCtx, env *enum, seen *dupSet, raw *rawFeature) data.Are
 	a.ValidTo = f.date("valid_to", "hieu_luc_den", "hiệu lực đến")
 	if a.ValidFrom != nil && a.ValidTo != nil && !a.ValidTo.After(*a.ValidFrom) {
 		f.fail("valid_to", a.ValidTo.Format(time.DateOnly), "valid_to must be after valid_from ("+a.ValidFrom.Format(time.DateOnly)+")")
+	}
+	// A code may come several times as dated versions (valid_from,
+	// valid_to; the importer refuses overlapping ones); twice with the same
+	// valid_from is a duplicate.
+	if a.Code != "" {
+		key := a.Code
+		if a.ValidFrom != nil {
+			key += "\x00" + a.ValidFrom.Format(time.DateOnly)
+		}
+		if first, dup := seen.add(key, f.n); dup {
+			f.fail(codeKey, a.Code, fmt.Sprintf("duplicate code: first seen at feature %d (a code may appear again only as another dated version, with its own valid_from)", first))
+		}
 	}
 	a.Population = f.count("population", "pop2019", "dan_so", "dân số", "danso")
 	a.Households = f.count("households", "households2019", "so_ho", "số hộ")

@@ -52,7 +52,7 @@ func TestReadAreas(t *testing.T) {
 	f := "areas.geojson"
 	for _, e := range []data.FieldError{
 		{File: f, Row: 4, Column: "code", Reason: "the feature has no code"},
-		{File: f, Row: 5, Column: "code", Value: "01", Reason: "duplicate code: first seen at feature 1"},
+		{File: f, Row: 5, Column: "code", Value: "01", Reason: "duplicate code: first seen at feature 1 (a code may appear again only as another dated version, with its own valid_from)"},
 		{File: f, Row: 6, Column: "valid_from", Value: "01/07/2025", Reason: "valid_from must be a date written YYYY-MM-DD"},
 		{File: f, Row: 6, Column: "geometry", Value: "[2.3, 48.8]", Reason: "a point is outside Vietnam"},
 		{File: f, Row: 7, Column: "environment", Value: "desert", Reason: `environment "desert" is not accepted`},

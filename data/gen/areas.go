@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gapmap/gapmap/data"
@@ -527,6 +528,45 @@ type region struct {
 	// children's (overlapping parts, not a valid boundary): they are written
 	// without a geometry and the importer derives the union.
 	derivedGeom map[string]bool
+	// dropped maps the intermediate areas (districts) left out of the
+	// two-tier output to their root (province); nil: three tiers.
+	dropped map[string]string
+}
+
+// twoTier makes the output two-tier (see Options.LegacyDistricts): every
+// area that is neither a root nor a leaf is dropped and the leaves below
+// it are reparented to the root, valid from ReformDate.
+func (r *region) twoTier() {
+	parent := make(map[string]string, len(r.areas))
+	for _, a := range r.areas {
+		parent[a.Code] = a.ParentCode
+	}
+	leaf := make(map[string]bool, len(r.communes))
+	for _, c := range r.communes {
+		leaf[c.code] = true
+	}
+	for _, a := range r.areas {
+		if a.ParentCode == "" || leaf[a.Code] {
+			continue
+		}
+		root := a.Code
+		for i := 0; parent[root] != "" && i < 256; i++ {
+			root = parent[root]
+		}
+		if r.dropped == nil {
+			r.dropped = map[string]string{}
+		}
+		r.dropped[a.Code] = root
+	}
+}
+
+// outCode is the code written for an area reference: a dropped district's
+// root, else code.
+func (r *region) outCode(code string) string {
+	if root, ok := r.dropped[code]; ok {
+		return root
+	}
+	return code
 }
 
 // group is a district: the parent of leaves, or a root leaf on its own.
@@ -692,8 +732,37 @@ func buildRegion(in []data.Area, seed int64, scale float64) (*region, error) {
 	if len(roots) == 1 {
 		r.rootName = roots[0]
 	}
-	r.index = geo.NewAreaIndex(r.areas)
+	day, err := commonDay(r.areas)
+	if err != nil {
+		return nil, err
+	}
+	r.index = geo.NewAreaIndex(r.areas, day)
 	return r, nil
+}
+
+// commonDay returns a day on which every area is valid (the latest
+// valid_from, else today): the generator works on one vintage of areas.
+func commonDay(areas []data.Area) (time.Time, error) {
+	day := data.VietnamDay(time.Now())
+	var from, to *time.Time
+	for i := range areas {
+		if f := areas[i].ValidFrom; f != nil && (from == nil || f.After(*from)) {
+			from = f
+		}
+		if t := areas[i].ValidTo; t != nil && (to == nil || t.Before(*to)) {
+			to = t
+		}
+	}
+	switch {
+	case from != nil && to != nil && !to.After(*from):
+		return day, fmt.Errorf("areas: no day on which every area is valid (one is valid from %s, another only until %s): give areas of one vintage",
+			from.Format(time.DateOnly), to.Format(time.DateOnly))
+	case from != nil:
+		return data.Day(*from), nil
+	case to != nil:
+		return data.Day(to.AddDate(0, 0, -1)), nil
+	}
+	return day, nil
 }
 
 // densest is the commune with the highest census density (ties: code).
@@ -789,11 +858,22 @@ func envOfName(name string, km2 float64) string {
 // polygons were assembled from their children carry no geometry (the
 // importer derives a valid union).
 func (r *region) outputAreas() []data.Area {
-	out := slices.Clone(r.areas)
-	for i := range out {
-		if r.derivedGeom[out[i].Code] {
-			out[i].Geom = nil
+	out := make([]data.Area, 0, len(r.areas))
+	for _, a := range r.areas {
+		if _, ok := r.dropped[a.Code]; ok {
+			continue
 		}
+		if r.derivedGeom[a.Code] {
+			a.Geom = nil
+		}
+		if root, ok := r.dropped[a.ParentCode]; ok {
+			a.ParentCode = root
+			if a.ValidFrom == nil {
+				from := ReformDate()
+				a.ValidFrom = &from
+			}
+		}
+		out = append(out, a)
 	}
 	return out
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -52,7 +53,19 @@ type Options struct {
 	// with the same name and date of birth at one school or household are
 	// taken for one child by the allocation, as in real lists.
 	Names bool
+	// LegacyDistricts keeps the three tiers province → district → commune
+	// (before 1 July 2025) in areas.geojson, undated. By default the areas
+	// are two-tier, as since the 2025 reform: the districts are left out,
+	// each commune's parent is its province and the reparented communes are
+	// valid from 2025-07-01 (ReformDate); the households, schools and
+	// network are the same either way, and devices or SIM packages
+	// earmarked for a district go to its province.
+	LegacyDistricts bool
 }
+
+// ReformDate is the day the two-tier local government took effect in
+// Vietnam (districts abolished, province → commune): 1 July 2025.
+func ReformDate() time.Time { return time.Date(2025, time.July, 1, 0, 0, 0, 0, time.UTC) }
 
 // Stats counts what was written, per file.
 type Stats struct {
@@ -127,7 +140,10 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
-	st.Areas, st.Communes = len(rg.areas), len(rg.communes)
+	if !opts.LegacyDistricts {
+		rg.twoTier()
+	}
+	st.Areas, st.Communes = len(rg.outputAreas()), len(rg.communes)
 	progress("areas", int64(len(rg.areas)), int64(len(rg.areas)))
 
 	// Plan villages, sites and fiber cabinets per commune, in parallel.
@@ -302,6 +318,7 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 				if !meetsSpecs(&d) {
 					st.DevicesBelowSpecs++
 				}
+				d.AreaCode = rg.outCode(d.AreaCode)
 				if err := w.Write(format.DeviceRecord(d)); err != nil {
 					return err
 				}
@@ -324,6 +341,7 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 	err = out.csv(FileSimPackages, format.SimPackageHeader(), func(w *format.CSV) error {
 		for _, p := range packs {
 			st.SimQuantity += int64(p.Quantity)
+			p.AreaCode = rg.outCode(p.AreaCode)
 			if err := w.Write(format.SimPackageRecord(p)); err != nil {
 				return err
 			}

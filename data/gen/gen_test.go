@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -131,7 +132,7 @@ func TestBacGiang(t *testing.T) {
 	perArea := map[string]int{}
 
 	// Every household lies in its commune as the area index sees it.
-	ix := geo.NewAreaIndex(ds.Areas)
+	ix := geo.NewAreaIndex(ds.Areas, time.Now())
 	bad := 0
 	for _, h := range ds.Households {
 		perArea[h.AreaCode]++
@@ -314,7 +315,7 @@ func TestSampleProvince(t *testing.T) {
 			t.Errorf("no %s commune in the sample (%v)", e, envs)
 		}
 	}
-	ix := geo.NewAreaIndex(ds.Areas)
+	ix := geo.NewAreaIndex(ds.Areas, time.Now())
 	for _, h := range ds.Households {
 		if code, ok := ix.Lookup(h.Lat, h.Lon); !ok || code != h.AreaCode {
 			t.Fatalf("household %s is not in %s", h.ID, h.AreaCode)

@@ -431,7 +431,7 @@ func TestReplaceDirEmptiesOnlyItsKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	if calls != 1 || !reflect.DeepEqual(emptied, []string{"sites"}) ||
-		!reflect.DeepEqual(kept, []string{"areas", "schools", "households", "students", "fiber_nodes", "fiber_routes", "devices", "sim_packages", "coverage_polygons", "measurements"}) {
+		!reflect.DeepEqual(kept, []string{"areas", "successors", "schools", "households", "students", "fiber_nodes", "fiber_routes", "devices", "sim_packages", "coverage_polygons", "measurements"}) {
 		t.Errorf("OnReplace %d call(s): emptied %v, kept %v", calls, emptied, kept)
 	}
 	after := counts(t, s)
@@ -458,7 +458,7 @@ func TestReplaceDirEmptiesOnlyItsKinds(t *testing.T) {
 	if _, err := ImportDir(context.Background(), s, dir, Options{ReplaceAll: true, OnReplace: onReplace}); err != nil {
 		t.Fatal(err)
 	}
-	if calls != 1 || len(emptied) != 11 || emptied[0] != "measurements" || emptied[10] != "areas" || len(kept) != 0 {
+	if calls != 1 || len(emptied) != 12 || emptied[0] != "measurements" || emptied[10] != "successors" || emptied[11] != "areas" || len(kept) != 0 {
 		t.Errorf("OnReplace %d call(s): emptied %v, kept %v", calls, emptied, kept)
 	}
 	for table, n := range counts(t, s) {

@@ -136,7 +136,22 @@ type Options struct {
 	// whole import back (e.g. linking replacement devices to a sale).
 	Then func(ctx context.Context, tx pgx.Tx) error
 
+	// Date is the import's date (zero: today in Vietnam): a school or
+	// household is placed in the deepest area valid that day, and an
+	// area_code that is not valid that day (a unit abolished by the 2025
+	// reform, say) is replaced by the area valid that day containing the
+	// point, with a warning.
+	Date time.Time
+
 	bulk bulkPolicy // tests force one path or the other
+}
+
+// day is the import's date as a calendar day.
+func (o Options) day() time.Time {
+	if o.Date.IsZero() {
+		return data.VietnamDay(time.Now())
+	}
+	return data.Day(o.Date)
 }
 
 type bulkPolicy int
@@ -779,6 +794,8 @@ func (j *job) importFile(kind, path string) (Summary, error) {
 	switch kind {
 	case format.KindAreas:
 		err = j.importAreas(path, &sum)
+	case format.KindSuccessors:
+		err = j.importSuccessors(path, &sum)
 	case format.KindSchools:
 		err = runTable(j, path, &sum, schoolSpec())
 	case format.KindHouseholds:

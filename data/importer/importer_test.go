@@ -103,6 +103,7 @@ func worldFiles(t testing.TB, dir string, xlsx bool) map[string]string {
 	}
 	return map[string]string{
 		format.KindAreas:       areasFile(t, dir, testAreas()),
+		format.KindSuccessors:  table("successors", format.SuccessorHeader(), records(testSuccessors(), format.SuccessorRecord)),
 		format.KindSchools:     table("schools", schoolH, records(testSchools(), format.SchoolRecord)),
 		format.KindHouseholds:  table("households", hhH, records(testHouseholds(), format.HouseholdRecord)),
 		format.KindStudents:    table("students", stH, records(testStudents(), format.StudentRecord)),
@@ -114,6 +115,15 @@ func worldFiles(t testing.TB, dir string, xlsx bool) map[string]string {
 		format.KindCoveragePolygons: writeFile(t, dir, "coverage_polygons.geojson", []byte(`{"type":"FeatureCollection","features":[
 {"type":"Feature","properties":{"polygon_id":"VT-4G-1","operator":"Viettel","technology":"LTE"},"geometry":{"type":"Polygon","coordinates":[[[105.0,21.0],[105.1,21.0],[105.1,21.1],[105.0,21.0]]]}}]}`)),
 		format.KindMeasurements: table("measurements", format.MeasurementHeader(), records(testMeasurements(), format.MeasurementRecord)),
+	}
+}
+
+// testSuccessors: D2 was split between C2 and D1 on 1 July 2025.
+func testSuccessors() []data.AreaSuccessor {
+	eff := time.Date(2025, time.July, 1, 0, 0, 0, 0, time.UTC)
+	return []data.AreaSuccessor{
+		{OldCode: "D2", NewCode: "C2", Effective: eff, Share: 0.25},
+		{OldCode: "D2", NewCode: "D1", Effective: eff, Share: 0.75},
 	}
 }
 
@@ -194,7 +204,7 @@ func TestImportEveryKind(t *testing.T) {
 			sums := importWorld(t, s, files, Options{bulk: tc.bulk})
 			checkDataset(t, s)
 			n := counts(t, s)
-			wantN := map[string]int64{"areas": 5, "schools": 2, "households": 4, "students": 3, "sites": 2, "fiber_nodes": 1,
+			wantN := map[string]int64{"areas": 5, "area_successors": 2, "schools": 2, "households": 4, "students": 3, "sites": 2, "fiber_nodes": 1,
 				"fiber_routes": 1, "donors": 2, "devices": 2, "sim_packages": 1, "coverage_polygons": 1, "measurements": 2}
 			if !reflect.DeepEqual(n, wantN) {
 				t.Errorf("counts %v, want %v", n, wantN)
@@ -420,9 +430,9 @@ func TestPointInNoArea(t *testing.T) {
 	hh := csvFile(t, dir, "households.csv", format.HouseholdHeader(),
 		[]string{"BG1", "21.2880", "106.1950", "", "gps", "poor", "4"}, // Trần Nguyên Hãn, Bắc Giang city
 		[]string{"BG2", "21.473", "106.776", "", "gps", "poor", "4"})   // the hole between Lục Ngạn and Sơn Động
-	errs := importFails(t, s, format.KindHouseholds, hh, Options{})
+	errs := importFails(t, s, format.KindHouseholds, hh, Options{Date: time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)})
 	checkErrors(t, errs, "households.csv", want{Row: 3, Column: "lat/lon", Value: "21.473,106.776",
-		Reason: "in no area: no loaded area contains 21.4730,106.7760 — load the district/commune boundaries first or fix the coordinates"})
+		Reason: "in no area: no area valid on 2026-01-01 contains 21.4730,106.7760 — load the commune boundaries valid that day first, import with another --date, or fix the coordinates"})
 
 	// With the area_code given, the point is kept with a warning.
 	hh = csvFile(t, dir, "households.csv", format.HouseholdHeader(),
@@ -536,7 +546,7 @@ func TestImportDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sums) != 11 {
+		if len(sums) != 12 { // every kind, successors included
 			t.Errorf("%d summaries", len(sums))
 		}
 		checkDataset(t, s)

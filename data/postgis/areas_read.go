@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/jackc/pgx/v5"
@@ -25,12 +26,13 @@ type AreaNode struct {
 	HasGeometry bool    `json:"has_geometry"`
 }
 
-// AreaTree returns every area without its boundary, ordered by code; the
-// tree is given by ParentCode.
-func (s *Store) AreaTree(ctx context.Context) ([]AreaNode, error) {
+// AreaTree returns the areas valid on day (zero: today in Vietnam) without
+// their boundaries, ordered by code; the tree is given by ParentCode.
+func (s *Store) AreaTree(ctx context.Context, day time.Time) ([]AreaNode, error) {
 	out := []AreaNode{}
-	err := each(ctx, s.pool, "areas", `SELECT code, name, level, coalesce(parent_code, ''), to_char(valid_from, 'YYYY-MM-DD'),
-		to_char(valid_to, 'YYYY-MM-DD'), population, households, environment, geom IS NOT NULL FROM areas ORDER BY code`, func(rows pgx.Rows) error {
+	err := scanEach(ctx, s.pool, "areas", `SELECT code, name, level, coalesce(parent_code, ''), to_char(valid_from, 'YYYY-MM-DD'),
+		to_char(valid_to, 'YYYY-MM-DD'), population, households, environment, geom IS NOT NULL FROM areas a
+		WHERE `+validOn("a", "coalesce($1, "+vietnamToday+")")+` ORDER BY code`, []any{sqlDay(day)}, func(rows pgx.Rows) error {
 		var a AreaNode
 		if err := rows.Scan(&a.Code, &a.Name, &a.Level, &a.ParentCode, &a.ValidFrom, &a.ValidTo, &a.Population, &a.Households, &a.Environment, &a.HasGeometry); err != nil {
 			return err
@@ -72,6 +74,8 @@ type AreasGeoJSONOptions struct {
 	// Tolerance simplifies boundaries (degrees, ST_SimplifyPreserveTopology;
 	// 0: as stored).
 	Tolerance float64
+	// Date: the areas valid that day (zero: today in Vietnam).
+	Date time.Time
 }
 
 // AreasGeoJSON returns the boundaries of the selected areas as a GeoJSON
@@ -86,8 +90,9 @@ func (s *Store) AreasGeoJSON(ctx context.Context, o AreasGeoJSONOptions) (json.R
 					WHEN $4::float8 > 0 THEN ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(a.geom, $4)), 6)::json
 					ELSE ST_AsGeoJSON(a.geom, 7)::json END) AS f
 			FROM areas a
-			WHERE ($1 = '' OR a.parent_code = $1) AND ($2 = '' OR a.level = $2) AND ($3 = '' OR a.code = $3)) x`,
-		o.Parent, o.Level, o.Code, o.Tolerance).Scan(&out)
+			WHERE ($1 = '' OR a.parent_code = $1) AND ($2 = '' OR a.level = $2) AND ($3 = '' OR a.code = $3)
+			  AND `+validOn("a", "coalesce($5, "+vietnamToday+")")+`) x`,
+		o.Parent, o.Level, o.Code, o.Tolerance, sqlDay(o.Date)).Scan(&out)
 	if err != nil {
 		return nil, fmt.Errorf("read the area boundaries: %w", err)
 	}

@@ -15,6 +15,8 @@ func tableKey(kind string) (table, id string, ok bool) {
 	switch kind {
 	case "areas":
 		return "areas", "code", true
+	case "successors":
+		return "area_successors", "old_code", true
 	case "schools":
 		return "schools", "school_id", true
 	case "households":

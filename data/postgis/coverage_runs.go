@@ -54,7 +54,7 @@ func (s *Store) ListCoverageRuns(ctx context.Context, limit, offset int) ([]Cove
 		return nil, 0, fmt.Errorf("list the coverage runs: %w%s", err, hintMigrate(err))
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, created_at, parameters::text, operators, what_if, entities, cells, gap_areas,
-			jsonb_build_object('counts', summary->'counts', 'total', summary->'total')::text, plan IS NOT NULL
+			jsonb_build_object('counts', summary->'counts', 'total', summary->'total')::text, plan IS NOT NULL, run_date
 		FROM coverage_runs ORDER BY id DESC LIMIT $1 OFFSET $2`, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list the coverage runs: %w", err)
@@ -65,7 +65,7 @@ func (s *Store) ListCoverageRuns(ctx context.Context, limit, offset int) ([]Cove
 		var r CoverageRun
 		var params, summary string
 		var hasPlan bool
-		if err := rows.Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &hasPlan); err != nil {
+		if err := rows.Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &hasPlan, &r.Date); err != nil {
 			return nil, 0, fmt.Errorf("list the coverage runs: %w", err)
 		}
 		r.Parameters, r.Summary = []byte(params), []byte(summary)

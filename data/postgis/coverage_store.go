@@ -33,6 +33,9 @@ type CoverageRun struct {
 	GapAreas   int
 	Summary    []byte // JSON: totals by area and class
 	Plan       []byte // JSON of the plan's options, nil without a plan
+	// Date is the analysis date: points were located in the areas valid
+	// that day (a calendar day; zero when storing: today).
+	Date time.Time
 }
 
 // CoverageEntityRow is one school or household of a run. Distances that do
@@ -171,9 +174,10 @@ func StoreCoverageRun(ctx context.Context, pool *pgxpool.Pool, run CoverageRun, 
 		return string(b)
 	}
 	var id int64
-	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (parameters, operators, what_if, entities, cells, gap_areas, summary, plan)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		jsonOr(run.Parameters), strs(run.Operators), strs(run.WhatIf), run.Entities, run.Cells, run.GapAreas, jsonOr(run.Summary), plan).Scan(&id)
+	day := sqlDay(run.Date)
+	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (parameters, operators, what_if, entities, cells, gap_areas, summary, plan, run_date)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, `+vietnamToday+`)) RETURNING id`,
+		jsonOr(run.Parameters), strs(run.Operators), strs(run.WhatIf), run.Entities, run.Cells, run.GapAreas, jsonOr(run.Summary), plan, day).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store the coverage run: %w%s", err, hintMigrate(err))
 	}
@@ -267,8 +271,8 @@ func LatestCoverageRun(ctx context.Context, q Querier) (CoverageRun, error) {
 	var r CoverageRun
 	var params, summary string
 	var plan pgtype.Text
-	err := q.QueryRow(ctx, `SELECT id, created_at, parameters::text, operators, what_if, entities, cells, gap_areas, summary::text, plan::text
-		FROM coverage_runs ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &plan)
+	err := q.QueryRow(ctx, `SELECT id, created_at, parameters::text, operators, what_if, entities, cells, gap_areas, summary::text, plan::text, run_date
+		FROM coverage_runs ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &plan, &r.Date)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, fmt.Errorf("%w: %w", &data.NotFoundError{Kind: "coverage run"}, err)
 	}

@@ -53,8 +53,8 @@ func CoverageRunByID(ctx context.Context, q Querier, id int64) (CoverageRun, err
 	var r CoverageRun
 	var params, summary string
 	var plan pgtype.Text
-	err := q.QueryRow(ctx, `SELECT id, created_at, parameters::text, operators, what_if, entities, cells, gap_areas, summary::text, plan::text
-		FROM coverage_runs WHERE id = $1`, id).Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &plan)
+	err := q.QueryRow(ctx, `SELECT id, created_at, parameters::text, operators, what_if, entities, cells, gap_areas, summary::text, plan::text, run_date
+		FROM coverage_runs WHERE id = $1`, id).Scan(&r.ID, &r.CreatedAt, &params, &r.Operators, &r.WhatIf, &r.Entities, &r.Cells, &r.GapAreas, &summary, &plan, &r.Date)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, fmt.Errorf("%w: %w", &data.NotFoundError{Kind: "coverage run", ID: strconv.FormatInt(id, 10)}, err)
 	}
@@ -86,7 +86,7 @@ func UncoveredCells(ctx context.Context, q Querier, runID int64, res int, operat
 			c.unconnected_students_t1, c.unconnected_students_t2, c.unconnected_students_t3,
 			c.schools, coalesce(c.gap_id, ''), g.rank, g.score, g.nearest_4g_m
 		FROM coverage_cells c
-		LEFT JOIN areas a ON a.code = c.area_code
+		`+areaNameJoin("a", "c.area_code", "(SELECT run_date FROM coverage_runs WHERE id = $1)")+`
 		LEFT JOIN gap_areas g ON g.run_id = c.run_id AND g.gap_id = c.gap_id
 		WHERE c.run_id = $1 AND c.res = $2
 		  AND CASE WHEN $3 = '' THEN c.gap
@@ -126,7 +126,7 @@ func EachUncoveredSchool(ctx context.Context, q Querier, runID int64, operator, 
 			coalesce(e.gap_id, ''), g.rank, g.score
 		FROM coverage_entities e
 		LEFT JOIN schools s ON s.school_id = e.entity_id
-		LEFT JOIN areas a ON a.code = e.area_code
+		`+areaNameJoin("a", "e.area_code", "(SELECT run_date FROM coverage_runs WHERE id = $1)")+`
 		LEFT JOIN gap_areas g ON g.run_id = e.run_id AND g.gap_id = e.gap_id
 		WHERE e.run_id = $1 AND e.entity_type = 'school'
 		  AND CASE WHEN $2 = '' THEN e.connectivity NOT IN ('fiber', '4g')

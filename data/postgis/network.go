@@ -102,7 +102,7 @@ func (f NetworkFilter) where(geomCol, opCol string) (string, []any) {
 		conds = append(conds, opCol+" = ANY("+arg(f.Operators)+"::text[])")
 	}
 	if f.AreaCode != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM areas a WHERE a.code = "+arg(f.AreaCode)+" AND a.geom IS NOT NULL AND ST_Intersects(a.geom, "+geomCol+"))")
+		conds = append(conds, "EXISTS (SELECT 1 FROM areas a WHERE a.code = "+arg(f.AreaCode)+" AND "+validOn("a", vietnamToday)+" AND a.geom IS NOT NULL AND ST_Intersects(a.geom, "+geomCol+"))")
 	}
 	if f.BBox != nil {
 		b := *f.BBox

@@ -247,7 +247,7 @@ func (s *Store) Begin(ctx context.Context) (pgx.Tx, error) {
 // Tables lists the tables of the store in dependency order (a table only
 // references tables before it).
 func Tables() []string {
-	return []string{"areas", "schools", "households", "students", "sites", "fiber_nodes", "fiber_routes", "donors", "devices", "sim_packages", "coverage_polygons", "measurements"}
+	return []string{"areas", "area_successors", "schools", "households", "students", "sites", "fiber_nodes", "fiber_routes", "donors", "devices", "sim_packages", "coverage_polygons", "measurements"}
 }
 
 // Counts returns the number of rows of every table (see Tables).

@@ -151,7 +151,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantN := map[string]int64{"areas": 3, "schools": 1, "households": 2, "students": 2, "sites": 2, "fiber_nodes": 1, "fiber_routes": 1, "donors": 1, "devices": 2, "sim_packages": 1, "coverage_polygons": 0, "measurements": 0}
+	wantN := map[string]int64{"areas": 3, "area_successors": 0, "schools": 1, "households": 2, "students": 2, "sites": 2, "fiber_nodes": 1, "fiber_routes": 1, "donors": 1, "devices": 2, "sim_packages": 1, "coverage_polygons": 0, "measurements": 0}
 	if !reflect.DeepEqual(n, wantN) {
 		t.Errorf("counts = %v, want %v", n, wantN)
 	}

@@ -146,7 +146,7 @@ func (s *Store) LayerTile(ctx context.Context, q TileQuery) ([]byte, error) {
 		sql = `WITH ` + envCTE + `, t AS (
 			SELECT ` + mvtGeom("ST_SimplifyPreserveTopology(a.geom, 90.0 / (256 * 2 ^ $1::int))") + ` AS geom,
 				a.code, a.name, a.level, coalesce(a.parent_code, '') AS parent_code
-			FROM areas a, env WHERE a.geom && env.m AND (a.valid_to IS NULL OR a.valid_to > current_date))
+			FROM areas a, env WHERE a.geom && env.m AND ` + validOn("a", vietnamToday) + `)
 			SELECT ST_AsMVT(t.*, 'areas', 4096, 'geom') FROM t WHERE t.geom IS NOT NULL`
 	default:
 		return nil, fmt.Errorf("tile layer %q is not served from SQL", q.Layer)

@@ -135,8 +135,10 @@ test('reports: an operator sees the coverage progress but no allocation counts',
   assert.match(await page.textContent('#reports-progress h2'), /Progress by area/);
   // The area picker: a district's row and its communes, with the API's numbers.
   const tree = await api(page, '/api/v1/areas');
-  const district = tree.body.areas.find(a => a.parent_code === province && tree.body.areas.some(c => c.parent_code === a.code));
-  assert.ok(district, 'no district with communes');
+  // Three tiers: a district; two tiers (since the 2025 reform): the province itself.
+  const district = tree.body.areas.find(a => a.parent_code === province && tree.body.areas.some(c => c.parent_code === a.code)) ||
+    tree.body.areas.find(a => a.code === province && tree.body.areas.some(c => c.parent_code === a.code));
+  assert.ok(district, 'no area with communes');
   await page.selectOption('#reports-area', district.code);
   await page.waitForSelector(`#reports-progress-table tbody tr:first-child[data-code="${district.code}"]`);
   await page.waitForFunction(() => window.gapmap.reports.progress);
