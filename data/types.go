@@ -206,6 +206,9 @@ type Device struct {
 	Serial     string `json:"serial"`
 	IMEI       string `json:"imei"`
 	AreaCode   string `json:"area_code"` // where it is held ("" = province stock)
+	// ReceivedOn is the day the device was received ("ngày tiếp nhận");
+	// nil when not recorded.
+	ReceivedOn *time.Time `json:"received_on,omitempty"`
 }
 
 // SimPackage is a stock of SIM-data packages of one operator.
@@ -216,6 +219,10 @@ type SimPackage struct {
 	Months   int     `json:"months"`
 	Quantity int     `json:"quantity"`
 	AreaCode string  `json:"area_code"` // where it is held ("" = province stock)
+	// Donor is the name of the package's donor ("" when not recorded).
+	Donor string `json:"donor,omitempty"`
+	// ReceivedOn is the day the package was received; nil when not recorded.
+	ReceivedOn *time.Time `json:"received_on,omitempty"`
 }
 
 // Donor is a giver of devices or SIM packages.

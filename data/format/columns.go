@@ -214,6 +214,7 @@ const (
 	dvIMEI
 	dvArea
 	dvCPUModel
+	dvReceived
 	dvN
 )
 
@@ -238,7 +239,13 @@ func deviceColumns() []column {
 	c[dvIMEI] = column{name: "imei", aliases: []string{"số imei", "mã imei"}}
 	c[dvArea] = areaColumn()
 	c[dvCPUModel] = column{name: "cpu_model", aliases: []string{"bộ xử lý", "loại cpu", "tên cpu", "model cpu", "cpu model", "processor"}}
+	c[dvReceived] = receivedColumn()
 	return c
+}
+
+// receivedColumn is the optional day a device or SIM package was received.
+func receivedColumn() column {
+	return column{name: "received_on", aliases: []string{"ngày tiếp nhận", "ngày nhận", "ngày tiếp nhận thiết bị", "received", "received on", "date received"}}
 }
 
 // SIM-data packages.
@@ -249,6 +256,8 @@ const (
 	spMonths
 	spQuantity
 	spArea
+	spDonor
+	spReceived
 	spN
 )
 
@@ -260,6 +269,8 @@ func simPackageColumns() []column {
 	c[spMonths] = column{name: "months", required: true, aliases: []string{"số tháng", "thời hạn", "thời hạn tháng", "thời gian tháng"}}
 	c[spQuantity] = column{name: "quantity", required: true, aliases: []string{"số lượng", "sl", "số gói", "qty"}}
 	c[spArea] = areaColumn()
+	c[spDonor] = column{name: "donor", aliases: []string{"nhà tài trợ", "đơn vị tài trợ", "người tài trợ", "nguồn tài trợ", "donor name"}}
+	c[spReceived] = receivedColumn()
 	return c
 }
 

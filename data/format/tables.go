@@ -179,6 +179,7 @@ func ReadDevices(ctx context.Context, path string, errs *data.ValidationError, f
 		d.IMEI = r.str(dvIMEI)
 		d.AreaCode = r.code(dvArea, false)
 		d.CPUModel = r.str(dvCPUModel)
+		d.ReceivedOn = r.day(dvReceived)
 		return d
 	}, fn)
 }
@@ -229,6 +230,8 @@ func ReadSimPackages(ctx context.Context, path string, errs *data.ValidationErro
 			p.Quantity = n
 		}
 		p.AreaCode = r.code(spArea, false)
+		p.Donor = r.code(spDonor, false)
+		p.ReceivedOn = r.day(spReceived)
 		return p
 	}, fn)
 }

@@ -511,7 +511,7 @@ func TestImportLocks(t *testing.T) {
 		{[]string{"households"}, false, []string{"households", "students"}, []string{"areas"}},
 		{[]string{"households"}, true, []string{"areas", "households", "students"}, nil},
 		{[]string{"students"}, false, []string{"students"}, []string{"schools", "households"}},
-		{[]string{"donors", "devices"}, false, []string{"donors", "devices"}, []string{"areas"}},
+		{[]string{"donors", "devices"}, false, []string{"donors", "devices", "sim_packages"}, []string{"areas"}}, // sim_packages.donor_id (00017)
 		{[]string{"areas"}, false, []string{"areas", "schools", "households", "devices", "sim_packages"}, nil},
 		{[]string{"sites"}, true, []string{"sites"}, nil},
 	} {

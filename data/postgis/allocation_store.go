@@ -276,13 +276,13 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	}
 	err = scanEach(ctx, q, "devices", `SELECT d.device_id, coalesce(o.name, ''), d.type, d.os, d.os_version, d.cpu_ghz,
 		d.ram_gb, d.storage_gb, d.free_storage_gb, d.has_charger, d.av_ok, d.screen_ok, d.keyboard_ok,
-		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model
+		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model, d.received_on
 		FROM devices d LEFT JOIN donors o ON o.donor_id = d.donor_id ORDER BY d.device_id`,
 		nil, func(r pgx.Rows) error {
 			var d data.Device
 			if err := r.Scan(&d.ID, &d.Donor, &d.Type, &d.OS, &d.OSVersion, &d.CPUGHz, &d.RAMGB, &d.StorageGB,
 				&d.FreeStorageGB, &d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi,
-				&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel); err != nil {
+				&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel, &d.ReceivedOn); err != nil {
 				return err
 			}
 			ds.Devices = append(ds.Devices, d)
@@ -291,10 +291,11 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	return scanEach(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, '')
-		FROM sim_packages ORDER BY package_id`, nil, func(r pgx.Rows) error {
+	return scanEach(ctx, q, "SIM packages", `SELECT p.package_id, p.operator, p.gb_per_day, p.months, p.quantity, coalesce(p.area_code, ''),
+		coalesce(o.name, ''), p.received_on
+		FROM sim_packages p LEFT JOIN donors o ON o.donor_id = p.donor_id ORDER BY p.package_id`, nil, func(r pgx.Rows) error {
 		var p data.SimPackage
-		if err := r.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode); err != nil {
+		if err := r.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode, &p.Donor, &p.ReceivedOn); err != nil {
 			return err
 		}
 		ds.SimPackages = append(ds.SimPackages, p)
