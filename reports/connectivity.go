@@ -150,6 +150,9 @@ func buildConnectivity(f postgis.ConnectivityFacts, o Options, version string) (
 		}
 	}
 	for _, c := range order {
+		if o.Levels > 0 && depth[c] >= o.Levels {
+			continue
+		}
 		a := t.areas[c]
 		rows(c, a.Name, a.Level, depth[c], sums[c])
 	}
@@ -168,7 +171,7 @@ func buildConnectivity(f postgis.ConnectivityFacts, o Options, version string) (
 		notes = append(notes, "Lượt gốc / Baseline: coverage #"+strconv.FormatInt(f.Baseline.ID, 10)+"; lượt hiện tại / current: coverage #"+strconv.FormatInt(f.Run.ID, 10))
 	}
 	r.Source = Source{Report: KindConnectivity, Title: "Điểm chưa có Internet di động (Sở TTTT) / Points without mobile Internet",
-		AsOf: day(asOf), Area: o.Area, TargetDate: day(o.TargetDate), Runs: runs, Version: version, Notes: notes}
+		AsOf: day(asOf), Area: o.Area, Levels: o.Levels, TargetDate: day(o.TargetDate), Runs: runs, Version: version, Notes: notes}
 	return r, nil
 }
 

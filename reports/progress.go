@@ -257,12 +257,15 @@ func buildProgress(f postgis.ProgressFacts, o Options, periods []Period, version
 		}
 	}
 	for _, c := range order {
+		if o.Levels > 0 && depth[c] >= o.Levels {
+			continue
+		}
 		a := t.areas[c]
 		rows(c, a.Name, a.Level, depth[c], sums[c])
 	}
 	r.Resources = resourceRows(f.Received, succ, o, periods, order)
 	r.Source = Source{Report: KindProgress, Title: "Tiến độ thực hiện theo địa bàn và kỳ / Progress to date by area and period",
-		From: day(o.From), To: day(o.To), Period: periodName(o.Period), AsOf: day(o.To), Area: o.Area, Runs: runsOrEmpty(f.Runs), Version: version,
+		From: day(o.From), To: day(o.To), Period: periodName(o.Period), AsOf: day(o.To), Area: o.Area, Levels: o.Levels, Runs: runsOrEmpty(f.Runs), Version: version,
 		Notes: []string{
 			"Nhu cầu: học sinh diện 1–3 chưa có thiết bị theo danh sách nhập hiện tại / Need: tier 1–3 students without a device in the lists as imported today",
 			"Đã phân bổ: theo các lượt phân bổ đã chốt, theo ngày phân bổ (giờ Việt Nam) / Allocated: by committed runs, on the day allocated (Vietnam time)",

@@ -60,6 +60,7 @@ type Source struct {
 	AsOf       string           `json:"as_of"`
 	Area       string           `json:"area,omitempty"`
 	Level      string           `json:"level,omitempty"`
+	Levels     int              `json:"levels,omitempty"`
 	TargetDate string           `json:"target_date,omitempty"`
 	Target     int              `json:"monthly_target,omitempty"`
 	Runs       []postgis.RunRef `json:"runs"`
@@ -74,6 +75,9 @@ type Options struct {
 	Period   string    // progress: month, quarter or year
 	Area     string    // an area code: that area and below ("" all)
 	Level    string    // handovers: only areas of this level ("" all)
+	// Levels: progress and connectivity, how many levels of the area tree
+	// to list from the top (0: all).
+	Levels int
 	// MonthlyTarget: handovers, devices a month an area should hand over.
 	MonthlyTarget int
 	// Connectivity: the run (0 newest), the baseline (0 none, -1 the run

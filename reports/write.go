@@ -109,6 +109,9 @@ func sourceLines(s Source) [][2]string {
 	add("Số liệu đến ngày / As of", s.AsOf)
 	add("Địa bàn / Area", s.Area)
 	add("Cấp / Level", s.Level)
+	if s.Levels > 0 {
+		add("Số cấp liệt kê / Levels listed", strconv.Itoa(s.Levels))
+	}
 	add("Hạn mục tiêu / Target date", s.TargetDate)
 	if s.Target > 0 {
 		add("Chỉ tiêu mỗi tháng / Monthly target", strconv.Itoa(s.Target))

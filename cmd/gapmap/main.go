@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"allocate": {"allocate devices and SIM data to students", cmdAllocate},
 		"handover": {"record a handover, a return, or cancel an allocation not yet handed over", cmdHandover},
 		"export":   {"export uncovered points and reports (CSV, XLSX, GeoJSON, KML)", cmdExport},
+		"report":   {"the reports owed upward: progress, donors, handovers, connectivity (XLSX, CSV, JSON)", cmdReport},
 		"bench":    {"benchmarks: coverage, allocation, import", cmdBench},
 		"user":     {"accounts: add, list, disable a user; issue an API token", cmdUser},
 	}
