@@ -19,6 +19,9 @@ type Period struct {
 	to    time.Time
 }
 
+// MaxPeriods bounds the periods of one report (ten years by month).
+const MaxPeriods = 120
+
 // Periods splits [from, to] into calendar months, quarters or years; the
 // first and last are cut at from and to.
 func Periods(from, to time.Time, kind string) ([]Period, error) {
@@ -56,6 +59,9 @@ func Periods(from, to time.Time, kind string) ([]Period, error) {
 		p.From, p.To = day(p.from), day(p.to)
 		out = append(out, p)
 		start = next
+		if len(out) > MaxPeriods {
+			return nil, bad("period", kind, fmt.Sprintf("the report would have more than %d periods: choose a longer period or a shorter span", MaxPeriods))
+		}
 	}
 	return out, nil
 }

@@ -237,6 +237,13 @@ func TestProgressAreaQuarter(t *testing.T) {
 	if _, err := svc.Progress(ctx, reports.Options{From: d("2026-09-01"), To: d("2026-09-30"), Period: "week"}); !isValidation(err) {
 		t.Errorf("week: %v", err)
 	}
+	// At most 120 periods: ten years by month pass, eleven do not.
+	if ps, err := reports.Periods(d("2016-01-01"), d("2025-12-31"), reports.PeriodMonth); err != nil || len(ps) != 120 || ps[119].Label != "2025-12" {
+		t.Errorf("ten years: %d periods, %v", len(ps), err)
+	}
+	if _, err := svc.Progress(ctx, reports.Options{From: d("2015-01-01"), To: d("2025-12-31"), Period: reports.PeriodMonth}); !isValidation(err) {
+		t.Errorf("eleven years by month: %v", err)
+	}
 }
 
 func isNotFound(err error) bool {
