@@ -108,7 +108,7 @@ func (s *Service) Handovers(ctx context.Context, o Options) (Report, error) {
 // Tables returns the report's tables for CSV and XLSX: the month × area
 // table first (one column per month), then the long form.
 func (r *HandoverReport) Tables() []Table {
-	grid := Table{Sheet: "Theo tháng", Title: "Thiết bị bàn giao: tháng × địa bàn (* dưới chỉ tiêu) / Devices handed over: month × area (* below target)",
+	grid := Table{Sheet: "Theo tháng", Title: "Thiết bị bàn giao: tháng × địa bàn (* hoặc ô đỏ: dưới chỉ tiêu) / Devices handed over: month × area (* or red: below target)",
 		Columns: []Column{{"area_code", "Mã địa bàn"}, {"area_name", "Tên địa bàn"}, {"level", "Cấp"}}}
 	for _, m := range r.Months {
 		grid.Columns = append(grid.Columns, Column{m, "Tháng " + m})
@@ -120,11 +120,11 @@ func (r *HandoverReport) Tables() []Table {
 		for range r.Months {
 			m := r.Rows[k]
 			k++
-			v := strconv.Itoa(m.HandedOver)
 			if m.BelowTarget {
-				v += "*"
+				row = append(row, Below(m.HandedOver))
+			} else {
+				row = append(row, m.HandedOver)
 			}
-			row = append(row, v)
 		}
 		row = append(row, a.HandedOver, a.MonthsBelow)
 		grid.Rows = append(grid.Rows, row)

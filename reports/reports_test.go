@@ -331,6 +331,52 @@ func TestMonthlyHandovers(t *testing.T) {
 	if !strings.Contains(b.String(), "\nC1,Xã Một,commune,1,0*,0*,1,2\n") || !strings.Contains(b.String(), "\nC2,Xã Hai,commune,0*,1,0*,1,2\n") {
 		t.Errorf("the month × area grid:\n%s", b.String())
 	}
+	// In XLSX the months below target are numbers on a red background.
+	b.Reset()
+	if err := reports.WriteXLSX(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("Theo tháng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := -1
+	for i, r := range rows {
+		if len(r) > 0 && r[0] == "C1" {
+			at = i + 1
+		}
+	}
+	if at < 0 || !reflect.DeepEqual(rows[at-1], []string{"C1", "Xã Một", "commune", "1", "0", "0", "1", "2"}) {
+		t.Fatalf("grid rows %v", rows)
+	}
+	fill := func(ref string) string {
+		id, err := x.GetCellStyle("Theo tháng", ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := x.GetStyle(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Fill.Color) == 0 {
+			return ""
+		}
+		return st.Fill.Color[0]
+	}
+	if got := fill(fmt.Sprintf("D%d", at)); got != "" {
+		t.Errorf("September (on target) is filled %q", got)
+	}
+	if got := fill(fmt.Sprintf("E%d", at)); got != "F8CBAD" {
+		t.Errorf("October (below) is filled %q", got)
+	}
+	if typ, err := x.GetCellType("Theo tháng", fmt.Sprintf("E%d", at)); err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		t.Errorf("October is text (%v, %v)", typ, err)
+	}
 }
 
 func TestConnectivity(t *testing.T) {

@@ -27,7 +27,12 @@ type Column struct {
 	Key, VI string
 }
 
-// Table is one table of a report; cells are string, int, float64 or bool.
+// Below is a count under its target: "N*" in CSV, a number on a red
+// background in XLSX.
+type Below int
+
+// Table is one table of a report; cells are string, int, float64, bool or
+// Below.
 type Table struct {
 	Sheet   string // XLSX sheet name (Vietnamese, ≤ 31 characters)
 	Title   string // Vietnamese title, then English
@@ -137,6 +142,8 @@ func cell(v any) string {
 		return x
 	case int:
 		return strconv.Itoa(x)
+	case Below:
+		return strconv.Itoa(int(x)) + "*"
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case bool:
@@ -215,6 +222,10 @@ func WriteXLSX(w io.Writer, r Report) error {
 	if err != nil {
 		return err
 	}
+	red, err := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F8CBAD"}}})
+	if err != nil {
+		return err
+	}
 	src := sourceLines(r.Meta())
 	for ti, t := range r.Tables() {
 		sheet := t.Sheet
@@ -231,8 +242,14 @@ func WriteXLSX(w io.Writer, r Report) error {
 			if err != nil {
 				return err
 			}
-			if s, ok := v.(string); ok {
-				return f.SetCellStr(sheet, ref, s) // text stays text (no formula)
+			switch x := v.(type) {
+			case string:
+				return f.SetCellStr(sheet, ref, x) // text stays text (no formula)
+			case Below:
+				if err := f.SetCellInt(sheet, ref, int64(x)); err != nil {
+					return err
+				}
+				return f.SetCellStyle(sheet, ref, ref, red)
 			}
 			return f.SetCellValue(sheet, ref, v)
 		}
