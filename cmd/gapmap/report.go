@@ -31,7 +31,7 @@ CSV and JSON bytes.
                 a target   --from DAY --to DAY --area CODE --level LEVEL --monthly-target N
   connectivity  the Sở TTTT measure: homes without mobile Internet (no 4G/3G
                 of any operator) per area and operator, closed and opened
-                since a baseline run   --run ID --baseline ID --as-of DAY --target-date DAY --area CODE --levels N
+                since a baseline run   --run ID --baseline-run ID --as-of DAY --target-date DAY --area CODE --levels N
 
 Days are YYYY-MM-DD; --to defaults to today (Vietnam), --from to 1 January
 of --to's year. The format comes from the --out extension (.xlsx, .csv,
@@ -80,7 +80,8 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 		fs.IntVar(&f.monthlyTarget, "monthly-target", 0, "devices an area should hand over each month; months below are flagged (0: none)")
 	case reports.KindConnectivity:
 		fs.Int64Var(&f.run, "run", 0, "coverage run id (default: the newest)")
-		fs.Int64Var(&f.baseline, "baseline", -1, "baseline coverage run id (default: the run before --run; 0: none)")
+		fs.Int64Var(&f.baseline, "baseline-run", -1, "baseline coverage run id (default: the run before --run; 0: none)")
+		fs.Int64Var(&f.baseline, "baseline", -1, "the same as --baseline-run")
 		fs.StringVar(&f.asOf, "as-of", "", "day whose areas the figures are rolled into (default: the run's day)")
 		fs.StringVar(&f.target, "target-date", "", "day by which every point should have mobile Internet, YYYY-MM-DD")
 		fs.IntVar(&f.levels, "levels", 0, "levels of the area tree to list from the top (0: all)")

@@ -80,7 +80,7 @@ func TestReportCommands(t *testing.T) {
 		t.Errorf("json %+v", p)
 	}
 	xlsx := filepath.Join(root, "conn.xlsx")
-	if err := run(ctx, []string{"report", "connectivity", "--target-date", "2027-06-30", "--out", xlsx}, e); err != nil {
+	if err := run(ctx, []string{"report", "connectivity", "--baseline-run", "0", "--target-date", "2027-06-30", "--out", xlsx}, e); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(xlsx); err != nil || fi.Size() == 0 {
