@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gapmap/gapmap/data"
+	"github.com/gapmap/gapmap/reports"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -77,6 +78,17 @@ func (s *Server) routes() http.Handler {
 
 			// Exports for operators.
 			r.With(s.requireRole(data.RolePlanner, data.RoleViewer, data.RoleOperator)).Get("/exports/uncovered", s.handle(s.exportUncovered))
+
+			// The reports owed upward: counts only. An operator reads the
+			// connectivity report (points without mobile Internet) only.
+			r.Route("/reports", func(r chi.Router) {
+				readers := s.requireRole(data.RolePlanner, data.RoleOfficer, data.RoleViewer)
+				r.With(readers).Get("/progress", s.handle(s.report(reports.KindProgress)))
+				r.With(readers).Get("/donors", s.handle(s.report(reports.KindDonors)))
+				r.With(readers).Get("/handovers", s.handle(s.report(reports.KindHandovers)))
+				r.With(s.requireRole(data.RolePlanner, data.RoleOfficer, data.RoleViewer, data.RoleOperator)).
+					Get("/connectivity", s.handle(s.report(reports.KindConnectivity)))
+			})
 
 			// Allocation.
 			r.Route("/allocation", func(r chi.Router) {

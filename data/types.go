@@ -236,6 +236,9 @@ type Device struct {
 	// It serves that school's own students first; AreaCode is then the
 	// school's area or empty.
 	SchoolID string `json:"school_id,omitempty"`
+	// ReceivedOn is the day the device was received ("ngày tiếp nhận");
+	// nil when not recorded.
+	ReceivedOn *time.Time `json:"received_on,omitempty"`
 }
 
 // SimPackage is a stock of SIM-data packages of one operator.
@@ -248,6 +251,10 @@ type SimPackage struct {
 	AreaCode string  `json:"area_code"` // where it is held ("" = province stock)
 	// SchoolID: the school holding the package (see Device.SchoolID).
 	SchoolID string `json:"school_id,omitempty"`
+	// Donor is the name of the package's donor ("" when not recorded).
+	Donor string `json:"donor,omitempty"`
+	// ReceivedOn is the day the package was received; nil when not recorded.
+	ReceivedOn *time.Time `json:"received_on,omitempty"`
 }
 
 // Donor is a giver of devices or SIM packages.

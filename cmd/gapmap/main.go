@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"device":   {"device lifecycle: inspect a returned device, history, liquidation (sale) and replacements", cmdDevice},
 		"sims":     {"SIM service periods: SIMs ending soon, renewals (top-ups)", cmdSims},
 		"export":   {"export uncovered points and reports (CSV, XLSX, GeoJSON, KML)", cmdExport},
+		"report":   {"the reports owed upward: progress, donors, handovers, connectivity (XLSX, CSV, JSON)", cmdReport},
 		"bench":    {"benchmarks: coverage, allocation, import", cmdBench},
 		"user":     {"accounts: add, list, disable a user; issue an API token", cmdUser},
 	}

@@ -2,7 +2,6 @@ package format
 
 import (
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -12,27 +11,11 @@ var earliestBirth = time.Date(1950, time.January, 1, 0, 0, 0, 0, time.UTC)
 // ParseBirthDate reads a date of birth written dd/mm/yyyy (d/m/yyyy, with /
 // . or - between the parts) or yyyy-mm-dd, and returns it as yyyy-mm-dd.
 func ParseBirthDate(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t.Format("2006-01-02"), true
-	}
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '.' || r == '-' })
-	if len(parts) != 3 || len(parts[2]) != 4 {
+	t, ok := parseDay(s, false)
+	if !ok {
 		return "", false
 	}
-	var n [3]int
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil || (i < 2 && len(p) > 2) {
-			return "", false
-		}
-		n[i] = v
-	}
-	t := time.Date(n[2], time.Month(n[1]), n[0], 0, 0, 0, 0, time.UTC)
-	if t.Day() != n[0] || int(t.Month()) != n[1] || t.Year() != n[2] {
-		return "", false // 31/02/2012
-	}
-	return t.Format("2006-01-02"), true
+	return t.Format(time.DateOnly), true
 }
 
 // birthDate reads an optional date of birth; in a spreadsheet a date cell

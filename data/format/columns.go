@@ -228,6 +228,7 @@ const (
 	dvHeadphones
 	dvBattery
 	dvSchool
+	dvReceived
 	dvN
 )
 
@@ -255,7 +256,13 @@ func deviceColumns() []column {
 	c[dvHeadphones] = column{name: "headphones", aliases: []string{"tai nghe", "kèm tai nghe", "có tai nghe", "headset"}}
 	c[dvBattery] = column{name: "battery_ok", aliases: []string{"pin tốt", "pin còn tốt", "pin", "battery"}}
 	c[dvSchool] = holderSchoolColumn()
+	c[dvReceived] = receivedColumn()
 	return c
+}
+
+// receivedColumn is the optional day a device or SIM package was received.
+func receivedColumn() column {
+	return column{name: "received_on", aliases: []string{"ngày tiếp nhận", "ngày nhận", "ngày tiếp nhận thiết bị", "received", "received on", "date received"}}
 }
 
 // SIM-data packages.
@@ -267,6 +274,8 @@ const (
 	spQuantity
 	spArea
 	spSchool
+	spDonor
+	spReceived
 	spN
 )
 
@@ -279,6 +288,8 @@ func simPackageColumns() []column {
 	c[spQuantity] = column{name: "quantity", required: true, aliases: []string{"số lượng", "sl", "số gói", "qty"}}
 	c[spArea] = areaColumn()
 	c[spSchool] = holderSchoolColumn()
+	c[spDonor] = column{name: "donor", aliases: []string{"nhà tài trợ", "đơn vị tài trợ", "người tài trợ", "nguồn tài trợ", "donor name"}}
+	c[spReceived] = receivedColumn()
 	return c
 }
 

@@ -2,6 +2,7 @@ package format
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -85,7 +86,7 @@ func DeviceRecord(d data.Device) []string {
 	}
 	return []string{d.ID, d.Donor, d.Type, d.OS, d.OSVersion, fmtFloat(d.CPUGHz), fmtFloat(d.RAMGB), fmtFloat(d.StorageGB),
 		fmtFloat(d.FreeStorageGB), b(d.HasCharger), b(d.AVOK), b(d.ScreenOK), b(d.KeyboardOK), b(d.HasMonitor), b(d.WiFi),
-		d.Serial, d.IMEI, d.AreaCode, d.CPUModel, b(d.Headphones), b(d.BatteryOK), d.SchoolID}
+		d.Serial, d.IMEI, d.AreaCode, d.CPUModel, b(d.Headphones), b(d.BatteryOK), d.SchoolID, fmtDay(d.ReceivedOn)}
 }
 
 // SimPackageHeader is the header of sim_packages.csv.
@@ -93,5 +94,13 @@ func SimPackageHeader() []string { return columnNames(simPackageColumns()) }
 
 // SimPackageRecord is one row of sim_packages.csv.
 func SimPackageRecord(p data.SimPackage) []string {
-	return []string{p.ID, p.Operator, fmtFloat(p.GBPerDay), strconv.Itoa(p.Months), strconv.Itoa(p.Quantity), p.AreaCode, p.SchoolID}
+	return []string{p.ID, p.Operator, fmtFloat(p.GBPerDay), strconv.Itoa(p.Months), strconv.Itoa(p.Quantity), p.AreaCode, p.SchoolID, p.Donor, fmtDay(p.ReceivedOn)}
+}
+
+// fmtDay writes an optional date as YYYY-MM-DD ("" when nil).
+func fmtDay(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gapmap/gapmap/data"
@@ -467,4 +468,54 @@ func (d *dupSet) grow() {
 		}
 		d.keys[i], d.rows[i] = h, rows[j]
 	}
+}
+
+// day returns an optional date field: YYYY-MM-DD, or day first as
+// Vietnamese files write it (D/M/YYYY, D-M-YYYY, D.M.YYYY), or an Excel
+// date serial in an .xlsx cell; nil when empty or wrong (reported).
+func (r *rowCtx) day(f int) *time.Time {
+	s, ok := r.text(f, false)
+	if !ok || s == "" {
+		return nil
+	}
+	if t, ok := parseDay(s, r.xlsx); ok {
+		return &t
+	}
+	r.fail(f, s, "must be a date written YYYY-MM-DD or DD/MM/YYYY, such as 2026-09-05 or 05/09/2026")
+	return nil
+}
+
+// parseDay parses the date forms day accepts.
+func parseDay(s string, xlsx bool) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
+		s = s[:10]
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	for _, sep := range []string{"/", "-", "."} {
+		parts := strings.Split(s, sep)
+		if len(parts) != 3 || len(parts[2]) != 4 {
+			continue
+		}
+		d, e1 := strconv.Atoi(parts[0])
+		m, e2 := strconv.Atoi(parts[1])
+		y, e3 := strconv.Atoi(parts[2])
+		if e1 != nil || e2 != nil || e3 != nil || m < 1 || m > 12 || d < 1 || y < 1900 || y > 2200 {
+			return time.Time{}, false
+		}
+		t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+		if t.Day() != d {
+			return time.Time{}, false
+		}
+		return t, true
+	}
+	if xlsx {
+		// An Excel date serial: days since 1899-12-30.
+		if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 120000 {
+			return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), true
+		}
+	}
+	return time.Time{}, false
 }

@@ -53,12 +53,10 @@ func ReadSuccessors(ctx context.Context, path string, errs *data.ValidationError
 		if s.OldCode != "" && s.OldCode == s.NewCode {
 			r.fail(suNew, s.NewCode, "new_code is old_code: a unit cannot succeed itself")
 		}
-		if v := r.val(suEffective); v == "" {
+		if r.val(suEffective) == "" {
 			r.missing(suEffective)
-		} else if d, ok := parseDay(v); ok {
-			s.Effective = d
-		} else {
-			r.fail(suEffective, v, "effective must be a date written YYYY-MM-DD (or DD/MM/YYYY), such as 2025-07-01")
+		} else if d := r.day(suEffective); d != nil {
+			s.Effective = *d
 		}
 		s.Share = 1
 		if v := r.val(suShare); v != "" {
@@ -80,23 +78,3 @@ func ReadSuccessors(ctx context.Context, path string, errs *data.ValidationError
 	}, fn)
 }
 
-// parseDay reads a day: YYYY-MM-DD, D/M/YYYY or D-M-YYYY (Vietnamese
-// order), or an Excel serial day number.
-func parseDay(v string) (time.Time, bool) {
-	v = strings.TrimSpace(v)
-	if len(v) > 10 && (v[10] == 'T' || v[10] == ' ') {
-		v = v[:10]
-	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t, true
-	}
-	for _, layout := range []string{"2/1/2006", "2-1-2006", "2.1.2006"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, true
-		}
-	}
-	if n, err := strconv.Atoi(v); err == nil && n > 20000 && n < 80000 {
-		return time.Date(1899, time.December, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), true
-	}
-	return time.Time{}, false
-}

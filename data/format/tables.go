@@ -184,6 +184,7 @@ func ReadDevices(ctx context.Context, path string, errs *data.ValidationError, f
 		d.Headphones = r.cond(dvHeadphones)
 		d.BatteryOK = r.cond(dvBattery)
 		d.SchoolID = r.code(dvSchool, false)
+		d.ReceivedOn = r.day(dvReceived)
 		return d
 	}, fn)
 }
@@ -235,6 +236,8 @@ func ReadSimPackages(ctx context.Context, path string, errs *data.ValidationErro
 		}
 		p.AreaCode = r.code(spArea, false)
 		p.SchoolID = r.code(spSchool, false)
+		p.Donor = r.code(spDonor, false)
+		p.ReceivedOn = r.day(spReceived)
 		return p
 	}, fn)
 }

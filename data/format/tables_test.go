@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -332,12 +333,13 @@ func TestReadDevices(t *testing.T) {
 
 func TestReadDevicesAllColumns(t *testing.T) {
 	p := writeFile(t, "devices.csv", strings.Join(DeviceHeader(), ",")+"\n"+
-		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,,Intel Pentium G4560,,không,SCH1\n")
+		"D1,Donor A,desktop,Linux,Ubuntu 22.04,\"2,4 GHz\",8,500,400,true,false,1,0,x,,SN1,,,Intel Pentium G4560,,không,SCH1,05/09/2026\n")
 	res := read(t, ReadDevices, p).clean(t)
+	received := time.Date(2026, 9, 5, 0, 0, 0, 0, time.UTC) // day first, as Vietnamese files write it
 	want := data.Device{ID: "D1", Donor: "Donor A", Type: "desktop", OS: "linux", OSVersion: "Ubuntu 22.04", CPUGHz: 2.4,
 		RAMGB: 8, StorageGB: 500, FreeStorageGB: 400, HasCharger: data.CondYes, AVOK: data.CondNo, ScreenOK: data.CondYes, KeyboardOK: data.CondNo,
 		HasMonitor: data.CondYes, WiFi: data.CondUnknown, Serial: "SN1", CPUModel: "Intel Pentium G4560",
-		Headphones: data.CondUnknown, BatteryOK: data.CondNo, SchoolID: "SCH1"} // empty cell: unknown
+		Headphones: data.CondUnknown, BatteryOK: data.CondNo, SchoolID: "SCH1", ReceivedOn: &received} // empty cell: unknown
 	if !reflect.DeepEqual(res.recs, []data.Device{want}) {
 		t.Errorf("got %+v\nwant %+v", res.recs, want)
 	}
@@ -500,4 +502,29 @@ func TestReadDevicesRecommendedExtras(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("headphones, battery_ok = %v, want %v", got, want)
 	}
+}
+
+// The optional donor and received day of a SIM package, under their
+// Vietnamese headers; a day that is not a date is a problem of its row.
+func TestReadSimPackagesDonorReceived(t *testing.T) {
+	d := func(y int, m time.Month, dd int) *time.Time {
+		t := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
+		return &t
+	}
+	kindCase[data.SimPackage]{
+		kind: "sim_packages",
+		rd:   ReadSimPackages,
+		text: "Mã gói,Nhà mạng,GB/ngày,Số tháng,Số lượng,Nhà tài trợ,Ngày tiếp nhận\n" +
+			"P1,Viettel,4,3,100,Quỹ Vì trẻ em,2026-09-05\n" +
+			"P2,MobiFone,2,6,10,,15/10/2026\n" +
+			"P3,Viettel,2,3,1,Viettel,31/02/2026\n",
+		rows: []int{2, 3},
+		want: []data.SimPackage{
+			{ID: "P1", Operator: "viettel", GBPerDay: 4, Months: 3, Quantity: 100, Donor: "Quỹ Vì trẻ em", ReceivedOn: d(2026, 9, 5)},
+			{ID: "P2", Operator: "mobifone", GBPerDay: 2, Months: 6, Quantity: 10, ReceivedOn: d(2026, 10, 15)},
+		},
+		errs: []data.FieldError{
+			{Row: 4, Column: "Ngày tiếp nhận", Value: "31/02/2026", Reason: "must be a date written YYYY-MM-DD or DD/MM/YYYY, such as 2026-09-05 or 05/09/2026"},
+		},
+	}.run(t)
 }

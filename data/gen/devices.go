@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -56,7 +57,12 @@ type deviceGen struct {
 	districts []string
 	distW     []float64
 	n         int
+	batches   int // donations made so far
 }
+
+// programmeStart is the day the first donations of the generated province
+// arrive (the programme began in September 2021).
+func programmeStart() time.Time { return time.Date(2021, 9, 6, 0, 0, 0, 0, time.UTC) }
 
 // batch returns the devices of the next donation.
 func (g *deviceGen) batch(limit int) []data.Device {
@@ -78,6 +84,11 @@ func (g *deviceGen) batch(limit int) []data.Device {
 		area = g.districts[pick(r, g.distW)]
 	}
 	cur, old := model(r, typ, false), model(r, typ, true)
+	// The day received: one donation every three days from the start
+	// (from the batch count, not the random stream, so the rest of the
+	// generated data is unchanged).
+	received := programmeStart().AddDate(0, 0, 3*g.batches)
+	g.batches++
 	out := make([]data.Device, 0, size)
 	for k := 0; k < size; k++ {
 		g.n++
@@ -89,6 +100,7 @@ func (g *deviceGen) batch(limit int) []data.Device {
 		d.ID = fmt.Sprintf("DV%07d", g.n)
 		d.Donor = donor
 		d.AreaCode = area
+		d.ReceivedOn = &received
 		d.FreeStorageGB = math.Round(d.StorageGB*uniform(r, 0.3, 0.85)*10) / 10
 		if m.FreeStorageGB > 0 { // an old model nearly full
 			d.FreeStorageGB = math.Round(uniform(r, 1, m.FreeStorageGB)*10) / 10
@@ -280,6 +292,20 @@ func meetsSpecs(d *data.Device) bool {
 	}
 }
 
+// simDonor is the donor of an operator's SIMs ("" when not one of the
+// generated donors).
+func simDonor(op string) string {
+	switch op {
+	case data.OpViettel:
+		return "Tập đoàn Công nghiệp - Viễn thông Quân đội (Viettel)"
+	case data.OpVinaphone:
+		return "Tập đoàn Bưu chính Viễn thông Việt Nam (VNPT)"
+	case data.OpMobifone:
+		return "Tổng công ty Viễn thông MobiFone"
+	}
+	return ""
+}
+
 // simPackages makes the SIM-data stocks: most 4 GB/day for 3 months, a few
 // that fall short of the 2 GB/day × 3 months minimum; mostly at the
 // province, some at districts. Total quantity is about total.
@@ -314,6 +340,11 @@ func simPackages(r *rand.Rand, total, rows int, districts []string) []data.SimPa
 		if len(districts) > 0 && chance(r, 0.3) {
 			p.AreaCode = districts[r.IntN(len(districts))]
 		}
+		// The operators give their own SIMs, one package a week from the
+		// start (no random draw: the rest of the data is unchanged).
+		p.Donor = simDonor(p.Operator)
+		day := programmeStart().AddDate(0, 0, 7*i)
+		p.ReceivedOn = &day
 		out = append(out, p)
 	}
 	return out

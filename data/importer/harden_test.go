@@ -511,8 +511,8 @@ func TestImportLocks(t *testing.T) {
 		{[]string{"households"}, false, []string{"households", "students"}, []string{"areas"}},
 		{[]string{"households"}, true, []string{"areas", "households", "students"}, nil},
 		{[]string{"students"}, false, []string{"students"}, []string{"schools", "households"}},
-		// A device may be held by a school (migration 00016).
-		{[]string{"donors", "devices"}, false, []string{"donors", "devices"}, []string{"areas", "schools"}},
+		// A device may be held by a school (migration 00016); sim_packages.donor_id (00017).
+		{[]string{"donors", "devices"}, false, []string{"donors", "devices", "sim_packages"}, []string{"areas", "schools"}},
 		{[]string{"areas"}, false, []string{"areas", "schools", "households", "devices", "sim_packages"}, nil},
 		{[]string{"sites"}, true, []string{"sites"}, nil},
 	} {

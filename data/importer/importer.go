@@ -757,8 +757,8 @@ func (j *job) lock(kinds, paths []string) error {
 			return err
 		}
 		tables = append(tables, t)
-		if k == format.KindDevices {
-			tables = append(tables, "donors") // written by a devices import
+		if k == format.KindDevices || k == format.KindSimPackages {
+			tables = append(tables, "donors") // written by a devices or SIM packages import
 		}
 	}
 	if j.opts.ReplaceAll && j.opts.Operator == "" && j.opts.AreaCode == "" {

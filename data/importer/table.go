@@ -345,7 +345,14 @@ func simPackageSpec() *tableSpec[data.SimPackage, data.SimPackage] {
 			if !p.inRange(row, intColumn{"months", s.Months, 1, 120}, intColumn{"quantity", s.Quantity, 0, maxInteger}) {
 				return s, false
 			}
-			return s, p.checkArea(row, s.AreaCode)
+			if !p.checkArea(row, s.AreaCode) {
+				return s, false
+			}
+			if s.Donor != "" && !p.donors[s.Donor] {
+				p.donors[s.Donor] = true
+				p.donorOrder = append(p.donorOrder, s.Donor)
+			}
+			return s, true
 		},
 		copy: func(p *prep, src postgis.Source[data.SimPackage]) (int64, error) {
 			return postgis.CopySimPackages(p.j.ctx, p.j.tx, src)
@@ -353,6 +360,10 @@ func simPackageSpec() *tableSpec[data.SimPackage, data.SimPackage] {
 		key: func(s data.SimPackage) (string, [2]string) { return s.ID, [2]string{s.SchoolID} },
 		refChecks: []refCheck{
 			{col: "school_id", table: "schools", refCol: "school_id", kind: format.KindSchools},
+		},
+		after: func(p *prep) error {
+			_, err := postgis.EnsureDonors(p.j.ctx, p.j.tx, p.donorOrder)
+			return err
 		},
 	}
 }

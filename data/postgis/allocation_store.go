@@ -295,10 +295,10 @@ func readAllocationDataset(ctx context.Context, q Querier, on time.Time, ds *dat
 	if err != nil {
 		return err
 	}
-	return scanEach(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, ''),
-		coalesce(school_id, '') FROM sim_packages ORDER BY package_id`, nil, func(r pgx.Rows) error {
-		var p data.SimPackage
-		if err := r.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode, &p.SchoolID); err != nil {
+	return scanEach(ctx, q, "SIM packages", `SELECT `+simPackageColumns+`
+		FROM sim_packages p LEFT JOIN donors o ON o.donor_id = p.donor_id ORDER BY p.package_id`, nil, func(r pgx.Rows) error {
+		p, err := scanSimPackage(r)
+		if err != nil {
 			return err
 		}
 		ds.SimPackages = append(ds.SimPackages, p)

@@ -297,7 +297,7 @@ func date(t *time.Time) pgtype.Date {
 // donor (by name) must exist: call EnsureDonors first, or rely on the
 // deferred foreign key and call it before commit.
 func CopyDevices(ctx context.Context, tx pgx.Tx, next Source[data.Device]) (int64, error) {
-	return copyRows(ctx, tx, "devices", []string{"device_id", "donor_id", "type", "os", "os_version", "cpu_ghz", "ram_gb", "storage_gb", "free_storage_gb", "has_charger", "av_ok", "screen_ok", "keyboard_ok", "has_monitor", "wifi", "serial", "imei", "area_code", "cpu_model", "headphones", "battery_ok", "school_id"}, next, func(d data.Device, v []any) error {
+	return copyRows(ctx, tx, "devices", []string{"device_id", "donor_id", "type", "os", "os_version", "cpu_ghz", "ram_gb", "storage_gb", "free_storage_gb", "has_charger", "av_ok", "screen_ok", "keyboard_ok", "has_monitor", "wifi", "serial", "imei", "area_code", "cpu_model", "headphones", "battery_ok", "school_id", "received_on"}, next, func(d data.Device, v []any) error {
 		var donor pgtype.Text
 		if d.Donor != "" {
 			donor = pgtype.Text{String: DonorID(d.Donor), Valid: true}
@@ -306,14 +306,21 @@ func CopyDevices(ctx context.Context, tx pgx.Tx, next Source[data.Device]) (int6
 		v[9], v[10], v[11], v[12], v[13], v[14] = d.HasCharger.Ptr(), d.AVOK.Ptr(), d.ScreenOK.Ptr(), d.KeyboardOK.Ptr(), d.HasMonitor.Ptr(), d.WiFi.Ptr()
 		v[15], v[16], v[17], v[18] = d.Serial, d.IMEI, text(d.AreaCode), d.CPUModel
 		v[19], v[20], v[21] = d.Headphones.Ptr(), d.BatteryOK.Ptr(), text(d.SchoolID)
+		v[22] = date(d.ReceivedOn)
 		return nil
 	})
 }
 
-// CopySimPackages writes SIM-data packages with binary COPY inside tx.
+// CopySimPackages writes SIM-data packages with binary COPY inside tx;
+// each package's donor (by name) must exist, as for CopyDevices.
 func CopySimPackages(ctx context.Context, tx pgx.Tx, next Source[data.SimPackage]) (int64, error) {
-	return copyRows(ctx, tx, "sim_packages", []string{"package_id", "operator", "gb_per_day", "months", "quantity", "area_code", "school_id"}, next, func(p data.SimPackage, v []any) error {
-		v[0], v[1], v[2], v[3], v[4], v[5], v[6] = p.ID, p.Operator, p.GBPerDay, p.Months, p.Quantity, text(p.AreaCode), text(p.SchoolID)
+	return copyRows(ctx, tx, "sim_packages", []string{"package_id", "operator", "gb_per_day", "months", "quantity", "area_code", "school_id", "donor_id", "received_on"}, next, func(p data.SimPackage, v []any) error {
+		var donor pgtype.Text
+		if p.Donor != "" {
+			donor = pgtype.Text{String: DonorID(p.Donor), Valid: true}
+		}
+		v[0], v[1], v[2], v[3], v[4], v[5] = p.ID, p.Operator, p.GBPerDay, p.Months, p.Quantity, text(p.AreaCode)
+		v[6], v[7], v[8] = text(p.SchoolID), donor, date(p.ReceivedOn)
 		return nil
 	})
 }

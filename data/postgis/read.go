@@ -223,13 +223,24 @@ func eachDevice(ctx context.Context, q Querier, fn func(data.Device) error) erro
 const deviceColumns = `d.device_id, coalesce(o.name, ''), d.type, d.os, d.os_version, d.cpu_ghz,
 		d.ram_gb, d.storage_gb, d.free_storage_gb, d.has_charger, d.av_ok, d.screen_ok, d.keyboard_ok,
 		d.has_monitor, d.wifi, d.serial, d.imei, coalesce(d.area_code, ''), d.cpu_model, d.headphones, d.battery_ok,
-		coalesce(d.school_id, '')`
+		coalesce(d.school_id, ''), d.received_on`
+
+// simPackageColumns are the columns scanSimPackage reads (sim_packages p,
+// donors o).
+const simPackageColumns = `p.package_id, p.operator, p.gb_per_day, p.months, p.quantity, coalesce(p.area_code, ''),
+		coalesce(p.school_id, ''), coalesce(o.name, ''), p.received_on`
+
+func scanSimPackage(r pgx.Rows) (data.SimPackage, error) {
+	var p data.SimPackage
+	err := r.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode, &p.SchoolID, &p.Donor, &p.ReceivedOn)
+	return p, err
+}
 
 func scanDevice(r pgx.Rows) (data.Device, error) {
 	var d data.Device
 	err := r.Scan(&d.ID, &d.Donor, &d.Type, &d.OS, &d.OSVersion, &d.CPUGHz, &d.RAMGB, &d.StorageGB,
 		&d.FreeStorageGB, &d.HasCharger, &d.AVOK, &d.ScreenOK, &d.KeyboardOK, &d.HasMonitor, &d.WiFi,
-		&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel, &d.Headphones, &d.BatteryOK, &d.SchoolID)
+		&d.Serial, &d.IMEI, &d.AreaCode, &d.CPUModel, &d.Headphones, &d.BatteryOK, &d.SchoolID, &d.ReceivedOn)
 	return d, err
 }
 
@@ -239,10 +250,10 @@ func (s *Store) EachSimPackage(ctx context.Context, fn func(data.SimPackage) err
 }
 
 func eachSimPackage(ctx context.Context, q Querier, fn func(data.SimPackage) error) error {
-	return each(ctx, q, "SIM packages", `SELECT package_id, operator, gb_per_day, months, quantity, coalesce(area_code, ''),
-		coalesce(school_id, '') FROM sim_packages ORDER BY package_id`, func(rows pgx.Rows) error {
-		var p data.SimPackage
-		if err := rows.Scan(&p.ID, &p.Operator, &p.GBPerDay, &p.Months, &p.Quantity, &p.AreaCode, &p.SchoolID); err != nil {
+	return each(ctx, q, "SIM packages", `SELECT `+simPackageColumns+`
+		FROM sim_packages p LEFT JOIN donors o ON o.donor_id = p.donor_id ORDER BY p.package_id`, func(rows pgx.Rows) error {
+		p, err := scanSimPackage(rows)
+		if err != nil {
 			return err
 		}
 		return fn(p)

@@ -153,6 +153,51 @@ test('reports: an operator sees the coverage progress but no allocation counts',
   assert.deepEqual(page.errors, [], 'page errors');
 });
 
+test('reports owed upward: the table and the source are the API\'s, with a download per format', async () => {
+  const page = await newPage(browser);
+  await login(page, 'planner');
+  await openReports(page);
+  await page.waitForFunction(() => window.gapmap.reports.upward);
+  assert.deepEqual(await page.$$eval('#up-kind option', os => os.map(o => o.value)), ['progress', 'donors', 'handovers', 'connectivity']);
+  // The progress report of the chosen area, as the API makes it.
+  const q = new URLSearchParams({to: await page.inputValue('#up-to'), from: await page.inputValue('#up-from'), period: 'month', levels: '2', area: province});
+  const rep = await api(page, `/api/v1/reports/progress?${q}`);
+  assert.equal(rep.status, 200);
+  const first = rep.body.areas[0];
+  assert.equal(first.area_code, province);
+  const row = page.locator(`#up-table tbody tr[data-code="${province}"]`).first();
+  assert.equal(Number(await row.locator('td[data-k="need"]').getAttribute('data-v')), first.need);
+  assert.equal(Number(await row.locator('td[data-k="devices_allocated_to_date"]').getAttribute('data-v')), first.devices_allocated_to_date);
+  assert.equal(await page.textContent('#up-asof'), rep.body.source.as_of);
+  for (const f of ['xlsx', 'csv', 'json']) {
+    const href = await page.getAttribute(`.up-links a[data-format="${f}"]`, 'href');
+    assert.match(href, new RegExp(`^/api/v1/reports/progress\\?.*format=${f}`));
+    const res = await page.evaluate(async (h) => { const r = await fetch(h); return {status: r.status, type: r.headers.get('Content-Type')}; }, href);
+    assert.equal(res.status, 200, `${f} download`);
+  }
+  // The monthly handovers.
+  await page.evaluate(() => { window.gapmap.reports.upward = false; });
+  await page.selectOption('#up-kind', 'handovers');
+  await page.waitForFunction(() => window.gapmap.reports.upward);
+  assert.equal(await page.getAttribute('#up-table', 'data-kind'), 'handovers');
+  assert.ok(await page.locator('#up-table tbody tr').count() > 0);
+  assert.deepEqual(await page.evaluate(() => window.gapmap.missing()), []);
+  await screenshot(page, 'reports-upward');
+  assert.deepEqual(page.offsite, [], 'requests to another host');
+  assert.deepEqual(page.errors, [], 'page errors');
+});
+
+test('reports owed upward: an operator reads the connectivity report only', async () => {
+  const page = await newPage(browser, {lang: 'en'});
+  await login(page, 'viettel');
+  await openReports(page);
+  await page.waitForFunction(() => window.gapmap.reports.upward);
+  assert.deepEqual(await page.$$eval('#up-kind option', os => os.map(o => o.value)), ['connectivity']);
+  assert.equal(await page.getAttribute('#up-table', 'data-kind'), 'connectivity');
+  assert.equal(await page.locator('#reports-upward .error').count(), 0);
+  assert.deepEqual(page.errors, [], 'page errors');
+});
+
 test('reports: a failing API call shows the API\'s message', async () => {
   const page = await newPage(browser);
   await login(page, 'planner');

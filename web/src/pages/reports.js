@@ -36,7 +36,58 @@ addStrings({
   'reports.norun': ['Chưa có lượt phân tích vùng phủ nào.', 'No coverage run yet.'],
   'reports.chart': ['Biểu đồ xu hướng: tỉ lệ phủ và số học sinh chưa có kết nối theo lượt', 'Trend chart: coverage and students without a connection by run'],
   'reports.total': ['Tổng', 'Total'],
+  'up.title': ['Báo cáo định kỳ lên cấp trên', 'Reports owed upward'],
+  'up.note': ['Chỉ có số lượng, không có dữ liệu cá nhân. Mỗi báo cáo ghi rõ dữ liệu nguồn; cùng tham số cho cùng kết quả.',
+    'Counts only, no personal data. Each report states the data it was made from; the same parameters give the same result.'],
+  'up.kind': ['Báo cáo', 'Report'],
+  'up.progress': ['Tiến độ theo địa bàn và kỳ', 'Progress by area and period'],
+  'up.donors': ['Nguồn lực của nhà tài trợ', 'The donor trail'],
+  'up.handovers': ['Bàn giao hằng tháng', 'Monthly handovers'],
+  'up.connectivity': ['Điểm chưa có Internet di động', 'Points without mobile Internet'],
+  'up.from': ['Từ ngày', 'From'],
+  'up.to': ['Đến ngày', 'To'],
+  'up.period': ['Kỳ', 'Period'],
+  'up.month': ['Tháng', 'Month'],
+  'up.quarter': ['Quý', 'Quarter'],
+  'up.year': ['Năm', 'Year'],
+  'up.target': ['Chỉ tiêu/tháng', 'Target a month'],
+  'up.target_date': ['Hạn mục tiêu', 'Target date'],
+  'up.show': ['Xem báo cáo', 'Show'],
+  'up.download': ['Tải về', 'Download'],
+  'up.source': ['Dữ liệu nguồn', 'Made from'],
+  'up.runs': ['Lượt chạy', 'Runs'],
+  'up.asof': ['Số liệu đến ngày', 'As of'],
+  'up.version': ['Phiên bản', 'Version'],
+  'up.empty': ['Không có số liệu.', 'No figures.'],
+  'col.area_code': ['Mã địa bàn', 'Area code'], 'col.area_name': ['Địa bàn', 'Area'], 'col.level': ['Cấp', 'Level'],
+  'col.period': ['Kỳ', 'Period'], 'col.month': ['Tháng', 'Month'], 'col.operator': ['Nhà mạng', 'Operator'],
+  'col.need_tier1': ['Nhu cầu diện 1', 'Need, tier 1'], 'col.need_tier2': ['Nhu cầu diện 2', 'Need, tier 2'],
+  'col.need_tier3': ['Nhu cầu diện 3', 'Need, tier 3'], 'col.need': ['Tổng nhu cầu', 'Need'],
+  'col.devices_allocated': ['Máy phân bổ trong kỳ', 'Devices allocated'], 'col.devices_allocated_to_date': ['Máy phân bổ lũy kế', 'Devices allocated to date'],
+  'col.sims_allocated': ['SIM phân bổ trong kỳ', 'SIMs allocated'], 'col.sims_allocated_to_date': ['SIM phân bổ lũy kế', 'SIMs allocated to date'],
+  'col.devices_handed_over': ['Máy bàn giao trong kỳ', 'Devices handed over'], 'col.devices_handed_over_to_date': ['Máy bàn giao lũy kế', 'Handed over to date'],
+  'col.sims_handed_over': ['SIM bàn giao trong kỳ', 'SIMs handed over'], 'col.sims_handed_over_to_date': ['SIM bàn giao lũy kế', 'SIMs handed over to date'],
+  'col.devices_returned_to_date': ['Máy đã trả lại', 'Devices returned'], 'col.unmet': ['Chưa đáp ứng', 'Unmet'],
+  'col.students_tier12': ['HS diện 1–2', 'Tier 1–2 students'], 'col.equipped_tier12': ['Diện 1–2 có máy', 'Tier 1–2 equipped'],
+  'col.pct_tier12_equipped': ['% diện 1–2 có máy', '% tier 1–2 equipped'],
+  'col.donor': ['Nhà tài trợ', 'Donor'], 'col.kind': ['Loại', 'Kind'], 'col.received': ['Đã tiếp nhận', 'Received'],
+  'col.allocated': ['Đã phân bổ', 'Allocated'], 'col.handed_over': ['Đã bàn giao', 'Handed over'], 'col.in_stock': ['Còn trong kho', 'In stock'],
+  'col.months': ['Số tháng', 'Months'], 'col.months_below': ['Tháng dưới chỉ tiêu', 'Months below target'],
+  'col.homes': ['Số hộ', 'Homes'], 'col.without_mobile': ['Chưa có Internet di động', 'Without mobile Internet'],
+  'col.pct_with_mobile': ['% hộ có Internet di động', '% homes with mobile Internet'], 'col.baseline_homes': ['Số hộ (lượt gốc)', 'Homes (baseline)'],
+  'col.without_mobile_baseline': ['Chưa có (lượt gốc)', 'Without (baseline)'], 'col.closed': ['Đã xóa', 'Closed'], 'col.opened': ['Phát sinh', 'Opened'],
+  'col.new_without': ['Hộ mới chưa có', 'New without'], 'col.gone_without': ['Hộ không còn', 'Gone'], 'col.pct_closed': ['% đã xóa', '% closed'],
+  'col.needed_per_30_days': ['Cần xóa mỗi 30 ngày', 'Needed per 30 days'],
 });
+
+// The columns each report's table shows (the JSON's main rows).
+const upwardTables = {
+  progress: {rows: 'areas', cols: ['area_name', 'period', 'need_tier1', 'need_tier2', 'need_tier3', 'need', 'devices_allocated', 'devices_allocated_to_date',
+    'sims_allocated_to_date', 'devices_handed_over', 'devices_handed_over_to_date', 'unmet', 'pct_tier12_equipped']},
+  donors: {rows: 'totals', cols: ['donor', 'kind', 'received', 'allocated', 'handed_over', 'in_stock']},
+  handovers: {rows: 'areas', cols: ['area_code', 'area_name', 'level', 'handed_over', 'months', 'months_below']},
+  connectivity: {rows: 'rows', cols: ['area_name', 'operator', 'homes', 'without_mobile', 'pct_with_mobile', 'without_mobile_baseline', 'closed', 'opened', 'needed_per_30_days']},
+};
 
 let chart = null;
 
@@ -70,6 +121,18 @@ export const reportsPage = {
       <section class="card" id="reports-progress" aria-labelledby="reports-progress-h"><h2 id="reports-progress-h" data-t="reports.progress"></h2>
         <p class="muted" data-t="reports.progress.note"></p><p class="muted" id="reports-alloc-run"></p><div id="reports-progress-body"></div></section>
       <section class="card" id="reports-trend" aria-labelledby="reports-trend-h"><h2 id="reports-trend-h" data-t="reports.trend"></h2><div id="reports-trend-body"></div></section>
+      <section class="card" id="reports-upward" aria-labelledby="reports-upward-h"><h2 id="reports-upward-h" data-t="up.title"></h2>
+        <p class="muted" data-t="up.note"></p>
+        <form id="up-form" class="noprint up-form">
+          <label><span data-t="up.kind"></span> <select id="up-kind"></select></label>
+          <label class="up-dates"><span data-t="up.from"></span> <input type="date" id="up-from"></label>
+          <label class="up-dates"><span data-t="up.to"></span> <input type="date" id="up-to"></label>
+          <label class="up-period"><span data-t="up.period"></span> <select id="up-period"><option value="month" data-t="up.month"></option><option value="quarter" data-t="up.quarter"></option><option value="year" data-t="up.year"></option></select></label>
+          <label class="up-target"><span data-t="up.target"></span> <input type="number" min="0" id="up-target" value="2"></label>
+          <label class="up-tdate"><span data-t="up.target_date"></span> <input type="date" id="up-tdate"></label>
+          <button type="submit" data-t="up.show"></button>
+        </form>
+        <div id="up-body"></div></section>
     </div>`;
     ctx.translate(main);
     main.querySelector('#reports-print').onclick = () => window.print();
@@ -77,7 +140,8 @@ export const reportsPage = {
     const trendBox = main.querySelector('#reports-trend-body');
     loading(progressBox);
     loading(trendBox);
-    window.gapmap.reports = {progress: false, trend: false};
+    window.gapmap.reports = {progress: false, trend: false, upward: false};
+    this.upward(main, ctx);
     // Both sections load at once; each shows its own error.
     await Promise.all([
       this.progress(main, ctx, progressBox).catch(err => { failed(progressBox, err); window.gapmap.reports.progress = true; }),
@@ -183,6 +247,57 @@ export const reportsPage = {
     window.gapmap.reports.trend = true;
   },
 
+  // upward: the reports owed upward (GET /api/v1/reports/{kind}): the
+  // main table, the source block and a download per format. An operator
+  // reads the connectivity report only.
+  upward(main, ctx) {
+    const kinds = ctx.user.role === 'operator' ? ['connectivity'] : ['progress', 'donors', 'handovers', 'connectivity'];
+    const kindSel = main.querySelector('#up-kind');
+    kindSel.innerHTML = kinds.map(k => `<option value="${k}" data-t="up.${k}">${esc(t('up.' + k))}</option>`).join('');
+    const today = new Date();
+    main.querySelector('#up-to').value = today.toISOString().slice(0, 10);
+    main.querySelector('#up-from').value = `${today.getFullYear()}-01-01`;
+    const body = main.querySelector('#up-body');
+    const form = main.querySelector('#up-form');
+    const visible = () => {
+      const k = kindSel.value;
+      form.querySelectorAll('.up-dates').forEach(e => { e.hidden = k === 'connectivity'; });
+      form.querySelector('#up-from').parentElement.hidden = k === 'connectivity' || k === 'donors';
+      form.querySelector('.up-period').hidden = k !== 'progress';
+      form.querySelector('.up-target').hidden = k !== 'handovers';
+      form.querySelector('.up-tdate').hidden = k !== 'connectivity';
+    };
+    const query = () => {
+      const k = kindSel.value;
+      const q = new URLSearchParams();
+      const v = (id) => main.querySelector(id).value;
+      if (k !== 'connectivity') q.set('to', v('#up-to'));
+      if (k === 'progress' || k === 'handovers') q.set('from', v('#up-from'));
+      if (k === 'progress') { q.set('period', v('#up-period')); q.set('levels', '2'); }
+      if (k === 'handovers') q.set('monthly_target', v('#up-target') || '0');
+      if (k === 'connectivity') { q.set('levels', '2'); if (v('#up-tdate')) q.set('target_date', v('#up-tdate')); }
+      const area = main.querySelector('#reports-area').value;
+      if (area) q.set('area', area);
+      return {k, q};
+    };
+    const show = async () => {
+      const {k, q} = query();
+      window.gapmap.reports.upward = false;
+      loading(body);
+      try {
+        const rep = await get(`/api/v1/reports/${k}?${q}`);
+        body.innerHTML = upwardHTML(k, rep, q);
+      } catch (err) { failed(body, err); }
+      window.gapmap.reports.upward = true;
+    };
+    kindSel.onchange = () => { visible(); show(); };
+    form.onsubmit = (ev) => { ev.preventDefault(); show(); };
+    visible();
+    // The area list fills in with the progress section: wait for it.
+    const start = () => (main.querySelector('#reports-area').disabled && !window.gapmap.reports.progress ? setTimeout(start, 100) : show());
+    start();
+  },
+
   leave() { chart?.destroy(); chart = null; },
 };
 
@@ -222,4 +337,31 @@ function trendRow(run) {
     unconnected: ps ? sum(ps) - conn(ps) : null,
     gaps: run.gap_areas,
   };
+}
+
+// upwardHTML draws a report's source block, its main table and the links
+// to download it in each format.
+function upwardHTML(kind, rep, q) {
+  const spec = upwardTables[kind];
+  const rows = rep[spec.rows] || [];
+  const src = rep.source;
+  const runs = (src.runs || []).map(r => `${r.kind} #${r.id} (${r.created_at.slice(0, 10)})`).join(', ') || '—';
+  const links = ['xlsx', 'csv', 'json'].map(f => {
+    const qq = new URLSearchParams(q); qq.set('format', f);
+    return `<a class="button" data-format="${f}" href="/api/v1/reports/${kind}?${qq}" download>${esc(t('up.download'))} ${f.toUpperCase()}</a>`;
+  }).join(' ');
+  const head = spec.cols.map((c, i) => `<th scope="col"${i > 1 ? ' class="n"' : ''} data-t="col.${c}">${esc(t('col.' + c))}</th>`).join('');
+  const cell = (r, c) => {
+    const v = r[c];
+    if (typeof v === 'number') return `<td class="n" data-k="${c}" data-v="${v}">${fmt(v, 1)}${c.startsWith('pct') ? ' %' : ''}</td>`;
+    return `<td data-k="${c}">${esc(v === '' && c === 'donor' ? '—' : v ?? '')}</td>`;
+  };
+  const body = rows.map(r => `<tr data-code="${esc(r.area_code ?? '')}"${r.area_code === '' ? ' class="total"' : ''}>${spec.cols.map(c => cell(r, c)).join('')}</tr>`).join('');
+  return `<dl class="up-source"><dt data-t="up.source">${esc(t('up.source'))}</dt><dd>${esc(src.title)}</dd>
+      <dt data-t="up.asof">${esc(t('up.asof'))}</dt><dd id="up-asof">${esc(src.as_of)}</dd>
+      <dt data-t="up.runs">${esc(t('up.runs'))}</dt><dd id="up-runs">${esc(runs)}</dd>
+      <dt data-t="up.version">${esc(t('up.version'))}</dt><dd>${esc(src.gapmap_version || '')}</dd></dl>
+    <p class="noprint up-links">${links}</p>
+    ${rows.length ? `<div class="tablewrap"><table id="up-table" data-kind="${kind}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`
+      : `<p class="muted" data-t="up.empty">${esc(t('up.empty'))}</p>`}`;
 }
