@@ -77,4 +77,3 @@ func ReadSuccessors(ctx context.Context, path string, errs *data.ValidationError
 		return s
 	}, fn)
 }
-
