@@ -481,7 +481,7 @@ func (r *rowCtx) day(f int) *time.Time {
 	if t, ok := parseDay(s, r.xlsx); ok {
 		return &t
 	}
-	r.fail(f, s, "must be a date written YYYY-MM-DD or DD/MM/YYYY, such as 2026-09-05 or 05/09/2026")
+	r.fail(f, s, r.label(f)+" must be a date written YYYY-MM-DD or DD/MM/YYYY, such as 2026-09-05 or 05/09/2026")
 	return nil
 }
 
@@ -511,11 +511,10 @@ func parseDay(s string, xlsx bool) (time.Time, bool) {
 		}
 		return t, true
 	}
-	if xlsx {
-		// An Excel date serial: days since 1899-12-30.
-		if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 120000 {
-			return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), true
-		}
+	// An Excel date serial: days since 1899-12-30. In a CSV file (saved
+	// from a sheet whose cell lost its date format) only 1954–2119.
+	if n, err := strconv.Atoi(s); err == nil && ((xlsx && n > 0 && n < 120000) || (n > 20000 && n < 80000)) {
+		return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), true
 	}
 	return time.Time{}, false
 }

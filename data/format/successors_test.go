@@ -35,9 +35,9 @@ func TestReadSuccessors(t *testing.T) {
 		},
 		errs: []data.FieldError{
 			{Row: 6, Column: "Mã mới", Value: "07243", Reason: "new_code is old_code: a unit cannot succeed itself"},
-			{Row: 7, Column: "Ngày hiệu lực", Value: "2025-13-01", Reason: "effective must be a date written YYYY-MM-DD (or DD/MM/YYYY), such as 2025-07-01"},
+			{Row: 7, Column: "Ngày hiệu lực", Value: "2025-13-01", Reason: "Ngày hiệu lực (effective) must be a date written YYYY-MM-DD or DD/MM/YYYY, such as 2026-09-05 or 05/09/2026"},
 			{Row: 8, Column: "Tỷ lệ", Value: "1.5", Reason: "share must be more than 0 and at most 1 (the fraction of the old unit's households that went to the new one)"},
-			{Row: 9, Column: "Ngày hiệu lực", Reason: "missing effective"},
+			{Row: 9, Column: "Ngày hiệu lực", Reason: "missing Ngày hiệu lực (effective)"},
 		},
 	}.run(t)
 }

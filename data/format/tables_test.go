@@ -524,7 +524,7 @@ func TestReadSimPackagesDonorReceived(t *testing.T) {
 			{ID: "P2", Operator: "mobifone", GBPerDay: 2, Months: 6, Quantity: 10, ReceivedOn: d(2026, 10, 15)},
 		},
 		errs: []data.FieldError{
-			{Row: 4, Column: "Ngày tiếp nhận", Value: "31/02/2026", Reason: "must be a date written YYYY-MM-DD or DD/MM/YYYY, such as 2026-09-05 or 05/09/2026"},
+			{Row: 4, Column: "Ngày tiếp nhận", Value: "31/02/2026", Reason: "Ngày tiếp nhận (received_on) must be a date written YYYY-MM-DD or DD/MM/YYYY, such as 2026-09-05 or 05/09/2026"},
 		},
 	}.run(t)
 }
