@@ -126,6 +126,6 @@ test('a planner reads the lifecycle lists without the forms; a viewer does not s
   await login(viewer, 'viewer');
   await openAllocation(viewer);
   await viewer.waitForSelector('#alloc-runs-table, #alloc-norun');
-  assert.equal(await viewer.$('#alloc-devices'), null);
+  assert.equal(await viewer.$('#alloc-lifecycle'), null);
   assert.deepEqual(viewer.errors, []);
 });

@@ -150,7 +150,7 @@ export const allocationPage = {
         <div id="alloc-runs"><p class="muted" data-t="common.loading"></p></div>
       </section>
       <section id="alloc-run"></section>
-      ${canStudents ? `<div id="alloc-devices"></div>` : ''}
+      ${canStudents ? `<div id="alloc-lifecycle"></div>` : ''}
     </div>`;
     ctx.translate(main);
     window.gapmap.alloc = {run: null};
@@ -366,7 +366,7 @@ export const allocationPage = {
 
     // The device lifecycle (inspections, histories, sales): education
     // roles only, the forms for officers.
-    const devBox = main.querySelector('#alloc-devices');
+    const devBox = main.querySelector('#alloc-lifecycle');
     await Promise.all([loadRuns(), devBox ? renderDevices(devBox, {canRecord: canCommit, toast: ctx.toast, alive: () => alive}) : null]);
   },
   leave() { alive = false; chart?.destroy(); chart = null; },
