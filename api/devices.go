@@ -140,9 +140,14 @@ func (s *Server) inspectDevice(w http.ResponseWriter, r *http.Request) error {
 
 // deviceHistory is a device's state and ledger entries.
 type deviceHistory struct {
-	DeviceID string                `json:"device_id"`
-	State    string                `json:"state"`
-	Entries  []postgis.LedgerEntry `json:"entries"`
+	DeviceID string `json:"device_id"`
+	State    string `json:"state"`
+	// Status, Check, Reasons: as in the devices list (a device in stock
+	// follows its intake check).
+	Status  string                `json:"status"`
+	Check   string                `json:"check"`
+	Reasons []string              `json:"reasons"`
+	Entries []postgis.LedgerEntry `json:"entries"`
 }
 
 // getDeviceHistory: GET /api/v1/allocation/devices/{id}/history. An
@@ -165,11 +170,11 @@ func (s *Server) getDeviceHistory(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	states, err := s.deps.Store.DeviceStates(r.Context(), []string{id})
+	it, err := s.allocRuns().Device(r.Context(), id, allocation.DefaultSettings())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, deviceHistory{DeviceID: id, State: states[id].State, Entries: entries})
+	writeJSON(w, http.StatusOK, deviceHistory{DeviceID: id, State: it.State, Status: it.Status, Check: it.Check, Reasons: it.Reasons, Entries: entries})
 	return nil
 }
 

@@ -155,15 +155,26 @@ func TestDeviceIntakeAPI(t *testing.T) {
 	if len(second.View.Allocations) != 1 || second.View.Allocations[0].DeviceID != "DV6" || second.View.Allocations[0].StudentID != "ST2" {
 		t.Fatalf("second run: %+v, want DV6 to ST2", second.View.Allocations)
 	}
+	var h8 struct {
+		State   string   `json:"state"`
+		Status  string   `json:"status"`
+		Check   string   `json:"check"`
+		Reasons []string `json:"reasons"`
+	}
+	c.json("GET", "/api/v1/allocation/devices/DV8/history", token["officer-b"], nil, http.StatusOK, &h8)
+	if h8.State != "in_stock" || h8.Status != "repair" || h8.Check != "repair" || !slices.Equal(h8.Reasons, []string{"no_charger"}) {
+		t.Errorf("DV8 history status: %+v", h8)
+	}
 	var h struct {
 		State   string `json:"state"`
+		Status  string `json:"status"`
 		Entries []struct {
 			Action string `json:"action"`
 			Reason string `json:"reason"`
 		} `json:"entries"`
 	}
 	c.json("GET", "/api/v1/allocation/devices/DV6/history", token["planner"], nil, http.StatusOK, &h)
-	if h.State != "allocated" || len(h.Entries) != 2 || h.Entries[0].Action != "inspect" ||
+	if h.State != "allocated" || h.Status != "allocated" || len(h.Entries) != 2 || h.Entries[0].Action != "inspect" ||
 		h.Entries[0].Reason != "intake inspection on 2026-11-02: ok. conditions av_ok=yes, has_charger=yes" || h.Entries[1].Action != "allocate_device" {
 		t.Errorf("history of DV6: %+v", h)
 	}

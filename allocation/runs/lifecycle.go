@@ -444,25 +444,53 @@ func (s *Service) Devices(ctx context.Context, status string, settings allocatio
 	slices.Sort(ids)
 	out := []DeviceItem{}
 	for _, id := range ids {
-		st := states[id]
-		it := DeviceItem{DeviceID: id, State: st.State, Status: st.State, AreaCode: st.AreaCode, Reasons: []string{}}
-		if d, ok := devs[id]; ok {
-			c := allocation.CheckDevice(d, settings)
-			it.Type, it.Serial, it.Donor, it.Check = d.Type, d.Serial, d.Donor, c.Status
-			if c.Reasons != nil {
-				it.Reasons = c.Reasons
-			}
-			if st.AllocationID == 0 {
-				it.AreaCode = d.AreaCode
-			}
-			if st.State == postgis.DeviceInStock {
-				it.Status = map[string]string{allocation.StatusOK: postgis.DeviceInStock, allocation.StatusInspect: postgis.DeviceAwaitingInspection,
-					allocation.StatusRepair: postgis.DeviceInRepair, allocation.StatusLiquidate: postgis.DeviceToLiquidate}[c.Status]
-			}
-		}
+		d, registered := devs[id]
+		it := deviceItem(states[id], d, registered, settings)
 		if status == "" || it.Status == status {
 			out = append(out, it)
 		}
 	}
 	return out, nil
+}
+
+// deviceItem is a device's list entry: its state, and its intake check
+// when it is registered.
+func deviceItem(st postgis.DeviceState, d data.Device, registered bool, settings allocation.Settings) DeviceItem {
+	it := DeviceItem{DeviceID: st.DeviceID, State: st.State, Status: st.State, AreaCode: st.AreaCode, Reasons: []string{}}
+	if !registered {
+		return it
+	}
+	c := allocation.CheckDevice(d, settings)
+	it.Type, it.Serial, it.Donor, it.Check = d.Type, d.Serial, d.Donor, c.Status
+	if c.Reasons != nil {
+		it.Reasons = c.Reasons
+	}
+	if st.AllocationID == 0 {
+		it.AreaCode = d.AreaCode
+	}
+	if st.State == postgis.DeviceInStock {
+		it.Status = map[string]string{allocation.StatusOK: postgis.DeviceInStock, allocation.StatusInspect: postgis.DeviceAwaitingInspection,
+			allocation.StatusRepair: postgis.DeviceInRepair, allocation.StatusLiquidate: postgis.DeviceToLiquidate}[c.Status]
+	}
+	return it
+}
+
+// Device returns one device's list entry (its state, intake check and
+// status); a device the store never heard of is a *data.NotFoundError.
+func (s *Service) Device(ctx context.Context, id string, settings allocation.Settings) (DeviceItem, error) {
+	id = strings.TrimSpace(id)
+	states, err := s.Store.DeviceStates(ctx, []string{id})
+	if err != nil {
+		return DeviceItem{}, err
+	}
+	st, ok := states[id]
+	if !ok {
+		return DeviceItem{}, &data.NotFoundError{Kind: "device", ID: id}
+	}
+	devs, err := postgis.ReadDevices(ctx, s.Store.Pool(), []string{id})
+	if err != nil {
+		return DeviceItem{}, err
+	}
+	d, registered := devs[id]
+	return deviceItem(st, d, registered, settings), nil
 }

@@ -76,6 +76,8 @@ test('an officer inspects devices awaiting inspection, reads a history and recor
   await page.fill('#dev-in-note', 'mất sạc');
   await page.click('#dev-inspect button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#dev-h-id')?.textContent === 'DZ00003');
+  assert.equal(await page.getAttribute('#dev-h-state', 'data-status'), 'repair');
+  assert.match(await page.textContent('#dev-h-state'), /Đang sửa/);
   assert.equal(await page.$('#dev-waiting-table tr[data-device="DZ00003"]'), null);
   const repair = await api(page, '/api/v1/allocation/devices?status=repair');
   assert.ok(repair.body.devices.some(d => d.device_id === 'DZ00003' && d.reasons.includes('no_charger')), JSON.stringify(repair.body.devices));

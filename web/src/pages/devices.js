@@ -128,6 +128,7 @@ export async function renderDevices(box, {canRecord, toast, alive}) {
       `</tbody></table></div>` : `<p class="muted" id="dev-none">${t('dev.none')}</p>`;
     const sel = box.querySelector('#dev-in-device');
     if (sel) {
+      box.querySelector('#dev-inspect').hidden = !devices.length;
       const keep = sel.value;
       sel.innerHTML = devices.map(d => `<option value="${esc(d.device_id)}">${esc(d.device_id)} (${esc(d.type)})</option>`).join('');
       if (devices.some(d => d.device_id === keep)) sel.value = keep;
@@ -143,7 +144,7 @@ export async function renderDevices(box, {canRecord, toast, alive}) {
       const h = await get(`/api/v1/allocation/devices/${encodeURIComponent(id)}/history`);
       if (!alive()) return;
       window.gapmap.devices.history = h;
-      out.innerHTML = `<p>${t('dev.device')} <b id="dev-h-id">${esc(h.device_id)}</b> · ${t('dev.state')}: <b id="dev-h-state" data-state="${esc(h.state)}">${esc(t('dev.st.' + h.state))}</b></p>` +
+      out.innerHTML = `<p>${t('dev.device')} <b id="dev-h-id">${esc(h.device_id)}</b> · ${t('dev.state')}: <b id="dev-h-state" data-state="${esc(h.state)}" data-status="${esc(h.status)}">${esc(t('dev.st.' + h.status))}</b>${h.reasons.length ? ` (${esc(h.reasons.join(', '))})` : ''}</p>` +
         `<div class="alloc-scroll"><table id="dev-history-table"><thead><tr><th>${t('dev.at')}</th><th>${t('dev.action')}</th><th>${t('dev.actor')}</th><th>${t('dev.student')}</th><th>${t('dev.reason')}</th></tr></thead><tbody>` +
         h.entries.map(e => `<tr data-action="${esc(e.action)}"><td>${esc(new Date(e.at).toLocaleString())}</td><td>${esc(t('dev.act.' + e.action))}</td><td>${esc(e.actor)}</td><td>${esc(e.student_id || '')}</td><td>${esc(e.reason)}</td></tr>`).join('') +
         `</tbody></table></div>`;
