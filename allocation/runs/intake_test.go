@@ -188,7 +188,7 @@ func TestLiquidationsXLSX(t *testing.T) {
 	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	ls := []postgis.Liquidation{
 		{ID: 1, SoldOn: day, Buyer: "Cửa hàng A", AmountVND: 2_000_000, Actor: "kế toán", Note: "bán đấu giá",
-			Devices: []postgis.LiquidatedDevice{{DeviceID: "DV4", DeviceType: "laptop", Serial: "SN-L4"}, {DeviceID: "DV9", DeviceType: "phone", InspectionID: 7}},
+			Devices:      []postgis.LiquidatedDevice{{DeviceID: "DV4", DeviceType: "laptop", Serial: "SN-L4"}, {DeviceID: "DV9", DeviceType: "phone", InspectionID: 7}},
 			Replacements: []string{"R1"}},
 		{ID: 2, SoldOn: day.AddDate(0, 0, 3), AmountVND: 500_000, Actor: "kế toán", Devices: []postgis.LiquidatedDevice{{DeviceID: "DV8", DeviceType: "tablet"}}, Replacements: []string{}},
 	}
