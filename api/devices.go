@@ -25,10 +25,31 @@ import (
 
 // inspectionRequest is the body of POST /allocation/devices/{id}/inspections.
 type inspectionRequest struct {
-	Result  string   `json:"result"`
+	Result  string   `json:"result,omitempty"`
 	Date    string   `json:"date,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
 	Note    string   `json:"note,omitempty"`
+	// The conditions checked, named as the devices columns.
+	HasCharger *bool `json:"has_charger,omitempty"`
+	AVOK       *bool `json:"av_ok,omitempty"`
+	ScreenOK   *bool `json:"screen_ok,omitempty"`
+	KeyboardOK *bool `json:"keyboard_ok,omitempty"`
+	HasMonitor *bool `json:"has_monitor,omitempty"`
+	WiFi       *bool `json:"wifi,omitempty"`
+	Headphones *bool `json:"headphones,omitempty"`
+	BatteryOK  *bool `json:"battery_ok,omitempty"`
+}
+
+// conditions are the conditions the request states, by devices column.
+func (q inspectionRequest) conditions() map[string]bool {
+	out := map[string]bool{}
+	for col, v := range map[string]*bool{"has_charger": q.HasCharger, "av_ok": q.AVOK, "screen_ok": q.ScreenOK, "keyboard_ok": q.KeyboardOK,
+		"has_monitor": q.HasMonitor, "wifi": q.WiFi, "headphones": q.Headphones, "battery_ok": q.BatteryOK} {
+		if v != nil {
+			out[col] = *v
+		}
+	}
+	return out
 }
 
 // inspectionJSON is an inspection as the API answers it.
@@ -40,7 +61,10 @@ type inspectionJSON struct {
 	Result      string   `json:"result"`
 	Reasons     []string `json:"reasons"`
 	Note        string   `json:"note"`
-	State       string   `json:"state"` // the device's state after it
+	// Intake: an inspection of a device in stock (not after a return).
+	Intake     bool            `json:"intake"`
+	Conditions map[string]bool `json:"conditions"`
+	State      string          `json:"state"` // the device's state after it
 }
 
 // parseDay reads an optional YYYY-MM-DD (zero: today).
@@ -67,7 +91,8 @@ func (s *Server) inspectDevice(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, actor := chi.URLParam(r, "id"), actorName(r)
 	// An officer inspects the devices returned in its area (as it records
-	// their returns); elsewhere the device is not found.
+	// their returns), and the devices in stock held in its area or in the
+	// province stock (no area); elsewhere the device is not found.
 	scope, err := s.allocScope(r)
 	if err != nil {
 		return err
@@ -80,8 +105,18 @@ func (s *Server) inspectDevice(w http.ResponseWriter, r *http.Request) error {
 		if st, ok := states[id]; ok && st.AllocationID != 0 && !slices.Contains(scope, st.AreaCode) {
 			return &data.NotFoundError{Kind: "device", ID: id}
 		}
+		if st, ok := states[id]; ok && st.AllocationID == 0 {
+			devs, err := postgis.ReadDevices(r.Context(), s.deps.Store.Pool(), []string{id})
+			if err != nil {
+				return err
+			}
+			if d, ok := devs[id]; ok && d.AreaCode != "" && !slices.Contains(scope, d.AreaCode) {
+				return &data.NotFoundError{Kind: "device", ID: id}
+			}
+		}
 	}
-	in, err := s.allocRuns().Inspect(r.Context(), actor, runs.InspectRequest{DeviceID: id, Result: q.Result, Date: day, Reasons: q.Reasons, Note: q.Note})
+	in, err := s.allocRuns().Inspect(r.Context(), actor, runs.InspectRequest{DeviceID: id, Result: q.Result, Date: day, Reasons: q.Reasons, Note: q.Note,
+		Conditions: q.conditions()})
 	if err != nil {
 		return err
 	}
@@ -90,21 +125,29 @@ func (s *Server) inspectDevice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_ = s.deps.Store.Audit(r.Context(), actor, "device_inspect", "device "+in.DeviceID,
-		map[string]any{"result": in.Result, "date": in.InspectedOn.Format("2006-01-02")}, r.RemoteAddr)
-	reasons := in.Reasons
+		map[string]any{"result": in.Result, "date": in.InspectedOn.Format("2006-01-02"), "intake": in.Intake(), "conditions": in.Conditions}, r.RemoteAddr)
+	reasons, conds := in.Reasons, in.Conditions
 	if reasons == nil {
 		reasons = []string{}
 	}
+	if conds == nil {
+		conds = map[string]bool{}
+	}
 	writeJSON(w, http.StatusCreated, inspectionJSON{ID: in.ID, DeviceID: in.DeviceID, InspectedOn: in.InspectedOn.Format("2006-01-02"),
-		Inspector: in.Inspector, Result: in.Result, Reasons: reasons, Note: in.Note, State: states[in.DeviceID].State})
+		Inspector: in.Inspector, Result: in.Result, Reasons: reasons, Note: in.Note, Intake: in.Intake(), Conditions: conds, State: states[in.DeviceID].State})
 	return nil
 }
 
 // deviceHistory is a device's state and ledger entries.
 type deviceHistory struct {
-	DeviceID string                `json:"device_id"`
-	State    string                `json:"state"`
-	Entries  []postgis.LedgerEntry `json:"entries"`
+	DeviceID string `json:"device_id"`
+	State    string `json:"state"`
+	// Status, Check, Reasons: as in the devices list (a device in stock
+	// follows its intake check).
+	Status  string                `json:"status"`
+	Check   string                `json:"check"`
+	Reasons []string              `json:"reasons"`
+	Entries []postgis.LedgerEntry `json:"entries"`
 }
 
 // getDeviceHistory: GET /api/v1/allocation/devices/{id}/history. An
@@ -127,11 +170,11 @@ func (s *Server) getDeviceHistory(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	states, err := s.deps.Store.DeviceStates(r.Context(), []string{id})
+	it, err := s.allocRuns().Device(r.Context(), id, allocation.DefaultSettings())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, deviceHistory{DeviceID: id, State: states[id].State, Entries: entries})
+	writeJSON(w, http.StatusOK, deviceHistory{DeviceID: id, State: it.State, Status: it.Status, Check: it.Check, Reasons: it.Reasons, Entries: entries})
 	return nil
 }
 
@@ -201,10 +244,35 @@ type liquidationList struct {
 	Replacements   int               `json:"replacements"`
 }
 
-// listLiquidations: GET /api/v1/allocation/liquidations.
+// listLiquidations: GET /api/v1/allocation/liquidations (?format=json,
+// csv or xlsx).
 func (s *Server) listLiquidations(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" && format != "xlsx" {
+		return &data.ValidationError{Errors: []data.FieldError{{File: "request", Column: "format", Value: format, Reason: "the format is json, csv or xlsx"}}}
+	}
 	ls, err := s.allocRuns().Liquidations(r.Context())
 	if err != nil {
+		return err
+	}
+	switch format {
+	case "xlsx":
+		var buf bytes.Buffer
+		if err := runs.WriteLiquidationsXLSX(&buf, ls); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="thanh_ly.xlsx"`)
+		_, err := w.Write(buf.Bytes())
+		return err
+	case "csv":
+		var buf bytes.Buffer
+		if err := runs.WriteLiquidationsCSV(&buf, ls); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="thanh_ly.csv"`)
+		_, err := w.Write(buf.Bytes())
 		return err
 	}
 	out := liquidationList{Liquidations: make([]liquidationJSON, 0, len(ls))}
@@ -281,5 +349,37 @@ func (s *Server) uploadReplacements(w http.ResponseWriter, r *http.Request) erro
 	_ = s.deps.Store.Audit(r.Context(), actor, "device_replace", "liquidation",
 		map[string]any{"liquidation_id": id, "devices": rep.Imported.Inserted, "file": name}, r.RemoteAddr)
 	writeJSON(w, http.StatusCreated, replacementsJSON{Liquidation: liquidationOut(rep.Liquidation), Imported: rep.Imported, Devices: rep.Devices})
+	return nil
+}
+
+// deviceList is the devices of one status.
+type deviceList struct {
+	Status  string            `json:"status"`
+	Devices []runs.DeviceItem `json:"devices"`
+}
+
+// listDevices: GET /api/v1/allocation/devices?status=… (planner, officer).
+// An officer sees the devices held (or, returned, allocated) in its area
+// and the province stock.
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
+	status := r.URL.Query().Get("status")
+	items, err := s.allocRuns().Devices(r.Context(), status, allocation.DefaultSettings())
+	if err != nil {
+		return err
+	}
+	scope, err := s.allocScope(r)
+	if err != nil {
+		return err
+	}
+	if scope != nil {
+		kept := items[:0]
+		for _, it := range items {
+			if it.AreaCode == "" || slices.Contains(scope, it.AreaCode) {
+				kept = append(kept, it)
+			}
+		}
+		items = kept
+	}
+	writeJSON(w, http.StatusOK, deviceList{Status: status, Devices: items})
 	return nil
 }

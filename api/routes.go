@@ -111,6 +111,7 @@ func (s *Server) routes() http.Handler {
 				r.With(officer).Post("/students/{student_id}/return", s.handle(s.updateHandover("return")))
 				r.With(officer).Post("/students/{student_id}/cancel", s.handle(s.updateHandover("cancel")))
 				// The device lifecycle: education roles only (a history names students).
+				r.With(reader).Get("/devices", s.handle(s.listDevices))
 				r.With(officer).Post("/devices/{id}/inspections", s.handle(s.inspectDevice))
 				r.With(reader).Get("/devices/{id}/history", s.handle(s.getDeviceHistory))
 				r.With(officer).Post("/liquidations", s.handle(s.createLiquidation))

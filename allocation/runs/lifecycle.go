@@ -31,29 +31,60 @@ func InspectionResults() []string {
 	return []string{postgis.InspectOK, postgis.InspectRepair, postgis.InspectLiquidate}
 }
 
-// InspectRequest is the inspection of a returned device.
+// InspectRequest is the inspection of a returned device, or the intake
+// inspection of a device in stock.
 type InspectRequest struct {
 	DeviceID string
-	Result   string // ok | repair | liquidate
-	Date     time.Time
-	Reasons  []string // short codes (e.g. screen_broken), optional
-	Note     string
+	// Result: ok | repair | liquidate; empty when Conditions are given: the
+	// intake check (allocation.CheckDevice) on the inspected device decides.
+	Result  string
+	Date    time.Time
+	Reasons []string // short codes (e.g. screen_broken), optional
+	Note    string
+	// Conditions the inspector checked: devices column (has_charger,
+	// av_ok, screen_ok, keyboard_ok, has_monitor, wifi, headphones,
+	// battery_ok) → yes/no. They are applied to the device.
+	Conditions map[string]bool
+	// Settings of the intake check (nil: allocation.DefaultSettings()).
+	Settings *allocation.Settings
 }
 
-// Inspect records the inspection of a returned device by actor (the
-// inspector). "ok" puts the device back in stock: a later run may give it
-// to another student (never to the one who returned it). "repair" and
-// "liquidate" need a reason or a note. The day may not be before the
-// programme began or in the future (the database adds: not before the
-// return). A device not awaiting an inspection is a *data.ConflictError.
+// Inspect records an inspection by actor (the inspector).
+//
+// A returned device: "ok" puts it back in stock (a later run may give it
+// to another student, never to the one who returned it); "repair" and
+// "liquidate" need a reason or a note. Conditions, when given, are applied
+// to the device; a result "ok" must then pass the intake check, and an
+// empty result is the check's.
+//
+// A device in stock (intake inspection, e.g. status "inspect" because the
+// devices file left its charger unknown): the conditions checked are
+// required, applied to the device, and the result is the intake check on
+// the device with them (ok: the next allocation run may allocate it;
+// repair or liquidate: never allocated). A check that still finds an
+// unknown required condition, or a result given that differs from the
+// check's, is a *data.ValidationError.
+//
+// The day may not be before the programme began or in the future (the
+// database adds: not before the return). A device with a student, or sold,
+// is a *data.ConflictError.
 func (s *Service) Inspect(ctx context.Context, actor string, q InspectRequest) (postgis.Inspection, error) {
 	ve := &data.ValidationError{}
-	q.DeviceID, q.Note = strings.TrimSpace(q.DeviceID), strings.TrimSpace(q.Note)
+	const file = "inspection"
+	q.DeviceID, q.Note, q.Result = strings.TrimSpace(q.DeviceID), strings.TrimSpace(q.Note), strings.TrimSpace(q.Result)
 	if q.DeviceID == "" {
-		ve.Add(data.FieldError{File: "inspection", Column: "device_id", Reason: "say which device was inspected"})
+		ve.Add(data.FieldError{File: file, Column: "device_id", Reason: "say which device was inspected"})
 	}
-	if !slices.Contains(InspectionResults(), q.Result) {
-		ve.Add(data.FieldError{File: "inspection", Column: "result", Value: q.Result, Reason: "the result is one of " + strings.Join(InspectionResults(), ", ")})
+	switch {
+	case q.Result == "" && len(q.Conditions) == 0:
+		ve.Add(data.FieldError{File: file, Column: "result", Reason: "give the result (" + strings.Join(InspectionResults(), ", ") + ") or the conditions checked"})
+	case q.Result != "" && !slices.Contains(InspectionResults(), q.Result):
+		ve.Add(data.FieldError{File: file, Column: "result", Value: q.Result, Reason: "the result is one of " + strings.Join(InspectionResults(), ", ")})
+	}
+	for col := range q.Conditions {
+		if (&data.Device{}).Condition(col) == nil {
+			ve.Add(data.FieldError{File: file, Column: "conditions", Value: col, Reason: "not a device condition: one of " + strings.Join(data.DeviceConditionColumns(), ", ")})
+		}
 	}
 	var reasons []string
 	for _, r := range q.Reasons {
@@ -61,20 +92,54 @@ func (s *Service) Inspect(ctx context.Context, actor string, q InspectRequest) (
 			reasons = append(reasons, r)
 		}
 	}
-	if q.Result != postgis.InspectOK && len(reasons) == 0 && q.Note == "" {
-		ve.Add(data.FieldError{File: "inspection", Column: "note", Reason: "say what is wrong (a reason or a note): it is kept with the device's history"})
+	if q.Result != "" && q.Result != postgis.InspectOK && len(reasons) == 0 && q.Note == "" {
+		ve.Add(data.FieldError{File: file, Column: "note", Reason: "say what is wrong (a reason or a note): it is kept with the device's history"})
 	}
 	if q.Date.IsZero() {
 		q.Date = time.Now().In(vietnam)
 	}
 	if p := dayProblem(q.Date, time.Time{}, ""); p != "" {
-		ve.Add(data.FieldError{File: "inspection", Column: "date", Value: civil(q.Date).Format("2006-01-02"), Reason: p})
+		ve.Add(data.FieldError{File: file, Column: "date", Value: civil(q.Date).Format("2006-01-02"), Reason: p})
 	}
 	if err := ve.Err(); err != nil {
 		return postgis.Inspection{}, err
 	}
-	return s.Store.RecordInspection(ctx, postgis.Inspection{DeviceID: q.DeviceID, Inspector: actor, Result: q.Result,
-		InspectedOn: civil(q.Date), Reasons: reasons, Note: q.Note})
+	settings := allocation.DefaultSettings()
+	if q.Settings != nil {
+		settings = *q.Settings
+	}
+	in := postgis.Inspection{DeviceID: q.DeviceID, Inspector: actor, Result: q.Result,
+		InspectedOn: civil(q.Date), Reasons: reasons, Note: q.Note, Conditions: q.Conditions}
+	return s.Store.RecordInspectionChecked(ctx, in, func(st postgis.DeviceState, d data.Device, registered bool) (string, []string, error) {
+		if !registered {
+			// A returned device no longer in the devices list: the
+			// inspector's word alone.
+			if q.Result == "" {
+				return "", nil, &data.ValidationError{Errors: []data.FieldError{{File: file, Column: "result", Reason: "the device is not in the devices list any more: give the result"}}}
+			}
+			return q.Result, nil, nil
+		}
+		c := allocation.CheckDevice(d, settings)
+		intake := st.State == postgis.DeviceInStock
+		if !intake && len(q.Conditions) == 0 {
+			return q.Result, nil, nil
+		}
+		if c.Status == allocation.StatusInspect {
+			return "", nil, &data.ValidationError{Errors: []data.FieldError{{File: file, Column: "conditions", Value: strings.Join(c.Reasons, ", "),
+				Reason: "the device still has required conditions nobody checked: record them too"}}}
+		}
+		switch {
+		case q.Result == "":
+			return c.Status, c.Reasons, nil
+		case intake && q.Result != c.Status:
+			return "", nil, &data.ValidationError{Errors: []data.FieldError{{File: file, Column: "result", Value: q.Result, Reason: fmt.Sprintf(
+				"the conditions recorded give the intake check %s (%s): at intake the result follows the conditions (leave it empty, or record the condition that fails)", c.Status, strings.Join(c.Reasons, ", "))}}}
+		case q.Result == postgis.InspectOK && c.Status != allocation.StatusOK:
+			return "", nil, &data.ValidationError{Errors: []data.FieldError{{File: file, Column: "result", Value: q.Result, Reason: fmt.Sprintf(
+				"the conditions recorded fail the intake check (%s, %s): the result is repair or liquidate", c.Status, strings.Join(c.Reasons, ", "))}}}
+		}
+		return q.Result, nil, nil
+	})
 }
 
 // History returns every ledger entry of a device, in order.
@@ -328,4 +393,104 @@ func WriteHistoryCSV(w io.Writer, entries []postgis.LedgerEntry) error {
 		}
 	}
 	return c.Flush()
+}
+
+// DeviceItem is a device as the lists of the lifecycle show it (no
+// student: the list is for stock keeping).
+type DeviceItem struct {
+	DeviceID string `json:"device_id"`
+	Type     string `json:"type"`
+	Serial   string `json:"serial"`
+	Donor    string `json:"donor"`
+	// AreaCode: the area of the allocation that holds it (a returned
+	// device), else where it is held ("" = province stock).
+	AreaCode string `json:"area_code"`
+	State    string `json:"state"` // lifecycle state (postgis.Device*)
+	Check    string `json:"check"` // intake check status ("" when not registered)
+	// Status: State, except for a device in stock, whose status follows its
+	// intake check (ok: in_stock, inspect: awaiting_inspection, repair:
+	// repair, liquidate: to_liquidate).
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons"` // of the intake check
+}
+
+// DeviceStatuses are the statuses a device list may be filtered on.
+func DeviceStatuses() []string {
+	return []string{postgis.DeviceAwaitingInspection, postgis.DeviceInStock, postgis.DeviceAllocated, postgis.DeviceInRepair,
+		postgis.DeviceToLiquidate, postgis.DeviceLiquidated}
+}
+
+// Devices lists the devices whose status is status ("" = every device),
+// ordered by id; the intake check runs under settings. "awaiting_inspection"
+// is the inspectors' work list: returned devices not inspected yet and
+// devices in stock whose file left a required condition unknown.
+func (s *Service) Devices(ctx context.Context, status string, settings allocation.Settings) ([]DeviceItem, error) {
+	if status != "" && !slices.Contains(DeviceStatuses(), status) {
+		return nil, &data.ValidationError{Errors: []data.FieldError{{File: "request", Column: "status", Value: status,
+			Reason: "the status is one of " + strings.Join(DeviceStatuses(), ", ")}}}
+	}
+	states, err := s.Store.DeviceStates(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	devs := map[string]data.Device{}
+	if err := s.Store.EachDevice(ctx, func(d data.Device) error { devs[d.ID] = d; return nil }); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(states))
+	for id := range states {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := []DeviceItem{}
+	for _, id := range ids {
+		d, registered := devs[id]
+		it := deviceItem(states[id], d, registered, settings)
+		if status == "" || it.Status == status {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// deviceItem is a device's list entry: its state, and its intake check
+// when it is registered.
+func deviceItem(st postgis.DeviceState, d data.Device, registered bool, settings allocation.Settings) DeviceItem {
+	it := DeviceItem{DeviceID: st.DeviceID, State: st.State, Status: st.State, AreaCode: st.AreaCode, Reasons: []string{}}
+	if !registered {
+		return it
+	}
+	c := allocation.CheckDevice(d, settings)
+	it.Type, it.Serial, it.Donor, it.Check = d.Type, d.Serial, d.Donor, c.Status
+	if c.Reasons != nil {
+		it.Reasons = c.Reasons
+	}
+	if st.AllocationID == 0 {
+		it.AreaCode = d.AreaCode
+	}
+	if st.State == postgis.DeviceInStock {
+		it.Status = map[string]string{allocation.StatusOK: postgis.DeviceInStock, allocation.StatusInspect: postgis.DeviceAwaitingInspection,
+			allocation.StatusRepair: postgis.DeviceInRepair, allocation.StatusLiquidate: postgis.DeviceToLiquidate}[c.Status]
+	}
+	return it
+}
+
+// Device returns one device's list entry (its state, intake check and
+// status); a device the store never heard of is a *data.NotFoundError.
+func (s *Service) Device(ctx context.Context, id string, settings allocation.Settings) (DeviceItem, error) {
+	id = strings.TrimSpace(id)
+	states, err := s.Store.DeviceStates(ctx, []string{id})
+	if err != nil {
+		return DeviceItem{}, err
+	}
+	st, ok := states[id]
+	if !ok {
+		return DeviceItem{}, &data.NotFoundError{Kind: "device", ID: id}
+	}
+	devs, err := postgis.ReadDevices(ctx, s.Store.Pool(), []string{id})
+	if err != nil {
+		return DeviceItem{}, err
+	}
+	d, registered := devs[id]
+	return deviceItem(st, d, registered, settings), nil
 }

@@ -10,8 +10,11 @@ package postgis
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gapmap/gapmap/data"
@@ -46,8 +49,17 @@ type Inspection struct {
 	Result       string    `json:"result"`
 	Reasons      []string  `json:"reasons"`
 	Note         string    `json:"note"`
-	CreatedAt    time.Time `json:"created_at"`
+	// Conditions are the conditions the inspector checked (devices column
+	// → yes/no, data.DeviceConditionColumns); they are applied to the
+	// device. An intake inspection (AllocationID 0: a device in stock, e.g.
+	// one whose file left a required condition unknown) records at least one.
+	Conditions map[string]bool `json:"conditions"`
+	CreatedAt  time.Time       `json:"created_at"`
 }
+
+// Intake reports whether the inspection is of a device in stock (no
+// allocation), not of a returned one.
+func (in Inspection) Intake() bool { return in.AllocationID == 0 }
 
 // DeviceState is where a device is in its lifecycle.
 type DeviceState struct {
@@ -131,34 +143,95 @@ func deviceState(ctx context.Context, q Querier, id string) (DeviceState, error)
 	return st, nil
 }
 
-// RecordInspection records the inspection of a returned device that an
-// allocation still holds (in.AllocationID is found here). Result "ok"
-// puts the device back in stock (its allocation is released on the
-// inspection day), "repair" and "liquidate" keep it out. A device that is
-// not awaiting an inspection (with a student, in stock, sold) is a
-// *data.ConflictError; an unknown device a *data.NotFoundError.
+// InspectionCheck decides, inside the inspection's transaction (the
+// allocation commits locked out), the result of an inspection: it gets the
+// device's state and its row with the inspected conditions applied
+// (registered false: the devices table no longer has it) and returns the
+// result to record and reasons to add, or an error (nothing is written).
+type InspectionCheck func(st DeviceState, d data.Device, registered bool) (result string, reasons []string, err error)
+
+// RecordInspection records an inspection with the result in.Result (see
+// RecordInspectionChecked).
 func (s *Store) RecordInspection(ctx context.Context, in Inspection) (Inspection, error) {
+	return s.RecordInspectionChecked(ctx, in, nil)
+}
+
+// RecordInspectionChecked records the inspection of a device: of a
+// returned device that an allocation still holds (in.AllocationID is found
+// here), or, when in.Conditions is not empty, of a registered device in
+// stock (an intake inspection). Result "ok" of a returned device puts it
+// back in stock (its allocation is released on the inspection day),
+// "repair" and "liquidate" keep it out. The conditions checked are applied
+// to the device (a later run checks it again). check, when not nil, sets
+// the result. A device with a student, sold, or in stock without
+// conditions is a *data.ConflictError; an unknown device a
+// *data.NotFoundError.
+func (s *Store) RecordInspectionChecked(ctx context.Context, in Inspection, check InspectionCheck) (Inspection, error) {
 	if in.Reasons == nil {
 		in.Reasons = []string{}
 	}
+	if in.Conditions == nil {
+		in.Conditions = map[string]bool{}
+	}
+	for col := range in.Conditions {
+		if (&data.Device{}).Condition(col) == nil {
+			return in, &data.ValidationError{Errors: []data.FieldError{{File: "inspection", Column: "conditions", Value: col,
+				Reason: "not a device condition: one of " + strings.Join(data.DeviceConditionColumns(), ", ")}}}
+		}
+	}
 	err := s.withActor(ctx, in.Inspector, in.Note, func(tx pgx.Tx) error {
+		if len(in.Conditions) > 0 || check != nil {
+			// A condition changes what a run may allocate: keep commits out.
+			if err := LockDevicesForSale(ctx, tx); err != nil {
+				return err
+			}
+		}
 		st, err := deviceState(ctx, tx, in.DeviceID)
 		if err != nil {
 			return err
 		}
 		switch st.State {
 		case DeviceInStock:
-			return &data.ConflictError{Reason: fmt.Sprintf("device %s is in stock, not returned: only a returned device is inspected", in.DeviceID)}
+			if len(in.Conditions) == 0 {
+				return &data.ConflictError{Reason: fmt.Sprintf("device %s is in stock, not returned: an intake inspection records the conditions checked (charger, screen, …)", in.DeviceID)}
+			}
+			if !st.Registered {
+				return &data.ConflictError{Reason: fmt.Sprintf("device %s is not in the devices list any more: import it again before inspecting it", in.DeviceID)}
+			}
+			in.AllocationID = 0
 		case DeviceAllocated:
 			return &data.ConflictError{Reason: fmt.Sprintf("device %s is allocated to a student (run %d) and was not returned: record the return first", in.DeviceID, st.RunID)}
 		case DeviceLiquidated:
 			return &data.ConflictError{Reason: fmt.Sprintf("device %s was sold (liquidation %d)", in.DeviceID, st.LiquidationID)}
+		default:
+			in.AllocationID = st.AllocationID
 		}
-		in.AllocationID = st.AllocationID
+		if check != nil {
+			devs, err := ReadDevices(ctx, tx, []string{in.DeviceID})
+			if err != nil {
+				return err
+			}
+			d, registered := devs[in.DeviceID]
+			d.ApplyConditions(in.Conditions)
+			result, reasons, err := check(st, d, registered)
+			if err != nil {
+				return err
+			}
+			in.Result = result
+			for _, r := range reasons {
+				if !slices.Contains(in.Reasons, r) {
+					in.Reasons = append(in.Reasons, r)
+				}
+			}
+		}
+		conds, err := json.Marshal(in.Conditions)
+		if err != nil {
+			return err
+		}
 		day := pgtype.Date{Time: dayUTC(in.InspectedOn), Valid: true}
-		return tx.QueryRow(ctx, `INSERT INTO device_inspections (device_id, allocation_id, inspected_on, inspector, result, reasons, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
-			in.DeviceID, in.AllocationID, day, in.Inspector, in.Result, in.Reasons, in.Note).Scan(&in.ID, &in.CreatedAt)
+		return tx.QueryRow(ctx, `INSERT INTO device_inspections (device_id, allocation_id, inspected_on, inspector, result, reasons, note, conditions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) RETURNING id, created_at`,
+			in.DeviceID, pgtype.Int8{Int64: in.AllocationID, Valid: in.AllocationID != 0}, day, in.Inspector, in.Result, in.Reasons, in.Note, string(conds)).Scan(&in.ID, &in.CreatedAt)
 	})
 	in.InspectedOn = dayUTC(in.InspectedOn)
 	return in, err

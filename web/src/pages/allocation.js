@@ -8,6 +8,7 @@ import {Chart, BarController, BarElement, CategoryScale, LinearScale, Legend, To
 import {t, fmt, addStrings} from '../i18n.js';
 import {get, post, pollJob, APIError} from '../api.js';
 import {esc} from '../html.js';
+import {renderDevices} from './devices.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -158,6 +159,7 @@ export const allocationPage = {
         <div id="alloc-runs"><p class="muted" data-t="common.loading"></p></div>
       </section>
       <section id="alloc-run"></section>
+      ${canStudents ? `<div id="alloc-lifecycle"></div>` : ''}
     </div>`;
     ctx.translate(main);
     window.gapmap.alloc = {run: null};
@@ -374,7 +376,10 @@ export const allocationPage = {
       };
     }
 
-    await loadRuns();
+    // The device lifecycle (inspections, histories, sales): education
+    // roles only, the forms for officers.
+    const devBox = main.querySelector('#alloc-lifecycle');
+    await Promise.all([loadRuns(), devBox ? renderDevices(devBox, {canRecord: canCommit, toast: ctx.toast, alive: () => alive}) : null]);
   },
   leave() { alive = false; chart?.destroy(); chart = null; },
 };
