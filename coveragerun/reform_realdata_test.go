@@ -29,22 +29,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// realDataDir returns the real-data directory, skipping the test with a
-// clear message when neither $GAPMAP_REALDATA, /work/shared/realdata nor
-// ../shared/realdata (beside the repository) exists.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("GAPMAP_REALDATA"); d != "" {
-		return realdata.Dir(t)
-	}
-	for _, d := range []string{"/work/shared/realdata", filepath.Join("..", "..", "shared", "realdata")} {
-		if _, err := os.Stat(filepath.Join(d, "bac_giang", "communes.geojson")); err == nil {
-			return d
-		}
-	}
-	t.Skip("real data missing: neither $GAPMAP_REALDATA, /work/shared/realdata nor ../shared/realdata holds bac_giang/communes.geojson; this test loads the real Bắc Giang boundaries of 2019 and derives the 2025 communes from them")
-	return ""
-}
 
 type rawFeature struct {
 	Properties map[string]any `json:"properties"`
@@ -180,7 +164,7 @@ func areasGeoJSON(t *testing.T, path string, areas []data.Area) {
 // the 2020 figures rolled up through the successor table; a merged commune
 // (Phồn Xương, with Cầu Gồ) shows the homes of both.
 func TestBacGiangBothVintages(t *testing.T) {
-	rd := realDataDir(t)
+	rd := realdata.Dir(t)
 	ctx := context.Background()
 	st := pgtest.New(t)
 	dir := t.TempDir()
