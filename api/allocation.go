@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -97,46 +96,13 @@ func (s *Server) allocView(r *http.Request, id int64, schoolID string) (*report.
 // liquidate with reason codes; inspect: a required condition is not stated,
 // reasons unknown_<column>) and SIM package.
 func (s *Server) uploadInventory(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, s.deps.Config.MaxUploadBytes)
-	mr, err := r.MultipartReader()
+	parts, err := s.readUploads(w, r, format.KindDevices, format.KindSimPackages)
 	if err != nil {
-		return errBadRequest("send the files as multipart/form-data with fields devices and/or sim_packages", err)
+		return err
 	}
 	var files []runs.InventoryFile
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return err
-			}
-			return errBadRequest("the multipart body cannot be read", err)
-		}
-		kind := p.FormName()
-		if p.FileName() == "" {
-			p.Close()
-			continue
-		}
-		if kind != format.KindDevices && kind != format.KindSimPackages {
-			p.Close()
-			return errBadRequest(fmt.Sprintf("file field %q is not known: use devices or sim_packages", kind), nil)
-		}
-		// Parts are read one after the other: keep each in memory up to the
-		// upload limit.
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(p); err != nil {
-			p.Close()
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return err
-			}
-			return errBadRequest("the upload was cut short", err)
-		}
-		p.Close()
-		files = append(files, runs.InventoryFile{Kind: kind, Name: p.FileName(), Body: &buf})
+	for _, p := range parts {
+		files = append(files, runs.InventoryFile{Kind: p.Field, Name: p.Name, Body: p.Body})
 	}
 	if len(files) == 0 {
 		return errBadRequest("no file: send a devices and/or a sim_packages file field", nil)

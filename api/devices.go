@@ -9,8 +9,6 @@ package api
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -300,49 +298,16 @@ func (s *Server) uploadReplacements(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.deps.Config.MaxUploadBytes)
-	mr, err := r.MultipartReader()
+	parts, err := s.readUploads(w, r, format.KindDevices)
 	if err != nil {
-		return errBadRequest("send the file as multipart/form-data with a file field devices", err)
+		return err
 	}
-	var name string
-	var buf bytes.Buffer
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return err
-			}
-			return errBadRequest("the multipart body cannot be read", err)
-		}
-		if p.FileName() == "" {
-			p.Close()
-			continue
-		}
-		if p.FormName() != format.KindDevices || name != "" {
-			p.Close()
-			return errBadRequest("send one file field devices", nil)
-		}
-		name = p.FileName()
-		if _, err := buf.ReadFrom(p); err != nil {
-			p.Close()
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return err
-			}
-			return errBadRequest("the upload was cut short", err)
-		}
-		p.Close()
+	if len(parts) != 1 {
+		return errBadRequest("send one file field devices", nil)
 	}
-	if name == "" {
-		return errBadRequest("no file: send a file field devices", nil)
-	}
+	name, buf := parts[0].Name, parts[0].Body
 	actor := actorName(r)
-	rep, err := s.allocRuns().Replace(r.Context(), actor, id, name, &buf, allocation.DefaultSettings())
+	rep, err := s.allocRuns().Replace(r.Context(), actor, id, name, buf, allocation.DefaultSettings())
 	if err != nil {
 		return err
 	}

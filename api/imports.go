@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -169,5 +171,55 @@ func uploadedFile(w http.ResponseWriter, r *http.Request, limit int64) (string, 
 			return "", nil, errBadRequest("the part \"file\" has no file name: send it as a file (e.g. sites.csv)", nil)
 		}
 		return p.FileName(), p, nil
+	}
+}
+
+// upload is one file field of a multipart upload, read into memory.
+type upload struct {
+	Field, Name string
+	Body        *bytes.Buffer
+}
+
+// readUploads reads the file fields of a multipart/form-data body into
+// memory, one after the other, within Config.MaxUploadBytes (over it: the
+// *http.MaxBytesError, a 413). Parts without a file name are skipped; a
+// file field not among fields is a 400.
+func (s *Server) readUploads(w http.ResponseWriter, r *http.Request, fields ...string) ([]upload, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.deps.Config.MaxUploadBytes)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errBadRequest("send the files as multipart/form-data with file fields "+strings.Join(fields, " and/or "), err)
+	}
+	var out []upload
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, errBadRequest("the multipart body cannot be read", err)
+		}
+		if p.FileName() == "" {
+			p.Close()
+			continue
+		}
+		if !slices.Contains(fields, p.FormName()) {
+			p.Close()
+			return nil, errBadRequest(fmt.Sprintf("file field %q is not known: use %s", p.FormName(), strings.Join(fields, " or ")), nil)
+		}
+		var buf bytes.Buffer
+		_, err = buf.ReadFrom(p)
+		p.Close()
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, errBadRequest("the upload was cut short", err)
+		}
+		out = append(out, upload{Field: p.FormName(), Name: p.FileName(), Body: &buf})
 	}
 }
