@@ -799,24 +799,5 @@ func (s *Store) CommittedAllocations(ctx context.Context, f AllocationFilter) ([
 // depth, any validity), code first; a *data.NotFoundError when no area has
 // that code.
 func (s *Store) AreaSubtree(ctx context.Context, code string) ([]string, error) {
-	var out []string
-	err := scanEach(ctx, s.pool, "the area tree", `WITH RECURSIVE t(code, depth) AS (
-			SELECT DISTINCT code, 0 FROM areas WHERE code = $1
-			UNION
-			SELECT a.code, t.depth + 1 FROM areas a JOIN t ON a.parent_code = t.code WHERE t.depth < 64)
-		SELECT code FROM t GROUP BY code ORDER BY min(depth), code`, []any{code}, func(r pgx.Rows) error {
-		var c string
-		if err := r.Scan(&c); err != nil {
-			return err
-		}
-		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, &data.NotFoundError{Kind: "area", ID: code}
-	}
-	return out, nil
+	return AreaSubtree(ctx, s.pool, code)
 }

@@ -43,24 +43,30 @@ func (s *Store) AreaTree(ctx context.Context, day time.Time) ([]AreaNode, error)
 	return out, err
 }
 
-// AreaSubtree returns code and the codes of every area below it; a code
-// that is not an area is a *data.NotFoundError.
+// AreaSubtree returns code and the codes of every area below it (any
+// version, any depth up to 64), nearest first then by code; a code that is
+// not an area is a *data.NotFoundError.
 func AreaSubtree(ctx context.Context, q Querier, code string) ([]string, error) {
-	rows, err := q.Query(ctx, `WITH RECURSIVE t(code) AS (
-			SELECT code FROM areas WHERE code = $1
-			UNION SELECT a.code FROM areas a JOIN t ON a.parent_code = t.code)
-		SELECT code FROM t ORDER BY code`, code)
+	var out []string
+	err := scanEach(ctx, q, "the area tree", `WITH RECURSIVE t(code, depth) AS (
+			SELECT DISTINCT code, 0 FROM areas WHERE code = $1
+			UNION
+			SELECT a.code, t.depth + 1 FROM areas a JOIN t ON a.parent_code = t.code WHERE t.depth < 64)
+		SELECT code FROM t GROUP BY code ORDER BY min(depth), code`, []any{code}, func(r pgx.Rows) error {
+		var c string
+		if err := r.Scan(&c); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read the areas below %s: %w", code, err)
+		return nil, err
 	}
-	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("read the areas below %s: %w", code, err)
-	}
-	if len(codes) == 0 {
+	if len(out) == 0 {
 		return nil, &data.NotFoundError{Kind: "area", ID: code}
 	}
-	return codes, nil
+	return out, nil
 }
 
 // AreasGeoJSONOptions select the areas of WriteAreasGeoJSON.
