@@ -67,7 +67,7 @@ type Source struct {
 	// PreviewRun: progress, the preview run whose plan the *_planned and
 	// *_after_plan figures are (nil: none).
 	PreviewRun *postgis.RunRef `json:"preview_run,omitempty"`
-	Version    string           `json:"gapmap_version"`
+	Version    string          `json:"gapmap_version"`
 	// Notes define the figures (Vietnamese, then English).
 	Notes []string `json:"notes"`
 }

@@ -74,8 +74,8 @@ type SaleCount struct {
 // PlannedCount is what a preview run would allocate to students of a tier
 // in an area: devices, SIMs and SIMs on 3G.
 type PlannedCount struct {
-	AreaCode             string
-	Tier                 int
+	AreaCode              string
+	Tier                  int
 	Devices, Sims, Sims3G int
 }
 
