@@ -536,7 +536,7 @@ func (r *ProgressReport) Tables() []Table {
 	for _, x := range r.Resources {
 		res.Rows = append(res.Rows, []any{donorName(x.Donor), kindName(x.Kind), x.Period, x.Received, x.ReceivedToDate, x.Undated})
 	}
-	sales := Table{Sheet: "Thanh lý", Title: "Thanh lý thiết bị toàn tỉnh / Devices sold (liquidations), whole province", Columns: []Column{
+	sales := Table{Sheet: "Thanh lý", Title: "Thanh lý thiết bị toàn tỉnh / Devices sold (liquidations) in the whole province", Columns: []Column{
 		{"period", "Kỳ"}, {"devices_sold", "Thiết bị bán trong kỳ"}, {"devices_sold_to_date", "Thiết bị bán lũy kế"},
 		{"amount_vnd", "Tiền thu được trong kỳ (đồng)"}, {"amount_vnd_to_date", "Tiền thu được lũy kế (đồng)"},
 	}}
