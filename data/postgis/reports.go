@@ -80,14 +80,13 @@ type PlannedCount struct {
 }
 
 // HandoverCount is the number of devices handed over on one day to
-// students of a tier in an area, with a SIM or not, and returned on a day
-// (nil: not returned).
+// students of a tier in an area, and returned on a day (nil: not
+// returned). SIMs handed over are ProgressFacts.SimHandovers.
 type HandoverCount struct {
 	AreaCode   string
 	Tier       int
 	On         time.Time
 	ReturnedOn *time.Time
-	WithSIM    bool
 	N          int
 }
 
@@ -226,13 +225,13 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int6
 			return err
 		}
 		err = eachRow(ctx, tx, "handovers", `SELECT a.area_code, a.priority, h.handed_over_on,
-				CASE WHEN h.returned_on <= $1 THEN h.returned_on END, h.sim_package_id IS NOT NULL, count(*)
+				CASE WHEN h.returned_on <= $1 THEN h.returned_on END, count(*)
 			FROM handovers h JOIN allocations a ON a.student_id = h.student_id AND a.benefit = h.benefit
 			WHERE h.status <> 'pending' AND h.handed_over_on <= $1
-			GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4 NULLS FIRST, 5`, []any{to},
+			GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 NULLS FIRST`, []any{to},
 			func(r pgx.Rows) error {
 				var n HandoverCount
-				if err := r.Scan(&n.AreaCode, &n.Tier, &n.On, &n.ReturnedOn, &n.WithSIM, &n.N); err != nil {
+				if err := r.Scan(&n.AreaCode, &n.Tier, &n.On, &n.ReturnedOn, &n.N); err != nil {
 					return err
 				}
 				f.Handovers = append(f.Handovers, n)
