@@ -51,7 +51,6 @@ demo: setup build
 	$(BIN) import --replace $(DEMO_DIR)
 	$(BIN) analyze
 	$(BIN) allocate --out $(DEMO_DIR)/allocation
-	$(BIN) report progress --period year --levels 1 --out -
 	./scripts/demo-users.sh $(BIN) 99
 	$(BIN) serve --addr $(ADDR)
 

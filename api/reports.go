@@ -17,6 +17,7 @@ import (
 
 // report: GET /api/v1/reports/{kind}?format=json|csv|xlsx&from=&to=&period=
 // &area=&level=&levels=&monthly_target=&run=&baseline=&as_of=&target_date=
+// &preview_run=
 func (s *Server) report(kind string) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
@@ -57,6 +58,13 @@ func (s *Server) report(kind string) func(w http.ResponseWriter, r *http.Request
 				return fieldError("run", v, "a coverage run id (or latest)")
 			}
 			o.Run = id
+		}
+		if v := strings.TrimSpace(q.Get("preview_run")); v != "" && kind == reports.KindProgress {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || id <= 0 {
+				return fieldError("preview_run", v, "the id of a preview allocation run")
+			}
+			o.PreviewRun = id
 		}
 		switch v := params["baseline"]; v {
 		case "", "previous":

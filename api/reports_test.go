@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,9 +94,85 @@ func TestReports(t *testing.T) {
 		"/api/v1/reports/connectivity?run=99999":          http.StatusNotFound,
 		"/api/v1/reports/connectivity?baseline=yesterday": http.StatusUnprocessableEntity,
 		"/api/v1/reports/handovers?monthly_target=-1":     http.StatusUnprocessableEntity,
+		"/api/v1/reports/progress?preview_run=abc":        http.StatusUnprocessableEntity,
+		"/api/v1/reports/progress?preview_run=0":          http.StatusUnprocessableEntity,
+		"/api/v1/reports/progress?preview_run=99999":      http.StatusNotFound,
 	} {
 		if code, b, _ := e.do("planner", http.MethodGet, path, nil); code != want {
 			t.Errorf("%s = %d, want %d: %s", path, code, want, b)
 		}
+	}
+}
+
+// preview_run adds what a preview run would allocate (from the report
+// recorded with it) to the progress report's last period; a committed run
+// is refused (409).
+func TestReportsPreviewRun(t *testing.T) {
+	e := newCovEnv(t, true)
+	ctx := context.Background()
+	var area, school string
+	if err := e.st.Pool().QueryRow(ctx, `SELECT area_code, school_id FROM schools ORDER BY school_id LIMIT 1`).Scan(&area, &school); err != nil {
+		t.Fatal(err)
+	}
+	var need int
+	if err := e.st.Pool().QueryRow(ctx, `SELECT count(*) FROM students WHERE priority BETWEEN 1 AND 3 AND NOT has_device`).Scan(&need); err != nil {
+		t.Fatal(err)
+	}
+	var preview, committed int64
+	if err := e.st.Pool().QueryRow(ctx, `INSERT INTO allocation_runs (actor, policy, status, created_at)
+		VALUES ('cô Lan', 'ready-first', 'preview', '2026-10-30 09:00+07') RETURNING id`).Scan(&preview); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Pool().QueryRow(ctx, `INSERT INTO allocation_runs (actor, policy, status, created_at)
+		VALUES ('cô Lan', 'ready-first', 'committed', '2026-10-31 09:00+07') RETURNING id`).Scan(&committed); err != nil {
+		t.Fatal(err)
+	}
+	report := fmt.Sprintf(`{"allocations": [
+		{"student_id": "X1", "school_id": %q, "area_code": %q, "priority": 1, "device_id": "DX1", "device_type": "phone", "sim_package_id": "PX", "sim_network": "3G"},
+		{"student_id": "X2", "school_id": %q, "area_code": %q, "priority": 3, "device_id": "DX2", "device_type": "tablet"}]}`, school, area, school, area)
+	if _, err := e.st.Pool().Exec(ctx, `INSERT INTO allocation_run_reports (run_id, run_date, report) VALUES ($1, '2026-10-30', $2::jsonb)`, preview, report); err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Source struct {
+			PreviewRun *struct {
+				ID   int64  `json:"id"`
+				Kind string `json:"kind"`
+			} `json:"preview_run"`
+		} `json:"source"`
+		Areas []struct {
+			AreaCode       string   `json:"area_code"`
+			Period         string   `json:"period"`
+			Need           int      `json:"need"`
+			DevicesPlanned *int     `json:"devices_planned"`
+			SimsPlanned    *int     `json:"sims_planned"`
+			Sims3GPlanned  *int     `json:"sims_3g_planned"`
+			UnmetAfterPlan *int     `json:"unmet_after_plan"`
+			PctAfterPlan   *float64 `json:"pct_tier12_after_plan"`
+		} `json:"areas"`
+	}
+	e.getJSON("officer", fmt.Sprintf("/api/v1/reports/progress?from=2026-07-01&to=2026-12-31&period=quarter&levels=1&preview_run=%d", preview), http.StatusOK, &p)
+	if p.Source.PreviewRun == nil || p.Source.PreviewRun.ID != preview || p.Source.PreviewRun.Kind != "allocation_preview" || len(p.Areas) != 4 {
+		t.Fatalf("progress %+v", p)
+	}
+	for i, a := range p.Areas {
+		if i%2 == 0 {
+			if a.Period != "2026-Q3" || a.DevicesPlanned != nil || a.UnmetAfterPlan != nil || a.PctAfterPlan != nil {
+				t.Errorf("row %d: %+v", i, a)
+			}
+			continue
+		}
+		if a.Period != "2026-Q4" || a.Need != need || a.DevicesPlanned == nil || *a.DevicesPlanned != 2 || *a.SimsPlanned != 1 || *a.Sims3GPlanned != 1 ||
+			*a.UnmetAfterPlan != max(0, need-2) || a.PctAfterPlan == nil {
+			t.Errorf("row %d: %+v (need %d)", i, a, need)
+		}
+	}
+	if code, b, _ := e.do("planner", http.MethodGet, fmt.Sprintf("/api/v1/reports/progress?preview_run=%d", committed), nil); code != http.StatusConflict {
+		t.Errorf("committed run as preview_run = %d %s", code, b)
+	}
+	code, b, _ := e.do("planner", http.MethodGet, fmt.Sprintf("/api/v1/reports/progress?from=2026-10-01&to=2026-10-31&preview_run=%d&format=csv", preview), nil)
+	if code != http.StatusOK || !strings.Contains(string(b), fmt.Sprintf("Kế hoạch theo lượt xem trước / Plan of preview run,allocation_preview #%d (2026-10-30 02:00:00Z)\n", preview)) ||
+		!strings.Contains(string(b), ",devices_planned,sims_planned,sims_3g_planned,unmet_after_plan,equipped_tier12_after_plan,pct_tier12_after_plan\n") {
+		t.Errorf("csv %d %.2000s", code, b)
 	}
 }

@@ -49,7 +49,7 @@ func (s *Service) Handovers(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.Store.ProgressFacts(ctx, o.To)
+	f, err := s.Store.ProgressFacts(ctx, o.To, 0)
 	if err != nil {
 		return nil, err
 	}

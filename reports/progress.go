@@ -92,7 +92,16 @@ type ProgressRow struct {
 	DevicesHandedOverToDate int `json:"devices_handed_over_to_date"`
 	SimsHandedOver          int `json:"sims_handed_over"`
 	SimsHandedOverToDate    int `json:"sims_handed_over_to_date"`
+	DevicesReturned         int `json:"devices_returned"`
 	DevicesReturnedToDate   int `json:"devices_returned_to_date"`
+	// Returned devices inspected "ok", back in stock (on the inspection
+	// day); SIM renewals (top-ups, on the day recorded); SIMs allocated on
+	// the 3G fallback by committed runs.
+	DevicesRestocked       int `json:"devices_restocked"`
+	DevicesRestockedToDate int `json:"devices_restocked_to_date"`
+	SimRenewals            int `json:"sim_renewals"`
+	SimRenewalsToDate      int `json:"sim_renewals_to_date"`
+	Sims3GAllocatedToDate  int `json:"sims_3g_allocated_to_date"`
 	// Unmet: needs without a device allocated by the period's end.
 	Unmet int `json:"unmet"`
 	// The phase-2 target: tier 1–2 students with a device (one they had
@@ -101,6 +110,29 @@ type ProgressRow struct {
 	StudentsTier12 int     `json:"students_tier12"`
 	EquippedTier12 int     `json:"equipped_tier12"`
 	PctTier12      float64 `json:"pct_tier12_equipped"`
+	// With a preview run (Options.PreviewRun), on the rows of the last
+	// period only (the plan comes after the as-of day; nil elsewhere):
+	// what the preview would allocate, the needs still unmet after it
+	// (need − devices allocated to date − devices planned) and the tier 1–2
+	// students equipped once every device allocated and planned is handed
+	// over (equipped + tier 1–2 devices allocated and not yet handed over
+	// + tier 1–2 devices planned).
+	DevicesPlanned          *int     `json:"devices_planned,omitempty"`
+	SimsPlanned             *int     `json:"sims_planned,omitempty"`
+	Sims3GPlanned           *int     `json:"sims_3g_planned,omitempty"`
+	UnmetAfterPlan          *int     `json:"unmet_after_plan,omitempty"`
+	EquippedTier12AfterPlan *int     `json:"equipped_tier12_after_plan,omitempty"`
+	PctTier12AfterPlan      *float64 `json:"pct_tier12_after_plan,omitempty"`
+}
+
+// SaleRow is what the sales (liquidations) of devices sold and raised in
+// a period and to date, province-wide (a sale is not an area's).
+type SaleRow struct {
+	Period            string `json:"period"`
+	DevicesSold       int    `json:"devices_sold"`
+	DevicesSoldToDate int    `json:"devices_sold_to_date"`
+	AmountVND         int64  `json:"amount_vnd"`
+	AmountVNDToDate   int64  `json:"amount_vnd_to_date"`
 }
 
 // ResourceRow is what one donor gave of one kind (a device type, or
@@ -121,6 +153,7 @@ type ProgressReport struct {
 	Periods   []Period      `json:"periods"`
 	Areas     []ProgressRow `json:"areas"`
 	Resources []ResourceRow `json:"resources"`
+	Sales     []SaleRow     `json:"sales"`
 }
 
 // Meta returns the report's source.
@@ -133,6 +166,10 @@ const (
 	pvNeed3
 	pvStudents12
 	pvHad12
+	pvPlanDev
+	pvPlanSim
+	pvPlanSim3G
+	pvPlanDev12
 	pvFixed
 )
 
@@ -145,8 +182,16 @@ const (
 	ppDevHOCum
 	ppSimHO
 	ppSimHOCum
+	ppReturned
 	ppReturnedCum
 	ppEquipped12
+	ppRestock
+	ppRestockCum
+	ppRenew
+	ppRenewCum
+	ppSim3GCum
+	ppDevAlloc12Cum
+	ppDevHO12Cum
 	ppN
 )
 
@@ -159,7 +204,10 @@ func (s *Service) Progress(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.Store.ProgressFacts(ctx, o.To)
+	if o.PreviewRun < 0 {
+		return nil, bad("preview_run", fmt.Sprint(o.PreviewRun), "a preview run id (0: none)")
+	}
+	f, err := s.Store.ProgressFacts(ctx, o.To, o.PreviewRun)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +257,12 @@ func buildProgress(f postgis.ProgressFacts, o Options, periods []Period, version
 			}
 			if !x.Day.After(p.to) {
 				v[b+cum] += x.N
+				if x.Benefit == "sim" && x.Network == "3G" {
+					v[b+ppSim3GCum] += x.N
+				}
+				if x.Benefit != "sim" && x.Tier <= 2 {
+					v[b+ppDevAlloc12Cum] += x.N
+				}
 			}
 		}
 	}
@@ -218,16 +272,16 @@ func buildProgress(f postgis.ProgressFacts, o Options, periods []Period, version
 			b := pvFixed + pi*ppN
 			if in(x.On, p.from, p.to) {
 				v[b+ppDevHO] += x.N
-				if x.WithSIM {
-					v[b+ppSimHO] += x.N
-				}
+			}
+			if x.ReturnedOn != nil && in(*x.ReturnedOn, p.from, p.to) {
+				v[b+ppReturned] += x.N
 			}
 			if x.On.After(p.to) {
 				continue
 			}
 			v[b+ppDevHOCum] += x.N
-			if x.WithSIM {
-				v[b+ppSimHOCum] += x.N
+			if x.Tier <= 2 {
+				v[b+ppDevHO12Cum] += x.N
 			}
 			returned := x.ReturnedOn != nil && !x.ReturnedOn.After(p.to)
 			if returned {
@@ -235,6 +289,32 @@ func buildProgress(f postgis.ProgressFacts, o Options, periods []Period, version
 			} else if x.Tier <= 2 {
 				v[b+ppEquipped12] += x.N
 			}
+		}
+	}
+	dated := func(xs []postgis.DatedCount, inPeriod, toDate int) {
+		for _, x := range xs {
+			v := get(x.AreaCode)
+			for pi, p := range periods {
+				b := pvFixed + pi*ppN
+				if in(x.On, p.from, p.to) {
+					v[b+inPeriod] += x.N
+				}
+				if !x.On.After(p.to) {
+					v[b+toDate] += x.N
+				}
+			}
+		}
+	}
+	dated(f.SimHandovers, ppSimHO, ppSimHOCum)
+	dated(f.Restocked, ppRestock, ppRestockCum)
+	dated(f.Renewals, ppRenew, ppRenewCum)
+	for _, x := range f.Planned {
+		v := get(x.AreaCode)
+		v[pvPlanDev] += x.Devices
+		v[pvPlanSim] += x.Sims
+		v[pvPlanSim3G] += x.Sims3G
+		if x.Tier >= 1 && x.Tier <= 2 {
+			v[pvPlanDev12] += x.Devices
 		}
 	}
 	sums := t.sumUp(rollUp(succ, o.To, raw, n), n)
@@ -248,11 +328,22 @@ func buildProgress(f postgis.ProgressFacts, o Options, periods []Period, version
 				SimsAllocated: v.at(b + ppSimAlloc), SimsAllocatedToDate: v.at(b + ppSimAllocCum),
 				DevicesHandedOver: v.at(b + ppDevHO), DevicesHandedOverToDate: v.at(b + ppDevHOCum),
 				SimsHandedOver: v.at(b + ppSimHO), SimsHandedOverToDate: v.at(b + ppSimHOCum),
-				DevicesReturnedToDate: v.at(b + ppReturnedCum),
-				StudentsTier12:        v.at(pvStudents12), EquippedTier12: v.at(pvHad12) + v.at(b+ppEquipped12)}
+				DevicesReturned: v.at(b + ppReturned), DevicesReturnedToDate: v.at(b + ppReturnedCum),
+				DevicesRestocked: v.at(b + ppRestock), DevicesRestockedToDate: v.at(b + ppRestockCum),
+				SimRenewals: v.at(b + ppRenew), SimRenewalsToDate: v.at(b + ppRenewCum), Sims3GAllocatedToDate: v.at(b + ppSim3GCum),
+				StudentsTier12: v.at(pvStudents12), EquippedTier12: v.at(pvHad12) + v.at(b+ppEquipped12)}
 			row.Need = row.NeedTier1 + row.NeedTier2 + row.NeedTier3
 			row.Unmet = max(0, row.Need-row.DevicesAllocatedToDate)
 			row.PctTier12 = pct(row.EquippedTier12, row.StudentsTier12)
+			if f.Preview != nil && pi == len(periods)-1 {
+				dev, sim, sim3g := v.at(pvPlanDev), v.at(pvPlanSim), v.at(pvPlanSim3G)
+				unmet := max(0, row.Need-row.DevicesAllocatedToDate-dev)
+				pending12 := max(0, v.at(b+ppDevAlloc12Cum)-v.at(b+ppDevHO12Cum))
+				eq := min(row.StudentsTier12, row.EquippedTier12+pending12+v.at(pvPlanDev12))
+				pc := pct(eq, row.StudentsTier12)
+				row.DevicesPlanned, row.SimsPlanned, row.Sims3GPlanned = &dev, &sim, &sim3g
+				row.UnmetAfterPlan, row.EquippedTier12AfterPlan, row.PctTier12AfterPlan = &unmet, &eq, &pc
+			}
 			r.Areas = append(r.Areas, row)
 		}
 	}
@@ -270,17 +361,54 @@ func buildProgress(f postgis.ProgressFacts, o Options, periods []Period, version
 		rows(c, a.Name, a.Level, depth[c], sums[c])
 	}
 	r.Resources = resourceRows(f.Received, succ, o, periods, order)
+	r.Sales = saleRows(f.Sales, periods)
 	r.Source = Source{Report: KindProgress, Title: "Tiến độ thực hiện theo địa bàn và kỳ / Progress to date by area and period",
-		From: day(o.From), To: day(o.To), Period: periodName(o.Period), AsOf: day(o.To), Area: o.Area, Levels: o.Levels, Runs: runsOrEmpty(f.Runs), Version: version,
+		From: day(o.From), To: day(o.To), Period: periodName(o.Period), AsOf: day(o.To), Area: o.Area, Levels: o.Levels, Runs: runsOrEmpty(f.Runs),
+		PreviewRun: f.Preview, Version: version,
 		Notes: []string{
 			"Nhu cầu: học sinh diện 1–3 chưa có thiết bị theo danh sách nhập hiện tại / Need: tier 1–3 students without a device in the lists as imported today",
 			"Đã phân bổ: theo các lượt phân bổ đã chốt, theo ngày phân bổ (giờ Việt Nam) / Allocated: by committed runs, on the day allocated (Vietnam time)",
-			"Đã bàn giao: theo ngày bàn giao; SIM tính khi bàn giao cùng thiết bị / Handed over: on the handover day; a SIM counts when handed over with its device",
+			"Đã bàn giao: theo ngày bàn giao; SIM tính theo ngày bàn giao cùng thiết bị, hoặc ngày kích hoạt ghi nhận khi bàn giao SIM riêng / Handed over: on the handover day; a SIM on the day handed over with its device, else on the day its service was issued (a SIM handed over without a device)",
+			"Trả lại: theo ngày trả; nhập lại kho: thiết bị trả lại được kiểm tra đạt, theo ngày kiểm tra; gia hạn SIM: theo ngày ghi nhận; SIM 3G: SIM phân bổ theo mạng 3G / Returned: on the return day; back in stock: returned devices inspected ok, on the inspection day; SIM renewals: on the day recorded; SIMs on 3G: SIMs allocated on the 3G fallback",
+			"Thanh lý: thiết bị bán và số tiền thu được theo ngày bán, toàn tỉnh / Sales: devices sold and money raised (VND) on the day sold, whole province",
 			"Chưa đáp ứng = nhu cầu − thiết bị đã phân bổ đến cuối kỳ / Unmet = need − devices allocated by the period's end",
 			"% diện 1–2 có thiết bị = (đã có khi nhập + đã nhận, chưa trả) / tổng HS diện 1–2 / % tier 1–2 equipped = (had one when imported + handed over, not returned) / all tier 1–2 students",
 			"Số liệu theo mã địa bàn cũ được chuyển sang đơn vị hiện hành theo bảng kế thừa / Figures under old area codes are rolled into the units valid on the as-of day",
 		}}
+	if f.Preview != nil {
+		later := 0
+		for _, run := range f.Runs {
+			if run.ID > f.Preview.ID {
+				later++
+			}
+		}
+		r.Source.Notes = append(r.Source.Notes,
+			fmt.Sprintf("Kế hoạch: phân bổ dự kiến của lượt xem trước #%d, ở các dòng kỳ cuối; chưa đáp ứng sau kế hoạch = nhu cầu − đã phân bổ − dự kiến; diện 1–2 sau kế hoạch = có thiết bị + đã phân bổ chưa bàn giao + dự kiến / Plan: the allocations preview run #%d would make, on the last period's rows; unmet after plan = need − allocated − planned; tier 1–2 after plan = equipped + allocated not yet handed over + planned", f.Preview.ID, f.Preview.ID))
+		if later > 0 {
+			r.Source.Notes = append(r.Source.Notes,
+				fmt.Sprintf("Cảnh báo: %d lượt đã chốt sau lượt xem trước #%d; kế hoạch có thể trùng / Warning: %d run(s) committed after preview run #%d: the plan may overlap them", later, f.Preview.ID, later, f.Preview.ID))
+		}
+	}
 	return r, nil
+}
+
+func saleRows(sales []postgis.SaleCount, periods []Period) []SaleRow {
+	out := make([]SaleRow, 0, len(periods))
+	for _, p := range periods {
+		row := SaleRow{Period: p.Label}
+		for _, x := range sales {
+			if in(x.On, p.from, p.to) {
+				row.DevicesSold += x.Devices
+				row.AmountVND += x.AmountVND
+			}
+			if !x.On.After(p.to) {
+				row.DevicesSoldToDate += x.Devices
+				row.AmountVNDToDate += x.AmountVND
+			}
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 func periodName(p string) string {
@@ -376,14 +504,30 @@ func (r *ProgressReport) Tables() []Table {
 		{"sims_allocated", "SIM phân bổ trong kỳ"}, {"sims_allocated_to_date", "SIM phân bổ lũy kế"},
 		{"devices_handed_over", "Thiết bị bàn giao trong kỳ"}, {"devices_handed_over_to_date", "Thiết bị bàn giao lũy kế"},
 		{"sims_handed_over", "SIM bàn giao trong kỳ"}, {"sims_handed_over_to_date", "SIM bàn giao lũy kế"},
-		{"devices_returned_to_date", "Thiết bị đã trả lại lũy kế"}, {"unmet", "Chưa đáp ứng"},
+		{"devices_returned", "Thiết bị trả lại trong kỳ"}, {"devices_returned_to_date", "Thiết bị đã trả lại lũy kế"},
+		{"devices_restocked", "Thiết bị nhập lại kho trong kỳ"}, {"devices_restocked_to_date", "Thiết bị nhập lại kho lũy kế"},
+		{"sim_renewals", "Gia hạn SIM trong kỳ"}, {"sim_renewals_to_date", "Gia hạn SIM lũy kế"}, {"sims_3g_allocated_to_date", "SIM 3G phân bổ lũy kế"},
+		{"unmet", "Chưa đáp ứng"},
 		{"students_tier12", "Tổng HS diện 1–2"}, {"equipped_tier12", "HS diện 1–2 có thiết bị"}, {"pct_tier12_equipped", "Tỷ lệ % diện 1–2 có thiết bị"},
 	}}
+	plan := r.Source.PreviewRun != nil
+	if plan {
+		areas.Columns = append(areas.Columns, []Column{{"devices_planned", "Thiết bị dự kiến phân bổ"}, {"sims_planned", "SIM dự kiến phân bổ"},
+			{"sims_3g_planned", "Trong đó SIM 3G"}, {"unmet_after_plan", "Chưa đáp ứng sau kế hoạch"},
+			{"equipped_tier12_after_plan", "HS diện 1–2 có thiết bị sau kế hoạch"}, {"pct_tier12_after_plan", "Tỷ lệ % diện 1–2 sau kế hoạch"}}...)
+	}
 	for _, a := range r.Areas {
-		areas.Rows = append(areas.Rows, []any{a.AreaCode, a.AreaName, a.Level, a.Period, a.NeedTier1, a.NeedTier2, a.NeedTier3, a.Need,
+		row := []any{a.AreaCode, a.AreaName, a.Level, a.Period, a.NeedTier1, a.NeedTier2, a.NeedTier3, a.Need,
 			a.DevicesAllocated, a.DevicesAllocatedToDate, a.SimsAllocated, a.SimsAllocatedToDate,
 			a.DevicesHandedOver, a.DevicesHandedOverToDate, a.SimsHandedOver, a.SimsHandedOverToDate,
-			a.DevicesReturnedToDate, a.Unmet, a.StudentsTier12, a.EquippedTier12, a.PctTier12})
+			a.DevicesReturned, a.DevicesReturnedToDate, a.DevicesRestocked, a.DevicesRestockedToDate,
+			a.SimRenewals, a.SimRenewalsToDate, a.Sims3GAllocatedToDate,
+			a.Unmet, a.StudentsTier12, a.EquippedTier12, a.PctTier12}
+		if plan {
+			row = append(row, intOrNil(a.DevicesPlanned), intOrNil(a.SimsPlanned), intOrNil(a.Sims3GPlanned),
+				intOrNil(a.UnmetAfterPlan), intOrNil(a.EquippedTier12AfterPlan), floatOrNil(a.PctTier12AfterPlan))
+		}
+		areas.Rows = append(areas.Rows, row)
 	}
 	res := Table{Sheet: "Nguồn lực tiếp nhận", Title: "Nguồn lực tiếp nhận theo nhà tài trợ và loại / Resources received by donor and kind", Columns: []Column{
 		{"donor", "Nhà tài trợ"}, {"kind", "Loại"}, {"period", "Kỳ"}, {"received", "Tiếp nhận trong kỳ"}, {"received_to_date", "Tiếp nhận lũy kế"},
@@ -392,7 +536,29 @@ func (r *ProgressReport) Tables() []Table {
 	for _, x := range r.Resources {
 		res.Rows = append(res.Rows, []any{donorName(x.Donor), kindName(x.Kind), x.Period, x.Received, x.ReceivedToDate, x.Undated})
 	}
-	return []Table{areas, res}
+	sales := Table{Sheet: "Thanh lý", Title: "Thanh lý thiết bị toàn tỉnh / Devices sold (liquidations) in the whole province", Columns: []Column{
+		{"period", "Kỳ"}, {"devices_sold", "Thiết bị bán trong kỳ"}, {"devices_sold_to_date", "Thiết bị bán lũy kế"},
+		{"amount_vnd", "Tiền thu được trong kỳ (đồng)"}, {"amount_vnd_to_date", "Tiền thu được lũy kế (đồng)"},
+	}}
+	for _, x := range r.Sales {
+		sales.Rows = append(sales.Rows, []any{x.Period, x.DevicesSold, x.DevicesSoldToDate, x.AmountVND, x.AmountVNDToDate})
+	}
+	return []Table{areas, res, sales}
+}
+
+// intOrNil and floatOrNil are a planned figure's cell (empty when nil).
+func intOrNil(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func floatOrNil(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 func donorName(d string) string {

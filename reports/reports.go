@@ -64,7 +64,10 @@ type Source struct {
 	TargetDate string           `json:"target_date,omitempty"`
 	Target     int              `json:"monthly_target,omitempty"`
 	Runs       []postgis.RunRef `json:"runs"`
-	Version    string           `json:"gapmap_version"`
+	// PreviewRun: progress, the preview run whose plan the *_planned and
+	// *_after_plan figures are (nil: none).
+	PreviewRun *postgis.RunRef `json:"preview_run,omitempty"`
+	Version    string          `json:"gapmap_version"`
 	// Notes define the figures (Vietnamese, then English).
 	Notes []string `json:"notes"`
 }
@@ -78,6 +81,9 @@ type Options struct {
 	// Levels: progress and connectivity, how many levels of the area tree
 	// to list from the top (0: all).
 	Levels int
+	// PreviewRun: progress, a preview allocation run whose planned
+	// allocations are added (0: none).
+	PreviewRun int64
 	// MonthlyTarget: handovers, devices a month an area should hand over.
 	MonthlyTarget int
 	// Connectivity: the run (0 newest), the baseline (0 none, -1 the run

@@ -76,16 +76,33 @@ func fixture(ctx context.Context, t *testing.T) (*postgis.Store, int64, int64) {
 		t.Fatal(err)
 	}
 	exec(`INSERT INTO allocation_runs (actor, policy, status, created_at) VALUES ('cô Lan', 'need-first', 'preview', '2026-09-12 10:00+07')`)
-	exec(`INSERT INTO allocations (run_id, student_id, benefit, device_id, device_type, sim_package_id, sim_operator, school_id, area_code, priority, connectivity, created_at) VALUES
-		($1, 'A1', 'device', 'D1', 'tablet', NULL, '', 'S1', 'C1', 1, '4g', '2026-09-10 10:00+07'),
-		($1, 'A1', 'sim', NULL, '', 'P1', 'viettel', 'S1', 'C1', 1, '4g', '2026-09-10 10:00+07'),
-		($1, 'B1', 'device', 'D3', 'phone', NULL, '', 'S2', 'OLD', 1, '4g', '2026-09-10 10:00+07'),
-		($2, 'A2', 'device', 'D2', 'laptop', NULL, '', 'S1', 'C1', 2, 'fiber', '2026-09-30 20:00+00'),
-		($2, 'B2', 'sim', NULL, '', 'P2', 'mobifone', 'S2', 'OLD', 3, '4g', '2026-09-30 20:00+00')`, r1, r2)
+	exec(`INSERT INTO allocations (run_id, student_id, benefit, device_id, device_type, sim_package_id, sim_operator, sim_network, school_id, area_code, priority, connectivity, created_at) VALUES
+		($1, 'A1', 'device', 'D1', 'tablet', NULL, '', '', 'S1', 'C1', 1, '4g', '2026-09-10 10:00+07'),
+		($1, 'A1', 'sim', NULL, '', 'P1', 'viettel', '4G', 'S1', 'C1', 1, '4g', '2026-09-10 10:00+07'),
+		($1, 'B1', 'device', 'D3', 'phone', NULL, '', '', 'S2', 'OLD', 1, '4g', '2026-09-10 10:00+07'),
+		($2, 'A2', 'device', 'D2', 'laptop', NULL, '', '', 'S1', 'C1', 2, 'fiber', '2026-09-30 20:00+00'),
+		($2, 'B2', 'sim', NULL, '', 'P2', 'mobifone', '3G', 'S2', 'OLD', 3, '3g', '2026-09-30 20:00+00')`, r1, r2)
 	exec(`INSERT INTO handovers (student_id, run_id, school_id, device_id, sim_package_id, handed_over_on, returned_on, status) VALUES
 		('A1', $1, 'S1', 'D1', 'P1', '2026-09-15', NULL, 'handed_over'),
 		('B1', $1, 'S2', 'D3', NULL, '2026-10-05', '2026-10-20', 'returned'),
 		('A2', $2, 'S1', 'D2', NULL, NULL, NULL, 'pending')`, r1, r2)
+	// SIM service: A1's SIM issued with the device (counted once), B2's
+	// SIM handed over on its own on 12 October (no device: it counts as
+	// handed over from its issue period), A1 renewed on 25 October.
+	exec(`INSERT INTO sim_periods (student_id, kind, package_id, operator, network, months, run_id, recorded_on, activated_on, starts_on, ends_on) VALUES
+		('A1', 'issue', 'P1', 'viettel', '4G', 3, $1, '2026-09-15', '2026-09-15', '2026-09-15', '2026-12-15'),
+		('B2', 'issue', 'P2', 'mobifone', '3G', 3, $2, '2026-10-12', '2026-10-12', '2026-10-12', '2027-01-12')`, r1, r2)
+	exec(`INSERT INTO sim_periods (student_id, kind, package_id, operator, network, months, recorded_on, activated_on, starts_on, ends_on) VALUES
+		('A1', 'renewal', 'P1', 'viettel', '4G', 3, '2026-10-25', '2026-10-25', '2026-12-15', '2027-03-15')`)
+	// B1's returned device is inspected ok on 25 October (back in stock);
+	// D4 (never allocated) is sold on 28 October for 1,500,000 đồng.
+	exec(`INSERT INTO device_inspections (device_id, allocation_id, inspected_on, inspector, result)
+		SELECT 'D3', id, '2026-10-25', 'thầy Nam', 'ok' FROM allocations WHERE student_id = 'B1' AND benefit = 'device'`)
+	var sale int64
+	if err := st.Pool().QueryRow(ctx, `INSERT INTO liquidations (sold_on, buyer, amount_vnd, actor) VALUES ('2026-10-28', 'Cửa hàng X', 1500000, 'cô Lan') RETURNING id`).Scan(&sale); err != nil {
+		t.Fatal(err)
+	}
+	exec(`INSERT INTO liquidation_devices (device_id, liquidation_id, device_type) VALUES ('D4', $1, 'phone')`, sale)
 
 	// Coverage: the baseline in June (OLD's homes under OLD), the run in
 	// November (under C2); H5 has gone, H6 is new.
@@ -132,7 +149,8 @@ func fixture(ctx context.Context, t *testing.T) (*postgis.Store, int64, int64) {
 func progressInts(r reports.ProgressRow) []int {
 	return []int{r.NeedTier1, r.NeedTier2, r.NeedTier3, r.Need, r.DevicesAllocated, r.DevicesAllocatedToDate, r.SimsAllocated, r.SimsAllocatedToDate,
 		r.DevicesHandedOver, r.DevicesHandedOverToDate, r.SimsHandedOver, r.SimsHandedOverToDate, r.DevicesReturnedToDate, r.Unmet,
-		r.StudentsTier12, r.EquippedTier12}
+		r.StudentsTier12, r.EquippedTier12,
+		r.DevicesReturned, r.DevicesRestocked, r.DevicesRestockedToDate, r.SimRenewals, r.SimRenewalsToDate, r.Sims3GAllocatedToDate}
 }
 
 func TestProgress(t *testing.T) {
@@ -149,20 +167,23 @@ func TestProgress(t *testing.T) {
 		ints                      []int
 		pct                       float64
 	}
-	//                 t1 t2 t3 need  da dac  sa sac  dh dhc  sh shc ret unmet st12 eq12
-	p9 := []int{2, 2, 1, 5, 2, 2, 1, 1, 1, 1, 1, 1, 0, 3, 5, 2}
-	p10 := []int{2, 2, 1, 5, 1, 3, 1, 2, 1, 2, 0, 1, 1, 2, 5, 2}
+	// t1 t2 t3 need  da dac  sa sac  dh dhc  sh shc retc unmet st12 eq12 |
+	// ret restock restock-to-date renewals renewals-to-date 3G-to-date
+	p9 := []int{2, 2, 1, 5, 2, 2, 1, 1, 1, 1, 1, 1, 0, 3, 5, 2, 0, 0, 0, 0, 0, 0}
+	// October: B2's SIM handed over without a device; B1's device
+	// returned and back in stock; A1's renewal; B2's SIM on 3G.
+	p10 := []int{2, 2, 1, 5, 1, 3, 1, 2, 1, 2, 1, 2, 1, 2, 5, 2, 1, 1, 1, 1, 1, 1}
 	wants := []want{
 		{"", "Tổng cộng / Total", "", "2026-09", p9, 40},
 		{"", "Tổng cộng / Total", "", "2026-10", p10, 40},
 		{"P", "Tỉnh Thử", "province", "2026-09", p9, 40},
 		{"P", "Tỉnh Thử", "province", "2026-10", p10, 40},
 		// A2's device (20:00 UTC on 30 September) is October's in Vietnam.
-		{"C1", "Xã Một", "commune", "2026-09", []int{1, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 3, 2}, 66.7},
-		{"C1", "Xã Một", "commune", "2026-10", []int{1, 1, 0, 2, 1, 2, 0, 1, 0, 1, 0, 1, 0, 0, 3, 2}, 66.7},
+		{"C1", "Xã Một", "commune", "2026-09", []int{1, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 3, 2, 0, 0, 0, 0, 0, 0}, 66.7},
+		{"C1", "Xã Một", "commune", "2026-10", []int{1, 1, 0, 2, 1, 2, 0, 1, 0, 1, 0, 1, 0, 0, 3, 2, 0, 0, 0, 1, 1, 0}, 66.7},
 		// OLD's school and allocations land on C2; B1's device came back.
-		{"C2", "Xã Hai", "commune", "2026-09", []int{1, 1, 1, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0}, 0},
-		{"C2", "Xã Hai", "commune", "2026-10", []int{1, 1, 1, 3, 0, 1, 1, 1, 1, 1, 0, 0, 1, 2, 2, 0}, 0},
+		{"C2", "Xã Hai", "commune", "2026-09", []int{1, 1, 1, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0}, 0},
+		{"C2", "Xã Hai", "commune", "2026-10", []int{1, 1, 1, 3, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 0, 1, 1, 1, 0, 0, 1}, 0},
 	}
 	if len(r.Areas) != len(wants) {
 		t.Fatalf("%d rows: %+v", len(r.Areas), r.Areas)
@@ -189,9 +210,18 @@ func TestProgress(t *testing.T) {
 	if !reflect.DeepEqual(r.Resources, wantRes) {
 		t.Errorf("resources\n got %+v\nwant %+v", r.Resources, wantRes)
 	}
+	wantSales := []reports.SaleRow{{Period: "2026-09"}, {Period: "2026-10", DevicesSold: 1, DevicesSoldToDate: 1, AmountVND: 1500000, AmountVNDToDate: 1500000}}
+	if !reflect.DeepEqual(r.Sales, wantSales) {
+		t.Errorf("sales %+v", r.Sales)
+	}
+	for _, a := range r.Areas {
+		if a.DevicesPlanned != nil || a.SimsPlanned != nil || a.Sims3GPlanned != nil || a.UnmetAfterPlan != nil || a.EquippedTier12AfterPlan != nil || a.PctTier12AfterPlan != nil {
+			t.Errorf("no preview, yet planned figures on %s %s", a.AreaCode, a.Period)
+		}
+	}
 	src := r.Source
 	if src.Report != "progress" || src.From != "2026-09-01" || src.To != "2026-10-31" || src.AsOf != "2026-10-31" || src.Period != "month" ||
-		src.Area != "" || src.Version != "test" || len(src.Runs) != 2 || src.Runs[0].Kind != "allocation" ||
+		src.Area != "" || src.Version != "test" || len(src.Runs) != 2 || src.Runs[0].Kind != "allocation" || src.PreviewRun != nil || len(src.Notes) != 8 ||
 		!src.Runs[0].Created.Equal(time.Date(2026, 9, 10, 3, 0, 0, 0, time.UTC)) || !src.Runs[1].Created.Equal(time.Date(2026, 9, 30, 20, 0, 0, 0, time.UTC)) {
 		t.Errorf("source %+v", src)
 	}
@@ -213,7 +243,7 @@ func TestProgressAreaQuarter(t *testing.T) {
 	}
 	r := rep.(*reports.ProgressReport)
 	if len(r.Areas) != 1 || r.Areas[0].AreaCode != "C2" || r.Areas[0].Period != "2026-Q3" ||
-		!reflect.DeepEqual(progressInts(r.Areas[0]), []int{1, 1, 1, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0}) {
+		!reflect.DeepEqual(progressInts(r.Areas[0]), []int{1, 1, 1, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("rows %+v", r.Areas)
 	}
 	if r.Periods[0].From != "2026-08-15" || r.Periods[0].To != "2026-09-30" {
@@ -225,6 +255,9 @@ func TestProgressAreaQuarter(t *testing.T) {
 	}
 	if len(r.Source.Runs) != 1 || r.Source.Area != "C2" {
 		t.Errorf("source %+v", r.Source)
+	}
+	if !reflect.DeepEqual(r.Sales, []reports.SaleRow{{Period: "2026-Q3"}}) {
+		t.Errorf("sales %+v", r.Sales)
 	}
 	// An abolished or unknown area is not found; bad options are
 	// validation errors.
@@ -505,7 +538,7 @@ func TestReproducible(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	if got := x.GetSheetList(); !reflect.DeepEqual(got, []string{"Tiến độ", "Nguồn lực tiếp nhận"}) {
+	if got := x.GetSheetList(); !reflect.DeepEqual(got, []string{"Tiến độ", "Nguồn lực tiếp nhận", "Thanh lý"}) {
 		t.Fatalf("sheets %v", got)
 	}
 	rows, err := x.GetRows("Tiến độ")
@@ -519,8 +552,146 @@ func TestReproducible(t *testing.T) {
 			break
 		}
 	}
-	if len(head) != 21 || head[4] != "Nhu cầu - hộ nghèo" || keys[4] != "need_tier1" || total[1] != "Tổng cộng / Total" ||
-		total[3] != "2026-Q3" || total[7] != "5" || total[9] != "2" || total[20] != "40" {
+	if len(head) != 27 || head[4] != "Nhu cầu - hộ nghèo" || keys[4] != "need_tier1" || total[1] != "Tổng cộng / Total" ||
+		total[3] != "2026-Q3" || total[7] != "5" || total[9] != "2" || total[26] != "40" || keys[18] != "devices_restocked" || total[18] != "0" {
 		t.Errorf("xlsx header %v\nkeys %v\ntotal %v", head, keys, total)
+	}
+}
+
+// A preview run's plan: what it would allocate (from its recorded report)
+// on the last period's rows, the needs unmet and the tier 1–2 students
+// equipped after it; the source names the preview.
+func TestProgressPreview(t *testing.T) {
+	ctx := context.Background()
+	st, _, _ := fixture(ctx, t)
+	var prev int64
+	if err := st.Pool().QueryRow(ctx, `INSERT INTO allocation_runs (actor, policy, status, created_at)
+		VALUES ('cô Lan', 'need-first', 'preview', '2026-10-30 09:00+07') RETURNING id`).Scan(&prev); err != nil {
+		t.Fatal(err)
+	}
+	// E1 (tier 2, C2): a device and a 3G SIM; B2 (tier 3, school under
+	// OLD, now C2): a device and a 4G SIM; Z9 (tier 1, C1): a device only.
+	report := `{"allocations": [
+		{"student_id": "E1", "school_id": "S3", "area_code": "C2", "priority": 2, "device_id": "D8", "device_type": "phone", "sim_package_id": "P1", "sim_network": "3G"},
+		{"student_id": "B2", "school_id": "S2", "area_code": "OLD", "priority": 3, "device_id": "D9", "device_type": "phone", "sim_package_id": "P2", "sim_network": "4G"},
+		{"student_id": "Z9", "school_id": "S1", "area_code": "C1", "priority": 1, "device_id": "D7", "device_type": "tablet"}]}`
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO allocation_run_reports (run_id, run_date, report) VALUES ($1, '2026-10-30', $2::jsonb)`, prev, report); err != nil {
+		t.Fatal(err)
+	}
+	svc := &reports.Service{Store: st, Version: "test"}
+	opts := reports.Options{From: d("2026-09-01"), To: d("2026-10-31"), Period: reports.PeriodMonth, PreviewRun: prev}
+	rep, err := svc.Make(ctx, reports.KindProgress, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.(*reports.ProgressReport)
+	// devices, SIMs, 3G, unmet after, tier 1–2 equipped after; % after.
+	type plan struct {
+		code, period string
+		ints         []int
+		pct          float64
+	}
+	wants := []plan{
+		{"", "2026-09", nil, 0},
+		// Need 5 − allocated 3 − planned 3 → 0; equipped 2 + A2's device
+		// (allocated, pending) + Z9 and E1 (planned) = 5 of 5 (B2 is tier 3).
+		{"", "2026-10", []int{3, 2, 1, 0, 5}, 100},
+		{"P", "2026-09", nil, 0},
+		{"P", "2026-10", []int{3, 2, 1, 0, 5}, 100},
+		{"C1", "2026-09", nil, 0},
+		// Need 2 − 2 − 1 → 0; 2 + A2 + Z9 = 4, at most the 3 students.
+		{"C1", "2026-10", []int{1, 0, 0, 0, 3}, 100},
+		{"C2", "2026-09", nil, 0},
+		// Need 3 − 1 − 2 → 0; B1 returned (not equipped, served once):
+		// E1 alone = 1 of 2.
+		{"C2", "2026-10", []int{2, 2, 1, 0, 1}, 50},
+	}
+	if len(r.Areas) != len(wants) {
+		t.Fatalf("%d rows", len(r.Areas))
+	}
+	for i, w := range wants {
+		g := r.Areas[i]
+		if g.AreaCode != w.code || g.Period != w.period {
+			t.Fatalf("row %d is %s %s, want %s %s", i, g.AreaCode, g.Period, w.code, w.period)
+		}
+		if w.ints == nil {
+			if g.DevicesPlanned != nil || g.SimsPlanned != nil || g.Sims3GPlanned != nil || g.UnmetAfterPlan != nil || g.EquippedTier12AfterPlan != nil || g.PctTier12AfterPlan != nil {
+				t.Errorf("row %d (%s %s): planned figures before the last period", i, w.code, w.period)
+			}
+			continue
+		}
+		if g.DevicesPlanned == nil || g.SimsPlanned == nil || g.Sims3GPlanned == nil || g.UnmetAfterPlan == nil || g.EquippedTier12AfterPlan == nil || g.PctTier12AfterPlan == nil {
+			t.Fatalf("row %d (%s %s): planned figures missing", i, w.code, w.period)
+		}
+		got := []int{*g.DevicesPlanned, *g.SimsPlanned, *g.Sims3GPlanned, *g.UnmetAfterPlan, *g.EquippedTier12AfterPlan}
+		if !reflect.DeepEqual(got, w.ints) || *g.PctTier12AfterPlan != w.pct {
+			t.Errorf("row %d (%s %s): got %v %v, want %v %v", i, w.code, w.period, got, *g.PctTier12AfterPlan, w.ints, w.pct)
+		}
+	}
+	// The committed figures are those without the preview.
+	plain, err := svc.Make(ctx, reports.KindProgress, reports.Options{From: opts.From, To: opts.To, Period: opts.Period})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range plain.(*reports.ProgressReport).Areas {
+		if !reflect.DeepEqual(progressInts(a), progressInts(r.Areas[i])) || a.PctTier12 != r.Areas[i].PctTier12 {
+			t.Errorf("row %d: the preview changed a committed figure", i)
+		}
+	}
+	src := r.Source
+	if src.PreviewRun == nil || src.PreviewRun.ID != prev || src.PreviewRun.Kind != "allocation_preview" ||
+		!src.PreviewRun.Created.Equal(time.Date(2026, 10, 30, 2, 0, 0, 0, time.UTC)) || len(src.Runs) != 2 || len(src.Notes) != 9 ||
+		!strings.Contains(src.Notes[8], fmt.Sprintf("preview run #%d would make", prev)) {
+		t.Errorf("source %+v", src)
+	}
+	var b bytes.Buffer
+	if err := reports.WriteCSV(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	csv := b.String()
+	for _, want := range []string{
+		fmt.Sprintf("Kế hoạch theo lượt xem trước / Plan of preview run,allocation_preview #%d (2026-10-30 02:00:00Z)\n", prev),
+		",sims_3g_allocated_to_date,unmet,students_tier12,equipped_tier12,pct_tier12_equipped,devices_planned,sims_planned,sims_3g_planned,unmet_after_plan,equipped_tier12_after_plan,pct_tier12_after_plan\n",
+		"\nC2,Xã Hai,commune,2026-09,1,1,1,3,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,2,2,0,0,,,,,,\n",
+		"\nC2,Xã Hai,commune,2026-10,1,1,1,3,0,1,1,1,1,1,1,1,1,1,1,1,0,0,1,2,2,0,0,2,2,1,0,1,50\n",
+		"\n2026-10,1,1,1500000,1500000\n",
+	} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("CSV lacks %q:\n%s", want, csv)
+		}
+	}
+	// A run committed after the preview: a warning that the plan may
+	// overlap it.
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO allocation_runs (actor, policy, status, created_at) VALUES ('cô Lan', 'need-first', 'committed', '2026-10-31 08:00+07')`); err != nil {
+		t.Fatal(err)
+	}
+	rep2, err := svc.Make(ctx, reports.KindProgress, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rep2.Meta().Notes; len(n) != 10 || !strings.Contains(n[9], fmt.Sprintf("1 run(s) committed after preview run #%d", prev)) {
+		t.Errorf("notes %v", n)
+	}
+	// A committed run is not a preview; an unknown run and a preview
+	// recorded without a report are not found; a negative id is invalid.
+	var committed, bare int64
+	if err := st.Pool().QueryRow(ctx, `SELECT min(id) FROM allocation_runs WHERE status = 'committed'`).Scan(&committed); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Pool().QueryRow(ctx, `SELECT min(id) FROM allocation_runs WHERE status = 'preview'`).Scan(&bare); err != nil {
+		t.Fatal(err)
+	}
+	var ce *data.ConflictError
+	if _, err := svc.Progress(ctx, reports.Options{From: opts.From, To: opts.To, PreviewRun: committed}); !errors.As(err, &ce) {
+		t.Errorf("committed run: %v", err)
+	}
+	if _, err := svc.Progress(ctx, reports.Options{From: opts.From, To: opts.To, PreviewRun: bare}); !isNotFound(err) || bare == prev {
+		t.Errorf("preview without a report (%d): %v", bare, err)
+	}
+	if _, err := svc.Progress(ctx, reports.Options{From: opts.From, To: opts.To, PreviewRun: prev + 100}); !isNotFound(err) {
+		t.Errorf("unknown run: %v", err)
+	}
+	if _, err := svc.Progress(ctx, reports.Options{From: opts.From, To: opts.To, PreviewRun: -1}); !isValidation(err) {
+		t.Errorf("negative: %v", err)
 	}
 }

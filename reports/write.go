@@ -129,6 +129,9 @@ func sourceLines(s Source) [][2]string {
 		runs = append(runs, "none")
 	}
 	add("Dữ liệu từ các lượt chạy / Runs used", strings.Join(runs, "; "))
+	if p := s.PreviewRun; p != nil {
+		add("Kế hoạch theo lượt xem trước / Plan of preview run", fmt.Sprintf("%s #%d (%s)", p.Kind, p.ID, p.Created.UTC().Format("2006-01-02 15:04:05Z")))
+	}
 	add("Phiên bản gapmap / gapmap version", s.Version)
 	for _, n := range s.Notes {
 		out = append(out, [2]string{"Ghi chú / Note", n})
@@ -138,6 +141,8 @@ func sourceLines(s Source) [][2]string {
 
 func cell(v any) string {
 	switch x := v.(type) {
+	case nil:
+		return ""
 	case string:
 		return x
 	case int:
@@ -243,6 +248,8 @@ func WriteXLSX(w io.Writer, r Report) error {
 				return err
 			}
 			switch x := v.(type) {
+			case nil:
+				return nil
 			case string:
 				return f.SetCellStr(sheet, ref, x) // text stays text (no formula)
 			case Below:

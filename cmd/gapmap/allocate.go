@@ -340,6 +340,7 @@ func allocateDatabase(ctx context.Context, e *env, o allocateOpts, s allocation.
 	}
 	if !o.commit {
 		fmt.Fprintf(e.stdout, "preview only: nothing was allocated. Check the files, then run gapmap allocate --commit to allocate.\n")
+		return printPreviewProgress(ctx, e, store, out.Run.ID, o.date)
 	}
 	return nil
 }

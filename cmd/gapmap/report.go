@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/gapmap/gapmap/internal/atomicfile"
 	"github.com/gapmap/gapmap/reports"
 )
@@ -25,6 +26,9 @@ CSV and JSON bytes.
                 period and to date), unmet, % of tier 1–2 students equipped,
                 resources received by donor and kind
                   --from DAY --to DAY --period month|quarter|year --area CODE --levels N
+                  --preview-run N: add what preview run N would allocate
+                  (devices, SIMs and 3G SIMs planned, unmet and % tier 1–2
+                  equipped after the plan) on the last period's rows
   donors        the donor trail: each donor's devices and SIMs to areas and
                 schools (publishable)        --to DAY (as-of) --area CODE
   handovers     devices handed over per month and area, flagging areas below
@@ -41,7 +45,7 @@ reports: GET /api/v1/reports/{progress,donors,handovers,connectivity}.`
 type reportFlags struct {
 	from, to, asOf, target, period, area, level, out string
 	levels, monthlyTarget                            int
-	run, baseline                                    int64
+	run, baseline, previewRun                        int64
 }
 
 func cmdReport(ctx context.Context, e *env, args []string) error {
@@ -75,6 +79,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	case reports.KindProgress:
 		fs.StringVar(&f.period, "period", reports.PeriodMonth, "month, quarter or year")
 		fs.IntVar(&f.levels, "levels", 0, "levels of the area tree to list from the top (0: all)")
+		fs.Int64Var(&f.previewRun, "preview-run", 0, "id of a preview allocation run whose planned allocations are added (0: none)")
 	case reports.KindHandovers:
 		fs.StringVar(&f.level, "level", "", "only areas of this level, e.g. commune (default: every level)")
 		fs.IntVar(&f.monthlyTarget, "monthly-target", 0, "devices an area should hand over each month; months below are flagged (0: none)")
@@ -128,7 +133,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 // Vietnam time).
 func reportOptions(kind string, f reportFlags, now time.Time) (reports.Options, error) {
 	o := reports.Options{Period: f.period, Area: strings.TrimSpace(f.area), Level: f.level, Levels: f.levels,
-		MonthlyTarget: f.monthlyTarget, Run: f.run, Baseline: f.baseline}
+		MonthlyTarget: f.monthlyTarget, Run: f.run, Baseline: f.baseline, PreviewRun: f.previewRun}
 	var err error
 	if o.From, err = reports.ParseDay("from", f.from); err != nil {
 		return o, err
@@ -152,5 +157,24 @@ func reportOptions(kind string, f reportFlags, now time.Time) (reports.Options, 
 	if f.levels < 0 {
 		return o, usageError{"--levels must be 0 (all) or more"}
 	}
+	if f.previewRun < 0 {
+		return o, usageError{"--preview-run must be a preview run id (0: none)"}
+	}
 	return o, nil
+}
+
+// printPreviewProgress prints, after an allocation preview, the progress
+// report of the top level from 1 January of the run date's year to the
+// run date (one period) with the preview's plan, as CSV.
+func printPreviewProgress(ctx context.Context, e *env, st *postgis.Store, runID int64, date time.Time) error {
+	y, m, d := date.In(time.FixedZone("ICT", 7*3600)).Date()
+	to := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	o := reports.Options{From: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC), To: to, Period: reports.PeriodYear, Levels: 1, PreviewRun: runID}
+	svc := &reports.Service{Store: st, Version: buildVersion()}
+	rep, err := svc.Make(ctx, reports.KindProgress, o)
+	if err != nil {
+		return fmt.Errorf("preview run %d is recorded, but its progress report failed: %w", runID, err)
+	}
+	fmt.Fprintf(e.stdout, "\nprogress with this preview (gapmap report progress --period year --levels 1 --to %s --preview-run %d --out -):\n", to.Format(time.DateOnly), runID)
+	return reports.Write(e.stdout, rep, reports.FormatCSV)
 }

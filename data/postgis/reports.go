@@ -43,23 +43,50 @@ type NeedCount struct {
 }
 
 // AllocationCount is the number of benefits (device or sim) allocated by
-// committed runs on one day to students of a tier in an area.
+// committed runs on one day to students of a tier in an area; Network is
+// a SIM's network ("4G", "3G", "" for runs before the 3G fallback and for
+// devices).
 type AllocationCount struct {
 	AreaCode, Benefit string
+	Network           string
 	Tier              int
 	Day               time.Time
 	N                 int
 }
 
+// DatedCount is a number of events of one kind on one day for students of
+// a tier whose allocation is recorded under an area: SIMs handed over,
+// devices inspected back to stock, SIM renewals.
+type DatedCount struct {
+	AreaCode string
+	Tier     int
+	On       time.Time
+	N        int
+}
+
+// SaleCount is what the sales (liquidations) of one day sold and raised.
+type SaleCount struct {
+	On        time.Time
+	Devices   int
+	AmountVND int64
+}
+
+// PlannedCount is what a preview run would allocate to students of a tier
+// in an area: devices, SIMs and SIMs on 3G.
+type PlannedCount struct {
+	AreaCode              string
+	Tier                  int
+	Devices, Sims, Sims3G int
+}
+
 // HandoverCount is the number of devices handed over on one day to
-// students of a tier in an area, with a SIM or not, and returned on a day
-// (nil: not returned).
+// students of a tier in an area, and returned on a day (nil: not
+// returned). SIMs handed over are ProgressFacts.SimHandovers.
 type HandoverCount struct {
 	AreaCode   string
 	Tier       int
 	On         time.Time
 	ReturnedOn *time.Time
-	WithSIM    bool
 	N          int
 }
 
@@ -82,6 +109,17 @@ type ProgressFacts struct {
 	Allocations []AllocationCount
 	Handovers   []HandoverCount
 	Received    []ReceivedCount
+	// SimHandovers: SIMs handed over, on the day of the device's handover
+	// with its SIM, else on the day the SIM's service was issued
+	// (sim_periods 'issue': a SIM handed over without a device).
+	SimHandovers []DatedCount
+	Restocked    []DatedCount // returned devices inspected "ok": back in stock
+	Renewals     []DatedCount // SIM renewals (sim_periods 'renewal')
+	Sales        []SaleCount
+	// Preview is the preview run whose plan was read (nil: none); Planned
+	// what it would allocate.
+	Preview *RunRef
+	Planned []PlannedCount
 }
 
 // snapshot runs read in one read-only repeatable-read transaction.
@@ -130,8 +168,11 @@ func reportAreas(ctx context.Context, q Querier) ([]ReportArea, error) {
 const allocDay = `(a.created_at AT TIME ZONE '` + ReportTimeZone + `')::date`
 
 // ProgressFacts reads the counts of the progress and handover reports up
-// to and including day to.
-func (s *Store) ProgressFacts(ctx context.Context, to time.Time) (ProgressFacts, error) {
+// to and including day to, and, when previewRun is not 0, what that
+// preview run would allocate (its recorded report). A run that does not
+// exist, or a preview without a report, is a *data.NotFoundError; a run
+// that is not a preview a *data.ConflictError.
+func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int64) (ProgressFacts, error) {
 	var f ProgressFacts
 	err := s.snapshot(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -169,12 +210,12 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time) (ProgressFacts,
 		if err != nil {
 			return err
 		}
-		err = eachRow(ctx, tx, "allocations", `SELECT a.area_code, a.benefit, a.priority, `+allocDay+`, count(*)
+		err = eachRow(ctx, tx, "allocations", `SELECT a.area_code, a.benefit, a.sim_network, a.priority, `+allocDay+`, count(*)
 			FROM allocations a JOIN allocation_runs r ON r.id = a.run_id AND r.status = 'committed'
-			WHERE `+allocDay+` <= $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, []any{to},
+			WHERE `+allocDay+` <= $1 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`, []any{to},
 			func(r pgx.Rows) error {
 				var n AllocationCount
-				if err := r.Scan(&n.AreaCode, &n.Benefit, &n.Tier, &n.Day, &n.N); err != nil {
+				if err := r.Scan(&n.AreaCode, &n.Benefit, &n.Network, &n.Tier, &n.Day, &n.N); err != nil {
 					return err
 				}
 				f.Allocations = append(f.Allocations, n)
@@ -184,13 +225,13 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time) (ProgressFacts,
 			return err
 		}
 		err = eachRow(ctx, tx, "handovers", `SELECT a.area_code, a.priority, h.handed_over_on,
-				CASE WHEN h.returned_on <= $1 THEN h.returned_on END, h.sim_package_id IS NOT NULL, count(*)
+				CASE WHEN h.returned_on <= $1 THEN h.returned_on END, count(*)
 			FROM handovers h JOIN allocations a ON a.student_id = h.student_id AND a.benefit = h.benefit
 			WHERE h.status <> 'pending' AND h.handed_over_on <= $1
-			GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4 NULLS FIRST, 5`, []any{to},
+			GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 NULLS FIRST`, []any{to},
 			func(r pgx.Rows) error {
 				var n HandoverCount
-				if err := r.Scan(&n.AreaCode, &n.Tier, &n.On, &n.ReturnedOn, &n.WithSIM, &n.N); err != nil {
+				if err := r.Scan(&n.AreaCode, &n.Tier, &n.On, &n.ReturnedOn, &n.N); err != nil {
 					return err
 				}
 				f.Handovers = append(f.Handovers, n)
@@ -199,10 +240,117 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time) (ProgressFacts,
 		if err != nil {
 			return err
 		}
-		f.Received, err = receivedCounts(ctx, tx, to)
-		return err
+		if f.Received, err = receivedCounts(ctx, tx, to); err != nil {
+			return err
+		}
+		if err := lifecycleCounts(ctx, tx, to, &f); err != nil {
+			return err
+		}
+		if previewRun != 0 {
+			return previewPlan(ctx, tx, previewRun, &f)
+		}
+		return nil
 	})
 	return f, err
+}
+
+func datedCounts(ctx context.Context, q Querier, what, query string, to time.Time) ([]DatedCount, error) {
+	var out []DatedCount
+	err := eachRow(ctx, q, what, query, []any{to}, func(r pgx.Rows) error {
+		var n DatedCount
+		if err := r.Scan(&n.AreaCode, &n.Tier, &n.On, &n.N); err != nil {
+			return err
+		}
+		out = append(out, n)
+		return nil
+	})
+	return out, err
+}
+
+// lifecycleCounts reads the SIMs handed over, the devices back in stock,
+// the SIM renewals and the sales, on or before to.
+func lifecycleCounts(ctx context.Context, q Querier, to time.Time, f *ProgressFacts) error {
+	var err error
+	f.SimHandovers, err = datedCounts(ctx, q, "SIMs handed over", `SELECT s.area_code, s.priority, coalesce(h.handed_over_on, p.recorded_on), count(*)
+		FROM allocations s JOIN allocation_runs r ON r.id = s.run_id AND r.status = 'committed'
+		LEFT JOIN handovers h ON h.student_id = s.student_id AND h.status <> 'pending' AND h.sim_package_id IS NOT NULL
+		LEFT JOIN sim_periods p ON p.student_id = s.student_id AND p.kind = 'issue'
+		WHERE s.benefit = 'sim' AND coalesce(h.handed_over_on, p.recorded_on) <= $1
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, to)
+	if err != nil {
+		return err
+	}
+	f.Restocked, err = datedCounts(ctx, q, "devices back in stock", `SELECT a.area_code, a.priority, i.inspected_on, count(*)
+		FROM device_inspections i JOIN allocations a ON a.id = i.allocation_id
+		WHERE i.result = 'ok' AND i.inspected_on <= $1
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, to)
+	if err != nil {
+		return err
+	}
+	f.Renewals, err = datedCounts(ctx, q, "SIM renewals", `SELECT coalesce(s.area_code, d.area_code, sc.area_code, ''),
+			coalesce(s.priority, d.priority, st.priority, 0), p.recorded_on, count(*)
+		FROM sim_periods p
+		LEFT JOIN allocations s ON s.student_id = p.student_id AND s.benefit = 'sim'
+		LEFT JOIN allocations d ON d.student_id = p.student_id AND d.benefit = 'device'
+		LEFT JOIN students st ON st.student_id = p.student_id
+		LEFT JOIN schools sc ON sc.school_id = st.school_id
+		WHERE p.kind = 'renewal' AND p.recorded_on <= $1
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, to)
+	if err != nil {
+		return err
+	}
+	return eachRow(ctx, q, "sales", `SELECT l.sold_on, sum(c.n)::int, sum(l.amount_vnd)::bigint
+		FROM liquidations l, LATERAL (SELECT count(*) AS n FROM liquidation_devices d WHERE d.liquidation_id = l.id) c
+		WHERE l.sold_on <= $1 GROUP BY 1 ORDER BY 1`, []any{to},
+		func(r pgx.Rows) error {
+			var n SaleCount
+			if err := r.Scan(&n.On, &n.Devices, &n.AmountVND); err != nil {
+				return err
+			}
+			f.Sales = append(f.Sales, n)
+			return nil
+		})
+}
+
+// previewPlan reads what preview run id would allocate, from the report
+// recorded with it (a preview writes no allocation rows).
+func previewPlan(ctx context.Context, q Querier, id int64, f *ProgressFacts) error {
+	ref := RunRef{ID: id, Kind: "allocation_preview"}
+	var status string
+	err := q.QueryRow(ctx, `SELECT status, created_at FROM allocation_runs WHERE id = $1`, id).Scan(&status, &ref.Created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &data.NotFoundError{Kind: "allocation run", ID: strconv.FormatInt(id, 10)}
+	}
+	if err != nil {
+		return fmt.Errorf("read allocation run %d: %w", id, missingTable(err))
+	}
+	if status != RunPreview {
+		return &data.ConflictError{Reason: fmt.Sprintf("allocation run %d is %s, not a preview: its allocations are in the report already; give a preview run", id, status)}
+	}
+	ref.Created = ref.Created.UTC()
+	var has bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM allocation_run_reports WHERE run_id = $1)`, id).Scan(&has); err != nil {
+		return fmt.Errorf("read the report of allocation run %d: %w", id, missingTable(err))
+	}
+	if !has {
+		return &data.NotFoundError{Kind: "report of allocation run", ID: strconv.FormatInt(id, 10)}
+	}
+	f.Preview = &ref
+	return eachRow(ctx, q, "the preview's allocations", `SELECT coalesce(x->>'area_code', ''), coalesce((x->>'priority')::int, 0),
+			count(*) FILTER (WHERE coalesce(x->>'device_id', '') <> ''),
+			count(*) FILTER (WHERE coalesce(x->>'sim_package_id', '') <> ''),
+			count(*) FILTER (WHERE coalesce(x->>'sim_package_id', '') <> '' AND x->>'sim_network' = '3G')
+		FROM allocation_run_reports r,
+			jsonb_array_elements(CASE WHEN jsonb_typeof(r.report->'allocations') = 'array' THEN r.report->'allocations' ELSE '[]'::jsonb END) x
+		WHERE r.run_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`, []any{id},
+		func(r pgx.Rows) error {
+			var n PlannedCount
+			if err := r.Scan(&n.AreaCode, &n.Tier, &n.Devices, &n.Sims, &n.Sims3G); err != nil {
+				return err
+			}
+			f.Planned = append(f.Planned, n)
+			return nil
+		})
 }
 
 // receivedCounts reads the resources received on or before to (and those
