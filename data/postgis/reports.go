@@ -132,27 +132,10 @@ func (s *Store) snapshot(ctx context.Context, read func(tx pgx.Tx) error) error 
 	return read(tx)
 }
 
-// eachRow is each with query arguments.
-func eachRow(ctx context.Context, q Querier, what, query string, args []any, scan func(pgx.Rows) error) error {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("read %s: %w%s", what, err, hintMigrate(err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read %s: %w%s", what, err, hintMigrate(err))
-	}
-	return nil
-}
 
 func reportAreas(ctx context.Context, q Querier) ([]ReportArea, error) {
 	var out []ReportArea
-	err := eachRow(ctx, q, "areas", `SELECT code, name, level, coalesce(parent_code, ''), valid_from, valid_to FROM areas ORDER BY code`, nil,
+	err := scanEach(ctx, q, "areas", `SELECT code, name, level, coalesce(parent_code, ''), valid_from, valid_to FROM areas ORDER BY code`, nil,
 		func(r pgx.Rows) error {
 			var a ReportArea
 			if err := r.Scan(&a.Code, &a.Name, &a.Level, &a.ParentCode, &a.ValidFrom, &a.ValidTo); err != nil {
@@ -182,7 +165,7 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int6
 		if f.Successors, err = AreaSuccessors(ctx, tx); err != nil {
 			return err
 		}
-		err = eachRow(ctx, tx, "allocation runs", `SELECT id, created_at FROM allocation_runs
+		err = scanEach(ctx, tx, "allocation runs", `SELECT id, created_at FROM allocation_runs
 			WHERE status = 'committed' AND (created_at AT TIME ZONE '`+ReportTimeZone+`')::date <= $1 ORDER BY id`, []any{to},
 			func(r pgx.Rows) error {
 				ref := RunRef{Kind: "allocation"}
@@ -196,7 +179,7 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int6
 		if err != nil {
 			return err
 		}
-		err = eachRow(ctx, tx, "students in need", `SELECT sc.area_code, st.priority, st.has_device, count(*)
+		err = scanEach(ctx, tx, "students in need", `SELECT sc.area_code, st.priority, st.has_device, count(*)
 			FROM students st JOIN schools sc ON sc.school_id = st.school_id
 			WHERE st.priority BETWEEN 1 AND 3 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, nil,
 			func(r pgx.Rows) error {
@@ -210,7 +193,7 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int6
 		if err != nil {
 			return err
 		}
-		err = eachRow(ctx, tx, "allocations", `SELECT a.area_code, a.benefit, a.sim_network, a.priority, `+allocDay+`, count(*)
+		err = scanEach(ctx, tx, "allocations", `SELECT a.area_code, a.benefit, a.sim_network, a.priority, `+allocDay+`, count(*)
 			FROM allocations a JOIN allocation_runs r ON r.id = a.run_id AND r.status = 'committed'
 			WHERE `+allocDay+` <= $1 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`, []any{to},
 			func(r pgx.Rows) error {
@@ -224,7 +207,7 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int6
 		if err != nil {
 			return err
 		}
-		err = eachRow(ctx, tx, "handovers", `SELECT a.area_code, a.priority, h.handed_over_on,
+		err = scanEach(ctx, tx, "handovers", `SELECT a.area_code, a.priority, h.handed_over_on,
 				CASE WHEN h.returned_on <= $1 THEN h.returned_on END, count(*)
 			FROM handovers h JOIN allocations a ON a.student_id = h.student_id AND a.benefit = h.benefit
 			WHERE h.status <> 'pending' AND h.handed_over_on <= $1
@@ -256,7 +239,7 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int6
 
 func datedCounts(ctx context.Context, q Querier, what, query string, to time.Time) ([]DatedCount, error) {
 	var out []DatedCount
-	err := eachRow(ctx, q, what, query, []any{to}, func(r pgx.Rows) error {
+	err := scanEach(ctx, q, what, query, []any{to}, func(r pgx.Rows) error {
 		var n DatedCount
 		if err := r.Scan(&n.AreaCode, &n.Tier, &n.On, &n.N); err != nil {
 			return err
@@ -299,7 +282,7 @@ func lifecycleCounts(ctx context.Context, q Querier, to time.Time, f *ProgressFa
 	if err != nil {
 		return err
 	}
-	return eachRow(ctx, q, "sales", `SELECT l.sold_on, sum(c.n)::int, sum(l.amount_vnd)::bigint
+	return scanEach(ctx, q, "sales", `SELECT l.sold_on, sum(c.n)::int, sum(l.amount_vnd)::bigint
 		FROM liquidations l, LATERAL (SELECT count(*) AS n FROM liquidation_devices d WHERE d.liquidation_id = l.id) c
 		WHERE l.sold_on <= $1 GROUP BY 1 ORDER BY 1`, []any{to},
 		func(r pgx.Rows) error {
@@ -336,7 +319,7 @@ func previewPlan(ctx context.Context, q Querier, id int64, f *ProgressFacts) err
 		return &data.NotFoundError{Kind: "report of allocation run", ID: strconv.FormatInt(id, 10)}
 	}
 	f.Preview = &ref
-	return eachRow(ctx, q, "the preview's allocations", `SELECT coalesce(x->>'area_code', ''), coalesce((x->>'priority')::int, 0),
+	return scanEach(ctx, q, "the preview's allocations", `SELECT coalesce(x->>'area_code', ''), coalesce((x->>'priority')::int, 0),
 			count(*) FILTER (WHERE coalesce(x->>'device_id', '') <> ''),
 			count(*) FILTER (WHERE coalesce(x->>'sim_package_id', '') <> ''),
 			count(*) FILTER (WHERE coalesce(x->>'sim_package_id', '') <> '' AND x->>'sim_network' = '3G')
@@ -357,7 +340,7 @@ func previewPlan(ctx context.Context, q Querier, id int64, f *ProgressFacts) err
 // without a day).
 func receivedCounts(ctx context.Context, q Querier, to time.Time) ([]ReceivedCount, error) {
 	var out []ReceivedCount
-	err := eachRow(ctx, q, "resources received", `SELECT coalesce(o.name, ''), d.type, coalesce(d.area_code, ''), d.received_on, count(*)
+	err := scanEach(ctx, q, "resources received", `SELECT coalesce(o.name, ''), d.type, coalesce(d.area_code, ''), d.received_on, count(*)
 			FROM devices d LEFT JOIN donors o ON o.donor_id = d.donor_id
 			WHERE d.received_on IS NULL OR d.received_on <= $1 GROUP BY 1, 2, 3, 4
 		UNION ALL
@@ -405,7 +388,7 @@ func (s *Store) DonorFacts(ctx context.Context, to time.Time) (DonorFacts, error
 		if f.Successors, err = AreaSuccessors(ctx, tx); err != nil {
 			return err
 		}
-		err = eachRow(ctx, tx, "allocation runs", `SELECT id, created_at FROM allocation_runs
+		err = scanEach(ctx, tx, "allocation runs", `SELECT id, created_at FROM allocation_runs
 			WHERE status = 'committed' AND (created_at AT TIME ZONE '`+ReportTimeZone+`')::date <= $1 ORDER BY id`, []any{to},
 			func(r pgx.Rows) error {
 				ref := RunRef{Kind: "allocation"}
@@ -419,7 +402,7 @@ func (s *Store) DonorFacts(ctx context.Context, to time.Time) (DonorFacts, error
 		if err != nil {
 			return err
 		}
-		err = eachRow(ctx, tx, "donor trail", `WITH given AS (
+		err = scanEach(ctx, tx, "donor trail", `WITH given AS (
 				SELECT coalesce(od.name, os.name, '') AS donor,
 					CASE a.benefit WHEN 'sim' THEN 'sim' ELSE coalesce(d.type, nullif(a.device_type, ''), 'unknown') END AS kind,
 					a.area_code, a.school_id,
@@ -539,7 +522,7 @@ func (s *Store) ConnectivityFacts(ctx context.Context, runID, baselineID int64) 
 				f.Operators = append(f.Operators, o)
 			}
 		}
-		return eachRow(ctx, tx, "homes without mobile Internet", `WITH
+		return scanEach(ctx, tx, "homes without mobile Internet", `WITH
 			r AS (SELECT entity_id, area_code, operators_4g || operators_3g AS mob FROM coverage_entities
 				WHERE run_id = $1 AND entity_type = 'household'),
 			b AS (SELECT entity_id, area_code, operators_4g || operators_3g AS mob FROM coverage_entities
