@@ -168,7 +168,13 @@ func runBrowserTests(t *testing.T, genOpts gen.Options, allocate bool, files []s
 	tctx, tcancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer tcancel()
 	if files == nil {
-		files, _ = filepath.Glob("test/*.test.mjs")
+		// GAPMAP_BROWSER_TESTS=test/a.test.mjs,test/b.test.mjs runs only
+		// those files (while working on a page); default: every test.
+		if only := os.Getenv("GAPMAP_BROWSER_TESTS"); only != "" {
+			files = strings.Split(only, ",")
+		} else {
+			files, _ = filepath.Glob("test/*.test.mjs")
+		}
 	}
 	if len(files) == 0 {
 		t.Fatal("no browser tests in web/test")
