@@ -97,7 +97,8 @@ test('the officer lists the SIMs ending soon, downloads them, and renews one (er
   assert.equal(await page.getAttribute('#alloc-ending-xlsx', 'href'), '/api/v1/allocation/sims/ending?within_days=400&format=xlsx');
   const files = await page.evaluate(async ([c, x]) => {
     const rc = await fetch(c);
-    const text = await rc.text();
+    const raw = new Uint8Array(await rc.arrayBuffer());
+    const text = new TextDecoder('utf-8', {ignoreBOM: true}).decode(raw);
     const rx = await fetch(x);
     const b = new Uint8Array(await rx.arrayBuffer());
     return {csvStatus: rc.status, csvType: rc.headers.get('content-type'), csvBOM: text.charCodeAt(0), csvLines: text.trim().split('\n').length, csv: text,
@@ -105,7 +106,7 @@ test('the officer lists the SIMs ending soon, downloads them, and renews one (er
   }, [csvHref, '/api/v1/allocation/sims/ending?within_days=400&format=xlsx']);
   assert.equal(files.csvStatus, 200);
   assert.match(files.csvType, /text\/csv/);
-  assert.equal(files.csvBOM, 0xFEFF, 'the CSV starts with a BOM');
+  assert.equal(files.csvBOM, 0xFEFF, 'the CSV starts with a BOM (UTF-8)');
   assert.ok(files.csv.includes(fixtureICCID), 'the CSV holds the fixture SIM');
   assert.ok(files.csvLines >= d400.body.sims.length + 1, `${files.csvLines} CSV lines for ${d400.body.sims.length} SIMs`);
   assert.equal(files.xlsxStatus, 200);
