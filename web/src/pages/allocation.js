@@ -116,6 +116,8 @@ addStrings({
   'alloc.tierorder': ['Thứ tự ưu tiên', 'Tier order'],
   'alloc.to.strict': ['Nghiêm ngặt: diện 1 trên toàn tỉnh trước, rồi diện 2, rồi diện 3', 'Strict: tier 1 province-wide first, then tier 2, then tier 3'],
   'alloc.to.fair': ['Công bằng giữa địa bàn: chia theo nhu cầu có trọng số', 'Area-fair: shares by weighted need'],
+  'alloc.to.short.strict': ['Nghiêm ngặt', 'Strict'],
+  'alloc.to.short.fair': ['Công bằng giữa địa bàn', 'Area-fair'],
   'alloc.to.help': ['Nghiêm ngặt theo văn bản: "HSSV thuộc hộ nghèo, HSSV thuộc hộ cận nghèo, …"; thiết bị do trường hoặc địa bàn tự nhận vẫn dành cho học sinh của đơn vị đó trước.', 'Strict follows the documents: "poor households, near-poor households, …"; stock a school or area holds still serves its own students first.'],
   'alloc.equipped': ['Học sinh có thiết bị', 'Pupils equipped'],
   'alloc.equipped12': ['Diện 1–2 có thiết bị', 'Tier 1–2 equipped'],
@@ -205,8 +207,8 @@ export const allocationPage = {
       const {runs} = await get('/api/v1/allocation/runs');
       if (!alive) return;
       if (!runs.length) { runsBox.innerHTML = `<p class="muted" id="alloc-norun">${t('alloc.norun')}</p>`; return; }
-      runsBox.innerHTML = `<div class="alloc-scroll"><table id="alloc-runs-table"><thead><tr><th>${t('alloc.run')}</th><th>${t('alloc.created')}</th><th>${t('alloc.actor')}</th><th>${t('alloc.policy')}</th><th>${t('alloc.runstatus')}</th><th class="n">${t('alloc.device')}</th><th class="n">${t('alloc.sims_n')}</th><th></th></tr></thead><tbody>` +
-        runs.map(r => `<tr data-run="${r.id}"><td>${r.id}</td><td>${esc(new Date(r.created_at).toLocaleString())}</td><td>${esc(r.actor)}</td><td>${esc(r.policy)}</td>` +
+      runsBox.innerHTML = `<div class="alloc-scroll"><table id="alloc-runs-table"><thead><tr><th>${t('alloc.run')}</th><th>${t('alloc.created')}</th><th>${t('alloc.actor')}</th><th>${t('alloc.policy')}</th><th>${t('alloc.tierorder')}</th><th>${t('alloc.runstatus')}</th><th class="n">${t('alloc.device')}</th><th class="n">${t('alloc.sims_n')}</th><th></th></tr></thead><tbody>` +
+        runs.map(r => `<tr data-run="${r.id}"><td>${r.id}</td><td>${esc(new Date(r.created_at).toLocaleString())}</td><td>${esc(r.actor)}</td><td>${esc(r.policy)}</td><td class="c-tier-order" data-order="${esc(r.settings?.tier_order || '')}">${r.settings?.tier_order ? esc(t('alloc.to.short.' + r.settings.tier_order)) : '–'}</td>` +
           `<td class="rs-${esc(r.status)}">${esc(t('alloc.rs.' + r.status))}</td><td class="n">${fmt(r.devices)}</td><td class="n">${fmt(r.sims)}</td>` +
           `<td>${r.status === 'failed' ? esc(r.error || '') : `<button class="alloc-open-run" data-run="${r.id}">${t('alloc.open')}</button>`}</td></tr>`).join('') +
         `</tbody></table></div>`;
@@ -447,9 +449,9 @@ export const allocationPage = {
         window.gapmap.alloc.ending = r;
         status.textContent = t(r.sims.length ? 'alloc.ending.count' : 'alloc.ending.none', {n: fmt(r.sims.length), from: fmtDay(r.from), to: fmtDay(r.to)});
         status.dataset.count = String(r.sims.length);
-        listBox.innerHTML = !r.sims.length ? '' : `<div class="alloc-scroll tall"><table id="alloc-ending"><thead><tr><th>${t('alloc.student')}</th><th>${t('alloc.ending.school')}</th><th>${t('alloc.area')}</th><th>${t('alloc.operator')}</th><th>${t('alloc.ending.network')}</th><th>${t('alloc.package')}</th><th>ICCID</th><th>${t('alloc.ending.activated')}</th><th>${t('alloc.ending.ends')}</th><th class="n">${t('alloc.ending.left')}</th><th class="n">${t('alloc.ending.renewals')}</th><th>${t('alloc.handover')}</th><th class="noprint">${t('alloc.ending.renew')}</th></tr></thead><tbody>` +
-          r.sims.map((e, i) => `<tr data-student="${esc(e.student_id)}"><td>${esc(e.student_id)}</td><td>${esc(e.school_id)}</td><td>${esc(e.area_code)}</td><td>${esc(e.operator)}</td><td>${esc(e.network || '—')}</td><td class="c-package">${esc(e.package_id)}</td><td class="c-iccid">${esc(e.sim_iccid || '—')}</td>` +
-            `<td>${esc(fmtDay(e.activated_on))}</td><td class="c-ends" data-day="${esc(String(e.ends_on).slice(0, 10))}">${esc(fmtDay(e.ends_on))}</td><td class="n c-left">${fmt(e.days_left)}</td><td class="n c-renewals">${fmt(e.renewals)}</td><td>${esc(t('alloc.hs.' + e.handover_status))}</td>` +
+        listBox.innerHTML = !r.sims.length ? '' : `<div class="alloc-scroll tall"><table id="alloc-ending"><thead><tr><th>${t('alloc.student')}</th><th>${t('alloc.ending.school')}</th><th>${t('alloc.area')}</th><th>${t('alloc.operator')} · ${t('alloc.ending.network')}</th><th>${t('alloc.package')}</th><th>ICCID</th><th>${t('alloc.ending.ends')}</th><th class="n">${t('alloc.ending.left')}</th><th class="n">${t('alloc.ending.renewals')}</th><th>${t('alloc.handover')}</th><th class="noprint">${t('alloc.ending.renew')}</th></tr></thead><tbody>` +
+          r.sims.map((e, i) => `<tr data-student="${esc(e.student_id)}"><td>${esc(e.student_id)}</td><td>${esc(e.school_id)}</td><td>${esc(e.area_code)}</td><td>${esc(e.operator)}${e.network ? ` · <span class="c-network">${esc(e.network)}</span>` : ''}</td><td class="c-package">${esc(e.package_id)}</td><td class="c-iccid">${esc(e.sim_iccid || '—')}</td>` +
+            `<td class="c-ends" data-day="${esc(String(e.ends_on).slice(0, 10))}" title="${esc(t('alloc.ending.activated'))}: ${esc(fmtDay(e.activated_on))}">${esc(fmtDay(e.ends_on))}</td><td class="n c-left">${fmt(e.days_left)}</td><td class="n c-renewals">${fmt(e.renewals)}</td><td>${esc(t('alloc.hs.' + e.handover_status))}</td>` +
             `<td class="noprint"><form class="alloc-renew" data-student="${esc(e.student_id)}" novalidate><label class="sr-only" for="alloc-renew-pkg-${i}">${t('alloc.ending.renew.package')}</label><input id="alloc-renew-pkg-${i}" class="renew-package" value="${esc(e.package_id)}" size="10" autocomplete="off" title="${esc(t('alloc.ending.renew.package'))}">` +
             `<label class="sr-only" for="alloc-renew-date-${i}">${t('alloc.ending.renew.date')}</label><input id="alloc-renew-date-${i}" class="renew-date" type="date" value="${today()}" title="${esc(t('alloc.ending.renew.date'))}"><button type="submit">${t('alloc.ending.renew')}</button></form></td></tr>`).join('') +
           `</tbody></table></div>`;
