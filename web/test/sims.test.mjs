@@ -88,6 +88,7 @@ test('the officer lists the SIMs ending soon, downloads them, and renews one (er
   assert.equal(mine.renewals, 0);
   assert.equal(row.pkg, mine.package_id);
   assert.equal(mine.handover_status, 'handed_over');
+  assert.equal(await page.getAttribute(`#alloc-ending tr[data-student="${mine.student_id}"]`, 'data-status'), 'handed_over');
   assert.ok(mine.days_left > 30 && mine.days_left <= 400, `days left ${mine.days_left}`);
   assert.match(await page.textContent('#alloc-ending-status'), new RegExp(`^${d400.body.sims.length} SIM`));
 
