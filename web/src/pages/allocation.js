@@ -142,7 +142,7 @@ addStrings({
   'alloc.ending.activated': ['Kích hoạt', 'Activated'],
   'alloc.ending.ends': ['Hết hạn', 'Ends'],
   'alloc.ending.left': ['Còn (ngày)', 'Days left'],
-  'alloc.ending.renewals': ['Số lần gia hạn', 'Renewals'],
+  'alloc.ending.renewals': ['Đã gia hạn (lần)', 'Renewed (times)'],
   'alloc.ending.renew': ['Gia hạn', 'Renew'],
   'alloc.ending.renew.package': ['Gói SIM để gia hạn', 'SIM package for the renewal'],
   'alloc.ending.renew.date': ['Ngày gia hạn', 'Renewal day'],
