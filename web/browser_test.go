@@ -51,9 +51,13 @@ func TestBrowserBacGiang(t *testing.T) {
 	runBrowserTests(t, gen.Options{Seed: 1, AreasPath: areas}, false, []string{"test/timing.bg.mjs"})
 }
 
+// browserICCID is the ICCID of the SIM the fixture hands over (19 digits,
+// the last its Luhn check digit; test/sims.test.mjs looks for it).
+const browserICCID = "8984020000000000011"
+
 // runBrowserTests starts a server on a generated province and runs the
 // browser tests (files, or every test/*.test.mjs), after an allocation
-// commit with two handovers when allocate is set.
+// commit with two handovers and a SIM handed over when allocate is set.
 func runBrowserTests(t *testing.T, genOpts gen.Options, allocate bool, files []string) {
 	assets, err := web.Assets()
 	if err != nil {
@@ -105,6 +109,21 @@ func runBrowserTests(t *testing.T, genOpts gen.Options, allocate bool, files []s
 				t.Fatal(err)
 			}
 		}
+		// And one SIM handed over with its ICCID, which opens its service
+		// period: the "SIMs ending soon" list and its renewal have a row.
+		withSim := ""
+		for _, a := range committed.View.Allocations[2:] {
+			if a.SimPackageID != "" {
+				withSim = a.StudentID
+				break
+			}
+		}
+		if withSim == "" {
+			t.Fatal("the committed allocation run gave no SIM beyond its first two devices")
+		}
+		if err := allocs.Handover(ctx, "test", withSim, browserICCID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var province string
 	if err := st.Pool().QueryRow(ctx, `SELECT code FROM areas WHERE coalesce(parent_code, '') = '' ORDER BY code LIMIT 1`).Scan(&province); err != nil {
@@ -149,7 +168,13 @@ func runBrowserTests(t *testing.T, genOpts gen.Options, allocate bool, files []s
 	tctx, tcancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer tcancel()
 	if files == nil {
-		files, _ = filepath.Glob("test/*.test.mjs")
+		// GAPMAP_BROWSER_TESTS=test/a.test.mjs,test/b.test.mjs runs only
+		// those files (while working on a page); default: every test.
+		if only := os.Getenv("GAPMAP_BROWSER_TESTS"); only != "" {
+			files = strings.Split(only, ",")
+		} else {
+			files, _ = filepath.Glob("test/*.test.mjs")
+		}
 	}
 	if len(files) == 0 {
 		t.Fatal("no browser tests in web/test")

@@ -50,6 +50,15 @@ export function fmt(n, digits = 0) {
   if (n === null || n === undefined || Number.isNaN(n)) return '—';
   return Number(n).toLocaleString(lang === 'en' ? 'en-GB' : 'vi-VN', {maximumFractionDigits: digits});
 }
+// fmtDay writes a day (YYYY-MM-DD, or a timestamp whose first ten
+// characters are one) as the language does: 01/07/2025 (vi) or 1 Jul 2025
+// (en); '—' when absent.
+export function fmtDay(s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(s ?? ''));
+  if (!m) return '—';
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toLocaleDateString(lang === 'en' ? 'en-GB' : 'vi-VN', lang === 'en' ? {day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC'} : {day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC'});
+}
 // fold removes Vietnamese diacritics for search ("Bac Giang" finds "Bắc Giang").
 export function fold(s) {
   return String(s).normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase();

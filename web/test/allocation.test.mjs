@@ -76,6 +76,8 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
   const preview = await page.evaluate(() => window.gapmap.alloc.run.id);
   await page.waitForSelector(`#alloc-runs-table tr[data-run="${preview}"].sel`);
   assert.equal(await page.getAttribute('#alloc-run-tier-order', 'data-order'), 'fair');
+  assert.equal(await page.getAttribute(`#alloc-runs-table tr[data-run="${preview}"] .c-tier-order`, 'data-order'), 'fair');
+  assert.equal(await page.textContent(`#alloc-runs-table tr[data-run="${preview}"] .c-tier-order`), 'Công bằng giữa địa bàn');
   const one = await api(page, `/api/v1/allocation/runs/${preview}`);
   assert.equal(one.body.run.settings.tier_order, 'fair');
   assert.match(await page.textContent('#alloc-total-equipped'), /%/);
@@ -92,6 +94,16 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
   assert.equal(num(total.unmet), areas.body.totals.unmet);
   assert.ok(areas.body.totals.allocated > 0, 'the preview allocated nothing');
   assert.equal(table.length, areas.body.areas.length + 1);
+  // 3G SIMs (the 3G fallback): the totals, every area's and every school's.
+  assert.equal(num(await page.textContent('#alloc-total-sims3g')), areas.body.totals.sims_3g ?? 0);
+  assert.equal(num(await page.textContent('#alloc-total-sims')), areas.body.totals.sims_given);
+  const sims3g = await page.$$eval('#alloc-areas tbody tr[data-code]', trs => Object.fromEntries(trs.map(tr => [tr.dataset.code, tr.querySelector('.c-sims3g').textContent])));
+  for (const a of areas.body.areas) assert.equal(num(sims3g[a.code]), a.sims_3g ?? 0, `3G SIMs of ${a.code}`);
+  // Priority tags and area weights, when the API gives them.
+  if (areas.body.areas.some(a => a.area_weight !== undefined)) {
+    const prio = await page.$$eval('#alloc-areas tbody tr[data-code]', trs => Object.fromEntries(trs.map(tr => [tr.dataset.code, tr.querySelector('.c-prio').dataset.weight])));
+    for (const a of areas.body.areas) assert.equal(prio[a.code], a.area_weight === undefined ? '' : String(a.area_weight), `area weight of ${a.code}`);
+  }
   for (const a of areas.body.areas) {
     const r = table.find(x => x.code === a.code);
     assert.ok(r, `area ${a.code} missing from the table`);
@@ -109,6 +121,8 @@ test('the officer previews, checks areas and chart, commits, downloads a handove
   assert.ok(units.body.units.length > 0);
   const schools = await api(page, `/api/v1/allocation/runs/${preview}/schools`);
   assert.equal(await page.locator('#alloc-schools tbody tr').count(), schools.body.schools.length);
+  const schools3g = await page.$$eval('#alloc-schools tbody tr', trs => Object.fromEntries(trs.map(tr => [tr.dataset.school, tr.querySelector('.c-sims3g').textContent])));
+  for (const sc of schools.body.schools) assert.equal(num(schools3g[sc.school_id]), sc.sims_3g, `3G SIMs of school ${sc.school_id}`);
   await page.locator('#alloc-run').scrollIntoViewIfNeeded();
   await page.evaluate(() => document.querySelector('#alloc-run').scrollIntoView({block: 'start'}));
   assert.equal(await page.locator('#toast .msg.error').count(), 0, await page.textContent('#toast'));

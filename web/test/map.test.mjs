@@ -303,6 +303,16 @@ test('a planner starts a new coverage run from the map, sees its progress to 100
     const el = document.getElementById('run-percent');
     new MutationObserver(() => window.notePercent(el.textContent)).observe(el, {childList: true, characterData: true, subtree: true});
   });
+  // The run shown gives its analysis date; the new one is analysed on a
+  // date chosen here (the areas valid on 1 January 2026).
+  const listed = (await api(page, '/api/v1/coverage/runs?limit=100')).body.runs;
+  const beforeDay = listed.find(r => r.id === before).date;
+  assert.match(beforeDay, /^\d{4}-\d{2}-\d{2}$/);
+  await page.waitForSelector(`#run-day[data-day="${beforeDay}"]`);
+  assert.equal(await page.getAttribute(`#run-select option[value="${before}"]`, 'data-day'), beforeDay);
+  const [y, mo, d] = beforeDay.split('-');
+  assert.ok((await page.textContent(`#run-select option[value="${before}"]`)).includes(`${d}/${mo}/${y}`), 'the option names the analysis date');
+  await page.fill('#new-run-date', '2026-01-01');
   await page.click('#new-run');
   await page.waitForSelector('#run-progress:not([hidden])');
   await page.waitForFunction((b) => window.gapmap.run !== b, before, {timeout: 180_000});
@@ -313,6 +323,12 @@ test('a planner starts a new coverage run from the map, sees its progress to 100
   await page.waitForSelector(`#run-select option[value="${after}"]`, {state: "attached"});
   assert.equal(await page.inputValue('#run-select'), String(after));
   assert.equal(await page.textContent('#run-id'), String(after));
+  const afterRun = (await api(page, `/api/v1/coverage/runs/${after}`)).body;
+  assert.equal(afterRun.date, '2026-01-01');
+  await page.waitForSelector('#run-day[data-day="2026-01-01"]');
+  assert.equal(await page.textContent('#run-day'), '01/01/2026');
+  assert.equal(await page.getAttribute(`#run-select option[value="${after}"]`, 'data-day'), '2026-01-01');
+  assert.match(await page.textContent(`#run-select option[value="${after}"]`), /ngày phân tích 01\/01\/2026/);
   // The map now draws the new run's tiles.
   await waitIdle(page);
   const urls = await page.evaluate(() => window.gapmap.map.getSource('cells').tiles);
@@ -321,6 +337,7 @@ test('a planner starts a new coverage run from the map, sees its progress to 100
   // Back to the previous run from the selector.
   await page.selectOption('#run-select', String(before));
   await page.waitForFunction((b) => window.gapmap.run === b, before);
+  await page.waitForSelector(`#run-day[data-day="${beforeDay}"]`);
   assert.ok((await page.evaluate(() => window.gapmap.map.getSource('gaps').tiles))[0].endsWith(`?run=${before}`));
   // A viewer has no "new run" button.
   const viewer = await newPage(browser);

@@ -98,6 +98,10 @@ test('reports: progress by area shows the API\'s numbers, with the committed all
   assert.equal(await page.locator('#reports-chart').count(), 1);
   const rows = await page.$$eval('#reports-trend-table tbody tr', trs => trs.map(tr => Number(tr.dataset.run)));
   assert.deepEqual(rows, cr.body.runs.map(r => r.id).reverse());
+  // Each run's analysis date (the areas valid that day).
+  const days = await page.$$eval('#reports-trend-table tbody tr .c-day', tds => tds.map(td => td.dataset.day));
+  assert.deepEqual(days, cr.body.runs.map(r => r.date).reverse());
+  assert.ok(days.every(d => /^\d{4}-\d{2}-\d{2}$/.test(d)), days.join(' '));
   assert.ok((await page.evaluate(() => document.querySelector('#reports-chart').width)) > 0, 'the chart was not drawn');
 
   assert.deepEqual(await page.evaluate(() => window.gapmap.missing()), []);

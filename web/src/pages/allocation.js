@@ -5,7 +5,7 @@
 // handovers, returns and cancellations per student. Viewers see counts
 // only (the per-school student list is never requested for them).
 import {Chart, BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip} from 'chart.js';
-import {t, fmt, addStrings} from '../i18n.js';
+import {t, fmt, fmtDay, addStrings} from '../i18n.js';
 import {get, post, pollJob, APIError} from '../api.js';
 import {esc} from '../html.js';
 import {renderDevices} from './devices.js';
@@ -116,10 +116,38 @@ addStrings({
   'alloc.tierorder': ['Thứ tự ưu tiên', 'Tier order'],
   'alloc.to.strict': ['Nghiêm ngặt: diện 1 trên toàn tỉnh trước, rồi diện 2, rồi diện 3', 'Strict: tier 1 province-wide first, then tier 2, then tier 3'],
   'alloc.to.fair': ['Công bằng giữa địa bàn: chia theo nhu cầu có trọng số', 'Area-fair: shares by weighted need'],
+  'alloc.to.short.strict': ['Nghiêm ngặt', 'Strict'],
+  'alloc.to.short.fair': ['Công bằng giữa địa bàn', 'Area-fair'],
   'alloc.to.help': ['Nghiêm ngặt theo văn bản: "HSSV thuộc hộ nghèo, HSSV thuộc hộ cận nghèo, …"; thiết bị do trường hoặc địa bàn tự nhận vẫn dành cho học sinh của đơn vị đó trước.', 'Strict follows the documents: "poor households, near-poor households, …"; stock a school or area holds still serves its own students first.'],
   'alloc.equipped': ['Học sinh có thiết bị', 'Pupils equipped'],
   'alloc.equipped12': ['Diện 1–2 có thiết bị', 'Tier 1–2 equipped'],
   'alloc.without': ['Chưa có thiết bị (mọi diện)', 'Without a device (every tier)'],
+  'alloc.sims3g': ['SIM 3G', '3G SIMs'],
+  'alloc.sims3g.help': ['SIM của nhà mạng chỉ phủ 3G tại nhà học sinh (không có gói 4G phù hợp)', 'SIMs of an operator covering the home with 3G only (no 4G SIM fitted)'],
+  'alloc.prio': ['Vùng ưu tiên', 'Priority area'],
+  'alloc.prio.help': ['Nhãn của địa bàn và địa bàn cấp trên (miền núi, ven biển, phong toả) và hệ số nhân nhu cầu', 'The tags of the area and its parents (mountain, coastal, lockdown) and the weight multiplying its needs'],
+  'alloc.tag.mountain': ['Miền núi', 'Mountain'],
+  'alloc.tag.coastal': ['Ven biển', 'Coastal'],
+  'alloc.tag.lockdown': ['Phong toả', 'Lockdown'],
+  'alloc.ending': ['Gói SIM sắp hết hạn', 'SIMs ending soon'],
+  'alloc.ending.help': ['SIM đã bàn giao có thời hạn dịch vụ (sau lần gia hạn cuối) kết thúc trong số ngày đã chọn, sớm nhất trước. Gia hạn lấy một SIM của gói từ kho và cộng thêm số tháng của gói từ ngày gia hạn hoặc ngày hết hạn hiện tại (ngày muộn hơn).', 'SIMs handed over whose service (after the last renewal) ends within the days chosen, soonest first. A renewal takes one SIM of the package from stock and adds the package\'s months from the renewal day or the current end, whichever is later.'],
+  'alloc.ending.days': ['Hết hạn trong vòng (ngày)', 'Ending within (days)'],
+  'alloc.ending.show': ['Xem danh sách', 'Show the list'],
+  'alloc.ending.csv': ['Tải CSV', 'Download CSV'],
+  'alloc.ending.xlsx': ['Tải XLSX', 'Download XLSX'],
+  'alloc.ending.count': ['{n} SIM hết hạn từ {from} đến {to}.', '{n} SIMs end between {from} and {to}.'],
+  'alloc.ending.none': ['Không có SIM nào hết hạn từ {from} đến {to}.', 'No SIM ends between {from} and {to}.'],
+  'alloc.ending.school': ['Trường', 'School'],
+  'alloc.ending.network': ['Mạng', 'Network'],
+  'alloc.ending.activated': ['Kích hoạt', 'Activated'],
+  'alloc.ending.ends': ['Hết hạn', 'Ends'],
+  'alloc.ending.left': ['Còn (ngày)', 'Days left'],
+  'alloc.ending.renewals': ['Đã gia hạn (lần)', 'Renewed (times)'],
+  'alloc.ending.renew': ['Gia hạn', 'Renew'],
+  'alloc.ending.renew.package': ['Gói SIM để gia hạn', 'SIM package for the renewal'],
+  'alloc.ending.renew.date': ['Ngày gia hạn', 'Renewal day'],
+  'alloc.ending.renewed': ['Đã gia hạn SIM của học sinh {student}: dịch vụ đến {ends}.', 'Renewed the SIM of student {student}: service until {ends}.'],
+  'alloc.ending.renew.failed': ['Không gia hạn được SIM của học sinh {student}:', 'Could not renew the SIM of student {student}:'],
   'alloc.noschool': ['Chọn một trường trong bảng để xem học sinh và bàn giao.', 'Pick a school in the table for its students and handovers.'],
 });
 
@@ -159,6 +187,14 @@ export const allocationPage = {
         <div id="alloc-runs"><p class="muted" data-t="common.loading"></p></div>
       </section>
       <section id="alloc-run"></section>
+      ${canCommit ? `<section class="card" id="alloc-ending-card"><h2 data-t="alloc.ending"></h2><p class="muted" data-t="alloc.ending.help"></p>
+        <form id="alloc-ending-form" class="alloc-form noprint" novalidate>
+          <label for="alloc-ending-days" data-t="alloc.ending.days"></label><input type="number" id="alloc-ending-days" min="0" max="3660" step="1" value="30" inputmode="numeric">
+          <button class="primary" type="submit" data-t="alloc.ending.show"></button>
+          <a class="button" id="alloc-ending-csv" download data-t="alloc.ending.csv"></a><a class="button" id="alloc-ending-xlsx" download data-t="alloc.ending.xlsx"></a></form>
+        <div id="alloc-ending-error" role="alert"></div><p id="alloc-ending-status" role="status"></p>
+        <div id="alloc-renew-result" role="status" aria-live="polite"></div>
+        <div id="alloc-ending-list"></div></section>` : ''}
       ${canStudents ? `<div id="alloc-lifecycle"></div>` : ''}
     </div>`;
     ctx.translate(main);
@@ -171,8 +207,8 @@ export const allocationPage = {
       const {runs} = await get('/api/v1/allocation/runs');
       if (!alive) return;
       if (!runs.length) { runsBox.innerHTML = `<p class="muted" id="alloc-norun">${t('alloc.norun')}</p>`; return; }
-      runsBox.innerHTML = `<div class="alloc-scroll"><table id="alloc-runs-table"><thead><tr><th>${t('alloc.run')}</th><th>${t('alloc.created')}</th><th>${t('alloc.actor')}</th><th>${t('alloc.policy')}</th><th>${t('alloc.runstatus')}</th><th class="n">${t('alloc.device')}</th><th class="n">${t('alloc.sims_n')}</th><th></th></tr></thead><tbody>` +
-        runs.map(r => `<tr data-run="${r.id}"><td>${r.id}</td><td>${esc(new Date(r.created_at).toLocaleString())}</td><td>${esc(r.actor)}</td><td>${esc(r.policy)}</td>` +
+      runsBox.innerHTML = `<div class="alloc-scroll"><table id="alloc-runs-table"><thead><tr><th>${t('alloc.run')}</th><th>${t('alloc.created')}</th><th>${t('alloc.actor')}</th><th>${t('alloc.policy')}</th><th>${t('alloc.tierorder')}</th><th>${t('alloc.runstatus')}</th><th class="n">${t('alloc.device')}</th><th class="n">${t('alloc.sims_n')}</th><th></th></tr></thead><tbody>` +
+        runs.map(r => `<tr data-run="${r.id}"><td>${r.id}</td><td>${esc(new Date(r.created_at).toLocaleString())}</td><td>${esc(r.actor)}</td><td>${esc(r.policy)}</td><td class="c-tier-order" data-order="${esc(r.settings?.tier_order || '')}">${r.settings?.tier_order ? esc(t('alloc.to.short.' + r.settings.tier_order)) : '–'}</td>` +
           `<td class="rs-${esc(r.status)}">${esc(t('alloc.rs.' + r.status))}</td><td class="n">${fmt(r.devices)}</td><td class="n">${fmt(r.sims)}</td>` +
           `<td>${r.status === 'failed' ? esc(r.error || '') : `<button class="alloc-open-run" data-run="${r.id}">${t('alloc.open')}</button>`}</td></tr>`).join('') +
         `</tbody></table></div>`;
@@ -191,27 +227,32 @@ export const allocationPage = {
       const run = one.run;
       window.gapmap.alloc.run = run;
       const tot = areas.totals;
+      // Priority tags and area weights: a column when the API gives them.
+      const withPrio = areas.areas.some(a => a.priority_tags !== undefined || a.area_weight !== undefined);
+      const prioText = (a) => a.code === 'total' ? '' : [...(a.priority_tags || []).map(g => esc(t('alloc.tag.' + g) === 'alloc.tag.' + g ? g : t('alloc.tag.' + g))),
+        a.area_weight !== undefined && a.area_weight !== 1 ? `× ${fmt(a.area_weight, 2)}` : ''].filter(Boolean).join(', ') || '—';
       const depth = {};
       for (const a of areas.areas) depth[a.code] = a.parent_code && depth[a.parent_code] !== undefined ? depth[a.parent_code] + 1 : 0;
       const areaRow = (a, cls = '') => `<tr data-code="${esc(a.code)}" class="${cls}"><td style="padding-left:${0.6 + 1.2 * (depth[a.code] || 0)}rem">${esc(a.name || a.code)}</td>` +
         `<td class="n c-needs">${fmt(a.needs)}</td><td class="n">${fmt(a.needs_tier1)} / ${fmt(a.needs_tier2)} / ${fmt(a.needs_tier3)}</td>` +
-        `<td class="n c-allocated">${fmt(a.allocated)}</td><td class="n c-unmet">${fmt(a.unmet)}</td><td class="n c-sims">${fmt(a.sims_given)}</td><td class="n">${fmt(a.stock)}</td></tr>`;
+        `<td class="n c-allocated">${fmt(a.allocated)}</td><td class="n c-unmet">${fmt(a.unmet)}</td><td class="n c-sims">${fmt(a.sims_given)}</td><td class="n c-sims3g">${fmt(a.sims_3g ?? 0)}</td><td class="n">${fmt(a.stock)}</td>` +
+        (withPrio ? `<td class="c-prio" data-tags="${esc((a.priority_tags || []).join(' '))}" data-weight="${a.area_weight ?? ''}">${prioText(a)}</td>` : '') + `</tr>`;
       runBox.innerHTML = `<div class="card"><div class="alloc-bar"><h2>${t('alloc.selected')}: ${t('alloc.run')} <span id="alloc-run-id">${run.id}</span> · <span id="alloc-run-status" class="rs-${esc(run.status)}">${esc(t('alloc.rs.' + run.status))}</span></h2>
           ${canCommit && run.status === 'preview' ? `<button class="primary noprint" id="alloc-commit">${t('alloc.commit')}</button>` : ''}</div>
           <p id="alloc-commit-error" class="error" role="alert"></p>
-          <p>${t('alloc.needs')}: <b id="alloc-total-needs">${fmt(tot.needs)}</b> · ${t('alloc.allocated')}: <b id="alloc-total-allocated">${fmt(tot.allocated)}</b> · ${t('alloc.unmet')}: <b>${fmt(tot.unmet)}</b> · ${t('alloc.sims_n')}: <b>${fmt(tot.sims_given)}</b></p>
+          <p>${t('alloc.needs')}: <b id="alloc-total-needs">${fmt(tot.needs)}</b> · ${t('alloc.allocated')}: <b id="alloc-total-allocated">${fmt(tot.allocated)}</b> · ${t('alloc.unmet')}: <b>${fmt(tot.unmet)}</b> · ${t('alloc.sims_n')}: <b id="alloc-total-sims">${fmt(tot.sims_given)}</b> (<span title="${esc(t('alloc.sims3g.help'))}">${t('alloc.sims3g')}: <b id="alloc-total-sims3g">${fmt(tot.sims_3g ?? 0)}</b></span>)</p>
           <p>${t('alloc.tierorder')}: <b id="alloc-run-tier-order" data-order="${esc(run.settings?.tier_order || '')}">${run.settings?.tier_order ? esc(t('alloc.to.' + run.settings.tier_order)) : '–'}</b></p>
           <p>${t('alloc.without')}: <b id="alloc-total-without">${fmt(tot.pupils_without_device ?? 0)}</b> · ${t('alloc.equipped')}: <b id="alloc-total-equipped">${fmt(tot.equipped_pct ?? 0, 1)} %</b> · ${t('alloc.equipped12')}: <b id="alloc-total-equipped12">${fmt(tot.tier12_equipped_pct ?? 0, 1)} %</b></p></div>
         <div class="alloc-grid">
-          <section class="card"><h2>${t('alloc.areas')}</h2><div class="alloc-scroll"><table id="alloc-areas"><thead><tr><th>${t('alloc.area')}</th><th class="n">${t('alloc.needs')}</th><th class="n">${t('alloc.needs_t')}</th><th class="n">${t('alloc.allocated')}</th><th class="n">${t('alloc.unmet')}</th><th class="n">${t('alloc.sims_n')}</th><th class="n">${t('alloc.stock')}</th></tr></thead>
+          <section class="card"><h2>${t('alloc.areas')}</h2><div class="alloc-scroll"><table id="alloc-areas"><thead><tr><th>${t('alloc.area')}</th><th class="n">${t('alloc.needs')}</th><th class="n">${t('alloc.needs_t')}</th><th class="n">${t('alloc.allocated')}</th><th class="n">${t('alloc.unmet')}</th><th class="n">${t('alloc.sims_n')}</th><th class="n" title="${esc(t('alloc.sims3g.help'))}">${t('alloc.sims3g')}</th><th class="n">${t('alloc.stock')}</th>${withPrio ? `<th title="${esc(t('alloc.prio.help'))}">${t('alloc.prio')}</th>` : ''}</tr></thead>
             <tbody>${areas.areas.map(a => areaRow(a)).join('')}</tbody><tfoot>${areaRow({...tot, code: 'total', name: t('alloc.total')}, 'total')}</tfoot></table></div></section>
           <section class="card"><h2>${t('alloc.chart')}</h2><div class="alloc-chart"><canvas id="alloc-chart" role="img" aria-label="${esc(t('alloc.chart'))}"></canvas></div></section>
         </div>
         <section class="card"><h2>${t('alloc.explain')}</h2><p class="muted">${t('alloc.explain.help')}</p><div class="alloc-scroll tall"><table id="alloc-units"><thead><tr><th>${t('alloc.from')}</th><th>${t('alloc.unit')}</th><th class="n">${t('alloc.weight')}</th><th class="n">${t('alloc.quota')}</th><th class="n">${t('alloc.held')}</th><th class="n">${t('alloc.seats')}</th><th class="n">${t('alloc.cap')}</th><th>${t('alloc.rule')}</th></tr></thead><tbody>` +
           units.units.map(u => `<tr data-kind="${esc(u.kind)}" data-code="${esc(u.code)}"><td>${esc(u.parent ? (u.parent_name || u.parent) : t('alloc.whole'))}</td><td>${esc(t('alloc.kind.' + u.kind))}: ${esc(u.name || u.code)}</td><td class="n">${fmt(u.weight, 2)}</td><td class="n">${fmt(u.quota, 2)}</td><td class="n">${fmt(u.held)}</td><td class="n"><b>${fmt(u.seats)}</b></td><td class="n">${fmt(u.cap)}</td><td>${u.tier ? `${t('alloc.tier')} ${u.tier}: ` : ''}${esc(u.rule)}${u.capped ? ' ✓' : ''}</td></tr>`).join('') +
           `</tbody></table></div></section>
-        <section class="card"><h2>${t('alloc.schools')}</h2>${canStudents ? `<p class="muted">${t('alloc.noschool')}</p>` : `<p class="muted">${t('alloc.counts_only')}</p>`}<div class="alloc-scroll tall"><table id="alloc-schools"><thead><tr><th>${t('alloc.school')}</th><th>${t('alloc.area')}</th><th class="n">${t('alloc.allocated')}</th><th class="n">${t('alloc.sims_n')}</th><th class="n">${t('alloc.pending')}</th><th class="n">${t('alloc.handed')}</th><th class="n">${t('alloc.returned')}</th><th class="n">${t('alloc.unserved')}</th><th></th></tr></thead><tbody>` +
-          schools.schools.map(s => `<tr data-school="${esc(s.school_id)}"><td>${esc(s.name || s.school_id)}</td><td>${esc(s.area_code)}</td><td class="n">${fmt(s.allocated)}</td><td class="n">${fmt(s.sims)}</td><td class="n">${fmt(s.pending)}</td><td class="n">${fmt(s.handed_over)}</td><td class="n">${fmt(s.returned)}</td><td class="n">${fmt(s.unserved)}</td>` +
+        <section class="card"><h2>${t('alloc.schools')}</h2>${canStudents ? `<p class="muted">${t('alloc.noschool')}</p>` : `<p class="muted">${t('alloc.counts_only')}</p>`}<div class="alloc-scroll tall"><table id="alloc-schools"><thead><tr><th>${t('alloc.school')}</th><th>${t('alloc.area')}</th><th class="n">${t('alloc.allocated')}</th><th class="n">${t('alloc.sims_n')}</th><th class="n" title="${esc(t('alloc.sims3g.help'))}">${t('alloc.sims3g')}</th><th class="n">${t('alloc.pending')}</th><th class="n">${t('alloc.handed')}</th><th class="n">${t('alloc.returned')}</th><th class="n">${t('alloc.unserved')}</th><th></th></tr></thead><tbody>` +
+          schools.schools.map(s => `<tr data-school="${esc(s.school_id)}"><td>${esc(s.name || s.school_id)}</td><td>${esc(s.area_code)}</td><td class="n">${fmt(s.allocated)}</td><td class="n c-sims">${fmt(s.sims)}</td><td class="n c-sims3g">${fmt(s.sims_3g ?? 0)}</td><td class="n">${fmt(s.pending)}</td><td class="n">${fmt(s.handed_over)}</td><td class="n">${fmt(s.returned)}</td><td class="n">${fmt(s.unserved)}</td>` +
             `<td>${canStudents ? `<button class="alloc-open-school" data-school="${esc(s.school_id)}">${t('alloc.open')}</button>` : ''}</td></tr>`).join('') +
           `</tbody></table></div></section>
         <section id="alloc-school"></section>
@@ -374,6 +415,71 @@ export const allocationPage = {
           jobBox.append(p);
         } finally { pv.disabled = false; }
       };
+    }
+
+    // SIMs ending soon, with a renewal per row (officers, admins: the list
+    // holds student ids).
+    const endForm = main.querySelector('#alloc-ending-form');
+    if (endForm) {
+      const daysIn = endForm.querySelector('#alloc-ending-days');
+      const listBox = main.querySelector('#alloc-ending-list');
+      const errBox = main.querySelector('#alloc-ending-error');
+      const status = main.querySelector('#alloc-ending-status');
+      const renewBox = main.querySelector('#alloc-renew-result');
+      const links = () => {
+        const q = `within_days=${encodeURIComponent(daysIn.value.trim())}`;
+        endForm.querySelector('#alloc-ending-csv').href = `/api/v1/allocation/sims/ending?${q}&format=csv`;
+        endForm.querySelector('#alloc-ending-xlsx').href = `/api/v1/allocation/sims/ending?${q}&format=xlsx`;
+      };
+      daysIn.oninput = links;
+      links();
+      const loadEnding = async () => {
+        errBox.replaceChildren();
+        status.textContent = t('common.loading');
+        let r;
+        try {
+          r = await get(`/api/v1/allocation/sims/ending?within_days=${encodeURIComponent(daysIn.value.trim())}`);
+        } catch (err) {
+          status.textContent = '';
+          listBox.replaceChildren();
+          showAPIError(errBox, err);
+          return;
+        }
+        if (!alive) return;
+        window.gapmap.alloc.ending = r;
+        status.textContent = t(r.sims.length ? 'alloc.ending.count' : 'alloc.ending.none', {n: fmt(r.sims.length), from: fmtDay(r.from), to: fmtDay(r.to)});
+        status.dataset.count = String(r.sims.length);
+        listBox.innerHTML = !r.sims.length ? '' : `<div class="alloc-scroll tall"><table id="alloc-ending"><thead><tr><th>${t('alloc.student')}</th><th>${t('alloc.ending.school')}</th><th>${t('alloc.area')}</th><th>${t('alloc.operator')} · ${t('alloc.ending.network')}</th><th>${t('alloc.package')}</th><th>ICCID</th><th>${t('alloc.ending.ends')}</th><th class="n">${t('alloc.ending.left')}</th><th class="n">${t('alloc.ending.renewals')}</th><th class="noprint">${t('alloc.ending.renew')}</th></tr></thead><tbody>` +
+          r.sims.map((e, i) => `<tr data-student="${esc(e.student_id)}" data-status="${esc(e.handover_status)}"><td>${esc(e.student_id)}${e.handover_status !== 'handed_over' ? ` <span class="muted">(${esc(t('alloc.hs.' + e.handover_status))})</span>` : ''}</td><td>${esc(e.school_id)}</td><td>${esc(e.area_code)}</td><td>${esc(e.operator)}${e.network ? ` · <span class="c-network">${esc(e.network)}</span>` : ''}</td><td class="c-package">${esc(e.package_id)}</td><td class="c-iccid">${esc(e.sim_iccid || '—')}</td>` +
+            `<td class="c-ends" data-day="${esc(String(e.ends_on).slice(0, 10))}" title="${esc(t('alloc.ending.activated'))}: ${esc(fmtDay(e.activated_on))}">${esc(fmtDay(e.ends_on))}</td><td class="n c-left">${fmt(e.days_left)}</td><td class="n c-renewals">${fmt(e.renewals)}</td>` +
+            `<td class="noprint"><form class="alloc-renew" data-student="${esc(e.student_id)}" novalidate><label class="sr-only" for="alloc-renew-pkg-${i}">${t('alloc.ending.renew.package')}</label><input id="alloc-renew-pkg-${i}" class="renew-package" value="${esc(e.package_id)}" size="10" autocomplete="off" title="${esc(t('alloc.ending.renew.package'))}">` +
+            `<label class="sr-only" for="alloc-renew-date-${i}">${t('alloc.ending.renew.date')}</label><input id="alloc-renew-date-${i}" class="renew-date" type="date" value="${today()}" title="${esc(t('alloc.ending.renew.date'))}"><button type="submit">${t('alloc.ending.renew')}</button></form></td></tr>`).join('') +
+          `</tbody></table></div>`;
+        for (const f of listBox.querySelectorAll('form.alloc-renew')) {
+          f.onsubmit = async (ev) => {
+            ev.preventDefault();
+            const student = f.dataset.student;
+            const btn = f.querySelector('button'); btn.disabled = true;
+            renewBox.replaceChildren();
+            const body = {package_id: f.querySelector('.renew-package').value.trim()};
+            const day = f.querySelector('.renew-date').value;
+            if (day) body.date = day;
+            try {
+              const out = await post(`/api/v1/allocation/students/${encodeURIComponent(student)}/renew`, body);
+              const ends = out.renewal?.ends_on || '';
+              renewBox.innerHTML = `<p class="ok" id="alloc-renew-done" data-student="${esc(student)}" data-ends="${esc(String(ends).slice(0, 10))}">${esc(t('alloc.ending.renewed', {student, ends: fmtDay(ends)}))}</p>`;
+              ctx.toast(t('alloc.ending.renewed', {student, ends: fmtDay(ends)}));
+              await loadEnding();
+            } catch (err) {
+              renewBox.innerHTML = `<p class="error" id="alloc-renew-failed" data-student="${esc(student)}">${esc(t('alloc.ending.renew.failed', {student}))}</p><div id="alloc-renew-error"></div>`;
+              showAPIError(renewBox.querySelector('#alloc-renew-error'), err);
+              renewBox.scrollIntoView({block: 'nearest'});
+            } finally { btn.disabled = false; }
+          };
+        }
+      };
+      endForm.onsubmit = (ev) => { ev.preventDefault(); links(); loadEnding().catch(ctx.showError); };
+      loadEnding().catch(ctx.showError);
     }
 
     // The device lifecycle (inspections, histories, sales): education

@@ -4,7 +4,7 @@
 // area picker, the coverage run shown and selectable (planners start new
 // ones here), and a side panel for what was clicked.
 import {Map, NavigationControl, ScaleControl, setWorkerUrl} from 'maplibre-gl';
-import {t, fmt, fold, addStrings} from '../i18n.js';
+import {t, fmt, fmtDay, fold, addStrings} from '../i18n.js';
 import {get, post, pollJob} from '../api.js';
 import {esc} from '../html.js';
 
@@ -29,7 +29,10 @@ addStrings({
   'map.runstarted': ['Đã bắt đầu lượt phân tích mới.', 'A new coverage run has started.'],
   'map.rundone': ['Lượt phân tích {id} đã xong.', 'Coverage run {id} is done.'],
   'map.runfailed': ['Lượt phân tích không thành công: {msg}', 'The coverage run failed: {msg}'],
-  'map.runof': ['Lượt {id} · {date}', 'Run {id} · {date}'],
+  'map.runof': ['Lượt {id} · ngày phân tích {day} · chạy lúc {date}', 'Run {id} · analysis date {day} · run at {date}'],
+  'map.rundate': ['Ngày phân tích (không bắt buộc)', 'Analysis date (optional)'],
+  'map.rundate.help': ['Trường và hộ được xếp vào địa bàn còn hiệu lực ngày này (mặc định hôm nay); ví dụ trước 1/7/2025 là địa bàn cấp huyện cũ.', 'Schools and homes go to the areas valid that day (default today); before 1 July 2025, say, the old district-era areas.'],
+  'map.runday': ['Ngày phân tích', 'Analysis date'],
   'phase.reading': ['Đang đọc dữ liệu', 'Reading the data'],
   'phase.analysing': ['Đang phân tích vùng phủ', 'Analysing the coverage'],
   'phase.planning': ['Đang lập kế hoạch', 'Planning'],
@@ -212,6 +215,7 @@ let map = null;
 let alive = 0; // bumped on leave: late callbacks of a left page do nothing
 
 const metres = (m) => (m === undefined || m === null || m < 0) ? '—' : (m >= 1000 ? fmt(m / 1000, 1) + ' km' : fmt(m) + ' m');
+const dayText = (d) => fmtDay(d);
 const tOr = (key, raw) => t(key) === key ? raw : t(key);
 const tconn = (c) => c ? tOr('conn.' + c, c) : '—';
 
@@ -226,7 +230,10 @@ export const mapPage = {
       <aside class="panel" id="panel">
         <section class="mp-run"><label for="run-select" data-t="map.run"></label> <b id="run-id">…</b>
           <select id="run-select"></select>
-          ${planner ? `<button type="button" id="new-run" class="primary" data-t="map.newrun"></button>` : ''}
+          <div class="muted" id="run-day-line"><span data-t="map.runday"></span>: <b id="run-day">…</b></div>
+          ${planner ? `<form id="new-run-form" class="mp-newrun"><label for="new-run-date" data-t="map.rundate"></label>
+            <input type="date" id="new-run-date" data-t-title="map.rundate.help">
+            <button type="submit" id="new-run" class="primary" data-t="map.newrun"></button></form>` : ''}
           <div id="run-progress" role="status" aria-live="polite" hidden><span id="run-phase"></span> <b id="run-percent"></b>
             <div class="progress"><div id="run-bar" style="width:0"></div></div></div></section>
         <section class="mp-area"><label for="area-search" data-t="map.area"></label>
@@ -337,8 +344,15 @@ export const mapPage = {
       runs = (await get('/api/v1/coverage/runs?limit=100')).runs;
       if (my !== alive) return;
       const sel = $('#run-select');
-      sel.innerHTML = runs.map(r => `<option value="${r.id}">${esc(t('map.runof', {id: r.id, date: new Date(r.created_at).toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN')}))}</option>`).join('');
+      sel.innerHTML = runs.map(r => `<option value="${r.id}" data-day="${esc(r.date || '')}">${esc(t('map.runof', {id: r.id, day: dayText(r.date), date: new Date(r.created_at).toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN')}))}</option>`).join('');
       sel.value = String(window.gapmap.run);
+      showDay();
+    };
+    // showDay writes the shown run's analysis date.
+    const showDay = () => {
+      const r = runs.find(x => x.id === window.gapmap.run);
+      $('#run-day').textContent = r ? dayText(r.date) : '…';
+      $('#run-day').dataset.day = r?.date || '';
     };
     const switchRun = async (run) => {
       const tj = await get('/tiles/cells.json?run=' + run);
@@ -353,6 +367,7 @@ export const mapPage = {
       window.gapmap.run = tj.run;
       $('#run-id').textContent = tj.run;
       $('#run-select').value = String(tj.run);
+      showDay();
       details.innerHTML = `<p class="muted">${esc(t('map.click'))}</p>`;
     };
     $('#run-select').addEventListener('change', (ev) => switchRun(Number(ev.target.value)).catch(ctx.showError));
@@ -361,7 +376,8 @@ export const mapPage = {
     function wireNewRun() {
       const btn = $('#new-run');
       if (!btn) return;
-      btn.onclick = async () => {
+      $('#new-run-form').onsubmit = async (ev) => {
+        ev.preventDefault();
         btn.disabled = true;
         const prog = $('#run-progress');
         const show = (j) => {
@@ -371,7 +387,8 @@ export const mapPage = {
           $('#run-bar').style.width = Math.max(0, Math.min(100, j.percent)) + '%';
         };
         try {
-          const job = await post('/api/v1/coverage/runs');
+          const day = $('#new-run-date').value;
+          const job = await post('/api/v1/coverage/runs', day ? {date: day} : undefined);
           ctx.toast(t('map.runstarted'));
           show(job);
           const j = await pollJob(job.id, (j) => { if (my === alive) show(j); });

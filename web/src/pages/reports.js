@@ -3,7 +3,7 @@
 // the latest committed allocation run) and the trend across coverage runs
 // (a line chart and a table). Aggregates only; printable.
 import {Chart, LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip} from 'chart.js';
-import {t, fmt, addStrings, getLang} from '../i18n.js';
+import {t, fmt, fmtDay, addStrings, getLang} from '../i18n.js';
 import {get, APIError} from '../api.js';
 import {esc} from '../html.js';
 
@@ -31,6 +31,7 @@ addStrings({
   'reports.trend': ['Xu hướng qua các lượt phân tích vùng phủ', 'Trend across coverage runs'],
   'reports.run': ['Lượt', 'Run'],
   'reports.date': ['Thời điểm', 'Date'],
+  'reports.day': ['Ngày phân tích (địa bàn hiệu lực)', 'Analysis date (areas valid)'],
   'reports.gaps': ['Vùng lõm sóng', 'Gap areas'],
   'reports.households': ['Hộ gia đình', 'Households'],
   'reports.norun': ['Chưa có lượt phân tích vùng phủ nào.', 'No coverage run yet.'],
@@ -220,9 +221,9 @@ export const reportsPage = {
     const rows = runs.slice().reverse().map(trendRow); // oldest first
     const date = (s) => new Date(s).toLocaleDateString(getLang() === 'en' ? 'en-GB' : 'vi-VN');
     box.innerHTML = `<div class="chartwrap"><canvas id="reports-chart" role="img" aria-label="${esc(t('reports.chart'))}"></canvas></div>
-      <div class="tablewrap"><table id="reports-trend-table"><thead><tr>${['reports.run', 'reports.date', 'reports.households', 'reports.coverage', 'reports.schools_none', 'reports.unconnected', 'reports.gaps']
-        .map((k, i) => `<th scope="col"${i > 1 ? ' class="n"' : ''} data-t="${k}">${esc(t(k))}</th>`).join('')}</tr></thead><tbody>` +
-      rows.map(r => `<tr data-run="${r.id}"><th scope="row">#${r.id}</th><td>${esc(date(r.created_at))}</td>${num(r.households)}${pct(r.coverage)}${num(r.schoolsNone)}${num(r.unconnected)}${num(r.gaps)}</tr>`).join('') +
+      <div class="tablewrap"><table id="reports-trend-table"><thead><tr>${['reports.run', 'reports.date', 'reports.day', 'reports.households', 'reports.coverage', 'reports.schools_none', 'reports.unconnected', 'reports.gaps']
+        .map((k, i) => `<th scope="col"${i > 2 ? ' class="n"' : ''} data-t="${k}">${esc(t(k))}</th>`).join('')}</tr></thead><tbody>` +
+      rows.map(r => `<tr data-run="${r.id}"><th scope="row">#${r.id}</th><td>${esc(date(r.created_at))}</td><td class="c-day" data-day="${esc(r.day)}">${esc(fmtDay(r.day))}</td>${num(r.households)}${pct(r.coverage)}${num(r.schoolsNone)}${num(r.unconnected)}${num(r.gaps)}</tr>`).join('') +
       `</tbody></table></div>`;
     chart?.destroy();
     chart = new Chart(box.querySelector('#reports-chart'), {
@@ -331,7 +332,7 @@ function trendRow(run) {
   const sc = tot.schools;
   const ps = tot.priority_students;
   return {
-    id: run.id, created_at: run.created_at, households: hh,
+    id: run.id, created_at: run.created_at, day: run.date || '', households: hh,
     coverage: hh ? Math.round(1000 * conn(tot.households) / hh) / 10 : null,
     schoolsNone: sc ? sum(sc) - conn(sc) : null,
     unconnected: ps ? sum(ps) - conn(ps) : null,
