@@ -245,7 +245,7 @@ func (r *Result) Entity(i int) Entity {
 	e := r.e
 	x := Entity{
 		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.cell[i],
-		Class: Classes()[e.class[i]], Nearest4GM: e.near4[i], FiberNodeM: e.node[i], FiberRouteM: e.route[i],
+		Class: Classes()[e.class[i]], Nearest4GM: e.nearest4(i), FiberNodeM: e.node[i], FiberRouteM: e.route[i],
 		NearestFiberM: math.Min(e.node[i], e.route[i]),
 	}
 	if e.kind[i] == kSchool {

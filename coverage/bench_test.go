@@ -68,7 +68,7 @@ func fingerprint(r *Result) uint64 {
 			put(uint64(e.cov[g][i]))
 		}
 		put(uint64(e.class[i]))
-		put(math.Float64bits(e.near4[i]))
+		put(math.Float64bits(e.nearest4(i)))
 		put(uint64(e.near4Site[i]))
 		put(math.Float64bits(e.node[i]))
 		put(math.Float64bits(e.route[i]))

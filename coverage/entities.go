@@ -69,9 +69,8 @@ type entities struct {
 	// Results.
 	cov       [nGroups][]uint32 // operators covering, per technology group
 	class     []uint8
-	near4     []float64 // nearest 4G site, any operator
 	near4Site []int32   // index in model.allSite, -1 when none
-	nearOp    []float64 // n × len(ops): nearest 4G site per operator
+	nearOp    []float64 // n × len(ops): nearest 4G site per operator (the nearest of any operator is their least: nearest4)
 	node      []float64 // nearest fiber node
 	route     []float64 // nearest fiber route
 }
@@ -85,6 +84,20 @@ func (e *entities) isDemand(i int) bool {
 }
 
 func (e *entities) connected(i int) bool { return e.class[i] <= c4G }
+
+// nearest4 is the exact distance to the nearest 4G site of any operator
+// (+Inf when none): the least of the per-operator distances, so it is not
+// stored (8 bytes an entity).
+func (e *entities) nearest4(i int) float64 {
+	n := len(e.nearOp) / max(1, e.n)
+	best := math.Inf(1)
+	for _, d := range e.nearOp[i*n : (i+1)*n] {
+		if d < best {
+			best = d
+		}
+	}
+	return best
+}
 
 // students of school entity i.
 func (e *entities) schoolStudents(i int) int32 { return e.schoolSt[e.src[i]] }
@@ -446,7 +459,6 @@ func (e *entities) allocResults(nOps int) {
 		e.cov[g] = make([]uint32, e.n)
 	}
 	e.class = make([]uint8, e.n)
-	e.near4 = make([]float64, e.n)
 	e.near4Site = make([]int32, e.n)
 	e.nearOp = make([]float64, e.n*nOps)
 	e.node = make([]float64, e.n)
@@ -482,7 +494,7 @@ func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 				for g := range e.cov {
 					e.cov[g][k] = e.cov[g][k-1]
 				}
-				e.near4[k], e.near4Site[k] = e.near4[k-1], e.near4Site[k-1]
+				e.near4Site[k] = e.near4Site[k-1]
 				copy(e.nearOp[k*nOps:(k+1)*nOps], e.nearOp[(k-1)*nOps:k*nOps])
 				e.node[k], e.route[k] = e.node[k-1], e.route[k-1]
 			case run:
@@ -529,7 +541,7 @@ func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
 			best, bestSite = d, m.siteRefIndex(o, k)
 		}
 	}
-	e.near4[i], e.near4Site[i] = best, bestSite
+	e.near4Site[i] = bestSite
 	e.node[i] = m.nearestNodeIn(rc.nodes, lat, lon, s, &sc.cands)
 	e.route[i] = m.nearestRouteIn(rc.pieces, lat, lon, s, &sc.cands, &sc.closest)
 }
@@ -600,7 +612,7 @@ func (m *model) classifyPoint(e *entities, i int, sc *scratch) {
 			best, bestSite = d, m.siteRefIndex(o, k)
 		}
 	}
-	e.near4[i], e.near4Site[i] = best, bestSite
+	e.near4Site[i] = bestSite
 	e.node[i] = m.nearestNode(lat, lon, s, &sc.cands)
 	e.route[i] = m.nearestRoute(lat, lon, s, &sc.cands, &sc.closest)
 }

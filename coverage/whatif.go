@@ -69,7 +69,6 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 		}
 	}
 	e2.class = append([]uint8(nil), e.class...)
-	e2.near4 = append([]float64(nil), e.near4...)
 	e2.nearOp = make([]float64, e.n*nOps)
 	if same {
 		copy(e2.nearOp, e.nearOp)
@@ -175,7 +174,7 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 				best, bestOp, bestSite := math.Inf(1), nOps, int32(-1)
 				if k := e2.near4Site[i]; k >= 0 {
 					if o := int(m2.allSite[k].op); redo&(1<<o) == 0 {
-						best, bestOp, bestSite = e2.near4[i], o, k
+						best, bestOp, bestSite = e2.nearest4(i), o, k
 					}
 				}
 				for o := 0; o < nOps; o++ {
@@ -188,7 +187,7 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 						best, bestOp, bestSite = d, o, m2.siteRefIndex(o, k)
 					}
 				}
-				e2.near4[i], e2.near4Site[i] = best, bestSite
+				e2.near4Site[i] = bestSite
 			}
 			if covChanged[i] {
 				e2.class[i] = m2.classOf(&e2, i)
