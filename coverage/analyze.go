@@ -259,9 +259,9 @@ func (r *Result) Entity(i int) Entity {
 	if a := e.area[i]; a >= 0 {
 		x.AreaCode = r.areas.code[a]
 	}
-	x.Operators4G = r.opNames(e.cov[g4][i])
-	x.Operators3G = r.opNames(e.cov[g3][i])
-	x.Operators2G = r.opNames(e.cov[g2][i])
+	x.Operators4G = r.opNames(e.covMask(g4, i))
+	x.Operators3G = r.opNames(e.covMask(g3, i))
+	x.Operators2G = r.opNames(e.covMask(g2, i))
 	if k := e.near4Site[i]; k >= 0 {
 		ref := r.m.allSite[k]
 		x.Nearest4GSite = r.m.sites[ref.op].id[ref.idx]

@@ -64,8 +64,8 @@ func fingerprint(r *Result) uint64 {
 	}
 	e := r.e
 	for i := 0; i < e.n; i++ {
-		for g := range e.cov {
-			put(uint64(e.cov[g][i]))
+		for _, mk := range e.covMasks(i) {
+			put(uint64(mk))
 		}
 		put(uint64(e.class[i]))
 		put(math.Float64bits(e.nearest4(i)))
@@ -92,7 +92,8 @@ func fingerprint(r *Result) uint64 {
 // and schools, parsing excluded) with the generator's sectors (ranges from
 // the table) and with every sector's range at 15 km. It reports the
 // classification phase (classify_s), the whole analysis (analyze_s) and
-// the results' fingerprint.
+// the results' fingerprint; live_B/entity is the heap a Result keeps
+// (after a GC) per school or household.
 func BenchmarkAnalyzeBacGiang(b *testing.B) {
 	ds, err := bacGiang()
 	if err != nil {
@@ -107,10 +108,13 @@ func BenchmarkAnalyzeBacGiang(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			in := Input{Dataset: c.ds, Date: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-			var classify, total float64
+			var classify, total, live float64
 			var fp uint64
+			var ms runtime.MemStats
 			for b.Loop() {
 				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				before := ms.HeapAlloc
 				t0 := time.Now()
 				r, err := Analyze(context.Background(), in, DefaultSettings())
 				if err != nil {
@@ -122,13 +126,20 @@ func BenchmarkAnalyzeBacGiang(b *testing.B) {
 						classify += t.Seconds
 					}
 				}
+				b.StopTimer()
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				live += float64(ms.HeapAlloc) - float64(before)
 				fp = fingerprint(r)
+				runtime.KeepAlive(r)
+				b.StartTimer()
 				if os.Getenv("GAPMAP_BENCH_PHASES") != "" {
 					b.Log(FormatTimings(r.Timings))
 				}
 			}
 			b.ReportMetric(classify/float64(b.N), "classify_s")
 			b.ReportMetric(total/float64(b.N), "analyze_s")
+			b.ReportMetric(live/float64(b.N)/float64(len(c.ds.Schools)+len(c.ds.Households)), "live_B/entity")
 			b.ReportMetric(float64(fp>>40), "fp_hi24")
 			b.ReportMetric(float64(fp&0xFFFFFF), "fp_lo24")
 		})

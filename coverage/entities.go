@@ -67,7 +67,11 @@ type entities struct {
 	flags    []uint8
 
 	// Results.
-	cov       [nGroups][]uint32 // operators covering, per technology group
+	// Operators covering, per technology group (see covMask): with at
+	// most packOps operators the three masks share one word per entity
+	// (4 bytes instead of 12).
+	cov       []uint32
+	packed    bool
 	class     []uint8
 	near4Site []int32   // index in model.allSite, -1 when none
 	nearOp    []float64 // n × len(ops): nearest 4G site per operator (the nearest of any operator is their least: nearest4)
@@ -84,6 +88,48 @@ func (e *entities) isDemand(i int) bool {
 }
 
 func (e *entities) connected(i int) bool { return e.class[i] <= c4G }
+
+// packOps is the most operators whose three coverage masks fit one word.
+const packOps = 32 / nGroups
+
+// covMask is the mask of the operators covering entity i with group g.
+func (e *entities) covMask(g, i int) uint32 {
+	if e.packed {
+		return e.cov[i] >> (packOps * g) & (1<<packOps - 1)
+	}
+	return e.cov[i*nGroups+g]
+}
+
+// covMasks are the masks of entity i, per group.
+func (e *entities) covMasks(i int) (cov [nGroups]uint32) {
+	for g := range cov {
+		cov[g] = e.covMask(g, i)
+	}
+	return cov
+}
+
+// setCov stores the masks of entity i.
+func (e *entities) setCov(i int, cov [nGroups]uint32) {
+	if e.packed {
+		var w uint32
+		for g, mk := range cov {
+			w |= mk << (packOps * g)
+		}
+		e.cov[i] = w
+		return
+	}
+	copy(e.cov[i*nGroups:(i+1)*nGroups], cov[:])
+}
+
+// allocCov sizes the coverage masks for nOps operators.
+func (e *entities) allocCov(nOps int) {
+	e.packed = nOps <= packOps
+	if e.packed {
+		e.cov = make([]uint32, e.n)
+	} else {
+		e.cov = make([]uint32, e.n*nGroups)
+	}
+}
 
 // nearest4 is the exact distance to the nearest 4G site of any operator
 // (+Inf when none): the least of the per-operator distances, so it is not
@@ -455,9 +501,7 @@ func radixSortByKey(keys []uint64) []uint32 {
 
 // allocResults sizes the result arrays.
 func (e *entities) allocResults(nOps int) {
-	for g := range e.cov {
-		e.cov[g] = make([]uint32, e.n)
-	}
+	e.allocCov(nOps)
 	e.class = make([]uint8, e.n)
 	e.near4Site = make([]int32, e.n)
 	e.nearOp = make([]float64, e.n*nOps)
@@ -491,8 +535,10 @@ func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 			switch {
 			case k > i && e.lat[k] == e.lat[k-1] && e.lon[k] == e.lon[k-1]:
 				// Same position (village-precision homes): same answers.
-				for g := range e.cov {
-					e.cov[g][k] = e.cov[g][k-1]
+				if e.packed {
+					e.cov[k] = e.cov[k-1]
+				} else {
+					copy(e.cov[k*nGroups:(k+1)*nGroups], e.cov[(k-1)*nGroups:k*nGroups])
 				}
 				e.near4Site[k] = e.near4Site[k-1]
 				copy(e.nearOp[k*nOps:(k+1)*nOps], e.nearOp[(k-1)*nOps:k*nOps])
@@ -529,9 +575,7 @@ func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
 		}
 	}
 	cov = m.overrides(cov, lat, lon, e.cell[i])
-	for g := range cov {
-		e.cov[g][i] = cov[g]
-	}
+	e.setCov(i, cov)
 	nOps := len(m.ops)
 	best, bestSite := math.Inf(1), int32(-1)
 	for o := 0; o < nOps; o++ {
@@ -550,11 +594,11 @@ func (m *model) classOf(e *entities, i int) uint8 {
 	switch {
 	case e.node[i] <= m.s.FiberNodeM || e.route[i] <= m.s.FiberRouteM || e.flags[i]&flagReportedFiber != 0:
 		return cFiber
-	case e.cov[g4][i] != 0:
+	case e.covMask(g4, i) != 0:
 		return c4G
-	case e.cov[g3][i] != 0:
+	case e.covMask(g3, i) != 0:
 		return c3G
-	case e.cov[g2][i] != 0:
+	case e.covMask(g2, i) != 0:
 		return c2G
 	}
 	return cNone
@@ -600,9 +644,7 @@ func (m *model) classifyPoint(e *entities, i int, sc *scratch) {
 	lat, lon := e.lat[i], e.lon[i]
 	s := geo.ScaleAt(lat)
 	cov := m.coverMasks(lat, lon, s, e.cell[i])
-	for g := range cov {
-		e.cov[g][i] = cov[g]
-	}
+	e.setCov(i, cov)
 	nOps := len(m.ops)
 	best, bestSite := math.Inf(1), int32(-1)
 	for o := 0; o < nOps; o++ {

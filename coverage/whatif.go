@@ -59,14 +59,15 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 	}
 	// New entities: shared inputs, copied (remapped) results.
 	e2 := *e
-	for g := range e.cov {
-		e2.cov[g] = make([]uint32, e.n)
-		for i, mk := range e.cov[g] {
-			e2.cov[g][i] = mk
-			if !same {
-				e2.cov[g][i] = remapMask(mk)
+	e2.allocCov(nOps)
+	for i := 0; i < e.n; i++ {
+		cov := e.covMasks(i)
+		if !same {
+			for g := range cov {
+				cov[g] = remapMask(cov[g])
 			}
 		}
+		e2.setCov(i, cov)
 	}
 	e2.class = append([]uint8(nil), e.class...)
 	e2.nearOp = make([]float64, e.n*nOps)
@@ -147,9 +148,7 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 			}
 			if covChanged[i] {
 				cov := m2.coverMasks(lat, lon, pos, e.cell[i])
-				for g := range cov {
-					e2.cov[g][i] = cov[g]
-				}
+				e2.setCov(i, cov)
 			}
 			// Nearest sites of the operators that got new sites.
 			var redo uint32
