@@ -51,7 +51,7 @@ type Result struct {
 	runs     []int
 	lookup   sync.Once
 	byID     map[string]int32
-	gapOfEnt []int32 // gap index (in Gaps) of each entity, -1 when none
+	gapOfRun []int32 // gap index (in Gaps) of each cell (run), -1 when none: see gapOf
 }
 
 // Analyze runs the coverage analysis on in with settings s. Operator
@@ -185,7 +185,7 @@ func (m *model) classifyAll(ctx context.Context, e *entities, only []int32) erro
 	return parallel(ctx, len(only), 256, w, func(lo, hi int) {
 		sc := <-scr
 		for _, i := range only[lo:hi] {
-			m.classifyPoint(e, int(i), sc)
+			m.classifyPoint(e, int(i), e.cellOf(int(i)), sc)
 			e.class[i] = m.classOf(e, int(i))
 		}
 		scr <- sc
@@ -244,7 +244,7 @@ type Entity struct {
 func (r *Result) Entity(i int) Entity {
 	e := r.e
 	x := Entity{
-		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.cell[i],
+		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.cellOf(i),
 		Class: Classes()[e.class[i]], Nearest4GM: e.nearest4(i), FiberNodeM: e.node[i], FiberRouteM: e.route[i],
 		NearestFiberM: math.Min(e.node[i], e.route[i]),
 	}
@@ -268,7 +268,7 @@ func (r *Result) Entity(i int) Entity {
 	}
 	n := len(r.Operators)
 	x.Nearest4GByOperator = append([]float64(nil), e.nearOp[i*n:(i+1)*n]...)
-	if g := r.gapOfEnt[i]; g >= 0 {
+	if g := r.gapOf(i); g >= 0 {
 		x.Gap = r.Gaps[g].ID
 	}
 	return x

@@ -72,6 +72,7 @@ func fingerprint(r *Result) uint64 {
 		put(uint64(e.near4Site[i]))
 		put(math.Float64bits(e.node[i]))
 		put(math.Float64bits(e.route[i]))
+		put(uint64(r.gapOf(i)))
 	}
 	for _, d := range e.nearOp {
 		put(math.Float64bits(d))
@@ -84,6 +85,10 @@ func fingerprint(r *Result) uint64 {
 		put(math.Float64bits(c.Share4GAny))
 		put(math.Float64bits(c.ShareFiber))
 		put(uint64(c.Served))
+	}
+	for _, g := range r.Gaps {
+		h.Write([]byte(g.ID))
+		put(math.Float64bits(g.Score.Score))
 	}
 	return h.Sum64()
 }

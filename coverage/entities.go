@@ -59,7 +59,11 @@ type entities struct {
 	kind     []uint8
 	src      []int32 // index in ds.Schools or ds.Households
 	lat, lon []float64
-	cell     []geo.Cell
+	// Entities are sorted by cell: runs[k] is the first entity of the
+	// k-th cell's run (runs[len(runs)-1] = n) and runCell[k] its cell, so
+	// no cell is stored per entity (see cellOf).
+	runs     []int
+	runCell  []geo.Cell
 	area     []int32
 	stud     [][4]uint16 // students living here by tier (households)
 	noDev    []uint16    // tier 1–3 students living here without a device
@@ -88,6 +92,14 @@ func (e *entities) isDemand(i int) bool {
 }
 
 func (e *entities) connected(i int) bool { return e.class[i] <= c4G }
+
+// runOf is the run (cell) holding entity i.
+func (e *entities) runOf(i int) int {
+	return sort.Search(len(e.runs)-1, func(k int) bool { return e.runs[k+1] > i })
+}
+
+// cellOf is the analysis cell of entity i.
+func (e *entities) cellOf(i int) geo.Cell { return e.runCell[e.runOf(i)] }
 
 // packOps is the most operators whose three coverage masks fit one word.
 const packOps = 32 / nGroups
@@ -289,7 +301,7 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 	}
 	e := &entities{
 		n: n, kind: make([]uint8, n), src: make([]int32, n), lat: make([]float64, n), lon: make([]float64, n),
-		cell: make([]geo.Cell, n), area: make([]int32, n), stud: make([][4]uint16, n), noDev: make([]uint16, n),
+		runs: runStarts, runCell: make([]geo.Cell, len(runStarts)-1), area: make([]int32, n), stud: make([][4]uint16, n), noDev: make([]uint16, n),
 		schoolSt: make([]int32, ns), flags: make([]uint8, n),
 	}
 	inv := make([]int32, n) // input index → entity index
@@ -300,7 +312,6 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 		for i := lo; i < hi; i++ {
 			j := int(perm[i])
 			inv[j] = int32(i)
-			e.cell[i] = geo.Cell(cells[j])
 			e.lat[i], e.lon[i] = pLat[j], pLon[j]
 			code := ""
 			if j < ns {
@@ -326,6 +337,9 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 		}
 	}); err != nil {
 		return nil, st, err
+	}
+	for k := range e.runCell {
+		e.runCell[k] = geo.Cell(cells[perm[runStarts[k]]])
 	}
 	cells, pLat, pLon, perm = nil, nil, nil, nil
 	var missing []int
@@ -524,12 +538,10 @@ type scratch struct {
 // classify computes the results of entities [lo, hi).
 func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 	nOps := len(m.ops)
-	for i := lo; i < hi; {
+	for r, i := e.runOf(lo), lo; i < hi; r++ {
 		// One cell's run: candidates found once for all its entities.
-		j := i + 1
-		for j < hi && e.cell[j] == e.cell[i] {
-			j++
-		}
+		j := min(hi, e.runs[r+1])
+		cell := e.runCell[r]
 		run := j-i > 1 && m.prepareRun(e, i, j, &sc.run)
 		for k := i; k < j; k++ {
 			switch {
@@ -544,9 +556,9 @@ func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 				copy(e.nearOp[k*nOps:(k+1)*nOps], e.nearOp[(k-1)*nOps:k*nOps])
 				e.node[k], e.route[k] = e.node[k-1], e.route[k-1]
 			case run:
-				m.classifyInRun(e, k, sc)
+				m.classifyInRun(e, k, cell, sc)
 			default:
-				m.classifyPoint(e, k, sc)
+				m.classifyPoint(e, k, cell, sc)
 			}
 			e.class[k] = m.classOf(e, k)
 		}
@@ -555,7 +567,7 @@ func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 }
 
 // classifyInRun is classifyPoint using the run's candidates (same results).
-func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
+func (m *model) classifyInRun(e *entities, i int, cell geo.Cell, sc *scratch) {
 	rc := &sc.run
 	lat, lon := e.lat[i], e.lon[i]
 	s := geo.ScaleAt(lat)
@@ -574,7 +586,7 @@ func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
 			}
 		}
 	}
-	cov = m.overrides(cov, lat, lon, e.cell[i])
+	cov = m.overrides(cov, lat, lon, cell)
 	e.setCov(i, cov)
 	nOps := len(m.ops)
 	best, bestSite := math.Inf(1), int32(-1)
@@ -640,10 +652,10 @@ func (m *model) overrides(cov [nGroups]uint32, lat, lon float64, cell geo.Cell) 
 	return cov
 }
 
-func (m *model) classifyPoint(e *entities, i int, sc *scratch) {
+func (m *model) classifyPoint(e *entities, i int, cell geo.Cell, sc *scratch) {
 	lat, lon := e.lat[i], e.lon[i]
 	s := geo.ScaleAt(lat)
-	cov := m.coverMasks(lat, lon, s, e.cell[i])
+	cov := m.coverMasks(lat, lon, s, cell)
 	e.setCov(i, cov)
 	nOps := len(m.ops)
 	best, bestSite := math.Inf(1), int32(-1)

@@ -147,7 +147,7 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 				}
 			}
 			if covChanged[i] {
-				cov := m2.coverMasks(lat, lon, pos, e.cell[i])
+				cov := m2.coverMasks(lat, lon, pos, e.cellOf(i))
 				e2.setCov(i, cov)
 			}
 			// Nearest sites of the operators that got new sites.
