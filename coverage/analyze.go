@@ -243,8 +243,9 @@ type Entity struct {
 // by analysis cell, schools before households, then by position and id.
 func (r *Result) Entity(i int) Entity {
 	e := r.e
+	run := e.runOf(i) // one search for the cell and the gap
 	x := Entity{
-		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.cellOf(i),
+		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.runCell[run],
 		Class: Classes()[e.class[i]], Nearest4GM: e.nearest4(i), FiberNodeM: e.node[i], FiberRouteM: e.route[i],
 		NearestFiberM: math.Min(e.node[i], e.route[i]),
 	}
@@ -268,8 +269,10 @@ func (r *Result) Entity(i int) Entity {
 	}
 	n := len(r.Operators)
 	x.Nearest4GByOperator = append([]float64(nil), e.nearOp[i*n:(i+1)*n]...)
-	if g := r.gapOf(i); g >= 0 {
-		x.Gap = r.Gaps[g].ID
+	if e.beneficiary(i) {
+		if g := r.gapOfRun[run]; g >= 0 {
+			x.Gap = r.Gaps[g].ID
+		}
 	}
 	return x
 }
