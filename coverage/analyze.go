@@ -51,7 +51,7 @@ type Result struct {
 	runs     []int
 	lookup   sync.Once
 	byID     map[string]int32
-	gapOfEnt []int32 // gap index (in Gaps) of each entity, -1 when none
+	gapOfRun []int32 // gap index (in Gaps) of each cell (run), -1 when none: see gapOf
 }
 
 // Analyze runs the coverage analysis on in with settings s. Operator
@@ -185,7 +185,7 @@ func (m *model) classifyAll(ctx context.Context, e *entities, only []int32) erro
 	return parallel(ctx, len(only), 256, w, func(lo, hi int) {
 		sc := <-scr
 		for _, i := range only[lo:hi] {
-			m.classifyPoint(e, int(i), sc)
+			m.classifyPoint(e, int(i), e.cellOf(int(i)), sc)
 			e.class[i] = m.classOf(e, int(i))
 		}
 		scr <- sc
@@ -243,9 +243,10 @@ type Entity struct {
 // by analysis cell, schools before households, then by position and id.
 func (r *Result) Entity(i int) Entity {
 	e := r.e
+	run := e.runOf(i) // one search for the cell and the gap
 	x := Entity{
-		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.cell[i],
-		Class: Classes()[e.class[i]], Nearest4GM: e.near4[i], FiberNodeM: e.node[i], FiberRouteM: e.route[i],
+		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.runCell[run],
+		Class: Classes()[e.class[i]], Nearest4GM: e.nearest4(i), FiberNodeM: e.node[i], FiberRouteM: e.route[i],
 		NearestFiberM: math.Min(e.node[i], e.route[i]),
 	}
 	if e.kind[i] == kSchool {
@@ -259,17 +260,19 @@ func (r *Result) Entity(i int) Entity {
 	if a := e.area[i]; a >= 0 {
 		x.AreaCode = r.areas.code[a]
 	}
-	x.Operators4G = r.opNames(e.cov[g4][i])
-	x.Operators3G = r.opNames(e.cov[g3][i])
-	x.Operators2G = r.opNames(e.cov[g2][i])
+	x.Operators4G = r.opNames(e.covMask(g4, i))
+	x.Operators3G = r.opNames(e.covMask(g3, i))
+	x.Operators2G = r.opNames(e.covMask(g2, i))
 	if k := e.near4Site[i]; k >= 0 {
 		ref := r.m.allSite[k]
 		x.Nearest4GSite = r.m.sites[ref.op].id[ref.idx]
 	}
 	n := len(r.Operators)
 	x.Nearest4GByOperator = append([]float64(nil), e.nearOp[i*n:(i+1)*n]...)
-	if g := r.gapOfEnt[i]; g >= 0 {
-		x.Gap = r.Gaps[g].ID
+	if e.beneficiary(i) {
+		if g := r.gapOfRun[run]; g >= 0 {
+			x.Gap = r.Gaps[g].ID
+		}
 	}
 	return x
 }

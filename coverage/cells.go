@@ -53,19 +53,11 @@ type CellStats struct {
 }
 
 // cellRuns returns the start of each cell's run of entities, plus n.
-func cellRuns(e *entities) []int {
-	var starts []int
-	for i := 0; i < e.n; i++ {
-		if i == 0 || e.cell[i] != e.cell[i-1] {
-			starts = append(starts, i)
-		}
-	}
-	return append(starts, e.n)
-}
+func cellRuns(e *entities) []int { return e.runs }
 
 // aggregate fills the counts of the cell holding entities [lo, hi).
 func (m *model) aggregate(e *entities, areas *areaTable, lo, hi int, c *CellStats, counts []int32) {
-	*c = CellStats{Cell: e.cell[lo], Res: m.s.Resolution, Cells: 1, Share4G: c.Share4G[:0]}
+	*c = CellStats{Cell: e.runCell[e.runOf(lo)], Res: m.s.Resolution, Cells: 1, Share4G: c.Share4G[:0]}
 	c.AreaCode = majorityArea(e, areas, lo, hi, counts)
 	for i := lo; i < hi; i++ {
 		conn := e.connected(i)

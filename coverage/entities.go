@@ -59,7 +59,11 @@ type entities struct {
 	kind     []uint8
 	src      []int32 // index in ds.Schools or ds.Households
 	lat, lon []float64
-	cell     []geo.Cell
+	// Entities are sorted by cell: runs[k] is the first entity of the
+	// k-th cell's run (runs[len(runs)-1] = n) and runCell[k] its cell, so
+	// no cell is stored per entity (see cellOf).
+	runs     []int
+	runCell  []geo.Cell
 	area     []int32
 	stud     [][4]uint16 // students living here by tier (households)
 	noDev    []uint16    // tier 1–3 students living here without a device
@@ -67,11 +71,14 @@ type entities struct {
 	flags    []uint8
 
 	// Results.
-	cov       [nGroups][]uint32 // operators covering, per technology group
+	// Operators covering, per technology group (see covMask): with at
+	// most packOps operators the three masks share one word per entity
+	// (4 bytes instead of 12).
+	cov       []uint32
+	packed    bool
 	class     []uint8
-	near4     []float64 // nearest 4G site, any operator
 	near4Site []int32   // index in model.allSite, -1 when none
-	nearOp    []float64 // n × len(ops): nearest 4G site per operator
+	nearOp    []float64 // n × len(ops): nearest 4G site per operator (the nearest of any operator is their least: nearest4)
 	node      []float64 // nearest fiber node
 	route     []float64 // nearest fiber route
 }
@@ -85,6 +92,70 @@ func (e *entities) isDemand(i int) bool {
 }
 
 func (e *entities) connected(i int) bool { return e.class[i] <= c4G }
+
+// runOf is the run (cell) holding entity i.
+func (e *entities) runOf(i int) int {
+	return sort.Search(len(e.runs)-1, func(k int) bool { return e.runs[k+1] > i })
+}
+
+// cellOf is the analysis cell of entity i.
+func (e *entities) cellOf(i int) geo.Cell { return e.runCell[e.runOf(i)] }
+
+// packOps is the most operators whose three coverage masks fit one word.
+const packOps = 32 / nGroups
+
+// covMask is the mask of the operators covering entity i with group g.
+func (e *entities) covMask(g, i int) uint32 {
+	if e.packed {
+		return e.cov[i] >> (packOps * g) & (1<<packOps - 1)
+	}
+	return e.cov[i*nGroups+g]
+}
+
+// covMasks are the masks of entity i, per group.
+func (e *entities) covMasks(i int) (cov [nGroups]uint32) {
+	for g := range cov {
+		cov[g] = e.covMask(g, i)
+	}
+	return cov
+}
+
+// setCov stores the masks of entity i.
+func (e *entities) setCov(i int, cov [nGroups]uint32) {
+	if e.packed {
+		var w uint32
+		for g, mk := range cov {
+			w |= mk << (packOps * g)
+		}
+		e.cov[i] = w
+		return
+	}
+	copy(e.cov[i*nGroups:(i+1)*nGroups], cov[:])
+}
+
+// allocCov sizes the coverage masks for nOps operators.
+func (e *entities) allocCov(nOps int) {
+	e.packed = nOps <= packOps
+	if e.packed {
+		e.cov = make([]uint32, e.n)
+	} else {
+		e.cov = make([]uint32, e.n*nGroups)
+	}
+}
+
+// nearest4 is the exact distance to the nearest 4G site of any operator
+// (+Inf when none): the least of the per-operator distances, so it is not
+// stored (8 bytes an entity).
+func (e *entities) nearest4(i int) float64 {
+	n := len(e.nearOp) / max(1, e.n)
+	best := math.Inf(1)
+	for _, d := range e.nearOp[i*n : (i+1)*n] {
+		if d < best {
+			best = d
+		}
+	}
+	return best
+}
 
 // students of school entity i.
 func (e *entities) schoolStudents(i int) int32 { return e.schoolSt[e.src[i]] }
@@ -230,7 +301,7 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 	}
 	e := &entities{
 		n: n, kind: make([]uint8, n), src: make([]int32, n), lat: make([]float64, n), lon: make([]float64, n),
-		cell: make([]geo.Cell, n), area: make([]int32, n), stud: make([][4]uint16, n), noDev: make([]uint16, n),
+		runs: runStarts, runCell: make([]geo.Cell, len(runStarts)-1), area: make([]int32, n), stud: make([][4]uint16, n), noDev: make([]uint16, n),
 		schoolSt: make([]int32, ns), flags: make([]uint8, n),
 	}
 	inv := make([]int32, n) // input index → entity index
@@ -241,7 +312,6 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 		for i := lo; i < hi; i++ {
 			j := int(perm[i])
 			inv[j] = int32(i)
-			e.cell[i] = geo.Cell(cells[j])
 			e.lat[i], e.lon[i] = pLat[j], pLon[j]
 			code := ""
 			if j < ns {
@@ -267,6 +337,9 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 		}
 	}); err != nil {
 		return nil, st, err
+	}
+	for k := range e.runCell {
+		e.runCell[k] = geo.Cell(cells[perm[runStarts[k]]])
 	}
 	cells, pLat, pLon, perm = nil, nil, nil, nil
 	var missing []int
@@ -442,11 +515,8 @@ func radixSortByKey(keys []uint64) []uint32 {
 
 // allocResults sizes the result arrays.
 func (e *entities) allocResults(nOps int) {
-	for g := range e.cov {
-		e.cov[g] = make([]uint32, e.n)
-	}
+	e.allocCov(nOps)
 	e.class = make([]uint8, e.n)
-	e.near4 = make([]float64, e.n)
 	e.near4Site = make([]int32, e.n)
 	e.nearOp = make([]float64, e.n*nOps)
 	e.node = make([]float64, e.n)
@@ -468,27 +538,27 @@ type scratch struct {
 // classify computes the results of entities [lo, hi).
 func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 	nOps := len(m.ops)
-	for i := lo; i < hi; {
+	for r, i := e.runOf(lo), lo; i < hi; r++ {
 		// One cell's run: candidates found once for all its entities.
-		j := i + 1
-		for j < hi && e.cell[j] == e.cell[i] {
-			j++
-		}
+		j := min(hi, e.runs[r+1])
+		cell := e.runCell[r]
 		run := j-i > 1 && m.prepareRun(e, i, j, &sc.run)
 		for k := i; k < j; k++ {
 			switch {
 			case k > i && e.lat[k] == e.lat[k-1] && e.lon[k] == e.lon[k-1]:
 				// Same position (village-precision homes): same answers.
-				for g := range e.cov {
-					e.cov[g][k] = e.cov[g][k-1]
+				if e.packed {
+					e.cov[k] = e.cov[k-1]
+				} else {
+					copy(e.cov[k*nGroups:(k+1)*nGroups], e.cov[(k-1)*nGroups:k*nGroups])
 				}
-				e.near4[k], e.near4Site[k] = e.near4[k-1], e.near4Site[k-1]
+				e.near4Site[k] = e.near4Site[k-1]
 				copy(e.nearOp[k*nOps:(k+1)*nOps], e.nearOp[(k-1)*nOps:k*nOps])
 				e.node[k], e.route[k] = e.node[k-1], e.route[k-1]
 			case run:
-				m.classifyInRun(e, k, sc)
+				m.classifyInRun(e, k, cell, sc)
 			default:
-				m.classifyPoint(e, k, sc)
+				m.classifyPoint(e, k, cell, sc)
 			}
 			e.class[k] = m.classOf(e, k)
 		}
@@ -497,7 +567,7 @@ func (m *model) classify(e *entities, lo, hi int, sc *scratch) {
 }
 
 // classifyInRun is classifyPoint using the run's candidates (same results).
-func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
+func (m *model) classifyInRun(e *entities, i int, cell geo.Cell, sc *scratch) {
 	rc := &sc.run
 	lat, lon := e.lat[i], e.lon[i]
 	s := geo.ScaleAt(lat)
@@ -516,10 +586,8 @@ func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
 			}
 		}
 	}
-	cov = m.overrides(cov, lat, lon, e.cell[i])
-	for g := range cov {
-		e.cov[g][i] = cov[g]
-	}
+	cov = m.overrides(cov, lat, lon, cell)
+	e.setCov(i, cov)
 	nOps := len(m.ops)
 	best, bestSite := math.Inf(1), int32(-1)
 	for o := 0; o < nOps; o++ {
@@ -529,7 +597,7 @@ func (m *model) classifyInRun(e *entities, i int, sc *scratch) {
 			best, bestSite = d, m.siteRefIndex(o, k)
 		}
 	}
-	e.near4[i], e.near4Site[i] = best, bestSite
+	e.near4Site[i] = bestSite
 	e.node[i] = m.nearestNodeIn(rc.nodes, lat, lon, s, &sc.cands)
 	e.route[i] = m.nearestRouteIn(rc.pieces, lat, lon, s, &sc.cands, &sc.closest)
 }
@@ -538,11 +606,11 @@ func (m *model) classOf(e *entities, i int) uint8 {
 	switch {
 	case e.node[i] <= m.s.FiberNodeM || e.route[i] <= m.s.FiberRouteM || e.flags[i]&flagReportedFiber != 0:
 		return cFiber
-	case e.cov[g4][i] != 0:
+	case e.covMask(g4, i) != 0:
 		return c4G
-	case e.cov[g3][i] != 0:
+	case e.covMask(g3, i) != 0:
 		return c3G
-	case e.cov[g2][i] != 0:
+	case e.covMask(g2, i) != 0:
 		return c2G
 	}
 	return cNone
@@ -584,13 +652,11 @@ func (m *model) overrides(cov [nGroups]uint32, lat, lon float64, cell geo.Cell) 
 	return cov
 }
 
-func (m *model) classifyPoint(e *entities, i int, sc *scratch) {
+func (m *model) classifyPoint(e *entities, i int, cell geo.Cell, sc *scratch) {
 	lat, lon := e.lat[i], e.lon[i]
 	s := geo.ScaleAt(lat)
-	cov := m.coverMasks(lat, lon, s, e.cell[i])
-	for g := range cov {
-		e.cov[g][i] = cov[g]
-	}
+	cov := m.coverMasks(lat, lon, s, cell)
+	e.setCov(i, cov)
 	nOps := len(m.ops)
 	best, bestSite := math.Inf(1), int32(-1)
 	for o := 0; o < nOps; o++ {
@@ -600,7 +666,7 @@ func (m *model) classifyPoint(e *entities, i int, sc *scratch) {
 			best, bestSite = d, m.siteRefIndex(o, k)
 		}
 	}
-	e.near4[i], e.near4Site[i] = best, bestSite
+	e.near4Site[i] = bestSite
 	e.node[i] = m.nearestNode(lat, lon, s, &sc.cands)
 	e.route[i] = m.nearestRoute(lat, lon, s, &sc.cands, &sc.closest)
 }

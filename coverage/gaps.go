@@ -90,11 +90,20 @@ func (m *model) weight(e *entities, i int) float64 {
 // beneficiary reports whether entity i is demand without 4G or fiber.
 func (e *entities) beneficiary(i int) bool { return !e.connected(i) && e.isDemand(i) }
 
+// gapOf is the gap index (in Gaps) of entity i, -1 when none: the gap of
+// its cell when it is a beneficiary.
+func (r *Result) gapOf(i int) int32 {
+	if !r.e.beneficiary(i) {
+		return -1
+	}
+	return r.gapOfRun[r.e.runOf(i)]
+}
+
 func (r *Result) buildGaps(ctx context.Context) error {
 	e, m := r.e, r.m
-	r.gapOfEnt = make([]int32, e.n)
-	for i := range r.gapOfEnt {
-		r.gapOfEnt[i] = -1
+	r.gapOfRun = make([]int32, len(r.Cells))
+	for k := range r.gapOfRun {
+		r.gapOfRun[k] = -1
 	}
 	idx := map[geo.Cell]int32{}
 	var gapCells []int32
@@ -165,6 +174,7 @@ func (r *Result) buildGaps(ctx context.Context) error {
 		sumLat, sumLon := 0.0, 0.0
 		areaM2 := 0.0
 		for _, k := range ks {
+			r.gapOfRun[k] = int32(g)
 			c := r.Cells[k].Cell
 			ga.Cells = append(ga.Cells, c)
 			la, lo, err := c.Center()
@@ -182,7 +192,6 @@ func (r *Result) buildGaps(ctx context.Context) error {
 				if !e.beneficiary(i) {
 					continue
 				}
-				r.gapOfEnt[i] = int32(g)
 				if e.kind[i] == kSchool {
 					ga.Schools++
 					ga.SchoolStudents += int(e.schoolStudents(i))
@@ -260,9 +269,9 @@ func (r *Result) buildGaps(ctx context.Context) error {
 		r.Gaps[rank].Rank = rank + 1
 		newIdx[g] = int32(rank)
 	}
-	for i, g := range r.gapOfEnt {
+	for k, g := range r.gapOfRun {
 		if g >= 0 {
-			r.gapOfEnt[i] = newIdx[g]
+			r.gapOfRun[k] = newIdx[g]
 		}
 	}
 	return nil

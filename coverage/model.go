@@ -1,8 +1,10 @@
 package coverage
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -842,7 +844,8 @@ func (m *model) exactRoute(c []cand, bestHi, lat, lon float64, cbuf *[]closest) 
 		}
 	}
 	c = c[:k]
-	sort.Slice(c, func(a, b int) bool { return c[a].i < c[b].i })
+	// slices.SortFunc: no allocation (sort.Slice allocated on every entity).
+	slices.SortFunc(c, func(a, b cand) int { return cmp.Compare(a.i, b.i) })
 	cl := (*cbuf)[:0]
 	minAng := math.Inf(1)
 	q := geo.NewSegQuery(lat, lon)
@@ -895,6 +898,9 @@ type runCands struct {
 	nodes, pieces []int32
 	secs          []int32
 	full          [nGroups]uint32
+	// reused buffers (no allocation per run)
+	tmp []cand
+	lbs []float64
 }
 
 // prepareRun fills rc for the entities [lo, hi) (one cell, so within the
@@ -951,11 +957,7 @@ func (m *model) prepareRun(e *entities, lo, hi int, rc *runCands) bool {
 	rc.pieces = rc.pieces[:0]
 	if len(f.segLat1) > 0 {
 		upper := math.Inf(1)
-		type pc struct {
-			i  int32
-			lo float64
-		}
-		var tmp []pc
+		tmp := rc.tmp[:0]
 		// The distance to an edge (closest point on the sphere, geodesic
 		// on the ellipsoid) moves by at most ~1.006× the move of the
 		// point: widen rho by 1% and 10 cm.
@@ -967,7 +969,7 @@ func (m *model) prepareRun(e *entities, lo, hi int, rc *runCands) bool {
 				// the centre plus the growth of ApproxDistErrM over rho.
 				e = e*1.01 + geo.ApproxDistErrM(d+rho) - geo.ApproxDistErrM(math.Max(0, d-rho)) + 0.01
 				if d-e-rho <= upper {
-					tmp = append(tmp, pc{it, d - e - rho})
+					tmp = append(tmp, cand{it, d - e - rho})
 					if d+e+rho < upper {
 						upper = d + e + rho
 					}
@@ -976,10 +978,11 @@ func (m *model) prepareRun(e *entities, lo, hi int, rc *runCands) bool {
 			return upper + rho + geo.ApproxDistErrM(upper+rho) + 1e-6
 		})
 		for _, x := range tmp {
-			if x.lo <= upper {
+			if x.d <= upper {
 				rc.pieces = append(rc.pieces, x.i)
 			}
 		}
+		rc.tmp = tmp
 	}
 	return true
 }
@@ -989,7 +992,7 @@ func (m *model) prepareRun(e *entities, lo, hi int, rc *runCands) bool {
 func runPoints(out []int32, g *geo.Grid, rc *runCands, plat, plon []float64, pscale []geo.Scale) []int32 {
 	upper := math.Inf(1)
 	start := len(out)
-	var ds []float64
+	ds := rc.lbs[:0]
 	g.Search(rc.lat, rc.lon, func(items []int32) float64 {
 		for _, it := range items {
 			d := geo.ApproxDist(rc.lat, rc.lon, rc.sc, plat[it], plon[it], pscale[it])
@@ -1004,6 +1007,7 @@ func runPoints(out []int32, g *geo.Grid, rc *runCands, plat, plon []float64, psc
 		}
 		return upper + rc.rho + geo.ApproxDistErrM(upper+rc.rho) + 1e-6
 	})
+	rc.lbs = ds
 	k := start
 	for j, it := range out[start:] {
 		if ds[j] <= upper {

@@ -106,8 +106,14 @@ func (r *Result) Plan(ctx context.Context, o PlanOptions) (*Plan, error) {
 	// Elements: beneficiaries in gaps, with their weight.
 	var elem []int32
 	var wt []float64
-	for i := 0; i < e.n; i++ {
-		if r.gapOfEnt[i] >= 0 {
+	for k, g := range r.gapOfRun {
+		if g < 0 {
+			continue
+		}
+		for i := r.runs[k]; i < r.runs[k+1]; i++ {
+			if !e.beneficiary(i) {
+				continue
+			}
 			if w := m.weight(e, i); w > 0 {
 				elem = append(elem, int32(i))
 				wt = append(wt, w)
@@ -219,7 +225,7 @@ func (r *Result) Plan(ctx context.Context, o PlanOptions) (*Plan, error) {
 			covered[it] = true
 			i := int(elem[it])
 			st.Weighted += wt[it]
-			perGap[r.gapOfEnt[i]] += wt[it]
+			perGap[r.gapOf(i)] += wt[it]
 			if e.kind[i] == kSchool {
 				st.Schools++
 			} else {

@@ -52,18 +52,85 @@ func bruteEntity(r *Result, i int) (cov [nGroups]uint32, near []float64, node, r
 func TestExactAgainstBruteForce(t *testing.T) {
 	for seed := int64(1); seed <= 3; seed++ {
 		r := mustAnalyze(t, synth(seed, 1500, 80), DefaultSettings())
+		if !r.e.packed {
+			t.Fatalf("seed %d: %d operators, masks not packed", seed, len(r.Operators))
+		}
+		checkBruteForce(t, seed, r)
+	}
+}
+
+// With more operators than fit one word (packOps), the masks are stored
+// one word per group; the answers still equal brute force, operator by
+// operator.
+func TestExactAgainstBruteForceManyOperators(t *testing.T) {
+	ds := synth(4, 1500, 80)
+	for i := range ds.Sectors {
+		ds.Sectors[i].Operator = fmt.Sprintf("op%02d", i%(packOps+3))
+	}
+	r := mustAnalyze(t, ds, DefaultSettings())
+	if len(r.Operators) != packOps+3 || r.e.packed {
+		t.Fatalf("%d operators (want %d), packed %v", len(r.Operators), packOps+3, r.e.packed)
+	}
+	checkBruteForce(t, 4, r)
+	var seen uint32
+	for i := 0; i < r.e.n; i++ {
+		seen |= r.e.covMask(g4, i)
+	}
+	if seen>>packOps == 0 {
+		t.Fatalf("no entity covered by an operator beyond bit %d: the wide layout is not exercised (mask union %b)", packOps, seen)
+	}
+}
+
+// covMask and setCov round-trip every mask in both layouts.
+func TestCoverageMaskLayouts(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, nOps := range []int{1, 3, packOps, packOps + 1, maxOperators} {
+		e := &entities{n: 200}
+		e.allocCov(nOps)
+		if e.packed != (nOps <= packOps) {
+			t.Fatalf("%d operators: packed %v", nOps, e.packed)
+		}
+		want := make([][nGroups]uint32, e.n)
+		for i := range want {
+			for g := range want[i] {
+				want[i][g] = uint32(rng.Uint64() & (1<<nOps - 1))
+			}
+			e.setCov(i, want[i])
+		}
+		for i := range want {
+			if got := e.covMasks(i); got != want[i] {
+				t.Fatalf("%d operators, entity %d: masks %b, want %b", nOps, i, got, want[i])
+			}
+			for g := range want[i] {
+				if got := e.covMask(g, i); got != want[i][g] {
+					t.Fatalf("%d operators, entity %d group %d: mask %b, want %b", nOps, i, g, got, want[i][g])
+				}
+			}
+		}
+	}
+}
+
+// checkBruteForce compares every entity of r with bruteEntity.
+func checkBruteForce(t *testing.T, seed int64, r *Result) {
+	t.Helper()
+	{
 		for i := 0; i < r.e.n; i++ {
 			cov, near, node, route := bruteEntity(r, i)
 			for g := range cov {
-				if cov[g] != r.e.cov[g][i] {
-					t.Fatalf("seed %d entity %d group %d: mask %b, brute force %b", seed, i, g, r.e.cov[g][i], cov[g])
+				if cov[g] != r.e.covMask(g, i) {
+					t.Fatalf("seed %d entity %d group %d: mask %b, brute force %b", seed, i, g, r.e.covMask(g, i), cov[g])
 				}
 			}
 			n := len(r.Operators)
+			least := math.Inf(1)
 			for o := range near {
 				if near[o] != r.e.nearOp[i*n+o] {
 					t.Fatalf("seed %d entity %d operator %s: nearest %.9f, brute force %.9f", seed, i, r.Operators[o], r.e.nearOp[i*n+o], near[o])
 				}
+				least = math.Min(least, near[o])
+			}
+			if got := r.Entity(i).Nearest4GM; got != least {
+				t.Fatalf("seed %d entity %d: nearest 4G %.9f, brute force %.9f", seed, i, got, least)
 			}
 			if node != r.e.node[i] {
 				t.Fatalf("seed %d entity %d: node %.9f, brute force %.9f", seed, i, r.e.node[i], node)

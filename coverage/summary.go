@@ -94,7 +94,7 @@ func (r *Result) summarize() {
 		d.Students.add(c, int(st[0]+st[1]+st[2]+st[3]))
 		d.PriorityStudents.add(c, int(st[1]+st[2]+st[3]))
 		d.NoDeviceT123.add(c, int(e.noDev[i]))
-		if mk := e.cov[g4][i]; mk != 0 {
+		if mk := e.covMask(g4, i); mk != 0 {
 			for o := 0; o < nOps; o++ {
 				if mk&(1<<o) != 0 {
 					d.HouseholdsBy4GOperator[o]++

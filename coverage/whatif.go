@@ -59,17 +59,17 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 	}
 	// New entities: shared inputs, copied (remapped) results.
 	e2 := *e
-	for g := range e.cov {
-		e2.cov[g] = make([]uint32, e.n)
-		for i, mk := range e.cov[g] {
-			e2.cov[g][i] = mk
-			if !same {
-				e2.cov[g][i] = remapMask(mk)
+	e2.allocCov(nOps)
+	for i := 0; i < e.n; i++ {
+		cov := e.covMasks(i)
+		if !same {
+			for g := range cov {
+				cov[g] = remapMask(cov[g])
 			}
 		}
+		e2.setCov(i, cov)
 	}
 	e2.class = append([]uint8(nil), e.class...)
-	e2.near4 = append([]float64(nil), e.near4...)
 	e2.nearOp = make([]float64, e.n*nOps)
 	if same {
 		copy(e2.nearOp, e.nearOp)
@@ -147,10 +147,8 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 				}
 			}
 			if covChanged[i] {
-				cov := m2.coverMasks(lat, lon, pos, e.cell[i])
-				for g := range cov {
-					e2.cov[g][i] = cov[g]
-				}
+				cov := m2.coverMasks(lat, lon, pos, e.cellOf(i))
+				e2.setCov(i, cov)
 			}
 			// Nearest sites of the operators that got new sites.
 			var redo uint32
@@ -175,7 +173,7 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 				best, bestOp, bestSite := math.Inf(1), nOps, int32(-1)
 				if k := e2.near4Site[i]; k >= 0 {
 					if o := int(m2.allSite[k].op); redo&(1<<o) == 0 {
-						best, bestOp, bestSite = e2.near4[i], o, k
+						best, bestOp, bestSite = e2.nearest4(i), o, k
 					}
 				}
 				for o := 0; o < nOps; o++ {
@@ -188,7 +186,7 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 						best, bestOp, bestSite = d, o, m2.siteRefIndex(o, k)
 					}
 				}
-				e2.near4[i], e2.near4Site[i] = best, bestSite
+				e2.near4Site[i] = bestSite
 			}
 			if covChanged[i] {
 				e2.class[i] = m2.classOf(&e2, i)
