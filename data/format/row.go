@@ -28,6 +28,17 @@ type rowCtx struct {
 	errs   *data.ValidationError
 	ids    *dupSet
 	intern map[string]string
+	// pending, when set (a worker of the parallel reader), receives the
+	// ids to check instead of ids.
+	pending *[]pendingID
+}
+
+// clone returns a row context for a worker of the parallel reader: the
+// same columns, its own interned codes, ids checked by the merger.
+func (r *rowCtx) clone() *rowCtx {
+	c := *r
+	c.ids, c.intern, c.failed = nil, make(map[string]string), make([]bool, len(r.cols))
+	return &c
 }
 
 func newRowCtx(t *table, cols []column, m *headerMatch) *rowCtx {
@@ -229,6 +240,15 @@ func (r *rowCtx) id(f int) string {
 
 // unique reports id when it was seen before in this file.
 func (r *rowCtx) unique(f int, value, id string) {
+	if r.pending != nil {
+		pos := len(r.errs.Errors)
+		if r.failed[f] {
+			pos = -1
+		}
+		// Substrings of the chunk, which outlives the check.
+		*r.pending = append(*r.pending, pendingID{f: f, value: value, id: id, errPos: pos})
+		return
+	}
 	if first, dup := r.ids.add(id, r.row); dup {
 		what := r.cols[f].name
 		if id != value {
