@@ -214,3 +214,56 @@ func TestChunkedStopsOnCallbackError(t *testing.T) {
 		t.Fatalf("err %v after %d records", err, n)
 	}
 }
+
+// TestAppendCSVField: a row formatted with AppendCSVField is what CSV.Write
+// writes, for cells that need escaping, quoting, both or neither.
+func TestAppendCSVField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "1", "-", "+", "=", "@", "'", "\"", ",", "\r", "\n", " ", "\t", ".", "\\", "ệ", "\u00a0", ";", "e"}
+	var want, got strings.Builder
+	w, err := NewCSV(&want, []string{"a", "b", "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.WriteString("\ufeffa,b,c\n")
+	var b []byte
+	for range 20000 {
+		var rec [3]string
+		for k := range rec {
+			for range rng.IntN(5) {
+				rec[k] += alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		if rng.IntN(50) == 0 {
+			rec[1] = `\.`
+		}
+		if err := w.Write(rec[:]); err != nil {
+			t.Fatal(err)
+		}
+		b = b[:0]
+		for k, s := range rec {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = AppendCSVField(b, s)
+		}
+		got.Write(append(b, '\n'))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		g, x := got.String(), want.String()
+		i := 0
+		for i < len(g) && i < len(x) && g[i] == x[i] {
+			i++
+		}
+		t.Fatalf("differs at byte %d: got %q, want %q", i, g[max(0, i-40):min(len(g), i+40)], x[max(0, i-40):min(len(x), i+40)])
+	}
+	for _, n := range []string{"-5.25", "+1", "-1e5", "12"} {
+		b := append([]byte("x,"), n...)
+		if got, want := string(AppendCSVNumber(b, 2)), "x,"+EscapeCell(n); got != want {
+			t.Errorf("AppendCSVNumber %q: %q, want %q", n, got, want)
+		}
+	}
+}
