@@ -344,6 +344,7 @@ func readChunked[T any](ctx context.Context, t *table, r *rowCtx, path string, o
 				if dupAt >= 0 && i >= dupAt && e.Column == dropCol {
 					continue // the sequential reader reports a column once a row
 				}
+				e.Value = strings.Clone(e.Value) // not the chunk's memory
 				t.errs.Add(e)
 			}
 			if dupAt >= len(errs) {

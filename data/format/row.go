@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -31,6 +32,25 @@ type rowCtx struct {
 	// pending, when set (a worker of the parallel reader), receives the
 	// ids to check instead of ids.
 	pending *[]pendingID
+	// arena, when set, holds the text values kept from rows (a worker of
+	// the parallel reader: one allocation per 64 KiB instead of one per
+	// value).
+	arena *[]byte
+}
+
+// keep returns s as a string that does not share the row's memory.
+func (r *rowCtx) keep(s string) string {
+	if r.arena == nil || s == "" {
+		return strings.Clone(s)
+	}
+	a := *r.arena
+	if cap(a)-len(a) < len(s) {
+		a = make([]byte, 0, max(64<<10, len(s)))
+	}
+	start := len(a)
+	a = append(a, s...)
+	*r.arena = a
+	return unsafe.String(&a[start], len(s))
 }
 
 // clone returns a row context for a worker of the parallel reader: the
@@ -38,6 +58,7 @@ type rowCtx struct {
 func (r *rowCtx) clone() *rowCtx {
 	c := *r
 	c.ids, c.intern, c.failed = nil, make(map[string]string), make([]bool, len(r.cols))
+	c.arena = new([]byte)
 	return &c
 }
 
@@ -202,13 +223,13 @@ func (r *rowCtx) text(f int, required bool) (string, bool) {
 // str returns an optional text field as its own copy.
 func (r *rowCtx) str(f int) string {
 	s, _ := r.text(f, false)
-	return strings.Clone(s)
+	return r.keep(s)
 }
 
 // req returns a required text field as its own copy.
 func (r *rowCtx) req(f int) string {
 	s, _ := r.text(f, true)
-	return strings.Clone(s)
+	return r.keep(s)
 }
 
 // code returns an optional, often repeated text field (area code, school
@@ -221,7 +242,7 @@ func (r *rowCtx) code(f int, required bool) string {
 	if v, ok := r.intern[s]; ok {
 		return v
 	}
-	c := strings.Clone(s)
+	c := r.keep(s)
 	if len(r.intern) < 1<<16 {
 		r.intern[c] = c
 	}
@@ -235,7 +256,7 @@ func (r *rowCtx) id(f int) string {
 		return ""
 	}
 	r.unique(f, s, s)
-	return strings.Clone(s)
+	return r.keep(s)
 }
 
 // unique reports id when it was seen before in this file.
