@@ -6,15 +6,12 @@ package postgis
 // reflection, kept text in 64 KiB arenas, repeated codes shared).
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"slices"
 	"unsafe"
 
 	"github.com/jackc/pgx/v5"
@@ -22,23 +19,16 @@ import (
 )
 
 // copyOut runs COPY (query) TO STDOUT (FORMAT binary) on conn and calls
-// row with the fields of each tuple (nil: NULL); the slices are reused.
+// row with the fields of each tuple (nil: NULL), decoding the stream as
+// pgconn passes it on (one message a row): no copy, no goroutine. The
+// field slices are only valid during the call.
 func copyOut(ctx context.Context, conn *pgconn.PgConn, what, query string, nfields int, row func(f [][]byte) error) error {
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		_, err := conn.CopyTo(ctx, pw, "COPY ("+query+") TO STDOUT (FORMAT binary)")
-		pw.CloseWithError(err) // nil: the reader sees io.EOF
-		done <- err
-	}()
-	err := parseCopy(bufio.NewReaderSize(pr, 1<<16), nfields, row)
-	if err != nil {
-		pr.CloseWithError(err) // unblocks CopyTo
-	} else {
-		_, _ = io.Copy(io.Discard, pr)
-	}
-	if cerr := <-done; cerr != nil && err == nil {
-		err = cerr
+	p := &copyParser{nfields: nfields, row: row, fields: make([][]byte, nfields)}
+	_, err := conn.CopyTo(ctx, p, "COPY ("+query+") TO STDOUT (FORMAT binary)")
+	if p.err != nil {
+		err = p.err
+	} else if err == nil && (!p.done || len(p.pending) > 0) {
+		err = errors.New("binary COPY: the stream ended early")
 	}
 	if err != nil {
 		return fmt.Errorf("read %s: %w%s", what, err, hintMigrate(err))
@@ -48,71 +38,101 @@ func copyOut(ctx context.Context, conn *pgconn.PgConn, what, query string, nfiel
 
 var copySignature = []byte("PGCOPY\n\xff\r\n\x00")
 
-// parseCopy decodes PostgreSQL's binary COPY format.
-func parseCopy(r *bufio.Reader, nfields int, row func(f [][]byte) error) error {
-	var hdr [19]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return fmt.Errorf("binary COPY header: %w", err)
+// copyParser decodes PostgreSQL's binary COPY format written to it.
+type copyParser struct {
+	nfields int
+	row     func(f [][]byte) error
+	fields  [][]byte
+	pending []byte // an incomplete tuple
+	header  bool   // the header was read
+	done    bool   // the trailer was read
+	err     error
+}
+
+func (p *copyParser) Write(b []byte) (int, error) {
+	if p.err != nil {
+		return 0, p.err
 	}
-	if !bytes.Equal(hdr[:11], copySignature) {
-		return errors.New("binary COPY: bad signature")
+	src := b
+	if len(p.pending) > 0 {
+		p.pending = append(p.pending, b...)
+		src = p.pending
 	}
-	if ext := binary.BigEndian.Uint32(hdr[15:]); ext > 0 {
-		if _, err := r.Discard(int(ext)); err != nil {
-			return err
+	n, err := p.parse(src)
+	if err != nil {
+		p.err = err
+		return 0, err
+	}
+	rest := src[n:]
+	if len(p.pending) > 0 {
+		p.pending = append(p.pending[:0], rest...)
+	} else if len(rest) > 0 {
+		p.pending = append(p.pending, rest...)
+	}
+	return len(b), nil
+}
+
+// parse decodes the complete parts of b and returns the bytes used.
+func (p *copyParser) parse(b []byte) (int, error) {
+	used := 0
+	if !p.header {
+		if len(b) < 19 {
+			return 0, nil
 		}
-	}
-	fields := make([][]byte, nfields)
-	var buf []byte
-	var n2 [2]byte
-	var n4 [4]byte
-	for {
-		if _, err := io.ReadFull(r, n2[:]); err != nil {
-			return fmt.Errorf("binary COPY: %w", err)
+		if !bytes.Equal(b[:11], copySignature) {
+			return 0, errors.New("binary COPY: bad signature")
 		}
-		n := int16(binary.BigEndian.Uint16(n2[:]))
+		ext := int(binary.BigEndian.Uint32(b[15:19]))
+		if len(b) < 19+ext {
+			return 0, nil
+		}
+		p.header, used = true, 19+ext
+	}
+	for !p.done {
+		b := b[used:]
+		if len(b) < 2 {
+			return used, nil
+		}
+		n := int16(binary.BigEndian.Uint16(b))
 		if n == -1 {
-			return nil
+			p.done = true
+			return used + 2, nil
 		}
-		if int(n) != nfields {
-			return fmt.Errorf("binary COPY: %d fields, want %d", n, nfields)
+		if int(n) != p.nfields {
+			return used, fmt.Errorf("binary COPY: %d fields, want %d", n, p.nfields)
 		}
-		buf = buf[:0]
-		var ends [16]int
-		nulls := uint32(0)
-		for i := range nfields {
-			if _, err := io.ReadFull(r, n4[:]); err != nil {
-				return fmt.Errorf("binary COPY: %w", err)
+		off := 2
+		complete := true
+		for i := range p.nfields {
+			if len(b) < off+4 {
+				complete = false
+				break
 			}
-			l := int32(binary.BigEndian.Uint32(n4[:]))
+			l := int(int32(binary.BigEndian.Uint32(b[off:])))
+			off += 4
 			if l < 0 {
-				nulls |= 1 << i
-				ends[i] = len(buf)
+				p.fields[i] = nil
 				continue
 			}
-			start := len(buf)
-			buf = slices.Grow(buf, int(l))[:start+int(l)]
-			if _, err := io.ReadFull(r, buf[start:]); err != nil {
-				return fmt.Errorf("binary COPY: %w", err)
+			if len(b) < off+l {
+				complete = false
+				break
 			}
-			ends[i] = len(buf)
+			p.fields[i] = b[off : off+l : off+l]
+			off += l
 		}
-		start := 0
-		for i := range nfields {
-			if nulls&(1<<i) != 0 {
-				fields[i] = nil
-			} else {
-				fields[i] = buf[start:ends[i]:ends[i]]
-				if fields[i] == nil {
-					fields[i] = []byte{}
-				}
-			}
-			start = ends[i]
+		if !complete {
+			return used, nil
 		}
-		if err := row(fields); err != nil {
-			return err
+		if err := p.row(p.fields); err != nil {
+			return used, err
 		}
+		used += off
 	}
+	if used < len(b) {
+		return used, errors.New("binary COPY: data after the trailer")
+	}
+	return used, nil
 }
 
 // copyDecoder turns binary COPY fields into Go values; the first problem

@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -43,4 +44,53 @@ func TestBinaryCopyOutEqualsScans(t *testing.T) {
 	if !reflect.DeepEqual(ds.Students, st) {
 		t.Errorf("students:\ncopy  %+v\nscans %+v", ds.Students, st)
 	}
+}
+
+// BenchmarkReadHouseholds reads 478k households (Bắc Giang's count): by
+// binary COPY out (ReadDataset) and by row scans (EachHousehold).
+func BenchmarkReadHouseholds(b *testing.B) {
+	const n = 477_487
+	ctx := context.Background()
+	s := pgtest.New(b)
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := postgis.CopyAreas(ctx, tx, postgis.SliceSource([]data.Area{{Code: "A", Name: "A", Level: "province", Geom: square(105, 21, 1)}})); err != nil {
+		b.Fatal(err)
+	}
+	k := 0
+	if _, err := postgis.CopyHouseholds(ctx, tx, func() (postgis.HouseholdRow, bool, error) {
+		if k == n {
+			return postgis.HouseholdRow{}, false, nil
+		}
+		k++
+		return postgis.HouseholdRow{Household: data.Household{
+			ID: fmt.Sprintf("H%07d", k), Lat: 21 + float64(k%1000)/1000, Lon: 105 + float64(k/1000)/1000,
+			AreaCode: "A", Precision: "gps", Poverty: "none", Members: 1 + k%7,
+		}}, true, nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("copy", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ds, err := s.ReadDataset(ctx)
+			if err != nil || len(ds.Households) != n {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scans", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			hh := make([]data.Household, 0, n) // stored, as ReadDataset does
+			if err := s.EachHousehold(ctx, func(r postgis.HouseholdRow) error { hh = append(hh, r.Household); return nil }); err != nil || len(hh) != n {
+				b.Fatal(err)
+			}
+		}
+	})
 }
