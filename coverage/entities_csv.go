@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"runtime"
+	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -16,19 +20,121 @@ import (
 // WriteEntitiesCSV writes entities.csv: one row per school and household
 // (EntityHeader), UTF-8 BOM and cells escaped for Excel. PERSONAL DATA:
 // household ids and positions; an internal file for the allocation engine.
+// Blocks of rows are formatted in parallel into reused buffers
+// (strconv.Append*, no string per value) and written in order: the bytes
+// are those of format.CSV with EntityRecord (tested).
 func (r *Result) WriteEntitiesCSV(w io.Writer) error {
-	c, err := format.NewCSV(w, r.EntityHeader())
-	if err != nil {
+	head := []byte("\ufeff")
+	for k, h := range r.EntityHeader() {
+		if k > 0 {
+			head = append(head, ',')
+		}
+		head = format.AppendCSVField(head, h)
+	}
+	if _, err := w.Write(append(head, '\n')); err != nil {
 		return err
 	}
-	var rec []string
-	for i := 0; i < r.NumEntities(); i++ {
-		rec = r.EntityRecord(i, rec)
-		if err := c.Write(rec); err != nil {
-			return err
+	const block = 4096
+	n := r.NumEntities()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	type job struct {
+		lo, hi int
+		out    chan []byte
+	}
+	jobs, order := make(chan job, 2*workers), make(chan job, 2*workers)
+	free := make(chan []byte, 4*workers)
+	go func() {
+		defer close(jobs)
+		defer close(order)
+		for lo := 0; lo < n; lo += block {
+			j := job{lo: lo, hi: min(lo+block, n), out: make(chan []byte, 1)}
+			order <- j
+			jobs <- j
+		}
+	}()
+	for range workers {
+		go func() {
+			var scratch []byte
+			for j := range jobs {
+				var buf []byte
+				select {
+				case buf = <-free:
+				default:
+				}
+				buf = buf[:0]
+				for i := j.lo; i < j.hi; i++ {
+					buf, scratch = r.appendEntity(buf, scratch, i)
+				}
+				j.out <- buf
+			}
+		}()
+	}
+	var err error
+	for j := range order {
+		buf := <-j.out
+		if err == nil {
+			_, err = w.Write(buf)
+		}
+		select {
+		case free <- buf:
+		default:
 		}
 	}
-	return c.Flush()
+	return err
+}
+
+// appendEntity appends the row of entity i (EntityRecord) to b; scratch
+// is reused for operator lists.
+func (r *Result) appendEntity(b, scratch []byte, i int) ([]byte, []byte) {
+	x := r.Entity(i)
+	coord := func(b []byte, v float64) []byte {
+		return format.AppendCSVNumber(strconv.AppendFloat(b, v, 'f', -1, 64), len(b))
+	}
+	metres := func(b []byte, d float64) []byte {
+		if math.IsInf(d, 0) || math.IsNaN(d) {
+			return b
+		}
+		return format.AppendCSVNumber(strconv.AppendFloat(b, d, 'f', 2, 64), len(b))
+	}
+	integer := func(b []byte, v int) []byte {
+		return format.AppendCSVNumber(strconv.AppendInt(b, int64(v), 10), len(b))
+	}
+	list := func(b []byte, ops []string) []byte {
+		scratch = scratch[:0]
+		for k, o := range ops {
+			if k > 0 {
+				scratch = append(scratch, ';')
+			}
+			scratch = append(scratch, o...)
+		}
+		return format.AppendCSVField(b, unsafe.String(unsafe.SliceData(scratch), len(scratch)))
+	}
+	b = format.AppendCSVField(b, x.Kind)
+	b = format.AppendCSVField(append(b, ','), x.ID)
+	b = coord(append(b, ','), x.Lat)
+	b = coord(append(b, ','), x.Lon)
+	b = format.AppendCSVField(append(b, ','), x.AreaCode)
+	b = strconv.AppendUint(append(b, ','), uint64(x.Cell), 16)
+	b = format.AppendCSVField(append(b, ','), x.Class)
+	b = list(append(b, ','), x.Operators4G)
+	b = metres(append(b, ','), x.Nearest4GM)
+	b = format.AppendCSVField(append(b, ','), x.Nearest4GSite)
+	b = metres(append(b, ','), x.NearestFiberM)
+	b = metres(append(b, ','), x.FiberNodeM)
+	b = metres(append(b, ','), x.FiberRouteM)
+	b = list(append(b, ','), x.Operators3G)
+	b = list(append(b, ','), x.Operators2G)
+	b = integer(append(b, ','), x.Students[0]+x.Students[1]+x.Students[2]+x.Students[3])
+	b = integer(append(b, ','), x.Students[1])
+	b = integer(append(b, ','), x.Students[2])
+	b = integer(append(b, ','), x.Students[3])
+	b = integer(append(b, ','), x.NoDeviceT123)
+	b = integer(append(b, ','), x.SchoolStudents)
+	b = format.AppendCSVField(append(b, ','), x.Gap)
+	for _, d := range x.Nearest4GByOperator {
+		b = metres(append(b, ','), d)
+	}
+	return append(b, '\n'), scratch
 }
 
 // WriteCellsCSV writes cells.csv: every cell of the analysis resolution

@@ -72,3 +72,36 @@ func smallRunForCSV(t *testing.T) *Result {
 	t.Helper()
 	return mustAnalyze(t, synth(7, 300, 6), DefaultSettings())
 }
+
+// TestWriteEntitiesCSVBytes: the parallel writer writes, byte for byte,
+// what format.CSV writes with EntityRecord, over several blocks of rows and
+// with ids that need escaping or quoting.
+func TestWriteEntitiesCSVBytes(t *testing.T) {
+	ds := synth(7, 14000, 40)
+	odd := []string{"=cmd|' /C calc'!A0", "a,b", `say "hi"`, " lead", "line\nbreak", "-5", "+x", "'=1", `\.`, "Hộ ệ"}
+	for k, id := range odd {
+		ds.Households[k*997].ID = id
+	}
+	r := mustAnalyze(t, ds, DefaultSettings())
+	if r.NumEntities() < 3*4096 {
+		t.Fatalf("only %d entities: the test needs several blocks", r.NumEntities())
+	}
+	want := outputs(t, r)["entities.csv"]
+	var got bytes.Buffer
+	if err := r.WriteEntitiesCSV(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		g, w := got.Bytes(), want
+		i := 0
+		for i < len(g) && i < len(w) && g[i] == w[i] {
+			i++
+		}
+		t.Fatalf("differs at byte %d of %d/%d: got %q, want %q", i, len(g), len(w), g[max(0, i-60):min(len(g), i+60)], w[max(0, i-60):min(len(w), i+60)])
+	}
+	for _, id := range odd[:3] {
+		if !bytes.Contains(want, []byte(strings.ReplaceAll(id, `"`, `""`))) {
+			t.Errorf("id %q is not in the file", id)
+		}
+	}
+}

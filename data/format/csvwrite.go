@@ -5,6 +5,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // CSV writes a CSV file for Excel users: a UTF-8 byte-order mark (so Excel
@@ -101,4 +104,51 @@ func UnescapeCell(s string) string {
 		return s[1:]
 	}
 	return s
+}
+
+// AppendCSVField appends one cell as CSV.Write writes it: escaped by
+// EscapeCell, then quoted as encoding/csv quotes (a cell holding a comma,
+// a double quote, CR or LF, starting with a space, or `\.`). Writers that
+// format rows into their own buffers (in parallel) use it with
+// AppendCSVNumber and end each row with '\n'.
+func AppendCSVField(b []byte, s string) []byte {
+	s = EscapeCell(s)
+	if !fieldNeedsQuotes(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i+1]...)
+		b = append(b, '"')
+		s = s[i+1:]
+	}
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// AppendCSVNumber appends a cell that strconv.Append* has just written at
+// b[start:] (a number), escaping it like AppendCSVField when it must be.
+func AppendCSVNumber(b []byte, start int) []byte {
+	if start < len(b) && (b[start] == '-' || b[start] == '+') {
+		if s := string(b[start:]); needsEscape(s) {
+			return AppendCSVField(b[:start], s)
+		}
+	}
+	return b
+}
+
+// fieldNeedsQuotes is encoding/csv's rule for a comma-separated file.
+func fieldNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == `\.` || strings.ContainsAny(s, "\n\r\",") {
+		return true
+	}
+	r1, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r1)
 }

@@ -1,11 +1,14 @@
 package format
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gapmap/gapmap/data"
@@ -62,8 +65,10 @@ func ReadDir(ctx context.Context, dir string) (*data.Dataset, error) {
 		case KindSchools:
 			err = ReadSchools(ctx, path, errs, func(_ int, s data.School) error { ds.Schools = append(ds.Schools, s); return nil })
 		case KindHouseholds:
+			ds.Households = slices.Grow(ds.Households, rowsHint(path))
 			err = ReadHouseholds(ctx, path, errs, func(_ int, h data.Household) error { ds.Households = append(ds.Households, h); return nil })
 		case KindStudents:
+			ds.Students = slices.Grow(ds.Students, rowsHint(path))
 			err = ReadStudents(ctx, path, errs, func(_ int, s data.Student) error { ds.Students = append(ds.Students, s); return nil })
 		case KindSites:
 			err = ReadSites(ctx, path, errs, func(_ int, s data.Sector) error { ds.Sectors = append(ds.Sectors, s); return nil })
@@ -188,4 +193,31 @@ func checkHolders(ds *data.Dataset, errs *data.ValidationError) {
 	for _, p := range ds.SimPackages {
 		check(KindSimPackages, p.ID, p.SchoolID, p.AreaCode)
 	}
+}
+
+// rowsHint estimates the rows of a CSV file from its size and the lines
+// of its first 64 KiB (0 when it cannot tell), so the records are stored
+// without growing their slice.
+func rowsHint(path string) int {
+	if tableExt(path) != ".csv" {
+		return 0
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	lines := bytes.Count(head[:n], []byte{'\n'})
+	if lines == 0 || n == 0 {
+		return 0
+	}
+	est := st.Size() / int64(n) * int64(lines)
+	est += est/32 + 16
+	return int(min(est, st.Size()/8, 1<<31))
 }

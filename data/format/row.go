@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -28,6 +29,37 @@ type rowCtx struct {
 	errs   *data.ValidationError
 	ids    *dupSet
 	intern map[string]string
+	// pending, when set (a worker of the parallel reader), receives the
+	// ids to check instead of ids.
+	pending *[]pendingID
+	// arena, when set, holds the text values kept from rows (a worker of
+	// the parallel reader: one allocation per 64 KiB instead of one per
+	// value).
+	arena *[]byte
+}
+
+// keep returns s as a string that does not share the row's memory.
+func (r *rowCtx) keep(s string) string {
+	if r.arena == nil || s == "" {
+		return strings.Clone(s)
+	}
+	a := *r.arena
+	if cap(a)-len(a) < len(s) {
+		a = make([]byte, 0, max(64<<10, len(s)))
+	}
+	start := len(a)
+	a = append(a, s...)
+	*r.arena = a
+	return unsafe.String(&a[start], len(s))
+}
+
+// clone returns a row context for a worker of the parallel reader: the
+// same columns, its own interned codes, ids checked by the merger.
+func (r *rowCtx) clone() *rowCtx {
+	c := *r
+	c.ids, c.intern, c.failed = nil, make(map[string]string), make([]bool, len(r.cols))
+	c.arena = new([]byte)
+	return &c
 }
 
 func newRowCtx(t *table, cols []column, m *headerMatch) *rowCtx {
@@ -191,13 +223,13 @@ func (r *rowCtx) text(f int, required bool) (string, bool) {
 // str returns an optional text field as its own copy.
 func (r *rowCtx) str(f int) string {
 	s, _ := r.text(f, false)
-	return strings.Clone(s)
+	return r.keep(s)
 }
 
 // req returns a required text field as its own copy.
 func (r *rowCtx) req(f int) string {
 	s, _ := r.text(f, true)
-	return strings.Clone(s)
+	return r.keep(s)
 }
 
 // code returns an optional, often repeated text field (area code, school
@@ -210,7 +242,7 @@ func (r *rowCtx) code(f int, required bool) string {
 	if v, ok := r.intern[s]; ok {
 		return v
 	}
-	c := strings.Clone(s)
+	c := r.keep(s)
 	if len(r.intern) < 1<<16 {
 		r.intern[c] = c
 	}
@@ -224,11 +256,20 @@ func (r *rowCtx) id(f int) string {
 		return ""
 	}
 	r.unique(f, s, s)
-	return strings.Clone(s)
+	return r.keep(s)
 }
 
 // unique reports id when it was seen before in this file.
 func (r *rowCtx) unique(f int, value, id string) {
+	if r.pending != nil {
+		pos := len(r.errs.Errors)
+		if r.failed[f] {
+			pos = -1
+		}
+		// Substrings of the chunk, which outlives the check.
+		*r.pending = append(*r.pending, pendingID{f: f, value: value, id: id, errPos: pos})
+		return
+	}
 	if first, dup := r.ids.add(id, r.row); dup {
 		what := r.cols[f].name
 		if id != value {

@@ -326,6 +326,9 @@ func run(errs *data.ValidationError, body func(errs *data.ValidationError) error
 func readTable[T any](ctx context.Context, ref fileRef, errs *data.ValidationError, cols []column,
 	parse func(*rowCtx) T, fn func(int, T) error) error {
 	return run(errs, func(errs *data.ValidationError) error {
+		if ok, err := tryChunked(ctx, ref, errs, cols, parse, fn); ok {
+			return err
+		}
 		t, err := openTable(ctx, ref, errs)
 		if err != nil {
 			return err

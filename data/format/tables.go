@@ -36,8 +36,13 @@ func ReadSchools(ctx context.Context, path string, errs *data.ValidationError, f
 
 // ReadHouseholds streams households.csv/.xlsx (see ReadSchools).
 func ReadHouseholds(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, h data.Household) error) error {
+	return readTable(ctx, fileRef{path: path}, errs, householdColumns(), householdParser(), fn)
+}
+
+// householdParser parses a row of households.csv.
+func householdParser() func(r *rowCtx) data.Household {
 	precision, poverty := precisionEnum(), povertyEnum()
-	return readTable(ctx, fileRef{path: path}, errs, householdColumns(), func(r *rowCtx) data.Household {
+	return func(r *rowCtx) data.Household {
 		var h data.Household
 		h.ID = r.id(hhID)
 		h.Lat, h.Lon = r.latLon(hhLat, hhLon)
@@ -51,15 +56,20 @@ func ReadHouseholds(ctx context.Context, path string, errs *data.ValidationError
 			h.Members = n
 		}
 		return h
-	}, fn)
+	}
 }
 
 // ReadStudents streams students.csv/.xlsx (see ReadSchools). The grade may
 // be written as a class name ("6A1", "Lớp 10"): its leading number is the
 // grade.
 func ReadStudents(ctx context.Context, path string, errs *data.ValidationError, fn func(row int, s data.Student) error) error {
+	return readTable(ctx, fileRef{path: path}, errs, studentColumns(), studentParser(), fn)
+}
+
+// studentParser parses a row of students.csv.
+func studentParser() func(r *rowCtx) data.Student {
 	priority := priorityEnum()
-	return readTable(ctx, fileRef{path: path}, errs, studentColumns(), func(r *rowCtx) data.Student {
+	return func(r *rowCtx) data.Student {
 		var s data.Student
 		s.ID = r.id(stID)
 		s.HouseholdID = r.req(stHousehold)
@@ -77,7 +87,7 @@ func ReadStudents(ctx context.Context, path string, errs *data.ValidationError, 
 		s.FullName = strings.Join(strings.Fields(r.str(stFullName)), " ")
 		s.BirthDate = r.birthDate(stBirthDate)
 		return s
-	}, fn)
+	}
 }
 
 // grade parses a grade: a whole number, or a class name starting with one.

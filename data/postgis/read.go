@@ -110,8 +110,22 @@ func (s *Store) EachHousehold(ctx context.Context, fn func(HouseholdRow) error) 
 }
 
 func eachHousehold(ctx context.Context, q Querier, fn func(HouseholdRow) error) error {
-	return each(ctx, q, "households", `SELECT household_id, area_code, location_precision, poverty, members, h3,
-		ST_Y(geom), ST_X(geom) FROM households ORDER BY household_id`, func(rows pgx.Rows) error {
+	const query = `SELECT household_id, area_code, location_precision, poverty, members, h3,
+		ST_Y(geom), ST_X(geom) FROM households ORDER BY household_id`
+	if conn := connOf(q); conn != nil {
+		d := &copyDecoder{intern: map[string]string{}}
+		return copyOut(ctx, conn, "households", query, 8, func(f [][]byte) error {
+			var r HouseholdRow
+			r.ID, r.AreaCode, r.Precision, r.Poverty = d.text(f, 0), d.code(f, 1), d.code(f, 2), d.code(f, 3)
+			r.Members, r.Cell = int(d.int(f, 4)), geo.Cell(d.int(f, 5))
+			r.Lat, r.Lon = d.float(f, 6), d.float(f, 7)
+			if d.err != nil {
+				return d.err
+			}
+			return fn(r)
+		})
+	}
+	return each(ctx, q, "households", query, func(rows pgx.Rows) error {
 		var r HouseholdRow
 		var c int64
 		if err := rows.Scan(&r.ID, &r.AreaCode, &r.Precision, &r.Poverty, &r.Members, &c, &r.Lat, &r.Lon); err != nil {
@@ -128,9 +142,24 @@ func (s *Store) EachStudent(ctx context.Context, fn func(data.Student) error) er
 }
 
 func eachStudent(ctx context.Context, q Querier, fn func(data.Student) error) error {
-	return each(ctx, q, "students", `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan,
+	const query = `SELECT student_id, household_id, school_id, grade, priority, has_device, covid_orphan,
 		full_name, coalesce(to_char(birth_date, 'YYYY-MM-DD'), '')
-		FROM students ORDER BY student_id`, func(rows pgx.Rows) error {
+		FROM students ORDER BY student_id`
+	if conn := connOf(q); conn != nil {
+		d := &copyDecoder{intern: map[string]string{}}
+		return copyOut(ctx, conn, "students", query, 9, func(f [][]byte) error {
+			var r data.Student
+			r.ID, r.HouseholdID, r.SchoolID = d.text(f, 0), d.text(f, 1), d.code(f, 2)
+			r.Grade, r.Priority = int(d.int(f, 3)), int(d.int(f, 4))
+			r.HasDevice, r.CovidOrphan = d.bool(f, 5), d.bool(f, 6)
+			r.FullName, r.BirthDate = d.text(f, 7), d.text(f, 8)
+			if d.err != nil {
+				return d.err
+			}
+			return fn(r)
+		})
+	}
+	return each(ctx, q, "students", query, func(rows pgx.Rows) error {
 		var r data.Student
 		var grade, prio int16
 		if err := rows.Scan(&r.ID, &r.HouseholdID, &r.SchoolID, &grade, &prio, &r.HasDevice, &r.CovidOrphan, &r.FullName, &r.BirthDate); err != nil {
