@@ -173,6 +173,10 @@ type Report struct {
 	Runs      int
 	Procs     int // GOMAXPROCS
 	GoVersion string
+	// LoadAvg is the machine's load averages (1, 5, 15 min) at the start
+	// and at the end of the run ("" where unknown): above the number of
+	// cores, other work shared the CPU and every time is inflated.
+	LoadAvg [2]string
 }
 
 // Run generates the datasets and measures them.
@@ -208,6 +212,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		dir = d
 	}
 	rep := &Report{MaxRangeM: o.MaxRangeM, Runs: o.Runs, Procs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	rep.LoadAvg[0] = procstat.LoadAvg()
+	defer func() { rep.LoadAvg[1] = procstat.LoadAvg() }()
 	for _, n := range scales {
 		in := filepath.Join(dir, fmt.Sprintf("x%d", n))
 		areas := o.Communes
@@ -412,7 +418,11 @@ func (rep *Report) Write(w io.Writer) error {
 	} else {
 		fmt.Fprintln(bw, "sector ranges: as generated (most from the range table, ≤ 14.4 km)")
 	}
-	fmt.Fprintf(bw, "medians of %d runs per scale\n\n", rep.Runs)
+	fmt.Fprintf(bw, "medians of %d runs per scale", rep.Runs)
+	if rep.LoadAvg[0] != "" || rep.LoadAvg[1] != "" {
+		fmt.Fprintf(bw, "; load average %s at the start, %s at the end", rep.LoadAvg[0], rep.LoadAvg[1])
+	}
+	fmt.Fprint(bw, "\n\n")
 	widths := []int{6, 10, 8, 8, 9, 8, 8, 20, 8, 20, 9, 13, 9}
 	row := func(cells []string) {
 		for i, c := range cells {

@@ -198,7 +198,7 @@ func TestWrite(t *testing.T) {
 	m := func(read, an, wr, wall, peak float64) Measure {
 		return Measure{ReadS: read, AnalyzeS: an, WriteS: wr, WallS: wall, PeakMB: peak, Phases: "classify 1s"}
 	}
-	rep := &Report{Runs: 3, Procs: 2, GoVersion: "go1.x", MaxRangeM: 15000, Scales: []Scale{
+	rep := &Report{Runs: 3, Procs: 2, GoVersion: "go1.x", MaxRangeM: 15000, LoadAvg: [2]string{"3.1 2.0 1.0", "2.5 2.1 1.1"}, Scales: []Scale{
 		{Scale: 1, Entities: 100, Sectors: 10, Runs: []Measure{m(1, 2, 1, 4.5, 300), m(1, 2, 1, 4, 310), m(1, 2, 1, 5, 290)}, Median: m(1, 2, 1, 4.5, 300)},
 		{Scale: 4, Entities: 400, Sectors: 40, Runs: []Measure{m(4, 9, 4, 18, 900)}, Median: m(4, 9, 4, 18, 900)},
 	}, Baseline: &Baseline{Sample: 100, Total: 100, Sectors4G: 7, ClassifyS: 450, NearestS: 45,
@@ -223,7 +223,7 @@ func TestWrite(t *testing.T) {
 	}
 	for _, w := range []string{
 		"sector ranges: every sector states a range in [7500, 15000] m (gen --max-range 15000)",
-		"medians of 3 runs per scale",
+		"medians of 3 runs per scale; load average 3.1 2.0 1.0 at the start, 2.5 2.1 1.1 at the end\n\n",
 		"PostGIS baseline on the province (1×), every entity: 100, against 7 4G/5G sectors",
 		"ratio: 100.0× (PostGIS classification / analyze end to end), 110.0× with the nearest-4G query\n",
 		"agreement: 99.0000% identical 4G operator sets (99/100); nearest-4G distances max |Δ| 0.250000 m, 0 beyond 1 m: DISAGREE\n",
@@ -295,6 +295,9 @@ func TestRunSmall(t *testing.T) {
 		if len(r) != len(Columns) {
 			t.Fatalf("row %q has %d columns, want %d", r, len(r), len(Columns))
 		}
+	}
+	if rep.LoadAvg[0] == "" || rep.LoadAvg[1] == "" {
+		t.Errorf("load averages %q", rep.LoadAvg)
 	}
 	if strings.Contains(out.String(), "PostGIS") {
 		t.Fatal("a baseline section without a baseline")
