@@ -2,15 +2,44 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/data/postgis"
+	"github.com/gapmap/gapmap/data/postgis/pgtest"
 )
+
+// TestMain lets the test binary be the benchmark's child process: with
+// GAPMAP_BENCH_CHILD=1 it runs ChildMain on its arguments and exits.
+func TestMain(m *testing.M) {
+	if os.Getenv("GAPMAP_BENCH_CHILD") == "1" {
+		if err := ChildMain(context.Background(), os.Args[1:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// childOptions runs the children as this test binary.
+func childOptions(t *testing.T) Options {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "c.geojson")
+	if err := os.WriteFile(src, []byte(twoCommunes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Options{Communes: src, Runs: 1, Seed: 1, Work: filepath.Join(dir, "work"),
+		Child: []string{os.Args[0]}, ChildEnv: []string{"GAPMAP_BENCH_CHILD=1"}}
+}
 
 const twoCommunes = `{"type":"FeatureCollection","features":[
 {"type":"Feature","properties":{"province":"P","district":"D","commune":"A","gso_code_2025":"00001","gadm41_gid3":"x"},
@@ -99,41 +128,215 @@ func TestFindCommunes(t *testing.T) {
 	}
 }
 
-// Run on two real-shaped communes (no baseline, no national), then Write.
-func TestRunSmall(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "c.geojson")
-	if err := os.WriteFile(src, []byte(twoCommunes), 0o644); err != nil {
-		t.Fatal(err)
+// Compare on a hand-made case: one entity of each kind of disagreement
+// is reported, agreeing entities are not.
+func TestCompare(t *testing.T) {
+	inf := math.Inf(1)
+	ours := []Answer{
+		{Label: "household H1", Operators: []string{"mobifone", "viettel"}, Nearest4GM: 120.25},
+		{Label: "household H2", Operators: nil, Nearest4GM: inf},
+		{Label: "school S1", Operators: []string{"viettel"}, Nearest4GM: 4000},      // PostGIS adds vinaphone
+		{Label: "household H3", Operators: []string{"viettel"}, Nearest4GM: 800.00}, // 1.5 m off
+		{Label: "household H4", Operators: nil, Nearest4GM: inf},                    // PostGIS finds a site
 	}
-	var progress bytes.Buffer
-	rep, err := Run(t.Context(), Options{Communes: src, Runs: 1, NationalRuns: 1, NationalScale: 2, NoBaseline: true,
-		Seed: 1, Settings: coverage.DefaultSettings(), Work: filepath.Join(dir, "work"), Progress: &progress})
-	if err != nil {
-		t.Fatal(err)
+	theirs := []postgis.BaselineResult{
+		{Operators: []string{"mobifone", "viettel"}, Nearest4GM: 120.2500004},
+		{Operators: nil, Nearest4GM: inf},
+		{Operators: []string{"viettel", "vinaphone"}, Nearest4GM: 4000.3},
+		{Operators: []string{"viettel"}, Nearest4GM: 801.5},
+		{Operators: []string{}, Nearest4GM: 9000},
 	}
-	if len(rep.Datasets) != 2 || rep.Baseline != nil || rep.Procs < 1 {
-		t.Fatalf("report %+v", rep)
+	a := Compare(ours[:2], theirs[:2])
+	if !a.OK() || a.N != 2 || a.SameOps != 2 || a.NearestOver1M != 0 || len(a.Disagreements) != 0 || a.MaxNearestDiffM > 1e-6 {
+		t.Fatalf("agreeing entities: %+v", a)
 	}
-	prov, nat := rep.Datasets[0], rep.Datasets[1]
-	if prov.Name != "bac_giang" || nat.Name != "national (×2)" || prov.Entities == 0 || len(prov.RunsS) != 1 || prov.MedianS != prov.RunsS[0] || len(prov.Phases) == 0 {
-		t.Fatalf("datasets %+v", rep.Datasets)
+	a = Compare(ours, theirs)
+	if a.OK() || a.N != 5 || a.SameOps != 4 || a.NearestOver1M != 2 || !math.IsInf(a.MaxNearestDiffM, 1) {
+		t.Fatalf("injected disagreements: %+v", a)
 	}
-	if nat.Entities < prov.Entities {
-		t.Fatalf("national %d entities < province %d", nat.Entities, prov.Entities)
+	want := []string{
+		"school S1: 4G operators ours {viettel}, PostGIS {viettel;vinaphone}",
+		"household H3: nearest 4G ours 800.00 m, PostGIS 801.50 m",
+		"household H4: nearest 4G ours +Inf m, PostGIS 9000.00 m",
 	}
-	if !strings.Contains(progress.String(), "bac_giang run 1: ") || !strings.Contains(progress.String(), "tiling the communes 2 times") {
-		t.Fatalf("progress %q", progress.String())
+	if strings.Join(a.Disagreements, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("disagreements\n%s\nwant\n%s", strings.Join(a.Disagreements, "\n"), strings.Join(want, "\n"))
 	}
-	rep.Baseline = &Baseline{Sample: 10, Total: 20, SameOps: 9, Disagreements: []string{"household h1: ours {a}, PostGIS {}"}}
+	// A missing answer is a disagreement, never a silent pass.
+	a = Compare(ours[:2], theirs[:1])
+	if a.OK() || a.N != 2 || a.SameOps != 1 || a.NearestOver1M != 1 {
+		t.Fatalf("missing answer: %+v", a)
+	}
+	if (Agreement{}).OK() {
+		t.Fatal("an empty comparison passed")
+	}
+}
+
+// tableRows returns the scaling table's header and rows, split on blanks.
+func tableRows(t *testing.T, out string) [][]string {
+	t.Helper()
+	var rows [][]string
+	in := false
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == "scale" {
+			in = true
+		}
+		if in {
+			if len(f) == 0 {
+				break
+			}
+			rows = append(rows, f)
+		}
+	}
+	return rows
+}
+
+// The table of a hand-made report: its columns, its figures, and the
+// baseline lines with an injected disagreement.
+func TestWrite(t *testing.T) {
+	m := func(read, an, wr, wall, peak float64) Measure {
+		return Measure{ReadS: read, AnalyzeS: an, WriteS: wr, WallS: wall, PeakMB: peak, Phases: "classify 1s"}
+	}
+	rep := &Report{Runs: 3, Procs: 2, GoVersion: "go1.x", MaxRangeM: 15000, LoadAvg: [2]string{"3.1 2.0 1.0", "2.5 2.1 1.1"}, Scales: []Scale{
+		{Scale: 1, Entities: 100, Sectors: 10, Runs: []Measure{m(1, 2, 1, 4.5, 300), m(1, 2, 1, 4, 310), m(1, 2, 1, 5, 290)}, Median: m(1, 2, 1, 4.5, 300)},
+		{Scale: 4, Entities: 400, Sectors: 40, Runs: []Measure{m(4, 9, 4, 18, 900)}, Median: m(4, 9, 4, 18, 900)},
+	}, Baseline: &Baseline{Sample: 100, Total: 100, Sectors4G: 7, ClassifyS: 450, NearestS: 45,
+		Agreement: Agreement{N: 100, SameOps: 99, MaxNearestDiffM: 0.25, Disagreements: []string{"household H1: 4G operators ours {a}, PostGIS {}"}}}}
 	var out bytes.Buffer
 	if err := rep.Write(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"coverage engine, ", "\nbac_giang ", "\nnational (×2) ", "PostGIS baseline (bac_giang, sample 10 of 20 entities, SQL only):",
-		"agreement: 90.0000% identical 4G operator sets (9/10)", "    household h1: ours {a}, PostGIS {}"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
+	s := out.String()
+	rows := tableRows(t, s)
+	if len(rows) != 3 || strings.Join(rows[0], " ") != strings.Join(Columns, " ") {
+		t.Fatalf("table rows %q\n%s", rows, s)
+	}
+	want := [][]string{
+		{"1×", "100", "10", "1.00", "2.00", "1.00", "4.50", "4.50,4.00,5.00", "300", "300,310,290", "45000.00", "1.00", "1.00"},
+		{"4×", "400", "40", "4.00", "9.00", "4.00", "18.00", "18.00", "900", "900", "45000.00", "1.12", "1.00"},
+	}
+	for i, w := range want {
+		if strings.Join(rows[i+1], " ") != strings.Join(w, " ") {
+			t.Errorf("row %d: %q, want %q", i+1, rows[i+1], w)
 		}
+	}
+	for _, w := range []string{
+		"sector ranges: every sector states a range in [7500, 15000] m (gen --max-range 15000)",
+		"medians of 3 runs per scale; load average 3.1 2.0 1.0 at the start, 2.5 2.1 1.1 at the end\n\n",
+		"PostGIS baseline on the province (1×), every entity: 100, against 7 4G/5G sectors",
+		"ratio: 100.0× (PostGIS classification / analyze end to end), 110.0× with the nearest-4G query\n",
+		"agreement: 99.0000% identical 4G operator sets (99/100); nearest-4G distances max |Δ| 0.250000 m, 0 beyond 1 m: DISAGREE\n",
+		"    household H1: 4G operators ours {a}, PostGIS {}\n",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("report lacks %q:\n%s", w, s)
+		}
+	}
+	// A sample: the ratio is extrapolated and says so; full agreement reads AGREE.
+	rep.Baseline = &Baseline{Sample: 50, Total: 100, ClassifyS: 225, NearestS: 0, Agreement: Agreement{N: 50, SameOps: 50}}
+	out.Reset()
+	if err := rep.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"a random sample of 50 of 100 entities", "ratio: 100.0× (PostGIS classification / analyze end to end), 100.0× with the nearest-4G query (PostGIS times extrapolated ×2.00 to the whole province)",
+		"(50/50); nearest-4G distances max |Δ| 0.000000 m, 0 beyond 1 m: AGREE\n"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("report lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+// Run at small scales (two communes, 1× and 2×, three runs each), every
+// analysis in a child process; no baseline.
+func TestRunSmall(t *testing.T) {
+	o := childOptions(t)
+	o.Runs, o.Scales, o.NoBaseline = 3, []int{2, 1, 2}, true
+	var progress bytes.Buffer
+	o.Progress = &progress
+	rep, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Scales) != 2 || rep.Baseline != nil || rep.Procs < 1 || rep.Runs != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	one, two := rep.Scales[0], rep.Scales[1]
+	if one.Scale != 1 || two.Scale != 2 || len(one.Runs) != 3 || len(two.Runs) != 3 {
+		t.Fatalf("scales %+v", rep.Scales)
+	}
+	if one.Entities < 100 || two.Entities < 2*one.Entities*9/10 || two.Entities > 2*one.Entities*11/10 || two.Sectors < one.Sectors {
+		t.Fatalf("entities %d and %d, sectors %d and %d", one.Entities, two.Entities, one.Sectors, two.Sectors)
+	}
+	for _, sc := range rep.Scales {
+		walls := []float64{}
+		for _, r := range sc.Runs {
+			if r.Entities != sc.Entities || r.PeakMB <= 0 || r.ReadS <= 0 || r.AnalyzeS <= 0 || r.WriteS <= 0 || r.WallS < r.ReadS+r.AnalyzeS+r.WriteS || r.Phases == "" {
+				t.Fatalf("%d× run %+v", sc.Scale, r)
+			}
+			walls = append(walls, r.WallS)
+		}
+		if mid := medians(sc.Runs).WallS; sc.Median.WallS != mid || (mid != walls[0] && mid != walls[1] && mid != walls[2]) {
+			t.Fatalf("%d× median %v of %v", sc.Scale, sc.Median.WallS, walls)
+		}
+	}
+	if !strings.Contains(progress.String(), "1× run 3: ") || !strings.Contains(progress.String(), "generating 2× the province") {
+		t.Fatalf("progress %q", progress.String())
+	}
+	var out bytes.Buffer
+	if err := rep.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	rows := tableRows(t, out.String())
+	if len(rows) != 3 || rows[1][0] != "1×" || rows[2][0] != "2×" || rows[1][1] != strconv.Itoa(one.Entities) {
+		t.Fatalf("table %q", rows)
+	}
+	for _, r := range rows {
+		if len(r) != len(Columns) {
+			t.Fatalf("row %q has %d columns, want %d", r, len(r), len(Columns))
+		}
+	}
+	if rep.LoadAvg[0] == "" || rep.LoadAvg[1] == "" {
+		t.Errorf("load averages %q", rep.LoadAvg)
+	}
+	if strings.Contains(out.String(), "PostGIS") {
+		t.Fatal("a baseline section without a baseline")
+	}
+	// The generated files are removed.
+	if entries, _ := os.ReadDir(o.Work); len(entries) != 0 {
+		t.Errorf("%d entries left in the work directory", len(entries))
+	}
+}
+
+// The whole pipeline with the PostGIS baseline on every entity of two
+// communes with long ranges: full agreement, sample = total.
+func TestRunBaseline(t *testing.T) {
+	o := childOptions(t)
+	o.DatabaseURL = pgtest.NewURL(t)
+	o.MaxRangeM = 8000
+	rep, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Baseline
+	if b == nil || b.Sample != b.Total || b.Total != rep.Scales[0].Entities || b.Sectors4G == 0 || b.ClassifyS <= 0 || b.NearestS <= 0 {
+		t.Fatalf("baseline %+v", b)
+	}
+	if !b.OK() || b.N != b.Total || b.MaxNearestDiffM > 1 {
+		t.Fatalf("agreement %+v", b.Agreement)
+	}
+	var out bytes.Buffer
+	if err := rep.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("(%d/%d); nearest-4G distances", b.Total, b.Total)) || !strings.Contains(out.String(), ": AGREE\n") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+	o.Communes = filepath.Join(t.TempDir(), "missing.geojson")
+	if _, err := Run(t.Context(), o); err == nil {
+		t.Fatal("a missing communes file was measured")
+	}
+	if _, err := Run(t.Context(), Options{Runs: 1}); err == nil {
+		t.Fatal("no child command accepted")
 	}
 }

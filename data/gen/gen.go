@@ -61,6 +61,13 @@ type Options struct {
 	// network are the same either way, and devices or SIM packages
 	// earmarked for a district go to its province.
 	LegacyDistricts bool
+	// MaxRangeM, when > 0, makes every sector state its range (range_m):
+	// drawn uniformly in [MaxRangeM/2, MaxRangeM], rounded down to 50 m
+	// (at least 50 m), from a stream of its own, so every other value of the
+	// output is unchanged. It measures the engine with long ranges (rural 4G
+	// on 700–900 MHz reaches 10–15 km); 0 keeps the usual sites, most of
+	// which leave the range to the analysis's range table.
+	MaxRangeM float64
 }
 
 // ReformDate is the day the two-tier local government took effect in
@@ -115,6 +122,9 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 	}
 	if scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
 		return st, fmt.Errorf("gen: scale %v must be a positive number", opts.Scale)
+	}
+	if opts.MaxRangeM < 0 || math.IsNaN(opts.MaxRangeM) || opts.MaxRangeM > maxRangeLimitM {
+		return st, fmt.Errorf("gen: max range %v m must be between 0 and %d", opts.MaxRangeM, maxRangeLimitM)
 	}
 	workers := opts.Workers
 	if workers <= 0 {
@@ -190,6 +200,7 @@ func Generate(ctx context.Context, opts Options) (Stats, error) {
 	}
 	chunks := chunksOf(rg.communes)
 	sectors := numberSites(rg)
+	longRanges(sectors, seed, opts.MaxRangeM)
 	nodes := numberNodes(rg)
 	routes := planRoutes(seed, rg, nodes)
 
@@ -379,6 +390,24 @@ func numberSites(rg *region) []data.Sector {
 		}
 	}
 	return out
+}
+
+// maxRangeLimitM bounds Options.MaxRangeM (the longest range of the
+// coverage range table is 14.4 km; 100 km is far beyond any cell).
+const maxRangeLimitM = 100_000
+
+// longRanges gives every sector a stated range in [maxM/2, maxM] (rounded
+// down to 50 m, at least 50 m) when maxM > 0, from the stream
+// (seed, "max-range"), in file order.
+func longRanges(sectors []data.Sector, seed int64, maxM float64) {
+	if maxM <= 0 {
+		return
+	}
+	r := newRand(seed, "max-range", "", 0)
+	for i := range sectors {
+		rng := math.Floor(uniform(r, maxM/2, maxM)/50) * 50
+		sectors[i].RangeM = math.Max(rng, 50)
+	}
 }
 
 // numberNodes gives fiber nodes their IDs in commune order.

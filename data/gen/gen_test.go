@@ -514,3 +514,63 @@ func BenchmarkGenerateBacGiang(b *testing.B) {
 	}
 	b.ReportMetric(float64(st.Households), "households")
 }
+
+// MaxRangeM: every sector states a range in [M/2, M], a multiple of 50 m,
+// drawn anew; every other file and every other column of sites.csv is
+// unchanged.
+func TestMaxRange(t *testing.T) {
+	plain, long := t.TempDir(), t.TempDir()
+	generate(t, Options{Seed: 3, OutDir: plain})
+	generate(t, Options{Seed: 3, OutDir: long, MaxRangeM: 15000})
+	for _, name := range Files() {
+		if name != FileSites && sha(t, filepath.Join(plain, name)) != sha(t, filepath.Join(long, name)) {
+			t.Errorf("%s changed with --max-range", name)
+		}
+	}
+	read := func(dir string) [][]string {
+		b, err := os.ReadFile(filepath.Join(dir, FileSites))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [][]string
+		for line := range strings.SplitSeq(strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff")), "\n") {
+			rows = append(rows, strings.Split(line, ","))
+		}
+		return rows
+	}
+	a, b := read(plain), read(long)
+	if len(a) != len(b) || len(a) < 100 {
+		t.Fatalf("%d and %d rows", len(a), len(b))
+	}
+	col := -1
+	for i, h := range b[0] {
+		if h == "range_m" {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no range_m in %v", b[0])
+	}
+	lo, hi := math.Inf(1), 0.0
+	for k := 1; k < len(b); k++ {
+		for i := range b[k] {
+			if i != col && a[k][i] != b[k][i] {
+				t.Fatalf("row %d column %s: %q became %q", k, b[0][i], a[k][i], b[k][i])
+			}
+		}
+		r, err := strconv.ParseFloat(b[k][col], 64)
+		if err != nil || r < 7500 || r > 15000 || math.Mod(r, 50) != 0 {
+			t.Fatalf("row %d: range_m %q", k, b[k][col])
+		}
+		lo, hi = math.Min(lo, r), math.Max(hi, r)
+	}
+	// Drawn over the whole interval, not one value.
+	if lo > 8000 || hi < 14500 {
+		t.Errorf("ranges span only [%v, %v]", lo, hi)
+	}
+	for _, bad := range []float64{-1, math.NaN(), 200_000} {
+		if _, err := Generate(context.Background(), Options{Seed: 3, OutDir: t.TempDir(), MaxRangeM: bad}); err == nil {
+			t.Errorf("max range %v accepted", bad)
+		}
+	}
+}
