@@ -29,7 +29,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-
 type rawFeature struct {
 	Properties map[string]any `json:"properties"`
 	Geometry   struct {

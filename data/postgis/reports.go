@@ -132,7 +132,6 @@ func (s *Store) snapshot(ctx context.Context, read func(tx pgx.Tx) error) error 
 	return read(tx)
 }
 
-
 func reportAreas(ctx context.Context, q Querier) ([]ReportArea, error) {
 	var out []ReportArea
 	err := scanEach(ctx, q, "areas", `SELECT code, name, level, coalesce(parent_code, ''), valid_from, valid_to FROM areas ORDER BY code`, nil,
