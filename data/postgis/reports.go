@@ -146,6 +146,33 @@ func reportAreas(ctx context.Context, q Querier) ([]ReportArea, error) {
 	return out, err
 }
 
+// reportBasis reads what every allocation report starts from: the areas,
+// the successor table, and the committed allocation runs up to and
+// including day to.
+func reportBasis(ctx context.Context, tx pgx.Tx, to time.Time) ([]ReportArea, []data.AreaSuccessor, []RunRef, error) {
+	areas, err := reportAreas(ctx, tx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	succ, err := AreaSuccessors(ctx, tx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var runs []RunRef
+	err = scanEach(ctx, tx, "allocation runs", `SELECT id, created_at FROM allocation_runs
+		WHERE status = 'committed' AND (created_at AT TIME ZONE '`+ReportTimeZone+`')::date <= $1 ORDER BY id`, []any{to},
+		func(r pgx.Rows) error {
+			ref := RunRef{Kind: "allocation"}
+			if err := r.Scan(&ref.ID, &ref.Created); err != nil {
+				return err
+			}
+			ref.Created = ref.Created.UTC()
+			runs = append(runs, ref)
+			return nil
+		})
+	return areas, succ, runs, err
+}
+
 // allocDay is the day of an allocation (alias a) in the report's zone, as SQL.
 const allocDay = `(a.created_at AT TIME ZONE '` + ReportTimeZone + `')::date`
 
@@ -158,24 +185,7 @@ func (s *Store) ProgressFacts(ctx context.Context, to time.Time, previewRun int6
 	var f ProgressFacts
 	err := s.snapshot(ctx, func(tx pgx.Tx) error {
 		var err error
-		if f.Areas, err = reportAreas(ctx, tx); err != nil {
-			return err
-		}
-		if f.Successors, err = AreaSuccessors(ctx, tx); err != nil {
-			return err
-		}
-		err = scanEach(ctx, tx, "allocation runs", `SELECT id, created_at FROM allocation_runs
-			WHERE status = 'committed' AND (created_at AT TIME ZONE '`+ReportTimeZone+`')::date <= $1 ORDER BY id`, []any{to},
-			func(r pgx.Rows) error {
-				ref := RunRef{Kind: "allocation"}
-				if err := r.Scan(&ref.ID, &ref.Created); err != nil {
-					return err
-				}
-				ref.Created = ref.Created.UTC()
-				f.Runs = append(f.Runs, ref)
-				return nil
-			})
-		if err != nil {
+		if f.Areas, f.Successors, f.Runs, err = reportBasis(ctx, tx, to); err != nil {
 			return err
 		}
 		err = scanEach(ctx, tx, "students in need", `SELECT sc.area_code, st.priority, st.has_device, count(*)
@@ -381,24 +391,7 @@ func (s *Store) DonorFacts(ctx context.Context, to time.Time) (DonorFacts, error
 	var f DonorFacts
 	err := s.snapshot(ctx, func(tx pgx.Tx) error {
 		var err error
-		if f.Areas, err = reportAreas(ctx, tx); err != nil {
-			return err
-		}
-		if f.Successors, err = AreaSuccessors(ctx, tx); err != nil {
-			return err
-		}
-		err = scanEach(ctx, tx, "allocation runs", `SELECT id, created_at FROM allocation_runs
-			WHERE status = 'committed' AND (created_at AT TIME ZONE '`+ReportTimeZone+`')::date <= $1 ORDER BY id`, []any{to},
-			func(r pgx.Rows) error {
-				ref := RunRef{Kind: "allocation"}
-				if err := r.Scan(&ref.ID, &ref.Created); err != nil {
-					return err
-				}
-				ref.Created = ref.Created.UTC()
-				f.Runs = append(f.Runs, ref)
-				return nil
-			})
-		if err != nil {
+		if f.Areas, f.Successors, f.Runs, err = reportBasis(ctx, tx, to); err != nil {
 			return err
 		}
 		err = scanEach(ctx, tx, "donor trail", `WITH given AS (
