@@ -124,14 +124,11 @@ func parseAllocateFlags(e *env, args []string) (allocateOpts, allocation.Setting
 	if fs.NArg() > 0 {
 		return o, allocation.Settings{}, usageError{fmt.Sprintf("allocate takes no arguments (got %q): use --in DIR for files", fs.Args())}
 	}
-	o.date = time.Now()
-	if *date != "" {
-		d, err := time.Parse("2006-01-02", *date)
-		if err != nil {
-			return o, allocation.Settings{}, usageError{fmt.Sprintf("--date %q: write the date as YYYY-MM-DD", *date)}
-		}
-		o.date = d
+	d, err := dayFlag("date", *date, time.Now())
+	if err != nil {
+		return o, allocation.Settings{}, err
 	}
+	o.date = d
 	if err := checkAllocateModes(o); err != nil {
 		return o, allocation.Settings{}, err
 	}

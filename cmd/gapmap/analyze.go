@@ -68,9 +68,18 @@ func analysisDate(v string) (time.Time, error) {
 	if v == "" {
 		return data.VietnamDay(time.Now()), nil
 	}
+	return dayFlag("date", v, time.Time{})
+}
+
+// dayFlag parses the day of flag --name (YYYY-MM-DD); an empty value is
+// def.
+func dayFlag(name, v string, def time.Time) (time.Time, error) {
+	if v == "" {
+		return def, nil
+	}
 	d, err := time.Parse(time.DateOnly, v)
 	if err != nil {
-		return d, usageError{fmt.Sprintf("--date %q: write the date as YYYY-MM-DD", v)}
+		return d, usageError{fmt.Sprintf("--%s %q: write the date as YYYY-MM-DD", name, v)}
 	}
 	return d, nil
 }

@@ -99,13 +99,9 @@ func cmdDevice(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Sprintf("device %s takes no --%s", sub, name)}
 		}
 	}
-	on := time.Time{}
-	if *date != "" {
-		d, err := time.Parse("2006-01-02", *date)
-		if err != nil {
-			return usageError{fmt.Sprintf("--date %q: write the day as YYYY-MM-DD", *date)}
-		}
-		on = d
+	on, err := dayFlag("date", *date, time.Time{})
+	if err != nil {
+		return err
 	}
 	switch sub {
 	case "inspect", "history":

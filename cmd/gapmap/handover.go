@@ -52,21 +52,13 @@ func cmdHandover(ctx context.Context, e *env, args []string) error {
 	if (*cancel || *ret) && *activated != "" {
 		return usageError{"--activated goes with a handover"}
 	}
-	var act time.Time
-	if *activated != "" {
-		d, err := time.Parse("2006-01-02", *activated)
-		if err != nil {
-			return usageError{fmt.Sprintf("--activated %q: write the day as YYYY-MM-DD", *activated)}
-		}
-		act = d
+	act, err := dayFlag("activated", *activated, time.Time{})
+	if err != nil {
+		return err
 	}
-	on := time.Now()
-	if *date != "" {
-		d, err := time.Parse("2006-01-02", *date)
-		if err != nil {
-			return usageError{fmt.Sprintf("--date %q: write the day as YYYY-MM-DD", *date)}
-		}
-		on = d
+	on, err := dayFlag("date", *date, time.Now())
+	if err != nil {
+		return err
 	}
 	if err := runs.CheckICCID("handover", strings.TrimSpace(*iccid)); err != nil {
 		return err // before the database; the service checks it again

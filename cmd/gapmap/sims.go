@@ -50,16 +50,6 @@ func cmdSims(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageError{"sims " + sub + " takes flags only"}
 	}
-	day := func(name, v string) (time.Time, error) {
-		if v == "" {
-			return time.Time{}, nil
-		}
-		d, err := time.Parse("2006-01-02", v)
-		if err != nil {
-			return d, usageError{fmt.Sprintf("--%s %q: write the day as YYYY-MM-DD", name, v)}
-		}
-		return d, nil
-	}
 	switch sub {
 	case "ending":
 		if *student != "" || *pkg != "" || *date != "" {
@@ -82,7 +72,7 @@ func cmdSims(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	svc := &runs.Service{Store: st}
 	if sub == "renew" {
-		on, err := day("date", *date)
+		on, err := dayFlag("date", *date, time.Time{})
 		if err != nil {
 			return err
 		}
@@ -96,7 +86,7 @@ func cmdSims(ctx context.Context, e *env, args []string) error {
 			p.Operator, p.StudentID, p.PackageID, p.Months, p.StartsOn.Format("2006-01-02"), p.EndsOn.Format("2006-01-02"), len(r.Periods)-1)
 		return nil
 	}
-	on, err := day("on", *onFlag)
+	on, err := dayFlag("on", *onFlag, time.Time{})
 	if err != nil {
 		return err
 	}
