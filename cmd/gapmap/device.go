@@ -51,14 +51,10 @@ Every change is in the ledger with its actor ($GAPMAP_ACTOR, else $USER, or --ac
 // cmdDevice records inspections, sales and replacements, and prints a
 // device's history and the sales.
 func cmdDevice(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(e.stderr, "Usage: gapmap %s\n", deviceSynopsis)
-		if len(args) == 0 {
-			return usageError{"device needs one of inspect, list, history, liquidate, replace, liquidations"}
-		}
-		return nil
+	sub, args, err := subcommand(e, args, deviceSynopsis, "device needs one of inspect, list, history, liquidate, replace, liquidations")
+	if sub == "" {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlags(e, "device "+sub, deviceSynopsis)
 	device := fs.String("device", "", "inspect, history: the device id")
 	result := fs.String("result", "", "inspect: ok, repair or liquidate")

@@ -208,3 +208,18 @@ func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
+
+// subcommand splits off the subcommand of a command with several (gapmap
+// user add …). No argument prints the synopsis and is a usage error with
+// need; -h or --help prints it and is no error. sub is "" when there is
+// nothing to run.
+func subcommand(e *env, args []string, synopsis, need string) (sub string, rest []string, err error) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(e.stderr, "Usage: gapmap %s\n", synopsis)
+		if len(args) == 0 {
+			return "", nil, usageError{need}
+		}
+		return "", nil, nil
+	}
+	return args[0], args[1:], nil
+}

@@ -25,14 +25,10 @@ of the SIM's operator; the student needs a SIM handed over.`
 
 // cmdSims reports SIMs ending soon and records renewals.
 func cmdSims(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(e.stderr, "Usage: gapmap %s\n", simsSynopsis)
-		if len(args) == 0 {
-			return usageError{"sims needs one of ending, renew"}
-		}
-		return nil
+	sub, args, err := subcommand(e, args, simsSynopsis, "sims needs one of ending, renew")
+	if sub == "" {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlags(e, "sims "+sub, simsSynopsis)
 	within := fs.Int("within", 30, "ending: days from --on (both days included)")
 	onFlag := fs.String("on", "", "ending: the first day of the window, YYYY-MM-DD (default: today)")

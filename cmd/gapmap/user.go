@@ -29,14 +29,10 @@ Authorization: Bearer TOKEN). The first admin is made here.`
 
 // cmdUser manages accounts: add, list, disable, token.
 func cmdUser(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(e.stderr, "Usage: gapmap %s\n", userSynopsis)
-		if len(args) == 0 {
-			return usageError{"user needs one of add, list, disable, token"}
-		}
-		return nil
+	sub, args, err := subcommand(e, args, userSynopsis, "user needs one of add, list, disable, token")
+	if sub == "" {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlags(e, "user "+sub, userSynopsis)
 	role := fs.String("role", "", "add: admin, planner, operator, officer or viewer")
 	operator := fs.String("operator", "", "add: the operator of an operator user (viettel, vinaphone/vnpt, mobifone, vietnamobile, gmobile, fpt, cmc)")
