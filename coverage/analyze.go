@@ -103,7 +103,7 @@ func analyze(ctx context.Context, in Input, s Settings, extra []data.Sector) (*R
 		r.WhatIfSectors = append(r.WhatIfSectors, x.ID)
 	}
 	r.areas = buildAreas(ds, in.Date)
-	e, st, err := buildEntities(ctx, ds, r.areas, &s)
+	e, st, err := buildEntities(ctx, &in, r.areas, &s)
 	if err != nil {
 		return nil, err
 	}

@@ -211,8 +211,9 @@ func parallel(ctx context.Context, n, chunk, w int, fn func(lo, hi int)) error {
 
 // buildEntities lays the schools and households out, sorted, with their
 // students.
-func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *Settings) (*entities, BuildStats, error) {
+func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings) (*entities, BuildStats, error) {
 	var st BuildStats
+	ds := in.Dataset
 	ns, nh := len(ds.Schools), len(ds.Households)
 	n := ns + nh
 	if n > math.MaxInt32 {
@@ -370,93 +371,29 @@ func buildEntities(ctx context.Context, ds *data.Dataset, areas *areaTable, s *S
 			}
 		}
 	}
-	// Students: join to their home. Lists are usually grouped by
-	// household in household order: a cursor on the household list finds
-	// most homes without hashing; the others go through a hash table.
-	hhID := func(j int32) string { return ds.Households[j].ID }
-	tab, dup, err := newIDTable(ctx, nh, hhID, w)
-	if err != nil {
-		return nil, st, err
+	// Students: counted per home (by the reader, or here from the list).
+	tally := in.Students
+	if tally == nil {
+		var err error
+		if tally, err = tallyStudents(ctx, ds, w); err != nil {
+			return nil, st, err
+		}
 	}
-	if dup != "" {
-		return nil, st, fmt.Errorf("duplicate household id %q: household ids must be unique", dup)
-	}
-	home := make([]int32, len(ds.Students))
-	if err := parallel(ctx, len(ds.Students), 8192, w, func(lo, hi int) {
-		cursor := int32(-1)
-		for k := lo; k < hi; k++ {
-			id := ds.Students[k].HouseholdID
-			j := int32(-1)
-			switch {
-			case cursor >= 0 && ds.Households[cursor].ID == id:
-				j = cursor
-			case cursor+1 < int32(nh) && cursor >= 0 && ds.Households[cursor+1].ID == id:
-				j = cursor + 1
-			default:
-				j = tab.find(id, hhID)
-			}
-			home[k] = -1
-			if j >= 0 {
-				cursor = j
-				home[k] = inv[ns+int(j)]
-			}
+	if err := parallel(ctx, nh, 8192, w, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			i := inv[ns+j]
+			e.stud[i], e.noDev[i] = tally.stud[j], tally.noDev[j]
 		}
 	}); err != nil {
 		return nil, st, err
 	}
 	inv = nil
-	// Tally per home, each worker owning a range of homes.
-	var orphans atomic.Int64
-	shard := (n + w - 1) / w
-	if err := parallel(ctx, w, 1, w, func(lo, hi int) {
-		for g := lo; g < hi; g++ {
-			from, to := int32(g*shard), int32(min(n, (g+1)*shard))
-			for k := range ds.Students {
-				h := home[k]
-				if h < 0 {
-					if g == 0 {
-						orphans.Add(1)
-					}
-					continue
-				}
-				if h < from || h >= to {
-					continue
-				}
-				stu := &ds.Students[k]
-				t := stu.Priority
-				if t < 0 || t > 3 {
-					t = 0
-				}
-				if e.stud[h][t] < math.MaxUint16 {
-					e.stud[h][t]++
-				}
-				if t > 0 && !stu.HasDevice && e.noDev[h] < math.MaxUint16 {
-					e.noDev[h]++
-				}
-			}
-		}
-	}); err != nil {
-		return nil, st, err
-	}
-	st.StudentsWithoutHome = int(orphans.Load())
+	st.StudentsWithoutHome = tally.withoutHome
 	// Schools without a reported count get the students listing them.
-	countSchools := false
-	for i := range ds.Schools {
-		if ds.Schools[i].Students <= 0 {
-			countSchools = true
-			break
-		}
-	}
-	if countSchools {
-		schoolCount := map[string]int32{}
-		for k := range ds.Students {
-			if id := ds.Students[k].SchoolID; id != "" {
-				schoolCount[id]++
-			}
-		}
+	if tally.schoolCount != nil {
 		for i := 0; i < n; i++ {
 			if e.kind[i] == kSchool && e.schoolSt[e.src[i]] == 0 {
-				e.schoolSt[e.src[i]] = schoolCount[ds.Schools[e.src[i]].ID]
+				e.schoolSt[e.src[i]] = tally.schoolCount[ds.Schools[e.src[i]].ID]
 			}
 		}
 	}

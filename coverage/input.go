@@ -29,6 +29,18 @@ type Input struct {
 	Date         time.Time
 	Polygons     []OperatorPolygon
 	Measurements []Measurement
+	// Students, when set, counts the students of Dataset.Households and
+	// Dataset.Students is not used: a reader of a large dataset tallies the
+	// students as it reads them instead of keeping them.
+	Students *StudentTally
+}
+
+// StudentCount returns the number of students of the input.
+func (in *Input) StudentCount() int {
+	if in.Students != nil {
+		return in.Students.Students()
+	}
+	return len(in.Dataset.Students)
 }
 
 // normOperator lower-cases an operator name and maps common aliases.

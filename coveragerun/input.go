@@ -2,6 +2,7 @@ package coveragerun
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gapmap/gapmap/coverage"
@@ -43,10 +44,36 @@ func ReadOverrides(ctx context.Context, polygons, measurements string) ([]data.O
 // cannot be read.
 func ReadFiles(ctx context.Context, dir, polygons, measurements string) (in coverage.Input, warnings, err error) {
 	in.Date = data.VietnamDay(time.Now()) // the caller may set another analysis date
-	if in.Dataset, err = format.ReadDir(ctx, dir); err != nil {
+	// The students are counted per home as they are read, not kept: the
+	// analysis needs no more, and a national list would take gigabytes.
+	refs := &data.ValidationError{}
+	students := func(ds *data.Dataset) (func(int, data.Student) error, error) {
+		tally, err := coverage.NewStudentTally(ctx, ds.Households, ds.Schools, 0)
+		if err != nil {
+			return nil, err
+		}
+		in.Students = tally
+		check := format.NewStudentRefs(ds)
+		return func(_ int, s data.Student) error {
+			check.Check(refs, &s, tally.Add(&s))
+			return nil
+		}, nil
+	}
+	if in.Dataset, err = format.ReadDirWith(ctx, dir, format.DirOptions{Students: students}); err != nil {
 		return coverage.Input{}, nil, &format.DatasetError{Dir: dir, Err: err}
 	}
 	warnings = format.CheckReferences(in.Dataset)
+	if refs.Len() > 0 {
+		// The students' problems first, as CheckReferences lists them.
+		var ve *data.ValidationError
+		if errors.As(warnings, &ve) {
+			for _, e := range ve.Errors {
+				refs.Add(e)
+			}
+			refs.Truncated += ve.Truncated
+		}
+		warnings = refs.Err()
+	}
 	if in.Polygons, in.Measurements, err = ReadOverrides(ctx, polygons, measurements); err != nil {
 		return in, warnings, err
 	}

@@ -29,6 +29,21 @@ func fileExts(kind string) []string {
 // the dataset holds the valid records (so a caller can show both). It does
 // not check references between files: see CheckReferences.
 func ReadDir(ctx context.Context, dir string) (*data.Dataset, error) {
+	return ReadDirWith(ctx, dir, DirOptions{})
+}
+
+// DirOptions changes what ReadDirWith does with the records of a kind.
+type DirOptions struct {
+	// Students, when set, is called when the students file is reached
+	// (areas, schools and households are read by then); the students are
+	// passed to the function it returns, and Dataset.Students stays empty.
+	// A reader of a large dataset counts the students instead of keeping
+	// them.
+	Students func(ds *data.Dataset) (func(row int, s data.Student) error, error)
+}
+
+// ReadDirWith is ReadDir with options.
+func ReadDirWith(ctx context.Context, dir string, o DirOptions) (*data.Dataset, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading input directory: %w", err)
@@ -68,6 +83,14 @@ func ReadDir(ctx context.Context, dir string) (*data.Dataset, error) {
 			ds.Households = slices.Grow(ds.Households, rowsHint(path))
 			err = ReadHouseholds(ctx, path, errs, func(_ int, h data.Household) error { ds.Households = append(ds.Households, h); return nil })
 		case KindStudents:
+			if o.Students != nil {
+				fn, ferr := o.Students(ds)
+				if ferr != nil {
+					return ds, ferr
+				}
+				err = ReadStudents(ctx, path, errs, fn)
+				break
+			}
 			ds.Students = slices.Grow(ds.Students, rowsHint(path))
 			err = ReadStudents(ctx, path, errs, func(_ int, s data.Student) error { ds.Students = append(ds.Students, s); return nil })
 		case KindSites:
@@ -117,18 +140,12 @@ func CheckReferences(ds *data.Dataset) error {
 		return m
 	}
 	areas := set(len(ds.Areas), func(i int) string { return ds.Areas[i].Code })
-	if len(ds.Households) > 0 || len(ds.Schools) > 0 {
+	if len(ds.Students) > 0 {
 		households := set(len(ds.Households), func(i int) string { return ds.Households[i].ID })
-		schools := set(len(ds.Schools), func(i int) string { return ds.Schools[i].ID })
-		for _, s := range ds.Students {
-			if _, ok := households[s.HouseholdID]; !ok && len(ds.Households) > 0 {
-				errs.Add(data.FieldError{File: KindStudents, Column: "household_id", Value: s.HouseholdID,
-					Reason: fmt.Sprintf("student %s: household %s is not in households", s.ID, s.HouseholdID)})
-			}
-			if _, ok := schools[s.SchoolID]; !ok && len(ds.Schools) > 0 {
-				errs.Add(data.FieldError{File: KindStudents, Column: "school_id", Value: s.SchoolID,
-					Reason: fmt.Sprintf("student %s: school %s is not in schools", s.ID, s.SchoolID)})
-			}
+		refs := NewStudentRefs(ds)
+		for i := range ds.Students {
+			_, ok := households[ds.Students[i].HouseholdID]
+			refs.Check(errs, &ds.Students[i], ok)
 		}
 	}
 	if len(ds.Areas) == 0 {
@@ -160,6 +177,37 @@ func CheckReferences(ds *data.Dataset) error {
 	}
 	checkHolders(ds, errs)
 	return errs.Err()
+}
+
+// StudentRefs checks the references of students one at a time, as
+// CheckReferences does: their household and their school exist.
+type StudentRefs struct {
+	schools                   map[string]struct{}
+	anyHouseholds, anySchools bool
+}
+
+// NewStudentRefs returns the checker of students against the households
+// and schools of ds (a kind without records is not checked).
+func NewStudentRefs(ds *data.Dataset) *StudentRefs {
+	c := &StudentRefs{anyHouseholds: len(ds.Households) > 0, anySchools: len(ds.Schools) > 0,
+		schools: make(map[string]struct{}, len(ds.Schools))}
+	for i := range ds.Schools {
+		c.schools[ds.Schools[i].ID] = struct{}{}
+	}
+	return c
+}
+
+// Check adds the reference problems of student s to errs; homeFound tells
+// whether its household is among the households (the caller looks it up).
+func (c *StudentRefs) Check(errs *data.ValidationError, s *data.Student, homeFound bool) {
+	if !homeFound && c.anyHouseholds {
+		errs.Add(data.FieldError{File: KindStudents, Column: "household_id", Value: s.HouseholdID,
+			Reason: fmt.Sprintf("student %s: household %s is not in households", s.ID, s.HouseholdID)})
+	}
+	if _, ok := c.schools[s.SchoolID]; !ok && c.anySchools {
+		errs.Add(data.FieldError{File: KindStudents, Column: "school_id", Value: s.SchoolID,
+			Reason: fmt.Sprintf("student %s: school %s is not in schools", s.ID, s.SchoolID)})
+	}
 }
 
 // checkHolders checks the school_id of devices and SIM packages held by a
