@@ -245,7 +245,7 @@ func (r *Result) Entity(i int) Entity {
 	e := r.e
 	run := e.runOf(i) // one search for the cell and the gap
 	x := Entity{
-		Kind: KindHousehold, ID: entityID(r.in.Dataset, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.runCell[run],
+		Kind: KindHousehold, ID: entityID(&r.in, e, i), Lat: e.lat[i], Lon: e.lon[i], Cell: e.runCell[run],
 		Class: Classes()[e.class[i]], Nearest4GM: e.nearest4(i), FiberNodeM: e.node[i], FiberRouteM: e.route[i],
 		NearestFiberM: math.Min(e.node[i], e.route[i]),
 	}
@@ -299,7 +299,7 @@ func (r *Result) Lookup(kind, id string) (int, bool) {
 			if r.e.kind[i] == kSchool {
 				k = "s:"
 			}
-			r.byID[k+entityID(r.in.Dataset, r.e, i)] = int32(i)
+			r.byID[k+entityID(&r.in, r.e, i)] = int32(i)
 		}
 	})
 	k := "h:"

@@ -161,11 +161,11 @@ func (e *entities) nearest4(i int) float64 {
 func (e *entities) schoolStudents(i int) int32 { return e.schoolSt[e.src[i]] }
 
 // entityID returns the id of entity i.
-func entityID(ds *data.Dataset, e *entities, i int) string {
+func entityID(in *Input, e *entities, i int) string {
 	if e.kind[i] == kSchool {
-		return ds.Schools[e.src[i]].ID
+		return in.Dataset.Schools[e.src[i]].ID
 	}
-	return ds.Households[e.src[i]].ID
+	return in.homes().id(int(e.src[i]))
 }
 
 // BuildStats counts what the input had that the analysis could not use.
@@ -213,8 +213,8 @@ func parallel(ctx context.Context, n, chunk, w int, fn func(lo, hi int)) error {
 // students.
 func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings) (*entities, BuildStats, error) {
 	var st BuildStats
-	ds := in.Dataset
-	ns, nh := len(ds.Schools), len(ds.Households)
+	ds, hv := in.Dataset, in.homes()
+	ns, nh := len(ds.Schools), hv.len()
 	n := ns + nh
 	if n > math.MaxInt32 {
 		return nil, st, fmt.Errorf("%d schools and households exceed the engine's limit of %d: partition the run by province", n, math.MaxInt32)
@@ -231,15 +231,15 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 			if i < ns {
 				lat, lon = ds.Schools[i].Lat, ds.Schools[i].Lon
 			} else {
-				lat, lon = ds.Households[i-ns].Lat, ds.Households[i-ns].Lon
+				lat, lon = hv.point(i - ns)
 			}
 			pLat[i], pLon[i] = lat, lon
 			c, err := geo.CellOf(lat, lon, s.Resolution)
 			if err != nil || !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
 				badMu.Lock()
-				what := "school " + idOf(ds, i)
+				what := "school " + idOf(in, i)
 				if i >= ns {
-					what = "household " + idOf(ds, i)
+					what = "household " + idOf(in, i)
 				}
 				bad = append(bad, fmt.Sprintf("%s: position %g,%g is not a WGS84 lat/lon", what, lat, lon))
 				badMu.Unlock()
@@ -279,7 +279,7 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 		if pLon[ia] != pLon[ib] {
 			return pLon[ia] < pLon[ib]
 		}
-		return idOf(ds, ia) < idOf(ds, ib)
+		return idOf(in, ia) < idOf(in, ib)
 	}
 	if err := parallel(ctx, len(runStarts)-1, 1024, w, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
@@ -325,7 +325,7 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 				}
 			} else {
 				e.kind[i], e.src[i] = kHousehold, int32(j-ns)
-				code = ds.Households[j-ns].AreaCode
+				code = hv.areaCode(j - ns)
 			}
 			switch a, ok := areas.index[code]; {
 			case code == "" || (!ok && areas.expired[code]):
@@ -349,7 +349,7 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 		case -1:
 			missing = append(missing, i)
 		case unknownCode:
-			code := ds.Households[e.src[i]].AreaCode
+			code := hv.areaCode(int(e.src[i]))
 			if e.kind[i] == kSchool {
 				code = ds.Schools[e.src[i]].AreaCode
 			}
@@ -375,7 +375,7 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 	tally := in.Students
 	if tally == nil {
 		var err error
-		if tally, err = tallyStudents(ctx, ds, w); err != nil {
+		if tally, err = tallyStudents(ctx, in, w); err != nil {
 			return nil, st, err
 		}
 	}
@@ -400,11 +400,11 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 	return e, st, ctx.Err()
 }
 
-func idOf(ds *data.Dataset, i int) string {
-	if i < len(ds.Schools) {
-		return ds.Schools[i].ID
+func idOf(in *Input, i int) string {
+	if ns := len(in.Dataset.Schools); i >= ns {
+		return in.homes().id(i - ns)
 	}
-	return ds.Households[i-len(ds.Schools)].ID
+	return in.Dataset.Schools[i].ID
 }
 
 // radixSortByKey returns the permutation that sorts keys ascending

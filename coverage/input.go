@@ -29,11 +29,17 @@ type Input struct {
 	Date         time.Time
 	Polygons     []OperatorPolygon
 	Measurements []Measurement
-	// Students, when set, counts the students of Dataset.Households and
+	// Homes, when set, is the households, and Dataset.Households is not
+	// used: a reader of a large dataset keeps them in columns.
+	Homes *Homes
+	// Students, when set, counts the students of the households and
 	// Dataset.Students is not used: a reader of a large dataset tallies the
 	// students as it reads them instead of keeping them.
 	Students *StudentTally
 }
+
+// HouseholdCount returns the number of households of the input.
+func (in *Input) HouseholdCount() int { return in.homes().len() }
 
 // StudentCount returns the number of students of the input.
 func (in *Input) StudentCount() int {

@@ -270,7 +270,7 @@ func (r *Result) Summary(n int) Summary {
 		Engine: "gapmap coverage", Settings: r.Settings, Operators: r.Operators, WhatIf: r.WhatIfSectors,
 		Stats: r.Stats, Total: r.Total, Areas: r.Areas,
 		Counts: SummaryCounts{
-			Schools: len(r.in.Dataset.Schools), Households: len(r.in.Dataset.Households), Students: r.in.StudentCount(),
+			Schools: len(r.in.Dataset.Schools), Households: r.in.HouseholdCount(), Students: r.in.StudentCount(),
 			Sectors: r.Sectors, Cells: len(r.Cells), GapAreas: len(r.Gaps),
 		},
 		TopGaps: []any{},

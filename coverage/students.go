@@ -18,7 +18,7 @@ import (
 // number of students. Analyze builds one from Dataset.Students when the
 // input has none.
 type StudentTally struct {
-	households []data.Household
+	households homes
 	tab        *idTable
 	cursor     int32
 	// stud and noDev are indexed like the households.
@@ -29,19 +29,21 @@ type StudentTally struct {
 	withoutHome int
 }
 
-// NewStudentTally returns an empty tally of the students of the given
-// households (their ids must be unique: the error names a duplicate) and
-// schools; workers goroutines index the households (0: all cores).
-func NewStudentTally(ctx context.Context, households []data.Household, schools []data.School, workers int) (*StudentTally, error) {
-	if len(households) > math.MaxInt32-1 {
-		return nil, fmt.Errorf("%d households exceed the engine's limit of %d: partition the run by province", len(households), math.MaxInt32-1)
+// NewStudentTally returns an empty tally of the students of the
+// households and schools of in (household ids must be unique: the error
+// names a duplicate); workers goroutines index the households (0: all
+// cores).
+func NewStudentTally(ctx context.Context, in *Input, workers int) (*StudentTally, error) {
+	households, schools := in.homes(), in.Dataset.Schools
+	nh := households.len()
+	if nh > math.MaxInt32-1 {
+		return nil, fmt.Errorf("%d households exceed the engine's limit of %d: partition the run by province", nh, math.MaxInt32-1)
 	}
 	w := workers
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
 	}
-	hhID := func(j int32) string { return households[j].ID }
-	tab, dup, err := newIDTable(ctx, len(households), hhID, w)
+	tab, dup, err := newIDTable(ctx, nh, func(j int32) string { return households.id(int(j)) }, w)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +51,7 @@ func NewStudentTally(ctx context.Context, households []data.Household, schools [
 		return nil, fmt.Errorf("duplicate household id %q: household ids must be unique", dup)
 	}
 	t := &StudentTally{households: households, tab: tab, cursor: -1,
-		stud: make([][4]uint16, len(households)), noDev: make([]uint16, len(households))}
+		stud: make([][4]uint16, nh), noDev: make([]uint16, nh)}
 	for i := range schools {
 		if schools[i].Students <= 0 {
 			t.schoolCount = map[string]int32{}
@@ -63,15 +65,15 @@ func NewStudentTally(ctx context.Context, households []data.Household, schools [
 // is none. Lists are usually grouped by household in household order: a
 // cursor on the household list finds most homes without hashing.
 func (t *StudentTally) Home(id string) int32 {
-	c, nh := t.cursor, int32(len(t.households))
+	c, nh := t.cursor, int32(t.households.len())
 	switch {
-	case c >= 0 && t.households[c].ID == id:
+	case c >= 0 && t.households.id(int(c)) == id:
 		return c
-	case c >= 0 && c+1 < nh && t.households[c+1].ID == id:
+	case c >= 0 && c+1 < nh && t.households.id(int(c+1)) == id:
 		t.cursor = c + 1
 		return c + 1
 	}
-	j := t.tab.find(id, func(j int32) string { return t.households[j].ID })
+	j := t.tab.find(id, func(j int32) string { return t.households.id(int(j)) })
 	if j >= 0 {
 		t.cursor = j
 	}
@@ -109,13 +111,18 @@ func (t *StudentTally) count(s *data.Student, h int32) {
 	}
 }
 
+// Done frees the index of the households once every student is added:
+// Add must not be called after.
+func (t *StudentTally) Done() { t.tab = nil }
+
 // Students returns the number of students counted.
 func (t *StudentTally) Students() int { return t.students }
 
 // tallyStudents counts the students of a dataset: the homes are found in
 // parallel, then counted in order.
-func tallyStudents(ctx context.Context, ds *data.Dataset, w int) (*StudentTally, error) {
-	t, err := NewStudentTally(ctx, ds.Households, ds.Schools, w)
+func tallyStudents(ctx context.Context, in *Input, w int) (*StudentTally, error) {
+	ds := in.Dataset
+	t, err := NewStudentTally(ctx, in, w)
 	if err != nil {
 		return nil, err
 	}

@@ -44,27 +44,40 @@ func ReadOverrides(ctx context.Context, polygons, measurements string) ([]data.O
 // cannot be read.
 func ReadFiles(ctx context.Context, dir, polygons, measurements string) (in coverage.Input, warnings, err error) {
 	in.Date = data.VietnamDay(time.Now()) // the caller may set another analysis date
-	// The students are counted per home as they are read, not kept: the
-	// analysis needs no more, and a national list would take gigabytes.
+	// The households are kept in columns and the students counted per
+	// home as they are read: the analysis needs no more, and the records
+	// of a whole country would take gigabytes.
 	refs := &data.ValidationError{}
-	students := func(ds *data.Dataset) (func(int, data.Student) error, error) {
-		tally, err := coverage.NewStudentTally(ctx, ds.Households, ds.Schools, 0)
+	households := func(ds *data.Dataset, rows int) (func(int, data.Household) error, error) {
+		in.Homes = coverage.NewHomes(rows)
+		check := format.NewHouseholdRefs(ds)
+		return func(_ int, h data.Household) error {
+			check.Check(refs, &h)
+			return in.Homes.Add(&h)
+		}, nil
+	}
+	students := func(ds *data.Dataset, _ int) (func(int, data.Student) error, error) {
+		tally, err := coverage.NewStudentTally(ctx, &coverage.Input{Dataset: ds, Homes: in.Homes}, 0)
 		if err != nil {
 			return nil, err
 		}
 		in.Students = tally
-		check := format.NewStudentRefs(ds)
+		check := format.NewStudentRefs(ds, in.Homes != nil && in.Homes.Len() > 0)
 		return func(_ int, s data.Student) error {
 			check.Check(refs, &s, tally.Add(&s))
 			return nil
 		}, nil
 	}
-	if in.Dataset, err = format.ReadDirWith(ctx, dir, format.DirOptions{Students: students}); err != nil {
+	in.Dataset, err = format.ReadDirWith(ctx, dir, format.DirOptions{Households: households, Students: students})
+	if in.Students != nil {
+		in.Students.Done()
+	}
+	if err != nil {
 		return coverage.Input{}, nil, &format.DatasetError{Dir: dir, Err: err}
 	}
 	warnings = format.CheckReferences(in.Dataset)
 	if refs.Len() > 0 {
-		// The students' problems first, as CheckReferences lists them.
+		// The households' and students' problems first, as they were read.
 		var ve *data.ValidationError
 		if errors.As(warnings, &ve) {
 			for _, e := range ve.Errors {

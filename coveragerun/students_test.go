@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,9 +18,10 @@ import (
 	"github.com/gapmap/gapmap/data/gen"
 )
 
-// ReadFiles counts the students as it reads them instead of keeping them:
-// the warnings, counts and every output file are those of an analysis of
-// the same files with the whole student list in memory.
+// ReadFiles keeps the households in columns and counts the students as it
+// reads them instead of keeping the records: the warnings, counts and
+// every output file are those of an analysis of the same files with the
+// whole records in memory.
 func TestReadFilesTalliesStudents(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -40,13 +43,20 @@ func TestReadFilesTalliesStudents(t *testing.T) {
 		"HS_NOHOME,HH_NOPE,"+first[2]+",7,1,false,false",
 		"HS_NOSCHOOL,"+first[1]+",S_NOPE,7,2,false,false")
 	writeLines(t, filepath.Join(dir, "students.csv"), students)
+	// A home with an area code that is not in areas.
+	homes := readLines(t, filepath.Join(dir, "households.csv"))
+	f := strings.Split(homes[len(homes)-1], ",")
+	f[0], f[3] = "HH_ODDAREA", "99999"
+	homes = append(homes, strings.Join(f, ","))
+	writeLines(t, filepath.Join(dir, "households.csv"), homes)
 
 	streamed, warnings, err := coveragerun.ReadFiles(ctx, dir, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if streamed.Students == nil || len(streamed.Dataset.Students) != 0 {
-		t.Fatalf("ReadFiles kept %d students (tally %v)", len(streamed.Dataset.Students), streamed.Students != nil)
+	if streamed.Students == nil || len(streamed.Dataset.Students) != 0 || streamed.Homes == nil || len(streamed.Dataset.Households) != 0 {
+		t.Fatalf("ReadFiles kept %d students (tally %v) and %d households (homes %v)", len(streamed.Dataset.Students),
+			streamed.Students != nil, len(streamed.Dataset.Households), streamed.Homes != nil)
 	}
 	whole, err := format.ReadDir(ctx, dir)
 	if err != nil {
@@ -55,15 +65,20 @@ func TestReadFilesTalliesStudents(t *testing.T) {
 	if got, want := streamed.StudentCount(), len(whole.Students); got != want || want != len(students)-1 {
 		t.Fatalf("%d students counted, %d read, %d rows", got, want, len(students)-1)
 	}
-	want := format.CheckReferences(whole)
-	if warnings == nil || want == nil || warnings.Error() != want.Error() {
-		t.Fatalf("warnings\n%v\nwant\n%v", warnings, want)
+	if got, want := streamed.HouseholdCount(), len(whole.Households); got != want || want != len(homes)-1 {
+		t.Fatalf("%d households kept, %d read, %d rows", got, want, len(homes)-1)
 	}
 	var ve *data.ValidationError
-	if !errors.As(warnings, &ve) || len(ve.Errors) != 2 ||
-		ve.Errors[0].Reason != "student HS_NOHOME: household HH_NOPE is not in households" ||
-		ve.Errors[1].Reason != "student HS_NOSCHOOL: school S_NOPE is not in schools" {
+	if !errors.As(warnings, &ve) || len(ve.Errors) != 3 ||
+		ve.Errors[0].Reason != "HH_ODDAREA: area 99999 is not in areas" ||
+		ve.Errors[1].Reason != "student HS_NOHOME: household HH_NOPE is not in households" ||
+		ve.Errors[2].Reason != "student HS_NOSCHOOL: school S_NOPE is not in schools" {
 		t.Fatalf("warnings %#v", warnings)
+	}
+	// The same problems as CheckReferences finds in the whole records.
+	var wantVE *data.ValidationError
+	if !errors.As(format.CheckReferences(whole), &wantVE) || !sameProblems(ve.Errors, wantVE.Errors) {
+		t.Fatalf("warnings %v, want %v", ve.Errors, wantVE)
 	}
 
 	outs := map[string]string{}
@@ -110,6 +125,18 @@ func TestReadFilesTalliesStudents(t *testing.T) {
 			t.Fatalf("%s differs between the tallied and the whole student list (%v, %v)", f, errA, errB)
 		}
 	}
+}
+
+func sameProblems(a, b []data.FieldError) bool {
+	key := func(es []data.FieldError) []string {
+		var k []string
+		for _, e := range es {
+			k = append(k, fmt.Sprintf("%s|%s|%s|%s", e.File, e.Column, e.Value, e.Reason))
+		}
+		slices.Sort(k)
+		return k
+	}
+	return slices.Equal(key(a), key(b))
 }
 
 func readLines(t *testing.T, path string) []string {

@@ -36,7 +36,7 @@ func TestWriteFilesAndReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run.Result
-	if run.ID != 0 || run.AnalyseTime <= 0 || r.NumEntities() != len(input.Dataset.Schools)+len(input.Dataset.Households) {
+	if run.ID != 0 || run.AnalyseTime <= 0 || r.NumEntities() != len(input.Dataset.Schools)+input.HouseholdCount() {
 		t.Fatalf("offline run: id %d, %v, %d entities", run.ID, run.AnalyseTime, r.NumEntities())
 	}
 	out := filepath.Join(t.TempDir(), "nested", "out")

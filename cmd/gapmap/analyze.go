@@ -190,7 +190,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "read %d schools, %d households, %d students, %d sectors in %.2fs\n",
-			len(in.Dataset.Schools), len(in.Dataset.Households), in.StudentCount(), len(in.Dataset.Sectors), readTime.Seconds())
+			len(in.Dataset.Schools), in.HouseholdCount(), in.StudentCount(), len(in.Dataset.Sectors), readTime.Seconds())
 		run, err := coveragerun.AnalyzeOffline(ctx, in, s)
 		if err != nil {
 			return err

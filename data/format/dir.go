@@ -36,10 +36,14 @@ func ReadDir(ctx context.Context, dir string) (*data.Dataset, error) {
 type DirOptions struct {
 	// Students, when set, is called when the students file is reached
 	// (areas, schools and households are read by then); the students are
-	// passed to the function it returns, and Dataset.Students stays empty.
+	// passed to the function it returns, and Dataset.Students stays empty;
+	// rows estimates the rows of the file (0: unknown).
 	// A reader of a large dataset counts the students instead of keeping
 	// them.
-	Students func(ds *data.Dataset) (func(row int, s data.Student) error, error)
+	Students func(ds *data.Dataset, rows int) (func(row int, s data.Student) error, error)
+	// Households is the same for the households (areas and schools are
+	// read by then); Dataset.Households stays empty.
+	Households func(ds *data.Dataset, rows int) (func(row int, h data.Household) error, error)
 }
 
 // ReadDirWith is ReadDir with options.
@@ -80,11 +84,19 @@ func ReadDirWith(ctx context.Context, dir string, o DirOptions) (*data.Dataset, 
 		case KindSchools:
 			err = ReadSchools(ctx, path, errs, func(_ int, s data.School) error { ds.Schools = append(ds.Schools, s); return nil })
 		case KindHouseholds:
+			if o.Households != nil {
+				fn, ferr := o.Households(ds, rowsHint(path))
+				if ferr != nil {
+					return ds, ferr
+				}
+				err = ReadHouseholds(ctx, path, errs, fn)
+				break
+			}
 			ds.Households = slices.Grow(ds.Households, rowsHint(path))
 			err = ReadHouseholds(ctx, path, errs, func(_ int, h data.Household) error { ds.Households = append(ds.Households, h); return nil })
 		case KindStudents:
 			if o.Students != nil {
-				fn, ferr := o.Students(ds)
+				fn, ferr := o.Students(ds, rowsHint(path))
 				if ferr != nil {
 					return ds, ferr
 				}
@@ -142,7 +154,7 @@ func CheckReferences(ds *data.Dataset) error {
 	areas := set(len(ds.Areas), func(i int) string { return ds.Areas[i].Code })
 	if len(ds.Students) > 0 {
 		households := set(len(ds.Households), func(i int) string { return ds.Households[i].ID })
-		refs := NewStudentRefs(ds)
+		refs := NewStudentRefs(ds, len(ds.Households) > 0)
 		for i := range ds.Students {
 			_, ok := households[ds.Students[i].HouseholdID]
 			refs.Check(errs, &ds.Students[i], ok)
@@ -157,12 +169,7 @@ func CheckReferences(ds *data.Dataset) error {
 				Reason: fmt.Sprintf("area %s: parent %s is not in areas", a.Code, a.ParentCode)})
 		}
 	}
-	check := func(kind, id, code string) {
-		if _, ok := areas[code]; code != "" && !ok {
-			errs.Add(data.FieldError{File: kind, Column: "area_code", Value: code,
-				Reason: fmt.Sprintf("%s: area %s is not in areas", id, code)})
-		}
-	}
+	check := func(kind, id, code string) { checkArea(errs, areas, kind, id, code) }
 	for _, s := range ds.Schools {
 		check(KindSchools, s.ID, s.AreaCode)
 	}
@@ -179,6 +186,38 @@ func CheckReferences(ds *data.Dataset) error {
 	return errs.Err()
 }
 
+// checkArea reports a non-empty area code that is not in areas.
+func checkArea(errs *data.ValidationError, areas map[string]struct{}, kind, id, code string) {
+	if _, ok := areas[code]; code != "" && !ok {
+		errs.Add(data.FieldError{File: kind, Column: "area_code", Value: code,
+			Reason: fmt.Sprintf("%s: area %s is not in areas", id, code)})
+	}
+}
+
+// HouseholdRefs checks the area code of households one at a time, as
+// CheckReferences does.
+type HouseholdRefs struct{ areas map[string]struct{} }
+
+// NewHouseholdRefs returns the checker of households against the areas of
+// ds (nothing is checked when there are none).
+func NewHouseholdRefs(ds *data.Dataset) *HouseholdRefs {
+	if len(ds.Areas) == 0 {
+		return &HouseholdRefs{}
+	}
+	c := &HouseholdRefs{areas: make(map[string]struct{}, len(ds.Areas))}
+	for i := range ds.Areas {
+		c.areas[ds.Areas[i].Code] = struct{}{}
+	}
+	return c
+}
+
+// Check adds the reference problem of household h, if any, to errs.
+func (c *HouseholdRefs) Check(errs *data.ValidationError, h *data.Household) {
+	if c.areas != nil {
+		checkArea(errs, c.areas, KindHouseholds, h.ID, h.AreaCode)
+	}
+}
+
 // StudentRefs checks the references of students one at a time, as
 // CheckReferences does: their household and their school exist.
 type StudentRefs struct {
@@ -186,10 +225,11 @@ type StudentRefs struct {
 	anyHouseholds, anySchools bool
 }
 
-// NewStudentRefs returns the checker of students against the households
-// and schools of ds (a kind without records is not checked).
-func NewStudentRefs(ds *data.Dataset) *StudentRefs {
-	c := &StudentRefs{anyHouseholds: len(ds.Households) > 0, anySchools: len(ds.Schools) > 0,
+// NewStudentRefs returns the checker of students against the schools of
+// ds and households (a kind without records is not checked: anyHouseholds
+// tells whether there are households).
+func NewStudentRefs(ds *data.Dataset, anyHouseholds bool) *StudentRefs {
+	c := &StudentRefs{anyHouseholds: anyHouseholds, anySchools: len(ds.Schools) > 0,
 		schools: make(map[string]struct{}, len(ds.Schools))}
 	for i := range ds.Schools {
 		c.schools[ds.Schools[i].ID] = struct{}{}
