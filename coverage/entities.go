@@ -393,7 +393,9 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 	if tally.schoolCount != nil {
 		for i := 0; i < n; i++ {
 			if e.kind[i] == kSchool && e.schoolSt[e.src[i]] == 0 {
-				e.schoolSt[e.src[i]] = tally.schoolCount[ds.Schools[e.src[i]].ID]
+				if c := tally.schoolCount[ds.Schools[e.src[i]].ID]; c != nil {
+					e.schoolSt[e.src[i]] = *c
+				}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package coverage
 import (
 	"fmt"
 	"math"
+	"strings"
 	"unsafe"
 
 	"github.com/gapmap/gapmap/data"
@@ -39,9 +40,11 @@ func (h *Homes) Add(x *data.Household) error {
 	}
 	c, ok := h.codeOf[x.AreaCode]
 	if !ok {
+		// A copy: the reader's string may share a large block of memory.
+		code := strings.Clone(x.AreaCode)
 		c = uint32(len(h.codes))
-		h.codes = append(h.codes, x.AreaCode)
-		h.codeOf[x.AreaCode] = c
+		h.codes = append(h.codes, code)
+		h.codeOf[code] = c
 	}
 	h.ids = append(h.ids, x.ID...)
 	h.ends = append(h.ends, uint32(len(h.ids)))

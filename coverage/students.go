@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"runtime"
 
 	"github.com/gapmap/gapmap/data"
@@ -24,7 +25,10 @@ type StudentTally struct {
 	// stud and noDev are indexed like the households.
 	stud        [][4]uint16
 	noDev       []uint16
-	schoolCount map[string]int32 // nil when every school reports its count
+	// schoolCount is nil when every school reports its count. Its values
+	// are pointers so that counting never writes a key: a map assignment
+	// stores the caller's string, which may share a reader's large block.
+	schoolCount map[string]*int32
 	students    int
 	withoutHome int
 }
@@ -54,7 +58,7 @@ func NewStudentTally(ctx context.Context, in *Input, workers int) (*StudentTally
 		stud: make([][4]uint16, nh), noDev: make([]uint16, nh)}
 	for i := range schools {
 		if schools[i].Students <= 0 {
-			t.schoolCount = map[string]int32{}
+			t.schoolCount = map[string]*int32{}
 			break
 		}
 	}
@@ -93,7 +97,12 @@ func (t *StudentTally) Add(s *data.Student) bool {
 func (t *StudentTally) count(s *data.Student, h int32) {
 	t.students++
 	if t.schoolCount != nil && s.SchoolID != "" {
-		t.schoolCount[s.SchoolID]++
+		c, ok := t.schoolCount[s.SchoolID]
+		if !ok {
+			c = new(int32)
+			t.schoolCount[strings.Clone(s.SchoolID)] = c
+		}
+		*c++
 	}
 	if h < 0 {
 		t.withoutHome++
