@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/gapmap/gapmap/data"
 	"github.com/gapmap/gapmap/data/format"
@@ -54,7 +53,7 @@ func (r *Result) WriteEntitiesCSV(w io.Writer) error {
 	}()
 	for range workers {
 		go func() {
-			var scratch []byte
+			rows := newEntityRows(r)
 			for j := range jobs {
 				var buf []byte
 				select {
@@ -63,7 +62,7 @@ func (r *Result) WriteEntitiesCSV(w io.Writer) error {
 				}
 				buf = buf[:0]
 				for i := j.lo; i < j.hi; i++ {
-					buf, scratch = r.appendEntity(buf, scratch, i)
+					buf = rows.appendRow(buf, i)
 				}
 				j.out <- buf
 			}
@@ -83,58 +82,175 @@ func (r *Result) WriteEntitiesCSV(w io.Writer) error {
 	return err
 }
 
-// appendEntity appends the row of entity i (EntityRecord) to b; scratch
-// is reused for operator lists.
-func (r *Result) appendEntity(b, scratch []byte, i int) ([]byte, []byte) {
-	x := r.Entity(i)
-	coord := func(b []byte, v float64) []byte {
-		return format.AppendCSVNumber(strconv.AppendFloat(b, v, 'f', -1, 64), len(b))
+// entityRows formats rows of entities.csv straight from the result's
+// columns (no Entity, no string or slice per row); one per goroutine.
+type entityRows struct {
+	r       *Result
+	kinds   [2][]byte         // by entity kind, escaped
+	classes [][]byte          // by class, escaped
+	lists   [][]byte          // escaped operator lists by mask (≤ 10 operators)
+	other   map[uint32][]byte // the same above 10 operators
+	run     int               // the run (cell) of the last row
+	scratch []byte
+}
+
+func newEntityRows(r *Result) *entityRows {
+	w := &entityRows{r: r, run: -1}
+	w.kinds[kSchool] = format.AppendCSVField(nil, KindSchool)
+	w.kinds[kHousehold] = format.AppendCSVField(nil, KindHousehold)
+	for _, c := range Classes() {
+		w.classes = append(w.classes, format.AppendCSVField(nil, c))
 	}
-	metres := func(b []byte, d float64) []byte {
-		if math.IsInf(d, 0) || math.IsNaN(d) {
-			return b
+	if len(r.Operators) <= 10 {
+		w.lists = make([][]byte, 1<<len(r.Operators))
+	} else {
+		w.other = map[uint32][]byte{}
+	}
+	return w
+}
+
+// list returns the escaped list of the operators of mask ("a;b").
+func (w *entityRows) list(mask uint32) []byte {
+	if w.lists != nil && w.lists[mask] != nil {
+		return w.lists[mask]
+	}
+	if b, ok := w.other[mask]; ok && w.other != nil {
+		return b
+	}
+	w.scratch = w.scratch[:0]
+	for o, name := range w.r.Operators {
+		if mask&(1<<o) != 0 {
+			if len(w.scratch) > 0 {
+				w.scratch = append(w.scratch, ';')
+			}
+			w.scratch = append(w.scratch, name...)
 		}
-		return format.AppendCSVNumber(strconv.AppendFloat(b, d, 'f', 2, 64), len(b))
 	}
+	b := format.AppendCSVField([]byte{}, string(w.scratch))
+	if w.lists != nil {
+		w.lists[mask] = b
+	} else {
+		w.other[mask] = b
+	}
+	return b
+}
+
+// appendRow appends the row of entity i (EntityRecord) to b.
+func (w *entityRows) appendRow(b []byte, i int) []byte {
+	r, e := w.r, w.r.e
+	if w.run < 0 || i < e.runs[w.run] || i >= e.runs[w.run+1] {
+		w.run = e.runOf(i)
+	}
+	run := w.run
 	integer := func(b []byte, v int) []byte {
 		return format.AppendCSVNumber(strconv.AppendInt(b, int64(v), 10), len(b))
 	}
-	list := func(b []byte, ops []string) []byte {
-		scratch = scratch[:0]
-		for k, o := range ops {
-			if k > 0 {
-				scratch = append(scratch, ';')
-			}
-			scratch = append(scratch, o...)
+	b = append(b, w.kinds[e.kind[i]]...)
+	b = format.AppendCSVField(append(b, ','), entityID(&r.in, e, i))
+	b = appendCoord(append(b, ','), e.lat[i])
+	b = appendCoord(append(b, ','), e.lon[i])
+	area := ""
+	if a := e.area[i]; a >= 0 {
+		area = r.areas.code[a]
+	}
+	b = format.AppendCSVField(append(b, ','), area)
+	b = strconv.AppendUint(append(b, ','), uint64(e.runCell[run]), 16)
+	b = append(append(b, ','), w.classes[e.class[i]]...)
+	b = append(append(b, ','), w.list(e.covMask(g4, i))...)
+	n := len(r.Operators)
+	near := e.nearOp[i*n : (i+1)*n]
+	b = appendMetres(append(b, ','), e.nearest4(i))
+	site := ""
+	if k := e.near4Site[i]; k >= 0 {
+		ref := r.m.allSite[k]
+		site = r.m.sites[ref.op].id[ref.idx]
+	}
+	b = format.AppendCSVField(append(b, ','), site)
+	b = appendMetres(append(b, ','), math.Min(e.node[i], e.route[i]))
+	b = appendMetres(append(b, ','), e.node[i])
+	b = appendMetres(append(b, ','), e.route[i])
+	b = append(append(b, ','), w.list(e.covMask(g3, i))...)
+	b = append(append(b, ','), w.list(e.covMask(g2, i))...)
+	var st [4]uint16
+	var noDev, schoolSt int
+	if e.kind[i] == kSchool {
+		schoolSt = int(e.schoolStudents(i))
+	} else {
+		st, noDev = e.stud[i], int(e.noDev[i])
+	}
+	b = integer(append(b, ','), int(st[0])+int(st[1])+int(st[2])+int(st[3]))
+	b = integer(append(b, ','), int(st[1]))
+	b = integer(append(b, ','), int(st[2]))
+	b = integer(append(b, ','), int(st[3]))
+	b = integer(append(b, ','), noDev)
+	b = integer(append(b, ','), schoolSt)
+	gap := ""
+	if e.beneficiary(i) {
+		if g := r.gapOfRun[run]; g >= 0 {
+			gap = r.Gaps[g].ID
 		}
-		return format.AppendCSVField(b, unsafe.String(unsafe.SliceData(scratch), len(scratch)))
 	}
-	b = format.AppendCSVField(b, x.Kind)
-	b = format.AppendCSVField(append(b, ','), x.ID)
-	b = coord(append(b, ','), x.Lat)
-	b = coord(append(b, ','), x.Lon)
-	b = format.AppendCSVField(append(b, ','), x.AreaCode)
-	b = strconv.AppendUint(append(b, ','), uint64(x.Cell), 16)
-	b = format.AppendCSVField(append(b, ','), x.Class)
-	b = list(append(b, ','), x.Operators4G)
-	b = metres(append(b, ','), x.Nearest4GM)
-	b = format.AppendCSVField(append(b, ','), x.Nearest4GSite)
-	b = metres(append(b, ','), x.NearestFiberM)
-	b = metres(append(b, ','), x.FiberNodeM)
-	b = metres(append(b, ','), x.FiberRouteM)
-	b = list(append(b, ','), x.Operators3G)
-	b = list(append(b, ','), x.Operators2G)
-	b = integer(append(b, ','), x.Students[0]+x.Students[1]+x.Students[2]+x.Students[3])
-	b = integer(append(b, ','), x.Students[1])
-	b = integer(append(b, ','), x.Students[2])
-	b = integer(append(b, ','), x.Students[3])
-	b = integer(append(b, ','), x.NoDeviceT123)
-	b = integer(append(b, ','), x.SchoolStudents)
-	b = format.AppendCSVField(append(b, ','), x.Gap)
-	for _, d := range x.Nearest4GByOperator {
-		b = metres(append(b, ','), d)
+	b = format.AppendCSVField(append(b, ','), gap)
+	for _, d := range near {
+		b = appendMetres(append(b, ','), d)
 	}
-	return append(b, '\n'), scratch
+	return append(b, '\n')
+}
+
+// appendMetres appends a distance with two decimals as
+// strconv.AppendFloat(b, d, 'f', 2, 64) does (nothing for +Inf or NaN),
+// without its cost in the common case: d·100 is then far enough from a
+// tie (its rounding error is below 1e-7 under 1e7 m) that rounding it
+// gives the decimal rounding of d itself.
+func appendMetres(b []byte, d float64) []byte {
+	if math.IsInf(d, 0) || math.IsNaN(d) {
+		return b
+	}
+	if x := d * 100; x > 0 && x < 1e9 {
+		c := math.Floor(x)
+		if f := x - c; math.Abs(f-0.5) > 1e-6 {
+			if f > 0.5 {
+				c++
+			}
+			u := uint64(c)
+			b = strconv.AppendUint(b, u/100, 10)
+			return append(b, '.', byte('0'+u/10%10), byte('0'+u%10))
+		}
+	}
+	return format.AppendCSVNumber(strconv.AppendFloat(b, d, 'f', 2, 64), len(b))
+}
+
+// pow10 are the exact powers of ten used by appendCoord.
+var pow10 = [...]float64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7}
+
+// appendCoord appends a coordinate in the shortest decimal form that reads
+// back to it, as strconv.AppendFloat(b, v, 'f', -1, 64) does, without its
+// cost for coordinates of at most 7 decimals: below 1000 in magnitude
+// only one decimal of k ≤ 7 digits can read back to v (they are 10^-k
+// apart, a float 1e-13 at most), so the first k that reads back is the
+// shortest form.
+func appendCoord(b []byte, v float64) []byte {
+	start := len(b)
+	if a := math.Abs(v); a > 0 && a < 1000 {
+		for k, p := range pow10 {
+			m := math.Round(a * p)
+			if m/p != a {
+				continue
+			}
+			if v < 0 {
+				b = append(b, '-')
+			}
+			u, q := uint64(m), uint64(p)
+			b = strconv.AppendUint(b, u/q, 10)
+			if k > 0 {
+				dot := len(b)
+				b = strconv.AppendUint(b, u%q+q, 10) // k digits after a leading 1
+				b[dot] = '.'
+			}
+			return format.AppendCSVNumber(b, start)
+		}
+	}
+	return format.AppendCSVNumber(strconv.AppendFloat(b, v, 'f', -1, 64), start)
 }
 
 // WriteCellsCSV writes cells.csv: every cell of the analysis resolution

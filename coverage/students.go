@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"runtime"
+	"strings"
 
 	"github.com/gapmap/gapmap/data"
 )
@@ -23,8 +23,8 @@ type StudentTally struct {
 	tab        *idTable
 	cursor     int32
 	// stud and noDev are indexed like the households.
-	stud        [][4]uint16
-	noDev       []uint16
+	stud  [][4]uint16
+	noDev []uint16
 	// schoolCount is nil when every school reports its count. Its values
 	// are pointers so that counting never writes a key: a map assignment
 	// stores the caller's string, which may share a reader's large block.
