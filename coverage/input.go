@@ -52,7 +52,13 @@ func (in *Input) StudentCount() int {
 // normOperator lower-cases an operator name and maps common aliases.
 func normOperator(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	switch strings.NewReplacer(" ", "", "-", "", "_", "", ".", "").Replace(s) {
+	squeezed := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '_' || r == '.' {
+			return -1
+		}
+		return r
+	}, s)
+	switch squeezed {
 	case "viettel", "45204":
 		return data.OpViettel
 	case "vinaphone", "vnptvinaphone", "vnpt", "45202":

@@ -45,13 +45,14 @@ func MeminfoBytes(field string) int64 {
 // LimitMemory sets a soft memory limit for the big in-memory runs
 // (analyze, plan, bench coverage) unless GOMEMLIMIT is set: the GC then
 // collects harder instead of letting the heap grow to twice the live data
-// (a national dataset is ~5.5 GB live before the engine starts). The limit
-// is 11 GiB or three quarters of the machine's memory, the smaller.
+// (an offline national analysis holds about 5 GB live at its peak, so the
+// whole process stays under 8 GiB). The limit is 7 GiB or three quarters
+// of the machine's memory, the smaller.
 func LimitMemory(getenv func(string) string) {
 	if getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := int64(11 << 30)
+	limit := int64(7 << 30)
 	if total := MeminfoBytes("MemTotal"); total > 0 && total*3/4 < limit {
 		limit = total * 3 / 4
 	}
