@@ -23,6 +23,7 @@ type Homes struct {
 	code     []uint32 // index in codes
 	codes    []string
 	codeOf   map[string]uint32
+	last     uint32 // code of the last home added (homes come grouped by area)
 }
 
 // NewHomes returns an empty table with room for about n homes.
@@ -38,7 +39,10 @@ func (h *Homes) Add(x *data.Household) error {
 	if len(h.ids)+len(x.ID) > math.MaxUint32 || len(h.ends) >= math.MaxInt32-1 {
 		return fmt.Errorf("more households than one analysis can hold (%d): partition the run by province", len(h.ends))
 	}
-	c, ok := h.codeOf[x.AreaCode]
+	c, ok := h.last, len(h.codes) > 0 && h.codes[h.last] == x.AreaCode
+	if !ok {
+		c, ok = h.codeOf[x.AreaCode]
+	}
 	if !ok {
 		// A copy: the reader's string may share a large block of memory.
 		code := strings.Clone(x.AreaCode)
@@ -49,7 +53,7 @@ func (h *Homes) Add(x *data.Household) error {
 	h.ids = append(h.ids, x.ID...)
 	h.ends = append(h.ends, uint32(len(h.ids)))
 	h.lat, h.lon = append(h.lat, x.Lat), append(h.lon, x.Lon)
-	h.code = append(h.code, c)
+	h.code, h.last = append(h.code, c), c
 	return nil
 }
 
