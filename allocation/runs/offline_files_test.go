@@ -41,8 +41,8 @@ func TestOfflineFiles(t *testing.T) {
 	o := runs.Options{Settings: allocation.DefaultSettings(), Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Actor: "t"}
 
 	conn, path, err := runs.ReadCoverage(ctx, cov)
-	if err != nil || path != filepath.Join(cov, "entities.csv") || len(conn) != len(input.Dataset.Households) {
-		t.Fatalf("ReadCoverage: %d homes from %s, %v; want %d", len(conn), path, err, len(input.Dataset.Households))
+	if err != nil || path != filepath.Join(cov, "entities.csv") || len(conn) != input.HouseholdCount() {
+		t.Fatalf("ReadCoverage: %d homes from %s, %v; want %d", len(conn), path, err, input.HouseholdCount())
 	}
 	out, err := runs.OfflineFiles(ctx, runs.Files{Dir: in, Coverage: cov}, o)
 	if err != nil {
