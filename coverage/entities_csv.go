@@ -114,7 +114,7 @@ func (w *entityRows) list(mask uint32) []byte {
 	if w.lists != nil && w.lists[mask] != nil {
 		return w.lists[mask]
 	}
-	if b, ok := w.other[mask]; ok && w.other != nil {
+	if b, ok := w.other[mask]; ok {
 		return b
 	}
 	w.scratch = w.scratch[:0]
