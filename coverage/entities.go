@@ -260,10 +260,10 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 	}
 	// Order by (cell, kind, lat, lon, id): radix on the cell, then each
 	// cell's run sorted in parallel.
-	perm := radixSortByKey(cells)
+	perm := radixSortByKey(cells) // cells is sorted now: cells[i] is entity i's
 	var runStarts []int
 	for i := 0; i < n; i++ {
-		if i == 0 || cells[perm[i]] != cells[perm[i-1]] {
+		if i == 0 || cells[i] != cells[i-1] {
 			runStarts = append(runStarts, i)
 		}
 	}
@@ -340,7 +340,7 @@ func buildEntities(ctx context.Context, in *Input, areas *areaTable, s *Settings
 		return nil, st, err
 	}
 	for k := range e.runCell {
-		e.runCell[k] = geo.Cell(cells[perm[runStarts[k]]])
+		e.runCell[k] = geo.Cell(cells[runStarts[k]])
 	}
 	cells, pLat, pLon, perm = nil, nil, nil, nil
 	var missing []int
@@ -409,8 +409,11 @@ func idOf(in *Input, i int) string {
 	return in.Dataset.Schools[i].ID
 }
 
-// radixSortByKey returns the permutation that sorts keys ascending
-// (stable), by LSD radix on the bytes that vary.
+// radixSortByKey sorts keys ascending in place (stable) and returns the
+// permutation it applied: keys[i] is the old keys[perm[i]]. It is an LSD
+// radix sort on the bytes that vary, and it moves the keys with their
+// indices, so every pass reads them in order (no gather through the
+// permutation, which misses the cache on every key at national size).
 func radixSortByKey(keys []uint64) []uint32 {
 	n := len(keys)
 	perm := make([]uint32, n)
@@ -426,6 +429,7 @@ func radixSortByKey(keys []uint64) []uint32 {
 		or |= k
 	}
 	diff := and ^ or
+	src, dst := keys, make([]uint64, n)
 	tmp := make([]uint32, n)
 	var count [256]int
 	for shift := uint(0); shift < 64; shift += 8 {
@@ -433,8 +437,8 @@ func radixSortByKey(keys []uint64) []uint32 {
 			continue
 		}
 		count = [256]int{}
-		for _, p := range perm {
-			count[(keys[p]>>shift)&0xFF]++
+		for _, k := range src {
+			count[(k>>shift)&0xFF]++
 		}
 		sum := 0
 		for b := range count {
@@ -442,29 +446,37 @@ func radixSortByKey(keys []uint64) []uint32 {
 			count[b] = sum
 			sum += c
 		}
-		for _, p := range perm {
-			b := (keys[p] >> shift) & 0xFF
-			tmp[count[b]] = p
+		for i, k := range src {
+			b := (k >> shift) & 0xFF
+			dst[count[b]], tmp[count[b]] = k, perm[i]
 			count[b]++
 		}
 		perm, tmp = tmp, perm
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
 	}
 	return perm
 }
 
-// allocResults sizes the result arrays.
+// allocResults sizes the result arrays. They are zeroed as they are
+// made, about 1.5 GB at national size, so two goroutines make them.
 func (e *entities) allocResults(nOps int) {
+	var wg sync.WaitGroup
+	wg.Go(func() { e.nearOp = make([]float64, e.n*nOps) })
 	e.allocCov(nOps)
 	e.class = make([]uint8, e.n)
 	e.near4Site = make([]int32, e.n)
-	e.nearOp = make([]float64, e.n*nOps)
 	e.node = make([]float64, e.n)
 	e.route = make([]float64, e.n)
+	wg.Wait()
 }
 
 // worker scratch space.
 type scratch struct {
 	cands     []cand
+	batch     exactBatch
 	closest   []closest
 	areaCount []int32
 	cc        geo.ChildCenters
@@ -527,18 +539,32 @@ func (m *model) classifyInRun(e *entities, i int, cell geo.Cell, sc *scratch) {
 	}
 	cov = m.overrides(cov, lat, lon, cell)
 	e.setCov(i, cov)
+	b := &sc.batch
+	b.reset()
+	for o := range m.ops {
+		m.collectSiteIn(b, o, rc.sites[o], lat, lon, s, &sc.cands) // group o
+	}
+	m.collectNodeIn(b, rc.nodes, lat, lon, s, &sc.cands)                // group len(m.ops)
+	m.collectRouteIn(b, rc.pieces, lat, lon, s, &sc.cands, &sc.closest) // group len(m.ops)+1
+	b.run(lat, lon)
+	m.setNearest(e, i, b)
+}
+
+// setNearest stores an entity's nearest sites, node and route from its
+// batch (groups: one per operator, then the node, then the route).
+func (m *model) setNearest(e *entities, i int, b *exactBatch) {
 	nOps := len(m.ops)
 	best, bestSite := math.Inf(1), int32(-1)
 	for o := 0; o < nOps; o++ {
-		d, k := m.nearestSiteIn(o, rc.sites[o], lat, lon, s, &sc.cands)
+		d, k := b.nearest(o)
 		e.nearOp[i*nOps+o] = d
 		if k >= 0 && d < best {
 			best, bestSite = d, m.siteRefIndex(o, k)
 		}
 	}
 	e.near4Site[i] = bestSite
-	e.node[i] = m.nearestNodeIn(rc.nodes, lat, lon, s, &sc.cands)
-	e.route[i] = m.nearestRouteIn(rc.pieces, lat, lon, s, &sc.cands, &sc.closest)
+	e.node[i], _ = b.nearest(nOps)
+	e.route[i], _ = b.nearest(nOps + 1)
 }
 
 func (m *model) classOf(e *entities, i int) uint8 {
@@ -596,34 +622,37 @@ func (m *model) classifyPoint(e *entities, i int, cell geo.Cell, sc *scratch) {
 	s := geo.ScaleAt(lat)
 	cov := m.coverMasks(lat, lon, s, cell)
 	e.setCov(i, cov)
-	nOps := len(m.ops)
-	best, bestSite := math.Inf(1), int32(-1)
-	for o := 0; o < nOps; o++ {
-		d, k := m.nearestSite(o, lat, lon, s, &sc.cands)
-		e.nearOp[i*nOps+o] = d
-		if k >= 0 && d < best {
-			best, bestSite = d, m.siteRefIndex(o, k)
-		}
+	m.setNearest(e, i, m.collectAll(lat, lon, s, sc))
+}
+
+// collectAll runs the batch of a point's nearest sites of every operator,
+// fiber node and route (the groups setNearest reads), by the grids.
+func (m *model) collectAll(lat, lon float64, s geo.Scale, sc *scratch) *exactBatch {
+	b := &sc.batch
+	b.reset()
+	for o := range m.ops {
+		m.collectSite(b, o, lat, lon, s, &sc.cands)
 	}
-	e.near4Site[i] = bestSite
-	e.node[i] = m.nearestNode(lat, lon, s, &sc.cands)
-	e.route[i] = m.nearestRoute(lat, lon, s, &sc.cands, &sc.closest)
+	m.collectNode(b, lat, lon, s, &sc.cands)
+	m.collectRoute(b, lat, lon, s, &sc.cands, &sc.closest)
+	b.run(lat, lon)
+	return b
 }
 
 // nearestFromPoint returns the exact distance from a point to the nearest
 // 4G site of any operator (and that site, -1 when none) and to fiber (node
 // or route), as classifyPoint measures them for an entity.
 func (m *model) nearestFromPoint(lat, lon float64, sc *scratch) (near4 float64, site int32, fiber float64) {
-	s := geo.ScaleAt(lat)
+	b := m.collectAll(lat, lon, geo.ScaleAt(lat), sc)
 	near4, site = math.Inf(1), -1
 	for o := range m.ops {
-		d, k := m.nearestSite(o, lat, lon, s, &sc.cands)
-		if k >= 0 && d < near4 {
+		if d, k := b.nearest(o); k >= 0 && d < near4 {
 			near4, site = d, m.siteRefIndex(o, k)
 		}
 	}
-	fiber = math.Min(m.nearestNode(lat, lon, s, &sc.cands), m.nearestRoute(lat, lon, s, &sc.cands, &sc.closest))
-	return near4, site, fiber
+	node, _ := b.nearest(len(m.ops))
+	route, _ := b.nearest(len(m.ops) + 1)
+	return near4, site, math.Min(node, route)
 }
 
 // siteRefIndex maps (operator, site index) to the index in allSite (sites

@@ -293,10 +293,8 @@ func (r *Result) score(ga *GapArea, areaM2 float64) {
 	sc.SiteCostVND = float64(sc.SitesNeeded) * sc.SiteUnitCostVND
 	sc.Premises = ga.Households + ga.Schools
 	sc.FiberDropCostVND = float64(sc.Premises) * s.FiberDropVND
-	var buf []cand
-	var cbuf []closest
-	sl := geo.ScaleAt(ga.CentroidLat)
-	fd := math.Min(m.nearestNode(ga.CentroidLat, ga.CentroidLon, sl, &buf), m.nearestRoute(ga.CentroidLat, ga.CentroidLon, sl, &buf, &cbuf))
+	var scr scratch
+	fd := math.Min(m.nearestFiber(ga.CentroidLat, ga.CentroidLon, geo.ScaleAt(ga.CentroidLat), &scr))
 	sc.Option, sc.CostVND = "site", sc.SiteCostVND
 	if math.IsInf(fd, 1) {
 		sc.FiberKm = math.NaN()

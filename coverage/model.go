@@ -665,12 +665,75 @@ func (m *model) exactCovers(k int, lat, lon float64) bool {
 	return true
 }
 
-// nearestSite returns the exact distance to the nearest site of operator o
-// and its index, (+Inf, -1) when the operator has none.
-func (m *model) nearestSite(o int, lat, lon float64, sc geo.Scale, buf *[]cand) (float64, int32) {
+// The nearest site, node and route of a point are found in two steps:
+// the approximate distances pick the candidates that can be nearest (the
+// collect* methods add them to an exactBatch, a group per question), then
+// one call into PROJ computes every geodesic of the point (exactBatch.run)
+// and each group's least is its answer (exactBatch.nearest).
+
+// exactBatch holds the geodesics one point needs, in groups.
+type exactBatch struct {
+	lat, lon []float64 // the candidates' points
+	item     []int32   // the candidates (site or node index; -1 for a route's closest point)
+	d        []float64 // their distances, once run
+	group    []int32   // group g is [group[g], group[g+1])
+	zero     []bool    // per group: a candidate at the point itself (distance 0, no geodesic)
+}
+
+func (b *exactBatch) reset() {
+	b.lat, b.lon, b.item = b.lat[:0], b.lon[:0], b.item[:0]
+	b.group, b.zero = append(b.group[:0], 0), b.zero[:0]
+}
+
+func (b *exactBatch) add(lat, lon float64, item int32) {
+	b.lat, b.lon, b.item = append(b.lat, lat), append(b.lon, lon), append(b.item, item)
+}
+
+// end closes the group being added to and returns its number.
+func (b *exactBatch) end(zero bool) int {
+	b.group = append(b.group, int32(len(b.lat)))
+	b.zero = append(b.zero, zero)
+	return len(b.zero) - 1
+}
+
+// run computes the geodesics from (lat, lon) to every candidate.
+func (b *exactBatch) run(lat, lon float64) {
+	b.d = slices.Grow(b.d[:0], len(b.lat))[:len(b.lat)]
+	geo.Distances(lat, lon, b.lat, b.lon, b.d)
+}
+
+// nearest returns group g's least distance and its item (ties to the
+// smaller item), (+Inf, -1) for an empty group.
+func (b *exactBatch) nearest(g int) (float64, int32) {
+	bd, bi := math.Inf(1), int32(-1)
+	if b.zero[g] {
+		bd = 0
+	}
+	for k := b.group[g]; k < b.group[g+1]; k++ {
+		if d, i := b.d[k], b.item[k]; d < bd || (d == bd && i < bi) {
+			bd, bi = d, i
+		}
+	}
+	return bd, bi
+}
+
+// addNearest adds a group of the candidates within lim (no other can be
+// the nearest).
+func (b *exactBatch) addNearest(c []cand, lim float64, plat, plon []float64) int {
+	for _, x := range c {
+		if x.d <= lim {
+			b.add(plat[x.i], plon[x.i], x.i)
+		}
+	}
+	return b.end(false)
+}
+
+// collectSite adds the group of operator o's sites that can be nearest to
+// the point (empty when the operator has none).
+func (m *model) collectSite(b *exactBatch, o int, lat, lon float64, sc geo.Scale, buf *[]cand) int {
 	ss := &m.sites[o]
 	if len(ss.id) == 0 {
-		return math.Inf(1), -1
+		return b.end(false)
 	}
 	c := (*buf)[:0]
 	best, lim := math.Inf(1), math.Inf(1)
@@ -679,19 +742,16 @@ func (m *model) nearestSite(o int, lat, lon float64, sc geo.Scale, buf *[]cand) 
 		return lim
 	})
 	*buf = c
-	return exactNearest(c, lim, lat, lon, ss.lat, ss.lon)
+	return b.addNearest(c, lim, ss.lat, ss.lon)
 }
 
-// nearestSiteIn is nearestSite over a candidate list known to hold the
+// collectSiteIn is collectSite over a candidate list known to hold the
 // nearest site (see runCands).
-func (m *model) nearestSiteIn(o int, items []int32, lat, lon float64, sc geo.Scale, buf *[]cand) (float64, int32) {
+func (m *model) collectSiteIn(b *exactBatch, o int, items []int32, lat, lon float64, sc geo.Scale, buf *[]cand) int {
 	ss := &m.sites[o]
-	if len(items) == 0 {
-		return math.Inf(1), -1
-	}
 	c, _, lim := scanPoints((*buf)[:0], items, lat, lon, sc, ss.lat, ss.lon, ss.scale, math.Inf(1), math.Inf(1))
 	*buf = c
-	return exactNearest(c, lim, lat, lon, ss.lat, ss.lon)
+	return b.addNearest(c, lim, ss.lat, ss.lon)
 }
 
 // scanPoints appends the items whose approximate distance may be the
@@ -711,32 +771,16 @@ func scanPoints(c []cand, items []int32, lat, lon float64, sc geo.Scale, plat, p
 	return c, best, lim
 }
 
-// exactNearest computes the geodesic to every candidate within lim and
-// returns the least (ties to the smaller index).
-func exactNearest(c []cand, lim, lat, lon float64, plat, plon []float64) (float64, int32) {
-	bd, bi := math.Inf(1), int32(-1)
-	for _, x := range c {
-		if x.d > lim {
-			continue
-		}
-		d := geo.Distance(lat, lon, plat[x.i], plon[x.i])
-		if d < bd || (d == bd && x.i < bi) {
-			bd, bi = d, x.i
-		}
-	}
-	return bd, bi
-}
-
 type cand struct {
 	i int32
 	d float64
 }
 
-// nearestNode returns the exact distance to the nearest fiber node.
-func (m *model) nearestNode(lat, lon float64, sc geo.Scale, buf *[]cand) float64 {
+// collectNode adds the group of fiber nodes that can be nearest.
+func (m *model) collectNode(b *exactBatch, lat, lon float64, sc geo.Scale, buf *[]cand) int {
 	f := &m.fiber
 	if len(f.nodeLat) == 0 {
-		return math.Inf(1)
+		return b.end(false)
 	}
 	c := (*buf)[:0]
 	best, lim := math.Inf(1), math.Inf(1)
@@ -745,33 +789,28 @@ func (m *model) nearestNode(lat, lon float64, sc geo.Scale, buf *[]cand) float64
 		return lim
 	})
 	*buf = c
-	d, _ := exactNearest(c, lim, lat, lon, f.nodeLat, f.nodeLon)
-	return d
+	return b.addNearest(c, lim, f.nodeLat, f.nodeLon)
 }
 
-// nearestNodeIn is nearestNode over a candidate list.
-func (m *model) nearestNodeIn(items []int32, lat, lon float64, sc geo.Scale, buf *[]cand) float64 {
+// collectNodeIn is collectNode over a candidate list.
+func (m *model) collectNodeIn(b *exactBatch, items []int32, lat, lon float64, sc geo.Scale, buf *[]cand) int {
 	f := &m.fiber
-	if len(items) == 0 {
-		return math.Inf(1)
-	}
 	c, _, lim := scanPoints((*buf)[:0], items, lat, lon, sc, f.nodeLat, f.nodeLon, f.nodeScale, math.Inf(1), math.Inf(1))
 	*buf = c
-	d, _ := exactNearest(c, lim, lat, lon, f.nodeLat, f.nodeLon)
-	return d
+	return b.addNearest(c, lim, f.nodeLat, f.nodeLon)
 }
 
 type closest struct{ lat, lon, ang float64 }
 
-// nearestRoute returns the exact (PostGIS-semantics) distance to the
-// nearest fiber route edge. Pieces within the approximation's bounds are
-// compared on the sphere first; only edges whose spherical distance is
-// within the sphere/ellipsoid ratio bound of the best, and whose closest
-// point is distinct, get a geodesic.
-func (m *model) nearestRoute(lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *[]closest) float64 {
+// collectRoute adds the group for the exact (PostGIS-semantics) distance
+// to the nearest fiber route edge. Pieces within the approximation's
+// bounds are compared on the sphere first; only edges whose spherical
+// distance is within the sphere/ellipsoid ratio bound of the best, and
+// whose closest point is distinct, get a geodesic.
+func (m *model) collectRoute(b *exactBatch, lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *[]closest) int {
 	f := &m.fiber
 	if len(f.segLat1) == 0 {
-		return math.Inf(1)
+		return b.end(false)
 	}
 	c := (*buf)[:0]
 	bestHi := math.Inf(1) // smallest upper bound (approx + its error)
@@ -780,17 +819,14 @@ func (m *model) nearestRoute(lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *
 		return bestHi + geo.ApproxDistErrM(bestHi) + 1e-6
 	})
 	*buf = c
-	return m.exactRoute(c, bestHi, lat, lon, cbuf)
+	return m.routeTargets(b, c, bestHi, lat, lon, cbuf)
 }
 
-// nearestRouteIn is nearestRoute over a candidate list of pieces.
-func (m *model) nearestRouteIn(items []int32, lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *[]closest) float64 {
-	if len(items) == 0 {
-		return math.Inf(1)
-	}
+// collectRouteIn is collectRoute over a candidate list of pieces.
+func (m *model) collectRouteIn(b *exactBatch, items []int32, lat, lon float64, sc geo.Scale, buf *[]cand, cbuf *[]closest) int {
 	c, bestHi := m.scanPieces((*buf)[:0], items, lat, lon, sc, math.Inf(1))
 	*buf = c
-	return m.exactRoute(c, bestHi, lat, lon, cbuf)
+	return m.routeTargets(b, c, bestHi, lat, lon, cbuf)
 }
 
 // scanPieces appends the route pieces that may be nearest (approximate
@@ -831,10 +867,10 @@ func (m *model) scanPieces(c []cand, items []int32, lat, lon float64, sc geo.Sca
 	return c, bestHi
 }
 
-// exactRoute finishes a route search: the edges of the candidate pieces
-// that can still be nearest, once each, compared on the sphere, then
-// geodesics for the few that matter.
-func (m *model) exactRoute(c []cand, bestHi, lat, lon float64, cbuf *[]closest) float64 {
+// routeTargets finishes a route search: the edges of the candidate pieces
+// that can still be nearest, once each, compared on the sphere; the
+// closest points of the few that matter are added for a geodesic.
+func (m *model) routeTargets(b *exactBatch, c []cand, bestHi, lat, lon float64, cbuf *[]closest) int {
 	f := &m.fiber
 	k := 0
 	for _, x := range c {
@@ -859,7 +895,7 @@ func (m *model) exactRoute(c []cand, bestHi, lat, lon float64, cbuf *[]closest) 
 			minAng = ang
 		}
 	}
-	bd := math.Inf(1)
+	zero := false
 	lim := minAng*(1.0057/0.9944) + 1e-12
 	for k, x := range cl {
 		if x.ang > lim {
@@ -872,19 +908,39 @@ func (m *model) exactRoute(c []cand, bestHi, lat, lon float64, cbuf *[]closest) 
 				break
 			}
 		}
-		if dup {
-			continue
-		}
-		d := 0.0
-		if x.lat != lat || x.lon != lon {
-			d = geo.Distance(lat, lon, x.lat, x.lon)
-		}
-		if d < bd {
-			bd = d
+		switch {
+		case dup:
+		case x.lat == lat && x.lon == lon:
+			zero = true
+		default:
+			b.add(x.lat, x.lon, -1)
 		}
 	}
 	*cbuf = cl
-	return bd
+	return b.end(zero)
+}
+
+// nearestSite returns the exact distance to the nearest site of operator o
+// and its index, (+Inf, -1) when the operator has none.
+func (m *model) nearestSite(o int, lat, lon float64, s geo.Scale, sc *scratch) (float64, int32) {
+	b := &sc.batch
+	b.reset()
+	g := m.collectSite(b, o, lat, lon, s, &sc.cands)
+	b.run(lat, lon)
+	return b.nearest(g)
+}
+
+// nearestFiber returns the exact distances to the nearest fiber node and
+// route (+Inf when there is none).
+func (m *model) nearestFiber(lat, lon float64, s geo.Scale, sc *scratch) (node, route float64) {
+	b := &sc.batch
+	b.reset()
+	gn := m.collectNode(b, lat, lon, s, &sc.cands)
+	gr := m.collectRoute(b, lat, lon, s, &sc.cands, &sc.closest)
+	b.run(lat, lon)
+	node, _ = b.nearest(gn)
+	route, _ = b.nearest(gr)
+	return node, route
 }
 
 // runCands are the candidates for a run of entities lying within radius

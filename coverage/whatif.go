@@ -180,7 +180,7 @@ func (r *Result) WhatIf(ctx context.Context, add []data.Sector) (*Result, error)
 					if redo&(1<<o) == 0 {
 						continue
 					}
-					d, k := m2.nearestSite(o, lat, lon, pos, &sc.cands)
+					d, k := m2.nearestSite(o, lat, lon, pos, sc)
 					e2.nearOp[i*nOps+o] = d
 					if k >= 0 && (d < best || (d == best && o < bestOp)) {
 						best, bestOp, bestSite = d, o, m2.siteRefIndex(o, k)

@@ -244,6 +244,35 @@ func TestDistanceEqualsInverse(t *testing.T) {
 	}
 }
 
+// Distances gives Distance's value to the bit for each point, including
+// the point itself, and leaves the slots beyond out alone.
+func TestDistancesEqualDistance(t *testing.T) {
+	r := rand.New(rand.NewSource(12))
+	for k := 0; k < 2000; k++ {
+		lat1, lon1 := -80+160*r.Float64(), -180+360*r.Float64()
+		n := r.Intn(12)
+		lat2, lon2 := make([]float64, n+1), make([]float64, n+1)
+		for j := range n {
+			lat2[j], lon2[j] = Direct(lat1, lon1, 360*r.Float64(), 20000*r.Float64())
+		}
+		if n > 0 && r.Intn(4) == 0 {
+			lat2[0], lon2[0] = lat1, lon1
+		}
+		out := make([]float64, n+1)
+		out[n] = -1
+		Distances(lat1, lon1, lat2, lon2, out[:n])
+		for j := range n {
+			if want := Distance(lat1, lon1, lat2[j], lon2[j]); out[j] != want {
+				t.Fatalf("Distances[%d] = %.17g, Distance %.17g", j, out[j], want)
+			}
+		}
+		if out[n] != -1 {
+			t.Fatalf("Distances wrote beyond out: %v", out[n])
+		}
+	}
+	Distances(0, 0, nil, nil, nil) // nothing to do
+}
+
 // Prepared segments give bit-identical answers.
 func TestPreparedSegment(t *testing.T) {
 	r := rand.New(rand.NewSource(13))

@@ -14,6 +14,10 @@ static double gapmap_distance(double lat1, double lon1, double lat2, double lon2
 	geod_geninverse(&wgs84, lat1, lon1, lat2, lon2, &s12, 0, 0, 0, 0, 0, 0);
 	return s12;
 }
+static void gapmap_distances(double lat1, double lon1, const double *lat2, const double *lon2, double *s12, int n) {
+	for (int i = 0; i < n; i++)
+		geod_geninverse(&wgs84, lat1, lon1, lat2[i], lon2[i], &s12[i], 0, 0, 0, 0, 0, 0);
+}
 static void gapmap_direct(double lat1, double lon1, double azi1, double s12, double *lat2, double *lon2) {
 	geod_direct(&wgs84, lat1, lon1, azi1, s12, lat2, lon2, 0);
 }
@@ -28,6 +32,7 @@ import "C"
 import (
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 )
@@ -60,6 +65,24 @@ func Inverse(lat1, lon1, lat2, lon2 float64) (distM, aziDeg float64) {
 func Distance(lat1, lon1, lat2, lon2 float64) float64 {
 	setup()
 	return float64(C.gapmap_distance(C.double(lat1), C.double(lon1), C.double(lat2), C.double(lon2)))
+}
+
+// Distances sets out[i] to Distance(lat, lon, lat2[i], lon2[i]), the same
+// value to the bit, for every i < len(out), in one call into PROJ: the
+// call's own cost is about a tenth of a short geodesic's, so the many
+// geodesics from one point are cheaper together. lat2 and lon2 must be at
+// least as long as out.
+func Distances(lat, lon float64, lat2, lon2, out []float64) {
+	n := len(out)
+	if n == 0 {
+		return
+	}
+	if len(lat2) < n || len(lon2) < n {
+		panic("geo.Distances: fewer points than distances")
+	}
+	setup()
+	C.gapmap_distances(C.double(lat), C.double(lon), (*C.double)(unsafe.Pointer(&lat2[0])), (*C.double)(unsafe.Pointer(&lon2[0])),
+		(*C.double)(unsafe.Pointer(&out[0])), C.int(n))
 }
 
 // Direct returns the point reached from (lat, lon) going distM metres on
