@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/gapmap/gapmap/coveragerun/bench"
 )
@@ -19,8 +17,9 @@ boundaries: 1× is Bắc Giang on its 230 real communes (≈478k homes and
 schools); N× tiles the communes N times (56× ≈ 26.8M, the country: counts
 as the country's, densities and ranges as a real province's). Each run is a
 process of its own (the time from start to exit, and its peak memory VmHWM);
-each figure is the median of --runs runs. The 56× dataset needs ≈ 11 GB and
-minutes: leave it out of --scales on a small machine.
+each figure is the median of --runs runs. The 56× dataset needs ≈ 6.5 GB of
+memory, 2.6 GB of disk and minutes a run: leave it out of --scales on a
+small machine.
 
 In the same run, PostGIS classifies every entity of the province (or a
 random --baseline-sample of them) against the same effective sectors with
@@ -42,11 +41,11 @@ func benchCoverage(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bench coverage", benchCoverageSynopsis)
 	realdata := fs.String("realdata", "", "directory of the real data (default: ../shared/realdata beside the repository)")
 	runs := fs.Int("runs", 3, "analyses per scale (medians reported)")
-	scalesFlag := fs.String("scales", "1,4,16,56", "multiples of the province to measure, comma-separated (1 is always measured; 56 ≈ the country, ≈ 11 GB)")
+	scalesFlag := fs.String("scales", "1,4,16,56", "multiples of the province to measure, comma-separated (1 is always measured; 56 ≈ the country, ≈ 6.5 GB)")
 	maxRange := fs.Float64("max-range", 0, "metres: generate every sector with a stated range in [M/2, M] (0: the usual sites)")
 	sample := fs.Int("baseline-sample", 0, "entities the PostGIS baseline classifies (0: every one; the province takes minutes)")
 	noBaseline := fs.Bool("no-baseline", false, "leave the PostGIS baseline out")
-	work := fs.String("work", "", "directory for the generated files (default: a temporary one, removed at the end)")
+	work := fs.String("work", "", "directory to generate the files in; each scale's files are removed once measured (default: a temporary directory)")
 	seed := fs.Int64("seed", 1, "generator seed")
 	workers := fs.Int("workers", 0, "goroutines of each analysis (default: all cores)")
 	if err := parseNoArgs(fs, args); err != nil {
@@ -61,13 +60,9 @@ func benchCoverage(ctx context.Context, e *env, args []string) error {
 	if *sample < 0 {
 		return usageError{"--baseline-sample must be 0 (every entity) or positive"}
 	}
-	var scales []int
-	for _, f := range strings.Split(*scalesFlag, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return usageError{fmt.Sprintf("--scales %q: give whole multiples ≥ 1, e.g. 1,4,16", *scalesFlag)}
-		}
-		scales = append(scales, n)
+	scales, err := bench.ParseScales(*scalesFlag)
+	if err != nil {
+		return usageError{"--scales " + err.Error()}
 	}
 	communes, err := bench.FindCommunes(*realdata)
 	if errors.Is(err, bench.ErrNoRealData) {

@@ -258,6 +258,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// ParseScales reads a comma-separated list of multiples of the province
+// (whole numbers ≥ 1), as --scales gives it.
+func ParseScales(list string) ([]int, error) {
+	var scales []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q: give whole multiples ≥ 1, e.g. 1,4,16", list)
+		}
+		scales = append(scales, n)
+	}
+	return scales, nil
+}
+
 // runChild runs one end-to-end analysis in a process of its own.
 func runChild(ctx context.Context, o Options, in, out string) (Measure, error) {
 	args := append(slices.Clone(o.Child[1:]), "--in", in, "--out", out, "--workers", strconv.Itoa(o.Workers))

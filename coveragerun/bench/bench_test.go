@@ -340,3 +340,15 @@ func TestRunBaseline(t *testing.T) {
 		t.Fatal("no child command accepted")
 	}
 }
+
+func TestParseScales(t *testing.T) {
+	got, err := ParseScales(" 1, 4,16 ,56")
+	if err != nil || fmt.Sprint(got) != "[1 4 16 56]" {
+		t.Fatalf("ParseScales = %v, %v; want [1 4 16 56]", got, err)
+	}
+	for _, bad := range []string{"", "0", "1,-4", "1,,4", "2.5", "x"} {
+		if got, err := ParseScales(bad); err == nil || got != nil || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("ParseScales(%q) = %v, %v; want an error naming the list", bad, got, err)
+		}
+	}
+}
