@@ -28,3 +28,37 @@ func TestLocalScale(t *testing.T) {
 		t.Errorf("scale = %.0f %.0f", mlat, mlon)
 	}
 }
+
+// benchTargets are six points 0.5–14 km from (21.3, 105.9) in Bắc Giang,
+// like the six geodesics of one entity (four operators' nearest sites,
+// the nearest fiber node and route).
+func benchTargets() (lat, lon []float64) {
+	for k, d := range []float64{500, 1800, 3200, 6100, 9000, 14000} {
+		la, lo := Direct(21.3, 105.9, float64(k)*61, d)
+		lat, lon = append(lat, la), append(lon, lo)
+	}
+	return lat, lon
+}
+
+// One geodesic per call into PROJ (ns/op per geodesic).
+func BenchmarkDistance(b *testing.B) {
+	lat, lon := benchTargets()
+	s := 0.0
+	for i := 0; b.Loop(); i++ {
+		s += Distance(21.3, 105.9, lat[i%6], lon[i%6])
+	}
+	_ = s
+}
+
+// Six geodesics per call into PROJ (ns/op per geodesic, comparable with
+// BenchmarkDistance).
+func BenchmarkDistances(b *testing.B) {
+	lat, lon := benchTargets()
+	out := make([]float64, 6)
+	for i := 0; b.Loop(); i++ {
+		if i%6 == 0 {
+			Distances(21.3, 105.9, lat, lon, out)
+		}
+	}
+	_ = out
+}
