@@ -41,6 +41,13 @@ type Result struct {
 	// Timings are the wall times of the phases of the run (not part of any
 	// output file: they differ between runs).
 	Timings []Timing `json:"timings"`
+	// Geodesics is the number of exact (Karney) geodesics the
+	// classification computed for the distance columns: one per column of
+	// each distinct position (the nearest 4G site of each operator, the
+	// nearest fiber node and route), more only where the approximation
+	// cannot tell which candidate is nearest. Their cost is the floor of
+	// the classification's.
+	Geodesics int64 `json:"geodesics"`
 
 	in       Input
 	extra    []data.Sector
@@ -124,7 +131,7 @@ func analyze(ctx context.Context, in Input, s Settings, extra []data.Sector) (*R
 	r.Sectors = len(m.sec.id)
 	t0 = r.timed("model", t0)
 	e.allocResults(len(ops))
-	if err := m.classifyAll(ctx, e, nil); err != nil {
+	if r.Geodesics, err = m.classifyAll(ctx, e, nil); err != nil {
 		return nil, err
 	}
 	t0 = r.timed("classify", t0)
@@ -169,27 +176,32 @@ func newModel(in Input, s Settings, ops []string, opIdx map[string]int, areas *a
 }
 
 // classifyAll classifies every entity (or those with only[i]) in parallel.
-func (m *model) classifyAll(ctx context.Context, e *entities, only []int32) error {
+func (m *model) classifyAll(ctx context.Context, e *entities, only []int32) (geodesics int64, err error) {
 	w := workers(&m.s)
 	scr := make(chan *scratch, w)
 	for i := 0; i < w; i++ {
 		scr <- &scratch{}
 	}
 	if only == nil {
-		return parallel(ctx, e.n, 1024, w, func(lo, hi int) {
+		err = parallel(ctx, e.n, 1024, w, func(lo, hi int) {
 			sc := <-scr
 			m.classify(e, lo, hi, sc)
 			scr <- sc
 		})
+	} else {
+		err = parallel(ctx, len(only), 256, w, func(lo, hi int) {
+			sc := <-scr
+			for _, i := range only[lo:hi] {
+				m.classifyPoint(e, int(i), e.cellOf(int(i)), sc)
+				e.class[i] = m.classOf(e, int(i))
+			}
+			scr <- sc
+		})
 	}
-	return parallel(ctx, len(only), 256, w, func(lo, hi int) {
-		sc := <-scr
-		for _, i := range only[lo:hi] {
-			m.classifyPoint(e, int(i), e.cellOf(int(i)), sc)
-			e.class[i] = m.classOf(e, int(i))
-		}
-		scr <- sc
-	})
+	for i := 0; i < w; i++ {
+		geodesics += (<-scr).batch.count
+	}
+	return geodesics, err
 }
 
 // finish derives roll-ups, gaps and area totals from the cells and

@@ -362,3 +362,34 @@ func TestEnvironmentRanges(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// The classification computes one exact geodesic per distance column of
+// each distinct position: a farther site the approximation rules out
+// gets none, and a home at the same point as another shares its answers.
+func TestGeodesicsPerDistinctPosition(t *testing.T) {
+	a := data.Sector{ID: "A", SiteID: "A", Operator: "viettel", Technology: "4G", BandMHz: 1800, Lat: bgLat, Lon: bgLon, BeamwidthDeg: 360, RangeM: 5000, Status: "active"}
+	b := a
+	b.ID, b.SiteID = "B", "B"
+	b.Lat, b.Lon = geo.Direct(bgLat, bgLon, 0, 3000)
+	h1Lat, h1Lon := geo.Direct(bgLat, bgLon, 180, 500)
+	h3Lat, h3Lon := geo.Direct(bgLat, bgLon, 270, 1000)
+	ds := oneSector(a, [][2]float64{{h1Lat, h1Lon}, {h1Lat, h1Lon}, {h3Lat, h3Lon}})
+	ds.Sectors = append(ds.Sectors, b)
+	nLat, nLon := geo.Direct(bgLat, bgLon, 90, 1000)
+	ds.FiberNodes = []data.FiberNode{{ID: "N1", Lat: nLat, Lon: nLon}}
+	r := mustAnalyze(t, ds, DefaultSettings())
+	// 2 distinct positions × (the nearest site of the one operator + the
+	// nearest fiber node); no route.
+	if r.Geodesics != 4 {
+		t.Errorf("geodesics = %d, want 4", r.Geodesics)
+	}
+	for j := 0; j < r.NumEntities(); j++ {
+		e := r.Entity(j)
+		if d := geo.Distance(e.Lat, e.Lon, bgLat, bgLon); e.Nearest4GM != d {
+			t.Errorf("%s: nearest_4g_m = %.9f, geodesic to A %.9f", e.ID, e.Nearest4GM, d)
+		}
+		if d := geo.Distance(e.Lat, e.Lon, nLat, nLon); e.FiberNodeM != d {
+			t.Errorf("%s: fiber_node_m = %.9f, geodesic %.9f", e.ID, e.FiberNodeM, d)
+		}
+	}
+}

@@ -678,6 +678,7 @@ type exactBatch struct {
 	d        []float64 // their distances, once run
 	group    []int32   // group g is [group[g], group[g+1])
 	zero     []bool    // per group: a candidate at the point itself (distance 0, no geodesic)
+	count    int64     // geodesics computed by run since the batch was made (reset keeps it)
 }
 
 func (b *exactBatch) reset() {
@@ -698,6 +699,7 @@ func (b *exactBatch) end(zero bool) int {
 
 // run computes the geodesics from (lat, lon) to every candidate.
 func (b *exactBatch) run(lat, lon float64) {
+	b.count += int64(len(b.lat))
 	b.d = slices.Grow(b.d[:0], len(b.lat))[:len(b.lat)]
 	geo.Distances(lat, lon, b.lat, b.lon, b.d)
 }

@@ -80,6 +80,9 @@ type Measure struct {
 	Entities int     `json:"entities"`
 	Sectors  int     `json:"sectors"`
 	Phases   string  `json:"phases"` // coverage.FormatTimings of the analysis
+	// Geodesics is coverage.Result.Geodesics: the exact geodesics of the
+	// classification (the same in every run of a scale).
+	Geodesics int64 `json:"geodesics"`
 }
 
 // Scale is the measure of one dataset: Scale × the province.
@@ -87,8 +90,10 @@ type Scale struct {
 	Scale    int
 	Entities int
 	Sectors  int
-	Runs     []Measure
-	Median   Measure // per-figure medians of Runs
+	// Geodesics is the classification's exact geodesics (Measure.Geodesics).
+	Geodesics int64
+	Runs      []Measure
+	Median    Measure // per-figure medians of Runs
 }
 
 // Agreement compares the engine's answers with PostGIS's.
@@ -173,6 +178,9 @@ type Report struct {
 	Runs      int
 	Procs     int // GOMAXPROCS
 	GoVersion string
+	// GeodesicUS is the cost of one exact geodesic on this machine, in
+	// µs (GeodesicCost, measured before the runs).
+	GeodesicUS float64
 	// LoadAvg is the machine's load averages (1, 5, 15 min) at the start
 	// and at the end of the run ("" where unknown): above the number of
 	// cores, other work shared the CPU and every time is inflated.
@@ -214,6 +222,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{MaxRangeM: o.MaxRangeM, Runs: o.Runs, Procs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
 	rep.LoadAvg[0] = procstat.LoadAvg()
 	defer func() { rep.LoadAvg[1] = procstat.LoadAvg() }()
+	rep.GeodesicUS = GeodesicCost(3)
 	for _, n := range scales {
 		in := filepath.Join(dir, fmt.Sprintf("x%d", n))
 		areas := o.Communes
@@ -240,7 +249,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			sc.Runs = append(sc.Runs, m)
 		}
 		sc.Median = medians(sc.Runs)
-		sc.Entities, sc.Sectors = sc.Runs[0].Entities, sc.Runs[0].Sectors
+		sc.Entities, sc.Sectors, sc.Geodesics = sc.Runs[0].Entities, sc.Runs[0].Sectors, sc.Runs[0].Geodesics
 		rep.Scales = append(rep.Scales, sc)
 		os.RemoveAll(filepath.Join(dir, fmt.Sprintf("out_x%d", n)))
 		if n == 1 && !o.NoBaseline {
@@ -332,6 +341,7 @@ func ChildMain(ctx context.Context, args []string, stdout io.Writer) error {
 	m.WriteS = time.Since(t0).Seconds()
 	m.PeakMB = procstat.StatusMB("VmHWM")
 	m.Entities, m.Sectors, m.Phases = run.Result.NumEntities(), run.Result.Sectors, coverage.FormatTimings(run.Result.Timings)
+	m.Geodesics = run.Result.Geodesics
 	return json.NewEncoder(stdout).Encode(m)
 }
 
@@ -354,7 +364,7 @@ func medians(ms []Measure) Measure {
 		WriteS:   med(func(m Measure) float64 { return m.WriteS }),
 		WallS:    med(func(m Measure) float64 { return m.WallS }),
 		PeakMB:   med(func(m Measure) float64 { return m.PeakMB }),
-		Entities: ms[0].Entities, Sectors: ms[0].Sectors, Phases: ms[len(ms)-1].Phases,
+		Entities: ms[0].Entities, Sectors: ms[0].Sectors, Phases: ms[len(ms)-1].Phases, Geodesics: ms[0].Geodesics,
 	}
 }
 
@@ -486,6 +496,22 @@ func (rep *Report) Write(w io.Writer) error {
 	for _, sc := range rep.Scales {
 		fmt.Fprintf(bw, "  %3d×  %s\n", sc.Scale, sc.Median.Phases)
 	}
+	if rep.GeodesicUS > 0 {
+		fmt.Fprintf(bw, "\nexact geodesics of the classification (one per distance column of each distinct position), at %.3f µs each\n", rep.GeodesicUS)
+		fmt.Fprintf(bw, "(median of 3 timings on one core), and their share of the analysis on %d cores:\n", rep.Procs)
+		for _, sc := range rep.Scales {
+			cpu := float64(sc.Geodesics) * rep.GeodesicUS / 1e6
+			per, share := 0.0, 0.0
+			if sc.Entities > 0 {
+				per = float64(sc.Geodesics) / float64(sc.Entities)
+			}
+			if sc.Median.AnalyzeS > 0 {
+				share = 100 * cpu / float64(max(1, rep.Procs)) / sc.Median.AnalyzeS
+			}
+			fmt.Fprintf(bw, "  %3d×  %d geodesics (%.2f per entity): %.2f CPU s, %.2f s on %d cores, %.0f%% of analyze_s\n",
+				sc.Scale, sc.Geodesics, per, cpu, cpu/float64(max(1, rep.Procs)), max(1, rep.Procs), share)
+		}
+	}
 	if bl := rep.Baseline; bl != nil {
 		full := bl.Sample == bl.Total
 		what := fmt.Sprintf("every entity: %d", bl.Total)
@@ -508,6 +534,10 @@ func (rep *Report) Write(w io.Writer) error {
 			}
 			fmt.Fprintf(bw, "  ratio: %.1f× (PostGIS classification / analyze end to end), %.1f× with the nearest-4G query%s\n",
 				bl.ClassifyS*scale/e2e, (bl.ClassifyS+bl.NearestS)*scale/e2e, note)
+			if floor := float64(base.Geodesics) * rep.GeodesicUS / 1e6 / float64(max(1, rep.Procs)); floor > 0 {
+				fmt.Fprintf(bw, "  ceiling with exact distances: %.1f× (PostGIS classification / the geodesics alone, %.2f s on %d cores, nothing read or written)\n",
+					bl.ClassifyS*scale/floor, floor, max(1, rep.Procs))
+			}
 		}
 		verdict := "AGREE"
 		if !bl.OK() {

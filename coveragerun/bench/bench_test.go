@@ -198,9 +198,9 @@ func TestWrite(t *testing.T) {
 	m := func(read, an, wr, wall, peak float64) Measure {
 		return Measure{ReadS: read, AnalyzeS: an, WriteS: wr, WallS: wall, PeakMB: peak, Phases: "classify 1s"}
 	}
-	rep := &Report{Runs: 3, Procs: 2, GoVersion: "go1.x", MaxRangeM: 15000, LoadAvg: [2]string{"3.1 2.0 1.0", "2.5 2.1 1.1"}, Scales: []Scale{
-		{Scale: 1, Entities: 100, Sectors: 10, Runs: []Measure{m(1, 2, 1, 4.5, 300), m(1, 2, 1, 4, 310), m(1, 2, 1, 5, 290)}, Median: m(1, 2, 1, 4.5, 300)},
-		{Scale: 4, Entities: 400, Sectors: 40, Runs: []Measure{m(4, 9, 4, 18, 900)}, Median: m(4, 9, 4, 18, 900)},
+	rep := &Report{Runs: 3, Procs: 2, GoVersion: "go1.x", MaxRangeM: 15000, GeodesicUS: 0.5, LoadAvg: [2]string{"3.1 2.0 1.0", "2.5 2.1 1.1"}, Scales: []Scale{
+		{Scale: 1, Entities: 100, Sectors: 10, Geodesics: 2_000_000, Runs: []Measure{m(1, 2, 1, 4.5, 300), m(1, 2, 1, 4, 310), m(1, 2, 1, 5, 290)}, Median: m(1, 2, 1, 4.5, 300)},
+		{Scale: 4, Entities: 400, Sectors: 40, Geodesics: 8_000_000, Runs: []Measure{m(4, 9, 4, 18, 900)}, Median: m(4, 9, 4, 18, 900)},
 	}, Baseline: &Baseline{Sample: 100, Total: 100, Sectors4G: 7, ClassifyS: 450, NearestS: 45,
 		Agreement: Agreement{N: 100, SameOps: 99, MaxNearestDiffM: 0.25, Disagreements: []string{"household H1: 4G operators ours {a}, PostGIS {}"}}}}
 	var out bytes.Buffer
@@ -228,6 +228,10 @@ func TestWrite(t *testing.T) {
 		"ratio: 100.0× (PostGIS classification / analyze end to end), 110.0× with the nearest-4G query\n",
 		"agreement: 99.0000% identical 4G operator sets (99/100); nearest-4G distances max |Δ| 0.250000 m, 0 beyond 1 m: DISAGREE\n",
 		"    household H1: 4G operators ours {a}, PostGIS {}\n",
+		"\nexact geodesics of the classification (one per distance column of each distinct position), at 0.500 µs each\n(median of 3 timings on one core), and their share of the analysis on 2 cores:\n",
+		"\n    1×  2000000 geodesics (20000.00 per entity): 1.00 CPU s, 0.50 s on 2 cores, 25% of analyze_s\n",
+		"\n    4×  8000000 geodesics (20000.00 per entity): 4.00 CPU s, 2.00 s on 2 cores, 22% of analyze_s\n",
+		"  ceiling with exact distances: 900.0× (PostGIS classification / the geodesics alone, 0.50 s on 2 cores, nothing read or written)\n",
 	} {
 		if !strings.Contains(s, w) {
 			t.Errorf("report lacks %q:\n%s", w, s)
@@ -239,7 +243,7 @@ func TestWrite(t *testing.T) {
 	if err := rep.Write(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"a random sample of 50 of 100 entities", "ratio: 100.0× (PostGIS classification / analyze end to end), 100.0× with the nearest-4G query (PostGIS times extrapolated ×2.00 to the whole province)",
+	for _, w := range []string{"a random sample of 50 of 100 entities", "ceiling with exact distances: 900.0×", "ratio: 100.0× (PostGIS classification / analyze end to end), 100.0× with the nearest-4G query (PostGIS times extrapolated ×2.00 to the whole province)",
 		"(50/50); nearest-4G distances max |Δ| 0.000000 m, 0 beyond 1 m: AGREE\n"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("report lacks %q:\n%s", w, out.String())
@@ -271,7 +275,7 @@ func TestRunSmall(t *testing.T) {
 	for _, sc := range rep.Scales {
 		walls := []float64{}
 		for _, r := range sc.Runs {
-			if r.Entities != sc.Entities || r.PeakMB <= 0 || r.ReadS <= 0 || r.AnalyzeS <= 0 || r.WriteS <= 0 || r.WallS < r.ReadS+r.AnalyzeS+r.WriteS || r.Phases == "" {
+			if r.Entities != sc.Entities || r.Geodesics != sc.Geodesics || r.PeakMB <= 0 || r.ReadS <= 0 || r.AnalyzeS <= 0 || r.WriteS <= 0 || r.WallS < r.ReadS+r.AnalyzeS+r.WriteS || r.Phases == "" {
 				t.Fatalf("%d× run %+v", sc.Scale, r)
 			}
 			walls = append(walls, r.WallS)
@@ -279,6 +283,17 @@ func TestRunSmall(t *testing.T) {
 		if mid := medians(sc.Runs).WallS; sc.Median.WallS != mid || (mid != walls[0] && mid != walls[1] && mid != walls[2]) {
 			t.Fatalf("%d× median %v of %v", sc.Scale, sc.Median.WallS, walls)
 		}
+	}
+	// Every entity has at least its nearest-site distance (the generated
+	// province has sites of every operator) and at most its six columns,
+	// bar near-ties: the count is between one and seven per entity.
+	for _, sc := range rep.Scales {
+		if sc.Geodesics < int64(sc.Entities) || sc.Geodesics > 7*int64(sc.Entities) {
+			t.Fatalf("%d×: %d geodesics for %d entities", sc.Scale, sc.Geodesics, sc.Entities)
+		}
+	}
+	if rep.GeodesicUS <= 0 || rep.GeodesicUS > 100 {
+		t.Fatalf("a geodesic costs %v µs", rep.GeodesicUS)
 	}
 	if !strings.Contains(progress.String(), "1× run 3: ") || !strings.Contains(progress.String(), "generating 2× the province") {
 		t.Fatalf("progress %q", progress.String())
