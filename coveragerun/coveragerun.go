@@ -79,17 +79,37 @@ type Run struct {
 	AnalyseTime, PlanTime time.Duration
 }
 
-// ReadInput reads the dataset of a run from the database. An empty
-// database (no school and no household) is a *data.ConflictError.
+// ReadInput reads the dataset of a run from the database. As ReadFiles
+// does, it keeps the households in columns (coverage.Homes) and counts the
+// students per home as they stream in (coverage.StudentTally) instead of
+// holding their records. An empty database (no school and no household)
+// is a *data.ConflictError.
 func ReadInput(ctx context.Context, st *postgis.Store) (coverage.Input, error) {
-	ds, err := st.ReadDataset(ctx)
+	var in coverage.Input
+	households := func(_ *data.Dataset, rows int) (func(data.Household) error, error) {
+		in.Homes = coverage.NewHomes(rows)
+		return func(h data.Household) error { return in.Homes.Add(&h) }, nil
+	}
+	students := func(ds *data.Dataset, _ int) (func(data.Student) error, error) {
+		tally, err := coverage.NewStudentTally(ctx, &coverage.Input{Dataset: ds, Homes: in.Homes}, 0)
+		if err != nil {
+			return nil, err
+		}
+		in.Students = tally
+		return func(s data.Student) error { tally.Add(&s); return nil }, nil
+	}
+	ds, err := st.ReadDatasetWith(ctx, postgis.DatasetOptions{Households: households, Students: students})
+	if in.Students != nil {
+		in.Students.Done()
+	}
 	if err != nil {
 		return coverage.Input{}, fmt.Errorf("read the dataset: %w", err)
 	}
-	if len(ds.Households) == 0 && len(ds.Schools) == 0 {
+	in.Dataset = ds
+	if in.HouseholdCount() == 0 && len(ds.Schools) == 0 {
 		return coverage.Input{}, &data.ConflictError{Reason: "the database holds no schools or households: import them before a coverage run"}
 	}
-	return coverage.Input{Dataset: ds}, nil
+	return in, nil
 }
 
 // analyse reads the input and runs the engine.

@@ -307,6 +307,24 @@ func (s *Store) Donors(ctx context.Context) ([]data.Donor, error) {
 // by row (the slices are the only copy), from one consistent snapshot.
 // Slices are ordered by id.
 func (s *Store) ReadDataset(ctx context.Context) (*data.Dataset, error) {
+	return s.ReadDatasetWith(ctx, DatasetOptions{})
+}
+
+// DatasetOptions changes what ReadDatasetWith keeps. A reader of a whole
+// country keeps the households in columns and counts the students instead
+// of holding their records (gigabytes at that size).
+type DatasetOptions struct {
+	// Households, when set, is called once the areas and schools are read,
+	// with the number of households; the households are passed to the
+	// function it returns, in id order, and Dataset.Households stays empty.
+	Households func(ds *data.Dataset, rows int) (func(data.Household) error, error)
+	// Students is the same for the students (the households are read by
+	// then); Dataset.Students stays empty.
+	Students func(ds *data.Dataset, rows int) (func(data.Student) error, error)
+}
+
+// ReadDatasetWith is ReadDataset with options.
+func (s *Store) ReadDatasetWith(ctx context.Context, o DatasetOptions) (*data.Dataset, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("read the dataset: %w", err)
@@ -319,13 +337,17 @@ func (s *Store) ReadDataset(ctx context.Context) (*data.Dataset, error) {
 	ds := &data.Dataset{
 		Areas:       make([]data.Area, 0, n["areas"]),
 		Schools:     make([]data.School, 0, n["schools"]),
-		Households:  make([]data.Household, 0, n["households"]),
-		Students:    make([]data.Student, 0, n["students"]),
 		Sectors:     make([]data.Sector, 0, n["sites"]),
 		FiberNodes:  make([]data.FiberNode, 0, n["fiber_nodes"]),
 		FiberRoutes: make([]data.FiberRoute, 0, n["fiber_routes"]),
 		Devices:     make([]data.Device, 0, n["devices"]),
 		SimPackages: make([]data.SimPackage, 0, n["sim_packages"]),
+	}
+	if o.Households == nil {
+		ds.Households = make([]data.Household, 0, n["households"])
+	}
+	if o.Students == nil {
+		ds.Students = make([]data.Student, 0, n["students"])
 	}
 	if n["coverage_polygons"] > 0 {
 		ds.Polygons = make([]data.OperatorPolygon, 0, n["coverage_polygons"])
@@ -341,10 +363,24 @@ func (s *Store) ReadDataset(ctx context.Context) (*data.Dataset, error) {
 			return eachSchool(ctx, tx, func(r SchoolRow) error { ds.Schools = append(ds.Schools, r.School); return nil })
 		},
 		func() error {
-			return eachHousehold(ctx, tx, func(r HouseholdRow) error { ds.Households = append(ds.Households, r.Household); return nil })
+			if o.Households == nil {
+				return eachHousehold(ctx, tx, func(r HouseholdRow) error { ds.Households = append(ds.Households, r.Household); return nil })
+			}
+			fn, err := o.Households(ds, int(n["households"]))
+			if err != nil {
+				return err
+			}
+			return eachHousehold(ctx, tx, func(r HouseholdRow) error { return fn(r.Household) })
 		},
 		func() error {
-			return eachStudent(ctx, tx, func(r data.Student) error { ds.Students = append(ds.Students, r); return nil })
+			if o.Students == nil {
+				return eachStudent(ctx, tx, func(r data.Student) error { ds.Students = append(ds.Students, r); return nil })
+			}
+			fn, err := o.Students(ds, int(n["students"]))
+			if err != nil {
+				return err
+			}
+			return eachStudent(ctx, tx, fn)
 		},
 		func() error {
 			return eachSector(ctx, tx, func(r SectorRow) error { ds.Sectors = append(ds.Sectors, r.Sector); return nil })

@@ -1,0 +1,77 @@
+package coveragerun_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gapmap/gapmap/coverage"
+	"github.com/gapmap/gapmap/coveragerun"
+	"github.com/gapmap/gapmap/data/gen"
+	"github.com/gapmap/gapmap/data/importer"
+	"github.com/gapmap/gapmap/data/postgis/pgtest"
+)
+
+// ReadInput keeps the households in columns and counts the students as
+// they stream out of the database instead of holding the records: the
+// counts and every output file are those of an analysis of the whole
+// records (ReadDataset).
+func TestReadInputStreamsHomesAndStudents(t *testing.T) {
+	ctx := context.Background()
+	st := pgtest.New(t)
+	dir := t.TempDir()
+	if _, err := gen.Generate(ctx, gen.Options{Seed: 6, Scale: 0.03, OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importer.ImportDir(ctx, st, dir, importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := coveragerun.ReadInput(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if streamed.Homes == nil || streamed.Students == nil || len(streamed.Dataset.Households) != 0 || len(streamed.Dataset.Students) != 0 {
+		t.Fatalf("ReadInput kept %d households (homes %v) and %d students (tally %v)", len(streamed.Dataset.Households),
+			streamed.Homes != nil, len(streamed.Dataset.Students), streamed.Students != nil)
+	}
+	whole, err := st.ReadDataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	homes := readLines(t, filepath.Join(dir, "households.csv"))
+	students := readLines(t, filepath.Join(dir, "students.csv"))
+	if got, want := streamed.HouseholdCount(), len(whole.Households); got != want || want != len(homes)-1 || want == 0 {
+		t.Fatalf("%d households kept, %d read, %d rows", got, want, len(homes)-1)
+	}
+	if got, want := streamed.StudentCount(), len(whole.Students); got != want || want != len(students)-1 || want == 0 {
+		t.Fatalf("%d students counted, %d read, %d rows", got, want, len(students)-1)
+	}
+	if len(streamed.Dataset.Schools) != len(whole.Schools) || len(streamed.Dataset.Sectors) != len(whole.Sectors) || len(whole.Sectors) == 0 {
+		t.Fatalf("schools %d and %d, sectors %d and %d", len(streamed.Dataset.Schools), len(whole.Schools), len(streamed.Dataset.Sectors), len(whole.Sectors))
+	}
+	outs := map[string]string{}
+	for name, in := range map[string]coverage.Input{"streamed": streamed, "whole": {Dataset: whole}} {
+		in.Date = time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
+		run, err := coveragerun.AnalyzeOffline(ctx, in, coverage.DefaultSettings())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Result.NumEntities() != len(whole.Schools)+len(whole.Households) {
+			t.Fatalf("%s: %d entities", name, run.Result.NumEntities())
+		}
+		outs[name] = filepath.Join(t.TempDir(), name)
+		if err := coveragerun.WriteFiles(run.Result, outs[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"entities.csv", "cells.csv", "gaps.geojson", "summary.json"} {
+		a, errA := os.ReadFile(filepath.Join(outs["streamed"], f))
+		b, errB := os.ReadFile(filepath.Join(outs["whole"], f))
+		if errA != nil || errB != nil || len(a) == 0 || !bytes.Equal(a, b) {
+			t.Fatalf("%s differs between the streamed and the whole records (%v, %v)", f, errA, errB)
+		}
+	}
+}
