@@ -1,9 +1,7 @@
 package coveragerun_test
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -67,11 +65,5 @@ func TestReadInputStreamsHomesAndStudents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"entities.csv", "cells.csv", "gaps.geojson", "summary.json"} {
-		a, errA := os.ReadFile(filepath.Join(outs["streamed"], f))
-		b, errB := os.ReadFile(filepath.Join(outs["whole"], f))
-		if errA != nil || errB != nil || len(a) == 0 || !bytes.Equal(a, b) {
-			t.Fatalf("%s differs between the streamed and the whole records (%v, %v)", f, errA, errB)
-		}
-	}
+	sameOutputs(t, outs["streamed"], outs["whole"])
 }

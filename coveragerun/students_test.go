@@ -118,11 +118,18 @@ func TestReadFilesTalliesStudents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	sameOutputs(t, outs["streamed"], outs["whole"])
+}
+
+// sameOutputs fails unless the four output files of two analyses are
+// present, non-empty and identical byte for byte.
+func sameOutputs(t *testing.T, dirA, dirB string) {
+	t.Helper()
 	for _, f := range []string{"entities.csv", "cells.csv", "gaps.geojson", "summary.json"} {
-		a, errA := os.ReadFile(filepath.Join(outs["streamed"], f))
-		b, errB := os.ReadFile(filepath.Join(outs["whole"], f))
+		a, errA := os.ReadFile(filepath.Join(dirA, f))
+		b, errB := os.ReadFile(filepath.Join(dirB, f))
 		if errA != nil || errB != nil || len(a) == 0 || !bytes.Equal(a, b) {
-			t.Fatalf("%s differs between the tallied and the whole student list (%v, %v)", f, errA, errB)
+			t.Fatalf("%s differs between %s and %s (%v, %v)", f, dirA, dirB, errA, errB)
 		}
 	}
 }
