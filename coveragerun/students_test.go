@@ -125,7 +125,7 @@ func TestReadFilesTalliesStudents(t *testing.T) {
 // present, non-empty and identical byte for byte.
 func sameOutputs(t *testing.T, dirA, dirB string) {
 	t.Helper()
-	for _, f := range []string{"entities.csv", "cells.csv", "gaps.geojson", "summary.json"} {
+	for _, f := range coveragerun.OutputFiles() {
 		a, errA := os.ReadFile(filepath.Join(dirA, f))
 		b, errB := os.ReadFile(filepath.Join(dirB, f))
 		if errA != nil || errB != nil || len(a) == 0 || !bytes.Equal(a, b) {

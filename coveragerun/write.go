@@ -11,6 +11,11 @@ import (
 	"github.com/gapmap/gapmap/internal/atomicfile"
 )
 
+// OutputFiles are the names of the files WriteFiles writes, in its order.
+func OutputFiles() []string {
+	return []string{"entities.csv", "cells.csv", "gaps.geojson", "summary.json"}
+}
+
 // WriteFiles writes the four result files of a run into dir (created if
 // needed): entities.csv, cells.csv, gaps.geojson and summary.json, each
 // through a temporary file renamed into place, the four at the same time

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +54,9 @@ func TestWriteFilesAndReports(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "cells.csv,entities.csv,gaps.geojson,summary.json" {
 		t.Fatalf("files %s", got)
+	}
+	if want := slices.Sorted(slices.Values(coveragerun.OutputFiles())); !slices.Equal(names, want) {
+		t.Fatalf("files %q, OutputFiles %q", names, want)
 	}
 	if n := csvRows(t, filepath.Join(out, "entities.csv")); n != r.NumEntities() {
 		t.Fatalf("entities.csv has %d rows, want %d", n, r.NumEntities())

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -165,7 +163,7 @@ func cmdAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	if out != "" {
 		// Before the analysis: every file of OUT can be written.
-		if err := checkOutputFiles(out, "entities.csv", "cells.csv", "gaps.geojson", "summary.json"); err != nil {
+		if err := checkOutputFiles(out, coveragerun.OutputFiles()...); err != nil {
 			return err
 		}
 	}
@@ -259,40 +257,10 @@ func adviseImport(err error) error {
 }
 
 // checkOutputFiles checks, before a long run, that the named files can be
-// written in dir under the policy of package atomicfile (no directory,
-// block device or socket in their place, a directory that can be
-// written), creating nothing: a dir that does not exist yet must be
-// creatable in its nearest existing parent.
+// written in dir (atomicfile.CheckDir).
 func checkOutputFiles(dir string, names ...string) error {
-	fail := func(err error) error { return fmt.Errorf("--out %s: %w; nothing was done", dir, err) }
-	fi, err := os.Stat(dir)
-	switch {
-	case err == nil && !fi.IsDir():
-		return fail(errors.New("is not a directory"))
-	case err == nil:
-		for _, n := range names {
-			if err := atomicfile.Check(filepath.Join(dir, n)); err != nil {
-				return fail(err)
-			}
-		}
-		return nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return fail(err)
+	if err := atomicfile.CheckDir(dir, names...); err != nil {
+		return fmt.Errorf("--out %s: %w; nothing was done", dir, err)
 	}
-	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
-		st, err := os.Stat(p)
-		if err == nil {
-			if !st.IsDir() {
-				return fail(fmt.Errorf("%s is not a directory", p))
-			}
-			tmp, err := os.MkdirTemp(p, ".gapmap-check-")
-			if err != nil {
-				return fail(err)
-			}
-			return os.Remove(tmp)
-		}
-		if !errors.Is(err, fs.ErrNotExist) || p == filepath.Dir(p) {
-			return fail(err)
-		}
-	}
+	return nil
 }

@@ -201,6 +201,43 @@ func Check(path string) error {
 	return os.Remove(name)
 }
 
+// CheckDir tells, before a long run, whether the named files can be
+// written in dir under the policy (Check for each), creating nothing: a
+// dir that does not exist yet must be creatable in its nearest existing
+// parent.
+func CheckDir(dir string, names ...string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return errors.New("is not a directory")
+	case err == nil:
+		for _, n := range names {
+			if err := Check(filepath.Join(dir, n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s is not a directory", p)
+			}
+			tmp, err := os.MkdirTemp(p, ".gapmap-check-")
+			if err != nil {
+				return err
+			}
+			return os.Remove(tmp)
+		}
+		if !errors.Is(err, fs.ErrNotExist) || p == filepath.Dir(p) {
+			return err
+		}
+	}
+}
+
 // Write writes path with what fn writes, buffered, under the package's
 // policy. On any error a regular file is left untouched and no temporary
 // file remains.
