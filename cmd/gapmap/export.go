@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -101,16 +100,7 @@ func cmdExportUncovered(ctx context.Context, e *env, args []string) error {
 		return usageError{"--run reads the database; it cannot be combined with --in"}
 	}
 	if f.format == "" {
-		switch strings.ToLower(filepath.Ext(f.out)) {
-		case ".xlsx":
-			f.format = "xlsx"
-		case ".geojson", ".json":
-			f.format = "geojson"
-		case ".kml":
-			f.format = "kml"
-		default:
-			f.format = "csv"
-		}
+		f.format = export.FormatOf(f.out)
 	}
 	f.format = strings.ToLower(f.format)
 	if !slices.Contains(export.Formats(), f.format) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,20 @@ import (
 
 // Formats lists the supported formats.
 func Formats() []string { return []string{"csv", "xlsx", "geojson", "kml"} }
+
+// FormatOf is the format an output path asks for by its extension (.xlsx,
+// .geojson or .json, .kml), CSV for any other.
+func FormatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx":
+		return "xlsx"
+	case ".geojson", ".json":
+		return "geojson"
+	case ".kml":
+		return "kml"
+	}
+	return "csv"
+}
 
 // ContentType is the media type of a format.
 func ContentType(f string) string {
