@@ -77,13 +77,7 @@ func (s *Server) report(kind string) func(w http.ResponseWriter, r *http.Request
 			}
 			o.Baseline = id
 		}
-		if kind != reports.KindConnectivity && o.To.IsZero() {
-			y, m, d := time.Now().In(time.FixedZone("ICT", 7*3600)).Date()
-			o.To = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-		}
-		if (kind == reports.KindProgress || kind == reports.KindHandovers) && o.From.IsZero() {
-			o.From = time.Date(o.To.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
-		}
+		o.DefaultDays(kind, time.Now())
 		svc := &reports.Service{Store: s.deps.Store, Version: s.deps.Version}
 		rep, err := svc.Make(r.Context(), kind, o)
 		if err != nil {

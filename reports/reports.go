@@ -93,6 +93,19 @@ type Options struct {
 	TargetDate    time.Time
 }
 
+// DefaultDays fills the days a report of kind leaves out, as of the
+// instant now: To is today in Vietnam (every kind but connectivity, whose
+// as-of day is its run's); From is 1 January of To's year for progress
+// and handovers.
+func (o *Options) DefaultDays(kind string, now time.Time) {
+	if kind != KindConnectivity && o.To.IsZero() {
+		o.To = data.VietnamDay(now)
+	}
+	if (kind == KindProgress || kind == KindHandovers) && o.From.IsZero() {
+		o.From = time.Date(o.To.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+}
+
 func day(t time.Time) string {
 	if t.IsZero() {
 		return ""

@@ -147,13 +147,7 @@ func reportOptions(kind string, f reportFlags, now time.Time) (reports.Options, 
 	if o.TargetDate, err = reports.ParseDay("target-date", f.target); err != nil {
 		return o, err
 	}
-	if kind != reports.KindConnectivity && o.To.IsZero() {
-		y, m, d := now.In(time.FixedZone("ICT", 7*3600)).Date()
-		o.To = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	}
-	if (kind == reports.KindProgress || kind == reports.KindHandovers) && o.From.IsZero() {
-		o.From = time.Date(o.To.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
-	}
+	o.DefaultDays(kind, now)
 	if f.levels < 0 {
 		return o, usageError{"--levels must be 0 (all) or more"}
 	}
