@@ -131,7 +131,7 @@ func analyze(ctx context.Context, in Input, s Settings, extra []data.Sector) (*R
 	r.Sectors = len(m.sec.id)
 	t0 = r.timed("model", t0)
 	e.allocResults(len(ops))
-	if r.Geodesics, err = m.classifyAll(ctx, e, nil); err != nil {
+	if r.Geodesics, err = m.classifyAll(ctx, e); err != nil {
 		return nil, err
 	}
 	t0 = r.timed("classify", t0)
@@ -175,29 +175,19 @@ func newModel(in Input, s Settings, ops []string, opIdx map[string]int, areas *a
 	return m, nil
 }
 
-// classifyAll classifies every entity (or those with only[i]) in parallel.
-func (m *model) classifyAll(ctx context.Context, e *entities, only []int32) (geodesics int64, err error) {
+// classifyAll classifies every entity in parallel and returns the number
+// of exact geodesics it computed.
+func (m *model) classifyAll(ctx context.Context, e *entities) (geodesics int64, err error) {
 	w := workers(&m.s)
 	scr := make(chan *scratch, w)
 	for i := 0; i < w; i++ {
 		scr <- &scratch{}
 	}
-	if only == nil {
-		err = parallel(ctx, e.n, 1024, w, func(lo, hi int) {
-			sc := <-scr
-			m.classify(e, lo, hi, sc)
-			scr <- sc
-		})
-	} else {
-		err = parallel(ctx, len(only), 256, w, func(lo, hi int) {
-			sc := <-scr
-			for _, i := range only[lo:hi] {
-				m.classifyPoint(e, int(i), e.cellOf(int(i)), sc)
-				e.class[i] = m.classOf(e, int(i))
-			}
-			scr <- sc
-		})
-	}
+	err = parallel(ctx, e.n, 1024, w, func(lo, hi int) {
+		sc := <-scr
+		m.classify(e, lo, hi, sc)
+		scr <- sc
+	})
 	for i := 0; i < w; i++ {
 		geodesics += (<-scr).batch.count
 	}

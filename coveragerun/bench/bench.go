@@ -496,20 +496,23 @@ func (rep *Report) Write(w io.Writer) error {
 	for _, sc := range rep.Scales {
 		fmt.Fprintf(bw, "  %3d×  %s\n", sc.Scale, sc.Median.Phases)
 	}
+	procs := max(1, rep.Procs)
+	// geodesicS is the time of n geodesics on every core.
+	geodesicS := func(n int64) float64 { return float64(n) * rep.GeodesicUS / 1e6 / float64(procs) }
 	if rep.GeodesicUS > 0 {
 		fmt.Fprintf(bw, "\nexact geodesics of the classification (one per distance column of each distinct position), at %.3f µs each\n", rep.GeodesicUS)
 		fmt.Fprintf(bw, "(median of 3 timings on one core), and their share of the analysis on %d cores:\n", rep.Procs)
 		for _, sc := range rep.Scales {
-			cpu := float64(sc.Geodesics) * rep.GeodesicUS / 1e6
+			wall := geodesicS(sc.Geodesics)
 			per, share := 0.0, 0.0
 			if sc.Entities > 0 {
 				per = float64(sc.Geodesics) / float64(sc.Entities)
 			}
 			if sc.Median.AnalyzeS > 0 {
-				share = 100 * cpu / float64(max(1, rep.Procs)) / sc.Median.AnalyzeS
+				share = 100 * wall / sc.Median.AnalyzeS
 			}
 			fmt.Fprintf(bw, "  %3d×  %d geodesics (%.2f per entity): %.2f CPU s, %.2f s on %d cores, %.0f%% of analyze_s\n",
-				sc.Scale, sc.Geodesics, per, cpu, cpu/float64(max(1, rep.Procs)), max(1, rep.Procs), share)
+				sc.Scale, sc.Geodesics, per, wall*float64(procs), wall, procs, share)
 		}
 	}
 	if bl := rep.Baseline; bl != nil {
@@ -534,9 +537,9 @@ func (rep *Report) Write(w io.Writer) error {
 			}
 			fmt.Fprintf(bw, "  ratio: %.1f× (PostGIS classification / analyze end to end), %.1f× with the nearest-4G query%s\n",
 				bl.ClassifyS*scale/e2e, (bl.ClassifyS+bl.NearestS)*scale/e2e, note)
-			if floor := float64(base.Geodesics) * rep.GeodesicUS / 1e6 / float64(max(1, rep.Procs)); floor > 0 {
+			if floor := geodesicS(base.Geodesics); floor > 0 {
 				fmt.Fprintf(bw, "  ceiling with exact distances: %.1f× (PostGIS classification / the geodesics alone, %.2f s on %d cores, nothing read or written)\n",
-					bl.ClassifyS*scale/floor, floor, max(1, rep.Procs))
+					bl.ClassifyS*scale/floor, floor, procs)
 			}
 		}
 		verdict := "AGREE"
