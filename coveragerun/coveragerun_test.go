@@ -8,8 +8,6 @@ import (
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
 	"github.com/gapmap/gapmap/data"
-	"github.com/gapmap/gapmap/data/gen"
-	"github.com/gapmap/gapmap/data/importer"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
 )
 
@@ -22,13 +20,7 @@ func TestAnalyzeProgressAndCancel(t *testing.T) {
 	if _, err := coveragerun.Analyze(ctx, st, coveragerun.Options{Settings: coverage.DefaultSettings()}); !errors.Is(err, data.ErrConflict) {
 		t.Fatalf("empty database: %v", err)
 	}
-	dir := t.TempDir()
-	if _, err := gen.Generate(ctx, gen.Options{Seed: 5, Scale: 0.03, OutDir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := importer.ImportDir(ctx, st, dir, importer.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	importGenerated(t, st, 5)
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	_, err := coveragerun.Analyze(cctx, st, coveragerun.Options{Settings: coverage.DefaultSettings(), Progress: func(phase string, _ float64) {

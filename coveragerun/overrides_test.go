@@ -10,7 +10,6 @@ import (
 	"github.com/gapmap/gapmap/coverage"
 	"github.com/gapmap/gapmap/coveragerun"
 	"github.com/gapmap/gapmap/data/format"
-	"github.com/gapmap/gapmap/data/gen"
 	"github.com/gapmap/gapmap/data/importer"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
 )
@@ -21,13 +20,7 @@ import (
 func TestAnalyzeUsesStoredPolygons(t *testing.T) {
 	ctx := context.Background()
 	st := pgtest.New(t)
-	dir := t.TempDir()
-	if _, err := gen.Generate(ctx, gen.Options{Seed: 7, Scale: 0.03, OutDir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := importer.ImportDir(ctx, st, dir, importer.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	importGenerated(t, st, 7)
 	before, err := coveragerun.Analyze(ctx, st, coveragerun.Options{Settings: coverage.DefaultSettings()})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/gapmap/gapmap/coveragerun"
 	"github.com/gapmap/gapmap/data/gen"
 	"github.com/gapmap/gapmap/data/importer"
+	"github.com/gapmap/gapmap/data/postgis"
 	"github.com/gapmap/gapmap/data/postgis/pgtest"
 )
 
@@ -20,13 +21,7 @@ import (
 func TestReadInputStreamsHomesAndStudents(t *testing.T) {
 	ctx := context.Background()
 	st := pgtest.New(t)
-	dir := t.TempDir()
-	if _, err := gen.Generate(ctx, gen.Options{Seed: 6, Scale: 0.03, OutDir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := importer.ImportDir(ctx, st, dir, importer.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	dir := importGenerated(t, st, 6)
 	streamed, err := coveragerun.ReadInput(ctx, st)
 	if err != nil {
 		t.Fatal(err)
@@ -66,4 +61,18 @@ func TestReadInputStreamsHomesAndStudents(t *testing.T) {
 		}
 	}
 	sameOutputs(t, outs["streamed"], outs["whole"])
+}
+
+// importGenerated generates a small province (gen --scale 0.03, seed) and
+// imports it into st; it returns the directory of the files.
+func importGenerated(t *testing.T, st *postgis.Store, seed int64) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := gen.Generate(t.Context(), gen.Options{Seed: seed, Scale: 0.03, OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importer.ImportDir(t.Context(), st, dir, importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
